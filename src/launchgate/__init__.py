@@ -1,0 +1,3 @@
+"""LaunchGate: the release gate for LLM features."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,42 @@
+"""The ``/v1`` router: every domain's endpoints, with the error responses they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from launchgate.api_keys.endpoints import router as api_keys
+from launchgate.auth.endpoints import router as auth
+from launchgate.billing.endpoints import router as billing
+from launchgate.projects.endpoints import router as projects
+from launchgate.runs.endpoints import router as runs
+from launchgate.scorers.endpoints import router as scorers
+from launchgate.suites.cases.endpoints import router as cases
+from launchgate.suites.endpoints import router as suites
+from launchgate.suites.template_endpoints import router as templates
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorEnvelope} for code in codes}
+
+
+PUBLIC_ERRORS = _errors(400, 404, 429, 500)
+PRIVATE_ERRORS = _errors(400, 401, 402, 404, 409, 429, 500)
+
+router = APIRouter(prefix="/v1")
+router.include_router(templates, responses=PUBLIC_ERRORS)
+router.include_router(auth, responses=PUBLIC_ERRORS | _errors(401))
+for private in (projects, suites, cases, scorers, runs, api_keys, billing):
+    router.include_router(private, responses=PRIVATE_ERRORS)

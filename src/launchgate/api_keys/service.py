@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.api_keys import repository
+from launchgate.auth.context import AuthContext
+from launchgate.errors import NotFound, Unauthorized, ValidationFailed
+from launchgate.kit.crypto import random_base62, token_hash
+from launchgate.kit.time import as_utc, utcnow
+from launchgate.models import ApiKey
+
+PREFIX_LENGTH = 12
+TOUCH_EVERY_S = 60
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str
+
+    def __repr__(self) -> str:  # the secret never reaches a log through a repr
+        return f"CreatedKey(key_prefix={self.key.key_prefix!r}, secret='***')"
+
+
+async def create_key(
+    session: AsyncSession, org_id: uuid.UUID, *, name: str, mode: Literal["live", "test"],
+    expires_at: datetime | None = None,
+) -> CreatedKey:
+    if expires_at is not None and as_utc(expires_at) <= utcnow():
+        raise ValidationFailed("expires_at must be in the future",
+                               details=[{"field": "expires_at", "message": "in the past"}])
+    secret = f"lg_{mode}_" + random_base62(32)
+    key = repository.add(session, ApiKey(
+        org_id=org_id, name=name, mode=mode, key_prefix=secret[:PREFIX_LENGTH],
+        key_hash=token_hash(secret), expires_at=expires_at, created_at=utcnow(),
+    ))
+    await session.flush()
+    return CreatedKey(key=key, secret=secret)
+
+
+async def authenticate(session: AsyncSession, secret: str) -> AuthContext:
+    key = await repository.by_hash(session, token_hash(secret))
+    now = utcnow()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("Invalid API key")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthorized("API key has expired")
+    # Touch at most once a minute: a write on every request would cost the hot path.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > TOUCH_EVERY_S:
+        key.last_used_at = now
+    return AuthContext(
+        org_id=key.org_id, auth_mode="api_key", api_key_id=key.id,
+        key_mode="test" if key.mode == "test" else "live",
+    )
+
+
+async def list_keys(
+    session: AsyncSession, auth: AuthContext, offset: int, limit: int
+) -> tuple[list[ApiKey], int]:
+    return await repository.list_page(session, auth.org_id, offset, limit)
+
+
+async def revoke_key(session: AsyncSession, auth: AuthContext, key_id: uuid.UUID) -> None:
+    key = await repository.get(session, auth.org_id, key_id)
+    if key is None or key.revoked_at is not None:
+        raise NotFound.of("API key", key_id)
+    key.revoked_at = utcnow()

@@ -1,0 +1,149 @@
+"""The ASGI app: wiring only. Engines, the worker and the limits are created in the
+lifespan, never at import time, so importing the package has no side effects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from launchgate import __version__
+from launchgate.api import router as v1
+from launchgate.auth.limits import LimitsMiddleware, RequestLimits
+from launchgate.auth.tokens import OidcVerifier
+from launchgate.billing import service as billing
+from launchgate.config import Settings, load_settings
+from launchgate.db import create_engine, create_sessionmaker, unit_of_work
+from launchgate.deps import Runtime
+from launchgate.errors import LaunchGateError
+from launchgate.health.endpoints import router as health
+from launchgate.runs import service as runs
+from launchgate.worker import Worker
+
+log = structlog.get_logger(__name__)
+
+_HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 402: "USAGE_LIMIT_EXCEEDED",
+               404: "NOT_FOUND", 405: "NOT_FOUND", 409: "CONFLICT", 413: "VALIDATION_ERROR",
+               415: "VALIDATION_ERROR", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
+
+
+def _envelope(status: int, code: str, message: str, details: Any = None,
+              headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": details}},
+                        status_code=status, headers=headers)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Field, message and type only: the offending input is never echoed (it may be a key)."""
+    return [{"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", ""),
+             "type": err.get("type", "")} for err in exc.errors()]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LaunchGateError)
+    async def _ours(_: Request, exc: LaunchGateError) -> JSONResponse:
+        return _envelope(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        first = details[0] if details else {"field": "body", "message": "invalid"}
+        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        return _envelope(400, "VALIDATION_ERROR", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
+        status = 400 if exc.status_code in (413, 415, 422) else exc.status_code
+        status = 404 if status == 405 else status
+        message = "Not found" if status == 404 else str(exc.detail)
+        return _envelope(status, code, message, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        log.error("unhandled error", request_id=request_id, error_type=type(exc).__name__)
+        return _envelope(500, "INTERNAL_ERROR", "Internal error; quote this request id to "
+                         "support", {"request_id": request_id})
+
+
+async def _resume_open_runs(runtime: Runtime) -> None:
+    """The database is the source of truth: runs a stopped server left open resume now."""
+    assert runtime.worker is not None
+    async with unit_of_work(runtime.sessions) as session:
+        run_ids = await runs.open_runs(session)
+    for run_id in run_ids:
+        await runtime.worker.enqueue("run.execute", run_id=run_id)
+    if run_ids:
+        log.info("resumed open runs", count=len(run_ids))
+
+
+async def _retention_loop(runtime: Runtime) -> None:
+    interval = runtime.settings.retention_sweep_interval_s
+    while interval:
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                deleted = await billing.sweep_retention(
+                    session, runtime.settings.enterprise_retention_days
+                )
+            if deleted:
+                log.info("retention sweep", deleted=deleted)
+        except Exception as exc:
+            log.warning("retention sweep failed", error_type=type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = create_engine(settings.resolved_database_url)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=create_sessionmaker(engine),
+        jwt_secret=settings.jwt_secret(), limits=RequestLimits(settings),
+    )
+    if settings.oidc_jwks_url:
+        runtime.oidc = OidcVerifier(settings.oidc_jwks_url, settings.oidc_issuer,
+                                    settings.oidc_audience)
+    return runtime
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings)
+        runtime.worker = Worker(runtime)
+        await runtime.worker.start()
+        app.state.runtime = runtime
+        await _resume_open_runs(runtime)
+        sweeper = asyncio.create_task(_retention_loop(runtime))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await runtime.worker.stop()
+            await runtime.engine.dispose()
+
+    app = FastAPI(
+        title="LaunchGate", version=__version__, lifespan=lifespan,
+        description="Score an AI output against an eval suite: cleared for launch, or aborted.",
+    )
+    install_error_handlers(app)
+    app.include_router(health)
+    app.include_router(v1)
+    app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
+    return app
+
+
+def _limits(app: FastAPI) -> RequestLimits | None:
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    return runtime.limits if runtime else None

@@ -1,0 +1,65 @@
+"""Turn an Authorization header into an ``AuthContext``, and email+password into a JWT."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.api_keys import service as api_key_service
+from launchgate.auth.context import AuthContext
+from launchgate.auth.passwords import verify_password
+from launchgate.auth.tokens import InvalidToken, issue_token, verify_own_token
+from launchgate.errors import Unauthorized
+from launchgate.users import repository as users
+
+if TYPE_CHECKING:
+    from launchgate.deps import Runtime
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+async def authenticate(
+    session: AsyncSession, runtime: Runtime, header: str | None, ip: str
+) -> AuthContext:
+    try:
+        return await _authenticate(session, runtime, header)
+    except Unauthorized:
+        if runtime.limits is not None:
+            await runtime.limits.record_auth_failure(ip)
+        raise
+
+
+async def _authenticate(session: AsyncSession, runtime: Runtime, header: str | None) -> AuthContext:
+    if not header:
+        raise Unauthorized("Missing Authorization header; send 'Authorization: Bearer <api key>'")
+    scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise Unauthorized("Authorization header must be 'Bearer <api key or token>'")
+    if credential.startswith(("lg_live_", "lg_test_")):
+        return await api_key_service.authenticate(session, credential)
+    try:
+        org_id, user_id = verify_own_token(runtime.jwt_secret, credential)
+    except InvalidToken:
+        if runtime.oidc is None:
+            raise Unauthorized("Invalid or expired token") from None
+        try:
+            org_id, maybe_user = await runtime.oidc.verify(credential)
+        except InvalidToken:
+            raise Unauthorized("Invalid or expired token") from None
+        return AuthContext(org_id=org_id, user_id=maybe_user, auth_mode="jwt")
+    user = await users.get(session, user_id)
+    if user is None or user.org_id != org_id:
+        raise Unauthorized("Invalid or expired token")
+    return AuthContext(org_id=org_id, user_id=user_id, auth_mode="jwt")
+
+
+async def login(session: AsyncSession, runtime: Runtime, email: str, password: str) -> str:
+    user = await users.get_by_email(session, email.strip().lower())
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise Unauthorized("Email or password is incorrect")
+    return issue_token(
+        runtime.jwt_secret, user_id=user.id, org_id=user.org_id, ttl_s=runtime.settings.jwt_ttl_s
+    )

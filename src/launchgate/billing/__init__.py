@@ -1,0 +1,1 @@
+"""Plans, monthly usage and retention (SPEC §9)."""

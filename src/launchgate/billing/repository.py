@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.models import Organisation, Run, UsageCounter
+
+
+async def runs_in_period(session: AsyncSession, org_id: uuid.UUID, period: str) -> int:
+    value = await session.scalar(select(UsageCounter.runs).where(
+        UsageCounter.org_id == org_id, UsageCounter.period == period
+    ))
+    return int(value or 0)
+
+
+async def add_run(session: AsyncSession, org_id: uuid.UUID, period: str) -> None:
+    """Atomic upsert: concurrent runs of one organisation never lose a count."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(UsageCounter).values(org_id=org_id, period=period, runs=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[UsageCounter.org_id, UsageCounter.period],
+        set_={"runs": UsageCounter.runs + 1},
+    )
+    await session.execute(statement)
+
+
+async def organisations(session: AsyncSession) -> list[Organisation]:
+    return list(await session.scalars(select(Organisation)))
+
+
+async def delete_runs_before(session: AsyncSession, org_id: uuid.UUID, cutoff: object) -> int:
+    result = await session.execute(
+        delete(Run).where(Run.org_id == org_id, Run.created_at < cutoff)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

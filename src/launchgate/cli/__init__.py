@@ -1,0 +1,1 @@
+"""The ``launchgate`` command: client commands, and operator commands that need the server extra."""

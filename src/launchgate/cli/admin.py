@@ -1,0 +1,160 @@
+"""Operator commands: serve, db upgrade, orgs create, users create, quickstart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+out = Console(highlight=False)
+
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+
+
+def _settings() -> Any:
+    """Load settings or stop with the one line that says what to set."""
+    try:
+        from launchgate.config import SettingsError, load_settings
+    except ImportError:
+        err.print("[red]The server is not installed:[/] pip install \"launchgate[server]\"")
+        raise typer.Exit(2) from None
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]Configuration error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _migrate(settings: Any) -> None:
+    from launchgate.migrations import upgrade
+
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from launchgate.errors import LaunchGateError
+
+    if isinstance(exc, LaunchGateError):
+        err.print(f"[red]Error:[/] {exc.message}")
+        return typer.Exit(1)
+    raise exc
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to the configured database (LAUNCHGATE_DATABASE_URL)."""
+    settings = _settings()
+    _migrate(settings)
+    out.print("Database is up to date.")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: str,
+    plan: Annotated[str | None, typer.Option(help="free, pro, scale or enterprise")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Create an organisation and its first live API key (printed once)."""
+    settings = _settings()
+    if settings.embedded:
+        _migrate(settings)
+    from launchgate.cli.operations import create_org
+
+    try:
+        org_id, key = asyncio.run(create_org(settings, name, plan or settings.default_plan))
+    except Exception as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"org_id": org_id, "api_key": key}) + "\n")
+        return
+    out.print(f"Organisation [bold]{name}[/] created: {org_id}")
+    out.print(f"API key (shown once, store it now): [bold]{key}[/]")
+
+
+@users_app.command("create")
+def users_create(
+    org: Annotated[str, typer.Option("--org", help="Organisation id")],
+    email: Annotated[str, typer.Option("--email")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from stdin")] = False,
+    role: Annotated[str, typer.Option(help="owner or member")] = "member",
+) -> None:
+    """Create a dashboard user; the password is read from standard input."""
+    if not password_stdin:
+        err.print("Pass the password on standard input with --password-stdin")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings()
+    if settings.embedded:
+        _migrate(settings)
+    from launchgate.cli.operations import create_user
+
+    try:
+        user_id = asyncio.run(create_user(settings, org, email, password, role))
+    except ValueError:
+        err.print(f"[red]Error:[/] '{org}' is not an organisation id")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        raise _fail(exc) from None
+    out.print(f"User {email} created: {user_id}")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 4001,
+) -> None:
+    """Serve the API with the in-process worker; migrates the embedded database first."""
+    settings = _settings()
+    if settings.embedded:
+        _migrate(settings)
+    _serve(settings, host, port)
+
+
+def _serve(settings: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    from launchgate.app import create_app
+    from launchgate.logging import configure
+
+    configure(settings.log_level)
+    out.print(f"LaunchGate listening on http://{host}:{port}  (API under /v1, health at /health)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+                proxy_headers=False)
+
+
+def quickstart(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the demo")] = False,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 4001,
+) -> None:
+    """Set up a demo organisation, run a passing and a failing output, then serve."""
+    settings = _settings()
+    _migrate(settings)
+    from launchgate.cli.operations import run_quickstart
+
+    try:
+        report = asyncio.run(run_quickstart(settings))
+    except Exception as exc:
+        raise _fail(exc) from None
+    from launchgate.cli.quickstart_report import print_report
+
+    print_report(out, report, f"http://{host}:{port}")
+    if not no_serve:
+        _serve(settings, host, port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(quickstart)
+    app.add_typer(db_app, name="db")
+    app.add_typer(orgs_app, name="orgs")
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,111 @@
+"""What the operator commands do, as plain async functions over a unit of work, so tests
+call them directly and the Typer layer stays thin."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from launchgate.app import build_runtime
+from launchgate.auth.context import AuthContext
+from launchgate.config import Settings
+from launchgate.db import unit_of_work
+from launchgate.deps import Runtime
+from launchgate.models import Run
+from launchgate.orgs import service as orgs
+from launchgate.projects import service as projects
+from launchgate.projects.schemas import ProjectCreate
+from launchgate.runs import service as runs
+from launchgate.runs.schemas import RunRequest
+from launchgate.suites.from_template import instantiate
+from launchgate.suites.templates import (
+    STRUCTURED_OUTPUT_DEMO_FAIL,
+    STRUCTURED_OUTPUT_DEMO_PASS,
+    get_template,
+)
+from launchgate.users import service as users
+
+QUICKSTART_MARKER = "quickstart.json"
+DEMO_TEMPLATE = "structured-output"
+OWNER_EMAIL = "owner@launchgate.local"
+
+
+
+async def create_org(settings: Settings, name: str, plan: str) -> tuple[str, str]:
+    runtime = build_runtime(settings)
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            created = await orgs.create_org(session, name, plan)
+        return str(created.org.id), created.api_key
+    finally:
+        await runtime.engine.dispose()
+
+
+async def create_user(settings: Settings, org: str, email: str, password: str, role: str) -> str:
+    org_id = uuid.UUID(org)
+    runtime = build_runtime(settings)
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            user = await users.create_user(session, org_id, email, password, role)
+        return str(user.id)
+    finally:
+        await runtime.engine.dispose()
+
+
+@dataclass
+class QuickstartReport:
+    already_done: bool
+    org_id: str
+    api_key: str | None = None
+    email: str | None = None
+    password: str | None = None
+    project: str = "demo"
+    suite: str = DEMO_TEMPLATE
+    runs: list[tuple[str, Run]] = field(default_factory=list)
+
+
+async def run_quickstart(settings: Settings) -> QuickstartReport:
+    """Idempotent: a data dir that has been through the quickstart is left as it is."""
+    marker = settings.data_dir / QUICKSTART_MARKER
+    if marker.exists():
+        return QuickstartReport(already_done=True, org_id=json.loads(marker.read_text())["org_id"])
+    runtime = build_runtime(settings)
+    try:
+        report = await _set_up(runtime)
+    finally:
+        await runtime.engine.dispose()
+    marker.write_text(json.dumps({"org_id": report.org_id}))
+    return report
+
+
+async def _set_up(runtime: Runtime) -> QuickstartReport:
+    password = secrets.token_urlsafe(12)
+    template = get_template(DEMO_TEMPLATE)
+    assert template is not None and not template.uses_llm
+    async with unit_of_work(runtime.sessions) as session:
+        created = await orgs.create_org(session, "Quickstart", runtime.settings.default_plan)
+        org_id = created.org.id
+        await users.create_user(session, org_id, OWNER_EMAIL, password, "owner")
+        auth = AuthContext(org_id=org_id, auth_mode="api_key", key_mode="live")
+        project = await projects.create_project(
+            session, auth, ProjectCreate(name="Demo", slug="demo",
+                                         description="Created by launchgate quickstart")
+        )
+        await instantiate(session, project, template)
+    report = QuickstartReport(already_done=False, org_id=str(org_id), api_key=created.api_key,
+                              email=OWNER_EMAIL, password=password)
+    for label, output in (("passing", STRUCTURED_OUTPUT_DEMO_PASS),
+                          ("failing", STRUCTURED_OUTPUT_DEMO_FAIL)):
+        async with unit_of_work(runtime.sessions) as session:
+            body = RunRequest.model_validate({"suite": DEMO_TEMPLATE, "output": output,
+                                              "project": "demo", "trigger": "cli"})
+            run = await runs.run_sync(session, runtime, auth, body)
+        report.runs.append((label, run))
+    return report
+
+
+def demo_payload(report: QuickstartReport) -> dict[str, Any]:
+    return {"suite": report.suite, "project": report.project, "output": STRUCTURED_OUTPUT_DEMO_PASS}

@@ -1,0 +1,36 @@
+"""How the quickstart tells a new user what just happened and what to type next."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from launchgate.cli.operations import QuickstartReport, demo_payload
+
+_VERDICT = {"cleared": "✓ Cleared for launch", "aborted": "✗ Launch aborted",
+            "error": "⚠ Run ended in error"}
+
+
+def print_report(out: Console, report: QuickstartReport, base_url: str) -> None:
+    if report.already_done:
+        out.print(f"This data dir was set up before (organisation {report.org_id}); "
+                  "the API key was printed then. Starting the server.")
+        return
+    out.print("[bold]LaunchGate quickstart[/]\n")
+    out.print(f"Organisation:  {report.org_id}")
+    out.print(f"API key:       [bold]{report.api_key}[/]  (shown once — store it now)")
+    out.print(f"Owner login:   {report.email} / {report.password}  (shown once)")
+    out.print(f"Demo suite:    project '{report.project}', suite '{report.suite}'\n")
+    for label, run in report.runs:
+        rate = round((run.pass_rate or 0) * 100)
+        out.print(f"A {label} output → {_VERDICT.get(run.status, run.status)}  "
+                  f"(pass rate {rate}%, {run.passed_cases}/{run.total_cases}, run {run.id})")
+        for score in run.scores or []:
+            if score["status"] != "passed":
+                out.print(f"    ✗ {score['case']} — {score['reason']}")
+    payload = json.dumps(demo_payload(report))
+    out.print("\nTry it yourself once the server is up:")
+    out.print(f"  curl -s {base_url}/v1/run -H 'Authorization: Bearer {report.api_key}' "
+              f"-H 'Content-Type: application/json' -d '{payload}'", soft_wrap=True)
+    out.print("\nThe API is described in docs/api.md and, live, at /docs once the server runs.")

@@ -1,0 +1,132 @@
+"""One Settings class for the server, read from ``LAUNCHGATE_*`` environment variables.
+
+Bad values stop start-up with one line naming the variable to fix (``SettingsError``),
+never a traceback: operators read that line in a terminal or a container log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLANS = ("free", "pro", "scale", "enterprise")
+_RATE = re.compile(
+    r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE
+)
+_PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+def parse_rate(value: str) -> tuple[int, int] | None:
+    """``"100/minute"`` → ``(100, 60)``; ``"off"`` → ``None`` (limit disabled)."""
+    if value.strip().lower() == "off":
+        return None
+    match = _RATE.match(value)
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"'{value}' is not a rate like '100/minute', '20/15 minutes' or 'off'")
+    count, multiplier, unit = match.groups()
+    return int(count), int(multiplier or 1) * _PERIOD_SECONDS[unit.lower()]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAUNCHGATE_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./.launchgate")
+    database_url: str | None = None
+    secret_key: str | None = None
+    redis_url: str | None = None
+    default_plan: Literal["free", "pro", "scale", "enterprise"] = "enterprise"
+    rate_limit: str = "100/minute"
+    auth_rate_limit: str = "20/15 minutes"
+    lockout_limit: str = "10/15 minutes"
+    # How long one regex search may take before the case ends in error.
+    regex_timeout_ms: int = Field(default=250, ge=1, le=10_000)
+    # How often the retention sweep runs; 0 turns it off.
+    retention_sweep_interval_s: int = Field(default=3600, ge=0)
+    # Enterprise retention in days; None keeps runs forever.
+    enterprise_retention_days: int | None = Field(default=None, ge=1)
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str = "https://api.launchgate.ai"
+    jwt_ttl_s: int = Field(default=12 * 3600, ge=60)
+    log_level: str = "INFO"
+
+    @field_validator("rate_limit", "auth_rate_limit", "lockout_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @cached_property
+    def rate(self) -> tuple[int, int] | None:
+        return parse_rate(self.rate_limit)
+
+    @cached_property
+    def auth_rate(self) -> tuple[int, int] | None:
+        return parse_rate(self.auth_rate_limit)
+
+    @cached_property
+    def lockout(self) -> tuple[int, int] | None:
+        return parse_rate(self.lockout_limit)
+
+    @property
+    def embedded(self) -> bool:
+        """True when running on the default SQLite file (the one-process mode)."""
+        return self.database_url is None or self.database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'launchgate.db').resolve()}"
+
+    def jwt_secret(self) -> str:
+        """The JWT signing secret; generated into the data dir once in embedded mode."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        if self.env == "production" or not self.embedded:
+            raise SettingsError(
+                "LAUNCHGATE_SECRET_KEY is not set: set it to a long random value, e.g. "
+                "python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (``postgresql://``, ``sqlite:///``) and pick async drivers."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    return url
+
+
+def load_settings() -> Settings:
+    """Read the environment; turn pydantic's report into one line per bad variable."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "LAUNCHGATE_" + str(first["loc"][0]).upper() if first["loc"] else "LAUNCHGATE_*"
+        raise SettingsError(f"{name}: {first['msg']}") from None
+    if settings.env == "production" and settings.secret_key and len(settings.secret_key) < 32:
+        raise SettingsError("LAUNCHGATE_SECRET_KEY must be at least 32 characters in production")
+    return settings

@@ -1,0 +1,66 @@
+"""Engines and sessions. Services never commit: the request or job that opened the
+session commits once at the end and rolls back on error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; foreign keys make ON DELETE CASCADE real."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on error: for jobs and commands."""
+    async with sessions() as session:
+        try:
+            yield session
+            await commit(session)
+        except BaseException:
+            await rollback(session)
+            raise
+
+
+def after_commit(session: AsyncSession, action: Any) -> None:
+    """Queue ``action`` (an async callable) to run once the session's transaction commits.
+
+    Jobs enqueued during a request are sent only after the commit, and dropped on rollback,
+    so a worker never sees a run row that does not exist yet.
+    """
+    session.info.setdefault("after_commit", []).append(action)
+
+
+async def commit(session: AsyncSession) -> None:
+    await session.commit()
+    actions = session.info.pop("after_commit", [])
+    for action in actions:
+        await action()
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop("after_commit", None)
+    await session.rollback()

@@ -1,0 +1,68 @@
+"""Request dependencies shared by every router: the runtime, the session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from launchgate.auth.context import AuthContext
+from launchgate.config import Settings
+from launchgate.db import commit, rollback
+
+if TYPE_CHECKING:
+    from launchgate.auth.limits import RequestLimits
+    from launchgate.auth.tokens import OidcVerifier
+    from launchgate.worker import Worker
+
+
+@dataclass
+class Runtime:
+    """Everything the lifespan wires up; handed to requests through ``app.state``."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    jwt_secret: str
+    limits: RequestLimits | None = None
+    oidc: OidcVerifier | None = None
+    worker: Worker | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.sessions() as session:
+        try:
+            yield session
+            await commit(session)
+        except BaseException:
+            await rollback(session)
+            raise
+
+
+# scope="function": commit before the response is sent, so a client that reads the answer
+# and immediately asks again sees its own write.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def _current_auth(request: Request, runtime: RuntimeDep, session: SessionDep) -> AuthContext:
+    from launchgate.auth.service import authenticate
+
+    return await authenticate(
+        session, runtime, request.headers.get("authorization"),
+        request.client.host if request.client else "unknown",
+    )
+
+
+CurrentAuth = Annotated[AuthContext, Depends(_current_auth)]

@@ -1,0 +1,82 @@
+"""The error base: every failure we raise knows its HTTP status and the spec's error code.
+
+Services raise these (never ``HTTPException``); ``app.py`` renders them as the envelope
+``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LaunchGateError(Exception):
+    """Base of our own errors; carries status and code so one handler can render it."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, details: Any = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+class ValidationFailed(LaunchGateError):
+    """The request is well-formed JSON but breaks a rule."""
+
+    status_code = 400
+    code = "VALIDATION_ERROR"
+
+
+class Unauthorized(LaunchGateError):
+    """Missing, malformed, expired or revoked credentials."""
+
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class UsageLimitExceeded(LaunchGateError):
+    """The organisation used its monthly runs."""
+
+    status_code = 402
+    code = "USAGE_LIMIT_EXCEEDED"
+
+
+class NotFound(LaunchGateError):
+    """Absent, or belongs to another organisation: the two are indistinguishable on purpose."""
+
+    status_code = 404
+    code = "NOT_FOUND"
+
+    @classmethod
+    def of(cls, what: str, ident: object) -> NotFound:
+        return cls(f"{what} '{ident}' not found")
+
+
+class Conflict(LaunchGateError):
+    """A slug or name is taken, or a resource is still in use."""
+
+    status_code = 409
+    code = "CONFLICT"
+
+
+class RateLimited(LaunchGateError):
+    """Too many requests from one client."""
+
+    status_code = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int, message: str = "Too many requests") -> None:
+        super().__init__(
+            f"{message}; retry after {retry_after} s",
+            details={"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class ServiceUnavailable(LaunchGateError):
+    """A dependency (database, queue) is down."""
+
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"

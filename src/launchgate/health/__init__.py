@@ -1,0 +1,1 @@
+"""``GET /health``: what a load balancer and an operator look at."""

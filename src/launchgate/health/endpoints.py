@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from launchgate import __version__
+from launchgate.deps import RuntimeDep
+from launchgate.kit.time import iso_z, utcnow
+
+router = APIRouter(tags=["health"])
+
+ServiceState = Literal["connected", "disconnected", "not_configured"]
+
+
+class Services(BaseModel):
+    database: ServiceState
+    redis: ServiceState
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded", "unavailable"]
+    version: str
+    timestamp: str
+    services: Services
+
+
+async def _database(runtime: RuntimeDep) -> ServiceState:
+    try:
+        async with asyncio.timeout(3):
+            async with runtime.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        return "connected"
+    except Exception:
+        return "disconnected"
+
+
+async def _redis(runtime: RuntimeDep) -> ServiceState:
+    if not runtime.settings.redis_url:
+        return "not_configured"
+    probe = runtime.extras.get("redis_probe")
+    if probe is None:
+        return "not_configured"
+    return "connected" if await probe() else "disconnected"
+
+
+@router.get(
+    "/health", response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "The database is down"}},
+)
+async def health(runtime: RuntimeDep) -> JSONResponse:
+    database, redis = await _database(runtime), await _redis(runtime)
+    status = "unavailable" if database != "connected" else (
+        "degraded" if redis == "disconnected" else "ok"
+    )
+    body = HealthOut(status=status, version=__version__, timestamp=iso_z(utcnow()),
+                     services=Services(database=database, redis=redis))
+    return JSONResponse(body.model_dump(), status_code=503 if database != "connected" else 200)

@@ -1,0 +1,32 @@
+"""The job registry: domains declare jobs by name in their ``tasks.py``; the worker
+(the only module that knows the queue library) looks them up and runs them.
+
+A job is ``async def fn(runtime, **payload)``; payloads are JSON-safe keyword args.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Job = Callable[..., Awaitable[None]]
+_JOBS: dict[str, Job] = {}
+
+
+def job(name: str) -> Callable[[Job], Job]:
+    def register(fn: Job) -> Job:
+        _JOBS[name] = fn
+        return fn
+
+    return register
+
+
+def get_job(name: str) -> Job:
+    try:
+        return _JOBS[name]
+    except KeyError:
+        raise LookupError(f"no job named {name!r} is registered") from None
+
+
+def registered() -> dict[str, Any]:
+    return dict(_JOBS)

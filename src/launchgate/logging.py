@@ -1,0 +1,40 @@
+"""structlog set-up with a scrubber: anything that looks like a key never reaches a log."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import structlog
+
+# LaunchGate keys, and the shapes of provider keys (OpenAI sk-…, Anthropic sk-ant-…,
+# Google AIza…), and bearer tokens.
+_SECRET = re.compile(
+    r"(lg_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}"
+    r"|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
+)
+
+
+def scrub(text: str) -> str:
+    return _SECRET.sub(lambda m: m.group(0)[:8] + "…[redacted]", text)
+
+
+def _scrub_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {k: scrub(v) if isinstance(v, str) else v for k, v in event.items()}
+
+
+def configure(level: str = "INFO") -> None:
+    logging.basicConfig(level=level.upper(), format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _scrub_event,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        cache_logger_on_first_use=True,
+    )

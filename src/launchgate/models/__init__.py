@@ -1,0 +1,25 @@
+"""ORM tables, one module each; importing this package registers them all on ``Base``."""
+
+from launchgate.models.api_key import ApiKey
+from launchgate.models.base import Base
+from launchgate.models.case import Case
+from launchgate.models.organisation import Organisation
+from launchgate.models.project import Project
+from launchgate.models.run import Run
+from launchgate.models.scorer import Scorer
+from launchgate.models.suite import Suite
+from launchgate.models.usage import UsageCounter
+from launchgate.models.user import User
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Case",
+    "Organisation",
+    "Project",
+    "Run",
+    "Scorer",
+    "Suite",
+    "UsageCounter",
+    "User",
+]

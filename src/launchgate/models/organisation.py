@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from launchgate.models.base import Base, Timestamps, UUIDPk
+
+
+class Organisation(UUIDPk, Timestamps, Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(20))
+    # Only for enterprise: None keeps runs forever.
+    retention_days: Mapped[int | None] = mapped_column(default=None)

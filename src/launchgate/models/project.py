@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from launchgate.models.base import Base, Timestamps, UUIDPk
+
+
+class Project(UUIDPk, Timestamps, Base):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("org_id", "slug"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from launchgate.kit.time import utcnow
+from launchgate.models.base import Base
+
+
+class Run(Base):
+    """One scored output. Case results live in ``scores`` (JSON): a run is written once
+    and read whole, and one row per run keeps ``POST /v1/run`` to a single insert."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_suite_created", "suite_id", "created_at"),
+        Index("ix_runs_status", "status"),
+        Index("ix_runs_org_created", "org_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(28), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    suite_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(10))
+    trigger: Mapped[str] = mapped_column(String(20))
+    trigger_meta: Mapped[dict[str, Any]]
+    output: Mapped[str] = mapped_column(Text)
+    input: Mapped[dict[str, Any]]
+    # Suite and case snapshot (names, thresholds, scorer configs) taken when the run was made.
+    snapshot: Mapped[dict[str, Any]]
+    scores: Mapped[Any | None] = mapped_column(default=None)
+    pass_rate: Mapped[float | None] = mapped_column(default=None)
+    total_cases: Mapped[int] = mapped_column(default=0)
+    passed_cases: Mapped[int] = mapped_column(default=0)
+    failed_cases: Mapped[int] = mapped_column(default=0)
+    error_cases: Mapped[int] = mapped_column(default=0)
+    duration_ms: Mapped[int | None] = mapped_column(default=None)
+    # False for runs made with an lg_test_ key: they never count against the plan.
+    billable: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from launchgate.models.base import Base, Timestamps, UUIDPk
+
+
+class Suite(UUIDPk, Timestamps, Base):
+    __tablename__ = "suites"
+    __table_args__ = (UniqueConstraint("project_id", "slug"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    pass_threshold: Mapped[float] = mapped_column(default=1.0)

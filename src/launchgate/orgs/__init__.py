@@ -1,0 +1,1 @@
+"""Organisations: the tenant every query is scoped to."""

@@ -1,0 +1,1 @@
+"""Projects: an organisation's folders of suites and scorers, addressed by slug."""

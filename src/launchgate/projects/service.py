@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.auth.context import AuthContext
+from launchgate.errors import Conflict, NotFound
+from launchgate.kit.slugs import slugify
+from launchgate.models import Project
+from launchgate.projects import repository
+from launchgate.projects.schemas import ProjectCreate, ProjectUpdate
+
+
+async def get_project(session: AsyncSession, auth: AuthContext, slug: str) -> Project:
+    project = await repository.by_slug(session, auth.org_id, slug)
+    if project is None:
+        raise NotFound.of("Project", slug)
+    return project
+
+
+async def list_projects(
+    session: AsyncSession, auth: AuthContext, offset: int, limit: int
+) -> tuple[list[Project], int]:
+    return await repository.list_page(session, auth.org_id, offset, limit)
+
+
+async def create_project(session: AsyncSession, auth: AuthContext, body: ProjectCreate) -> Project:
+    slug = body.slug or slugify(body.name)
+    if await repository.slug_taken(session, auth.org_id, slug):
+        raise Conflict(f"Project slug '{slug}' is taken", details={"field": "slug"})
+    project = repository.add(session, Project(
+        org_id=auth.org_id, name=body.name, slug=slug, description=body.description
+    ))
+    await session.flush()
+    return project
+
+
+async def update_project(
+    session: AsyncSession, auth: AuthContext, slug: str, body: ProjectUpdate
+) -> Project:
+    project = await get_project(session, auth, slug)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("slug") not in (None, project.slug) and await repository.slug_taken(
+        session, auth.org_id, changes["slug"]
+    ):
+        raise Conflict(f"Project slug '{changes['slug']}' is taken", details={"field": "slug"})
+    for field in ("name", "slug"):
+        if changes.get(field) is not None:
+            setattr(project, field, changes[field])
+    if "description" in changes:
+        project.description = changes["description"]
+    await session.flush()
+    return project
+
+
+async def delete_project(session: AsyncSession, auth: AuthContext, slug: str) -> None:
+    """Deletes the project with its suites, scorers, cases and runs (ON DELETE CASCADE)."""
+    project = await get_project(session, auth, slug)
+    await repository.delete(session, project)

@@ -1,0 +1,1 @@
+"""Runs: one output scored against every active case of a suite, cleared or aborted."""

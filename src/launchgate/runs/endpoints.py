@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep
+from launchgate.kit.pagination import Envelope, Page, Paging
+from launchgate.models import Run
+from launchgate.runs import service
+from launchgate.runs.schemas import RunAccepted, RunOut, RunRequest, RunResult, RunStatus, RunSummary
+
+router = APIRouter(tags=["runs"])
+
+
+def _failures(scores: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [s for s in scores or [] if s["status"] != "passed"]
+
+
+def _result(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id, "status": run.status, "passed": run.status == "cleared",
+        "total_cases": run.total_cases, "passed_cases": run.passed_cases,
+        "failed_cases": run.failed_cases, "error_cases": run.error_cases,
+        "pass_rate": run.pass_rate, "duration_ms": run.duration_ms,
+        "scores": run.scores or [], "failures": _failures(run.scores),
+    }
+
+
+def _detail(run: Run) -> RunOut:
+    return RunOut.model_validate({
+        **_result(run), "suite_id": run.suite_id, "project_id": run.project_id,
+        "suite": run.snapshot["suite"], "output": run.output, "input": run.input,
+        "trigger": run.trigger, "trigger_meta": run.trigger_meta, "snapshot": run.snapshot,
+        "created_at": run.created_at, "started_at": run.started_at,
+        "completed_at": run.completed_at,
+    })
+
+
+@router.post(
+    "/run", response_model=RunResult,
+    responses={202: {"model": RunAccepted, "description": "Accepted for async scoring"}},
+)
+async def create_run(
+    body: RunRequest, auth: CurrentAuth, session: SessionDep, runtime: RuntimeDep
+) -> Any:
+    if body.async_:
+        run = await service.run_async(session, runtime, auth, body)
+        accepted = RunAccepted(id=run.id, status="pending",
+                               message=f"Run queued; poll GET /v1/runs/{run.id}")
+        return JSONResponse(accepted.model_dump(), status_code=202)
+    run = await service.run_sync(session, runtime, auth, body)
+    return _result(run)
+
+
+@router.get("/runs/{run_id}", response_model=Envelope[RunOut])
+async def get_run(run_id: str, auth: CurrentAuth, session: SessionDep) -> Envelope[RunOut]:
+    return Envelope(data=_detail(await service.get_run(session, auth, run_id)))
+
+
+@router.get("/suites/{suite_id}/runs", response_model=Page[RunSummary])
+async def list_runs(
+    suite_id: UUID, auth: CurrentAuth, session: SessionDep, paging: Paging,
+    status: Annotated[RunStatus | None, Query()] = None,
+) -> Page[RunSummary]:
+    runs, total = await service.list_runs(
+        session, auth, suite_id, status, paging.offset, paging.page_size
+    )
+    items = [RunSummary.model_validate({**_result(r), "suite_id": r.suite_id,
+                                        "trigger": r.trigger, "trigger_meta": r.trigger_meta,
+                                        "created_at": r.created_at,
+                                        "completed_at": r.completed_at}) for r in runs]
+    return Page.of(items, total, paging)

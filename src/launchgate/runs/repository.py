@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.models import Run
+
+OPEN = ("pending", "running")
+
+
+async def get(session: AsyncSession, org_id: uuid.UUID, run_id: str) -> Run | None:
+    result = await session.execute(select(Run).where(Run.id == run_id, Run.org_id == org_id))
+    return result.scalar_one_or_none()
+
+
+async def get_any(session: AsyncSession, run_id: str) -> Run | None:
+    """Worker side: the job names its run by id; the run carries its own org."""
+    return await session.get(Run, run_id)
+
+
+async def list_page(
+    session: AsyncSession, suite_id: uuid.UUID, status: str | None, offset: int, limit: int
+) -> tuple[list[Run], int]:
+    where = [Run.suite_id == suite_id]
+    if status is not None:
+        where.append(Run.status == status)
+    total = await session.scalar(select(func.count()).select_from(Run).where(*where))
+    rows = await session.scalars(
+        select(Run).where(*where).order_by(Run.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows), int(total or 0)
+
+
+async def open_run_ids(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(select(Run.id).where(Run.status.in_(OPEN)).order_by(Run.id))
+    return list(rows)
+
+
+def add(session: AsyncSession, run: Run) -> Run:
+    session.add(run)
+    return run
+
+
+async def mark_running(session: AsyncSession, run_id: str, at: Any) -> bool:
+    result = await session.execute(
+        update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
+        .values(status="running", started_at=at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def complete(session: AsyncSession, run_id: str, values: dict[str, Any]) -> bool:
+    """Finish a run once: the update only matches while the run is still open, so a job
+    delivered twice cannot complete (or bill) it twice."""
+    result = await session.execute(
+        update(Run).where(Run.id == run_id, Run.status.in_(OPEN)).values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

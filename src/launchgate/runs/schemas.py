@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from launchgate.kit.schema import SmallJsonObject, StrictModel, Text1MiB, Timestamp, WireModel
+from launchgate.kit.slugs import SLUG_MAX
+
+Trigger = Literal["api", "sdk", "cli", "github_action", "dashboard"]
+RunStatus = Literal["pending", "running", "cleared", "aborted", "error"]
+
+
+class RunRequest(StrictModel):
+    suite: Annotated[str, Field(min_length=1, max_length=SLUG_MAX)]
+    output: Text1MiB
+    input: SmallJsonObject = Field(default_factory=dict)
+    trigger: Trigger = "api"
+    trigger_meta: SmallJsonObject = Field(default_factory=dict)
+    async_: bool = Field(default=False, alias="async")
+    project: Annotated[str | None, Field(min_length=1, max_length=SLUG_MAX)] = None
+
+
+class CaseScore(BaseModel):
+    case: str
+    case_id: str
+    passed: bool
+    score: float
+    threshold: float
+    weight: float = 1.0
+    reason: str
+    status: Literal["passed", "failed", "error"]
+    duration_ms: float
+    scorer_type: str | None = None
+    precision: float | None = None
+    recall: float | None = None
+    judge: dict[str, Any] | None = None
+
+
+class RunResult(BaseModel):
+    """The synchronous ``POST /v1/run`` answer — not wrapped in ``data`` (SPEC §2)."""
+
+    id: str
+    status: RunStatus
+    passed: bool
+    total_cases: int
+    passed_cases: int
+    failed_cases: int
+    error_cases: int
+    pass_rate: float | None
+    duration_ms: float | None
+    scores: list[CaseScore]
+    failures: list[CaseScore]
+
+
+class RunAccepted(BaseModel):
+    id: str
+    status: Literal["pending"]
+    message: str
+
+
+class RunOut(WireModel):
+    id: str
+    suite_id: UUID
+    project_id: UUID
+    suite: dict[str, Any]
+    status: RunStatus
+    passed: bool
+    total_cases: int
+    passed_cases: int
+    failed_cases: int
+    error_cases: int
+    pass_rate: float | None
+    duration_ms: float | None
+    output: str
+    input: dict[str, Any]
+    trigger: str
+    trigger_meta: dict[str, Any]
+    scores: list[CaseScore]
+    failures: list[CaseScore]
+    snapshot: dict[str, Any]
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+
+
+class RunSummary(WireModel):
+    """A run in a list: everything but the output, snapshot and case scores."""
+
+    id: str
+    suite_id: UUID
+    status: RunStatus
+    passed: bool
+    total_cases: int
+    passed_cases: int
+    failed_cases: int
+    error_cases: int
+    pass_rate: float | None
+    duration_ms: float | None
+    trigger: str
+    trigger_meta: dict[str, Any]
+    created_at: Timestamp
+    completed_at: Timestamp | None

@@ -1,0 +1,137 @@
+"""Making runs: resolve the suite, freeze it into a snapshot, score (now, or on the
+worker), record the verdict once, count usage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.auth.context import AuthContext
+from launchgate.billing import service as billing
+from launchgate.db import after_commit
+from launchgate.errors import NotFound, ValidationFailed
+from launchgate.kit.ids import is_run_id, new_run_id
+from launchgate.kit.time import utcnow
+from launchgate.models import Run
+from launchgate.runs import engine, repository, snapshot
+from launchgate.runs.schemas import RunRequest
+from launchgate.runs.verdict import Verdict
+from launchgate.scorers import service as scorers
+from launchgate.suites import service as suites
+from launchgate.suites.cases import repository as cases_repository
+
+if TYPE_CHECKING:
+    from launchgate.deps import Runtime
+
+FINAL = ("cleared", "aborted", "error")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a finished scoring pass writes onto the run row."""
+
+    values: dict[str, Any]
+    billable: bool
+
+
+def options(runtime: Runtime) -> engine.EngineOptions:
+    return engine.EngineOptions(regex_timeout_s=runtime.settings.regex_timeout_ms / 1000)
+
+
+async def _prepare(session: AsyncSession, auth: AuthContext, body: RunRequest) -> Run:
+    await billing.check_can_run(session, auth.org_id)
+    suite = await suites.resolve_for_run(session, auth, body.suite, body.project)
+    cases = await cases_repository.active_in_suite(session, suite.id)
+    if not cases:
+        raise ValidationFailed(f"Suite '{suite.slug}' has no active cases to run")
+    found = await scorers.scorers_by_id(session, auth.org_id, {c.scorer_id for c in cases})
+    # A case whose scorer was deleted cannot be scored; leave it out as a deleted case.
+    cases = [c for c in cases if c.scorer_id in found]
+    if not cases:
+        raise ValidationFailed(f"Suite '{suite.slug}' has no active cases to run")
+    return Run(
+        id=new_run_id(), org_id=auth.org_id, project_id=suite.project_id, suite_id=suite.id,
+        api_key_id=auth.api_key_id, status="pending", trigger=body.trigger,
+        trigger_meta=body.trigger_meta, output=body.output, input=body.input,
+        snapshot=snapshot.take(suite, cases, found), billable=auth.billable,
+        total_cases=len(cases), created_at=utcnow(),
+    )
+
+
+def _completion(scores: list[dict[str, Any]], result: Verdict, started: float) -> dict[str, Any]:
+    return {
+        "status": result.status, "scores": scores, "pass_rate": result.pass_rate,
+        "total_cases": result.total_cases, "passed_cases": result.passed_cases,
+        "failed_cases": result.failed_cases, "error_cases": result.error_cases,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "completed_at": utcnow(),
+    }
+
+
+async def _score(runtime: Runtime, run: Run) -> dict[str, Any]:
+    started = time.perf_counter()
+    scores, result = await engine.execute(run.snapshot, run.output, run.input, options(runtime))
+    return _completion(scores, result, started)
+
+
+async def run_sync(
+    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
+) -> Run:
+    run = await _prepare(session, auth, body)
+    run.started_at = utcnow()
+    for key, value in (await _score(runtime, run)).items():
+        setattr(run, key, value)
+    repository.add(session, run)
+    if run.billable and run.status in ("cleared", "aborted"):
+        await billing.record_run(session, run.org_id, run.created_at)
+    return run
+
+
+async def run_async(
+    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
+) -> Run:
+    run = repository.add(session, await _prepare(session, auth, body))
+    await session.flush()
+    worker = runtime.worker
+    if worker is None:
+        raise RuntimeError("no worker is running")
+    after_commit(session, lambda: worker.enqueue("run.execute", run_id=run.id))
+    return run
+
+
+async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) -> bool:
+    """Worker side. Idempotent: a run already final is left alone; completion is a
+    conditional update, so a duplicate delivery neither re-scores nor double-bills."""
+    run = await repository.get_any(session, run_id)
+    if run is None or run.status in FINAL:
+        return False
+    if not await repository.mark_running(session, run_id, utcnow()):
+        return False
+    values = await _score(runtime, run)
+    if not await repository.complete(session, run_id, values):
+        return False
+    if run.billable and values["status"] in ("cleared", "aborted"):
+        await billing.record_run(session, run.org_id, run.created_at)
+    return True
+
+
+async def get_run(session: AsyncSession, auth: AuthContext, run_id: str) -> Run:
+    run = await repository.get(session, auth.org_id, run_id) if is_run_id(run_id) else None
+    if run is None:
+        raise NotFound.of("Run", run_id)
+    return run
+
+
+async def list_runs(
+    session: AsyncSession, auth: AuthContext, suite_id: Any, status: str | None,
+    offset: int, limit: int,
+) -> tuple[list[Run], int]:
+    suite = await suites.get_suite_by_id(session, auth, suite_id)
+    return await repository.list_page(session, suite.id, status, offset, limit)
+
+
+async def open_runs(session: AsyncSession) -> list[str]:
+    return await repository.open_run_ids(session)

@@ -1,0 +1,18 @@
+"""Run jobs. Thin: open a unit of work, call the service."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from launchgate.db import unit_of_work
+from launchgate.kit.jobs import job
+from launchgate.runs import service
+
+if TYPE_CHECKING:
+    from launchgate.deps import Runtime
+
+
+@job("run.execute")
+async def execute_run(runtime: Runtime, run_id: str) -> None:
+    async with unit_of_work(runtime.sessions) as session:
+        await service.execute_pending(session, runtime, run_id)

@@ -1,0 +1,1 @@
+"""Eval cases: what one output is scored against, in ``position`` order."""

@@ -1,0 +1,1 @@
+"""Dashboard users: email + password, role owner|member, one organisation each."""

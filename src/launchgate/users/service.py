@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.auth.passwords import hash_password
+from launchgate.errors import Conflict, NotFound, ValidationFailed
+from launchgate.models import User
+from launchgate.orgs import repository as orgs
+from launchgate.users import repository
+
+ROLES = ("owner", "member")
+MIN_PASSWORD = 8
+
+
+async def create_user(
+    session: AsyncSession, org_id: uuid.UUID, email: str, password: str, role: str = "member"
+) -> User:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise ValidationFailed(f"'{email}' is not an email address")
+    if role not in ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD} characters")
+    if await orgs.get(session, org_id) is None:
+        raise NotFound.of("Organisation", org_id)
+    if await repository.get_by_email(session, email) is not None:
+        raise Conflict(f"A user with email '{email}' already exists")
+    user = repository.add(
+        session, User(org_id=org_id, email=email, password_hash=hash_password(password), role=role)
+    )
+    await session.flush()
+    return user
