@@ -1,0 +1,174 @@
+"""`contains`: the output includes (or avoids) some substrings.
+
+The values come from `config.values`, else from the case's `expected` (a string or a list
+of strings), so one scorer can serve many cases. Dual-sided scoring adds `forbidden` values
+and reports recall (required found) and precision (forbidden avoided) instead of pass/fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from launchgate.scorers.builtin.result import (
+    ConfigReader,
+    ScorerConfigError,
+    ScoreResult,
+    quote_list,
+)
+
+ALLOWED_KEYS = ("values", "mode", "case_sensitive", "should_contain", "forbidden", "dual_sided")
+MODES = ("all", "any")
+NOTHING_TO_LOOK_FOR = (
+    "Nothing to look for: set config.values or give this case an expected string or list of strings"
+)
+
+
+def validate(config: object, *, dual_sided: bool) -> dict[str, Any]:
+    """Normalise a contains config; `forbidden` is only allowed when the scorer is dual-sided."""
+    reader = ConfigReader(config, ALLOWED_KEYS, scorer="contains")
+    # `dual_sided` is accepted in the config only so that a normalised config validates
+    # again; the scorer's own flag decides, and a config that contradicts it is refused.
+    if reader.has("dual_sided") and reader.flag("dual_sided", False) != dual_sided:
+        raise ScorerConfigError(
+            "config.dual_sided disagrees with the scorer's dual_sided setting",
+            path="config.dual_sided",
+        )
+    normalised: dict[str, Any] = {
+        "mode": reader.choice("mode", MODES, "all"),
+        "case_sensitive": reader.flag("case_sensitive", True),
+        "should_contain": reader.flag("should_contain", True),
+    }
+    values = reader.text_list("values")
+    if values is not None:
+        normalised["values"] = values
+    if dual_sided:
+        return _validate_dual(reader, normalised)
+    if reader.has("forbidden"):
+        raise ScorerConfigError(
+            "config.forbidden needs a dual-sided scorer; use should_contain=false otherwise",
+            path="config.forbidden",
+        )
+    if values == []:
+        raise ScorerConfigError(
+            "config.values must list at least one value (omit it to use each case's expected)",
+            path="config.values",
+        )
+    return normalised
+
+
+def _validate_dual(reader: ConfigReader, normalised: dict[str, Any]) -> dict[str, Any]:
+    # Dual-sided scoring has its own meaning for "all" and "not": reject the knobs it ignores.
+    if normalised["mode"] != "all":
+        raise ScorerConfigError(
+            "mode 'any' does not apply to dual-sided scoring: recall counts every value",
+            path="config.mode",
+        )
+    if not normalised["should_contain"]:
+        raise ScorerConfigError(
+            "should_contain=false does not apply to dual-sided scoring; use forbidden instead",
+            path="config.should_contain",
+        )
+    forbidden = reader.text_list("forbidden") or []
+    if normalised.get("values") == [] and not forbidden:
+        raise ScorerConfigError(
+            "A dual-sided contains config needs values or forbidden values", path="config.values"
+        )
+    return {**normalised, "forbidden": forbidden, "dual_sided": True}
+
+
+def score(config: dict[str, Any], output: str, expected: Any) -> ScoreResult:
+    """Score one output; see the module docstring for where the values come from."""
+    wanted = _wanted_values(config, expected)
+    if config.get("dual_sided"):
+        return _score_dual(config, output, wanted or [])
+    if not wanted:
+        return ScoreResult(0.0, NOTHING_TO_LOOK_FOR)
+    found, missing = _partition(output, wanted, case_sensitive=config["case_sensitive"])
+    if not config["should_contain"]:
+        return _score_absent(found, len(wanted))
+    if config["mode"] == "any":
+        return _score_any(found, missing)
+    if missing:
+        return ScoreResult(0.0, f"Missing: {quote_list(missing)}")
+    return ScoreResult(1.0, _all_found(len(wanted)))
+
+
+def _wanted_values(config: dict[str, Any], expected: Any) -> list[str] | None:
+    if "values" in config:
+        return list(config["values"])
+    if isinstance(expected, str):
+        return [expected] if expected else None
+    if isinstance(expected, list) and expected and all(isinstance(v, str) and v for v in expected):
+        return list(expected)
+    return None
+
+
+def _partition(
+    output: str, values: list[str], *, case_sensitive: bool
+) -> tuple[list[str], list[str]]:
+    haystack = output if case_sensitive else output.casefold()
+    found: list[str] = []
+    missing: list[str] = []
+    for value in values:
+        needle = value if case_sensitive else value.casefold()
+        (found if needle in haystack else missing).append(value)
+    return found, missing
+
+
+def _score_absent(found: list[str], total: int) -> ScoreResult:
+    # should_contain=false asserts that none of the values occur, whatever the mode.
+    if found:
+        return ScoreResult(0.0, f"Found forbidden: {quote_list(found)}")
+    return ScoreResult(
+        1.0, "Value not found" if total == 1 else f"None of the {total} values found"
+    )
+
+
+def _score_any(found: list[str], missing: list[str]) -> ScoreResult:
+    if found:
+        return ScoreResult(1.0, f"Found: {quote_list(found)}")
+    return ScoreResult(0.0, f"None found; missing: {quote_list(missing)}")
+
+
+def _all_found(total: int) -> str:
+    return "Value found" if total == 1 else f"All {total} values found"
+
+
+def _score_dual(config: dict[str, Any], output: str, required: list[str]) -> ScoreResult:
+    forbidden: list[str] = config["forbidden"]
+    if not required and not forbidden:
+        # Nothing was asked for: a fail on every axis rather than a vacuous pass.
+        return ScoreResult(0.0, NOTHING_TO_LOOK_FOR, precision=0.0, recall=0.0)
+    case_sensitive = config["case_sensitive"]
+    found, missing = _partition(output, required, case_sensitive=case_sensitive)
+    hits, _ = _partition(output, forbidden, case_sensitive=case_sensitive)
+    recall = len(found) / len(required) if required else 1.0
+    precision = 1.0 - len(hits) / len(forbidden) if forbidden else 1.0
+    return ScoreResult(
+        harmonic_mean(precision, recall),
+        _dual_reason(found, required, missing, precision, hits),
+        precision=precision,
+        recall=recall,
+    )
+
+
+def harmonic_mean(precision: float, recall: float) -> float:
+    """F1 of precision and recall; 0 when both are 0."""
+    if precision + recall == 0:
+        return 0.0
+    return min(1.0, max(0.0, 2 * precision * recall / (precision + recall)))
+
+
+def _dual_reason(
+    found: list[str], required: list[str], missing: list[str], precision: float, hits: list[str]
+) -> str:
+    recall_text = (
+        f"recall {len(found)}/{len(required)}" if required else "recall 1.00 (nothing required)"
+    )
+    details = []
+    if missing:
+        details.append(f"missing: {quote_list(missing)}")
+    if hits:
+        details.append(f"found forbidden: {quote_list(hits)}")
+    summary = f"{recall_text}, precision {precision:.2f}"
+    return f"{summary} — {'; '.join(details)}" if details else summary
