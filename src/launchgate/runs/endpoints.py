@@ -10,7 +10,14 @@ from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep
 from launchgate.kit.pagination import Envelope, Page, Paging
 from launchgate.models import Run
 from launchgate.runs import service
-from launchgate.runs.schemas import RunAccepted, RunOut, RunRequest, RunResult, RunStatus, RunSummary
+from launchgate.runs.schemas import (
+    RunAccepted,
+    RunOut,
+    RunRequest,
+    RunResult,
+    RunStatus,
+    RunSummary,
+)
 
 router = APIRouter(tags=["runs"])
 

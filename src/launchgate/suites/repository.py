@@ -36,7 +36,7 @@ async def find_by_slug(
     if project_slug is not None:
         query = query.where(Project.slug == project_slug)
     result = await session.execute(query.order_by(Project.slug))
-    return [(suite, pslug) for suite, pslug in result.tuples()]
+    return [(row[0], row[1]) for row in result.all()]
 
 
 async def case_counts(

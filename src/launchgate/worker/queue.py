@@ -21,14 +21,15 @@ class Worker:
     def __init__(self, runtime: Any, broker: AsyncBroker | None = None) -> None:
         self.runtime = runtime
         self.broker = broker or InMemoryBroker()
-        self._dispatch = self.broker.register_task(self._run, task_name="launchgate.dispatch")
 
-    async def _run(self, name: str, payload: dict[str, Any]) -> None:
-        try:
-            await get_job(name)(self.runtime, **payload)
-        except Exception:
-            log.exception("job failed", job=name)
-            raise
+        async def dispatch(name: str, payload: dict[str, Any]) -> None:
+            try:
+                await get_job(name)(runtime, **payload)
+            except Exception:
+                log.exception("job failed", job=name)
+                raise
+
+        self._dispatch = self.broker.register_task(dispatch, task_name="launchgate.dispatch")
 
     async def start(self) -> None:
         for module in TASK_MODULES:

@@ -8,11 +8,11 @@ Create Date: 2026-11-29 06:50:25.553758
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import Text
 from alembic import op
+from sqlalchemy import Text
+from sqlalchemy.dialects import postgresql
 
 import launchgate.models.base
-from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,123 @@
+"""Shared fixtures: a real database per backend (SQLite file and PostgreSQL), the real
+app with its lifespan, and an httpx client over ASGI.
+
+Every API test runs on both backends. Tests isolate by tenant: each makes its own
+organisations, so no test depends on another's rows. PostgreSQL comes from
+``LAUNCHGATE_TEST_POSTGRES_URL`` (default: the local server on 127.0.0.1:5432); each
+pytest session creates a fresh database there and drops it at the end. When the server is
+unreachable the PostgreSQL half is skipped, unless ``LAUNCHGATE_TEST_REQUIRE_POSTGRES=1``
+(set by ``scripts/test``), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from launchgate.app import create_app
+from launchgate.config import Settings
+from launchgate.deps import Runtime
+from launchgate.migrations import upgrade
+from tests.factories import Api
+
+PG_URL = os.environ.get("LAUNCHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_PG = os.environ.get("LAUNCHGATE_TEST_REQUIRE_POSTGRES") == "1"
+BACKENDS = [b for b in os.environ.get("LAUNCHGATE_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+
+
+def _pg_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this pytest session."""
+    if not _pg_reachable():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required but unreachable at {PG_URL}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+    name = f"lg_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(PG_URL, name).replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("sqlite") / "launchgate.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test", "data_dir": data_dir, "database_url": database_url,
+        "secret_key": "test-secret-" + "x" * 40, "rate_limit": "off",
+        "auth_rate_limit": "off", "lockout_limit": "off", "retention_sweep_interval_s": 0,
+        "regex_timeout_ms": 200,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_database"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("data"))
+
+
+async def started(app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async for running in started(create_app(settings)):
+        yield running
+
+
+@pytest.fixture(scope="session")
+def runtime(app: FastAPI) -> Runtime:
+    value: Runtime = app.state.runtime
+    return value
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, runtime: Runtime) -> Api:
+    return Api(client, runtime)
