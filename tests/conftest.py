@@ -28,9 +28,13 @@ from launchgate.deps import Runtime
 from launchgate.migrations import upgrade
 from tests.factories import Api
 
-PG_URL = os.environ.get("LAUNCHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "LAUNCHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REQUIRE_PG = os.environ.get("LAUNCHGATE_TEST_REQUIRE_POSTGRES") == "1"
-BACKENDS = [b for b in os.environ.get("LAUNCHGATE_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("LAUNCHGATE_TEST_BACKENDS", "sqlite,postgres").split(",") if b
+]
 
 
 def _pg_reachable() -> bool:
@@ -75,9 +79,14 @@ def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "env": "test", "data_dir": data_dir, "database_url": database_url,
-        "secret_key": "test-secret-" + "x" * 40, "rate_limit": "off",
-        "auth_rate_limit": "off", "lockout_limit": "off", "retention_sweep_interval_s": 0,
+        "env": "test",
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "secret_key": "test-secret-" + "x" * 40,
+        "rate_limit": "off",
+        "auth_rate_limit": "off",
+        "lockout_limit": "off",
+        "retention_sweep_interval_s": 0,
         "regex_timeout_ms": 200,
     }
     values.update(overrides)

@@ -68,28 +68,38 @@ class Api:
         body.setdefault("name", unique("Project"))
         return (await self.ok("POST", "/v1/projects", org, 201, json=body))["data"]
 
-    async def scorer(self, org: Org, project: str, type: str = "contains",
-                     config: dict[str, Any] | None = None, **body: Any) -> dict[str, Any]:
+    async def scorer(
+        self,
+        org: Org,
+        project: str,
+        type: str = "contains",
+        config: dict[str, Any] | None = None,
+        **body: Any,
+    ) -> dict[str, Any]:
         body.update(type=type, config=config if config is not None else {"values": ["hello"]})
         body.setdefault("name", unique("scorer"))
-        return (await self.ok("POST", f"/v1/projects/{project}/scorers", org, 201, json=body))["data"]
+        return (await self.ok("POST", f"/v1/projects/{project}/scorers", org, 201, json=body))[
+            "data"
+        ]
 
     async def suite(self, org: Org, project: str, **body: Any) -> dict[str, Any]:
         body.setdefault("name", unique("Suite"))
-        return (await self.ok("POST", f"/v1/projects/{project}/suites", org, 201, json=body))["data"]
+        return (await self.ok("POST", f"/v1/projects/{project}/suites", org, 201, json=body))[
+            "data"
+        ]
 
     async def case(self, org: Org, suite_id: str, scorer_id: str, **body: Any) -> dict[str, Any]:
         body.update(scorer_id=scorer_id)
         body.setdefault("name", unique("case"))
         return (await self.ok("POST", f"/v1/suites/{suite_id}/cases", org, 201, json=body))["data"]
 
-    async def run(self, org: Org, suite: str, output: str, status: int = 200,
-                  **body: Any) -> Any:
+    async def run(self, org: Org, suite: str, output: str, status: int = 200, **body: Any) -> Any:
         body.update(suite=suite, output=output)
         return await self.ok("POST", "/v1/run", org, status, json=body)
 
-    async def gated_suite(self, org: Org, values: tuple[str, ...] = ("hello", "world"),
-                          **suite_body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def gated_suite(
+        self, org: Org, values: tuple[str, ...] = ("hello", "world"), **suite_body: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """A project with one suite of ``contains`` cases, one per value: returns
         ``(project, suite)``."""
         project = await self.project(org)
