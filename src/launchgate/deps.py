@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from launchgate.auth.context import AuthContext
 from launchgate.config import Settings
 from launchgate.db import commit, rollback
+from launchgate.kit.auth_context import AuthContext
 
 if TYPE_CHECKING:
     from launchgate.auth.limits import RequestLimits

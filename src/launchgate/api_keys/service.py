@@ -8,8 +8,8 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import repository
-from launchgate.auth.context import AuthContext
 from launchgate.errors import NotFound, Unauthorized, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.crypto import random_base62, token_hash
 from launchgate.kit.time import as_utc, utcnow
 from launchgate.models import ApiKey

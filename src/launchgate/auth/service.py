@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import service as api_key_service
-from launchgate.auth.context import AuthContext
-from launchgate.auth.passwords import verify_password
 from launchgate.auth.tokens import InvalidToken, issue_token, verify_own_token
 from launchgate.errors import Unauthorized
+from launchgate.kit.auth_context import AuthContext
+from launchgate.kit.passwords import verify_password
 from launchgate.users import repository as users
 
 if TYPE_CHECKING:

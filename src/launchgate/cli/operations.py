@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from launchgate.app import build_runtime
-from launchgate.auth.context import AuthContext
 from launchgate.config import Settings
 from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
+from launchgate.kit.auth_context import AuthContext
 from launchgate.models import Run
 from launchgate.orgs import service as orgs
 from launchgate.projects import service as projects

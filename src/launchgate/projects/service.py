@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.context import AuthContext
 from launchgate.errors import Conflict, NotFound
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.slugs import slugify
 from launchgate.models import Project
 from launchgate.projects import repository

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.context import AuthContext
 from launchgate.billing import service as billing
 from launchgate.db import after_commit
 from launchgate.errors import NotFound, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_run_id, new_run_id
 from launchgate.kit.time import utcnow
 from launchgate.models import Run

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.context import AuthContext
 from launchgate.errors import Conflict, NotFound, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import utcnow
 from launchgate.models import Project, Scorer
 from launchgate.projects import service as projects

@@ -7,8 +7,8 @@ import copy
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.context import AuthContext
 from launchgate.errors import NotFound
+from launchgate.kit.auth_context import AuthContext
 from launchgate.models import Project
 from launchgate.projects import service as projects
 from launchgate.scorers import repository as scorer_repository

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.context import AuthContext
 from launchgate.errors import Conflict, NotFound, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.slugs import slugify
 from launchgate.models import Project, Suite
 from launchgate.projects import service as projects

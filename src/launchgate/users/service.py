@@ -4,8 +4,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.passwords import hash_password
 from launchgate.errors import Conflict, NotFound, ValidationFailed
+from launchgate.kit.passwords import hash_password
 from launchgate.models import User
 from launchgate.orgs import repository as orgs
 from launchgate.users import repository

@@ -4,8 +4,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.auth.context import AuthContext
 from launchgate.errors import NotFound, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import utcnow
 from launchgate.models import Case, Suite
 from launchgate.scorers import service as scorers
