@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from launchgate import __version__
 from launchgate.api import router as v1
@@ -31,7 +32,7 @@ from launchgate.worker import Worker
 log = structlog.get_logger(__name__)
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 402: "USAGE_LIMIT_EXCEEDED",
-               404: "NOT_FOUND", 405: "NOT_FOUND", 409: "CONFLICT", 413: "VALIDATION_ERROR",
+               404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "VALIDATION_ERROR",
                415: "VALIDATION_ERROR", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
 
 
@@ -47,6 +48,19 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
              "type": err.get("type", "")} for err in exc.errors()]
 
 
+def _allowed_methods(request: Request) -> str:
+    """Starlette's 405 names only the first route that matched the path; a path served by
+    several routes (GET and POST on /v1/projects) must list them all."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LaunchGateError)
     async def _ours(_: Request, exc: LaunchGateError) -> JSONResponse:
@@ -60,12 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return _envelope(400, "VALIDATION_ERROR", message, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
         status = 400 if exc.status_code in (413, 415, 422) else exc.status_code
-        status = 404 if status == 405 else status
-        message = "Not found" if status == 404 else str(exc.detail)
-        return _envelope(status, code, message, None, getattr(exc, "headers", None))
+        message = {404: "Not found", 405: "Method not allowed"}.get(status, str(exc.detail))
+        headers = getattr(exc, "headers", None)
+        if status == 405:
+            headers = {"Allow": _allowed_methods(request)}
+        return _envelope(status, code, message, None, headers)
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
