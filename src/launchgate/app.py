@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from launchgate import __version__
 from launchgate.api import router as v1
@@ -31,31 +31,57 @@ from launchgate.worker import Worker
 
 log = structlog.get_logger(__name__)
 
-_HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 402: "USAGE_LIMIT_EXCEEDED",
-               404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "VALIDATION_ERROR",
-               415: "VALIDATION_ERROR", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
+_HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    402: "USAGE_LIMIT_EXCEEDED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "VALIDATION_ERROR",
+    415: "VALIDATION_ERROR",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+}
 
 
-def _envelope(status: int, code: str, message: str, details: Any = None,
-              headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "details": details}},
-                        status_code=status, headers=headers)
+def _envelope(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "details": details}},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Field, message and type only: the offending input is never echoed (it may be a key)."""
-    return [{"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", ""),
-             "type": err.get("type", "")} for err in exc.errors()]
+    return [
+        {
+            "field": ".".join(str(p) for p in err.get("loc", ())),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors()
+    ]
 
 
 def _allowed_methods(request: Request) -> str:
     """Starlette's 405 names only the first route that matched the path; a path served by
-    several routes (GET and POST on /v1/projects) must list them all."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE and getattr(route, "methods", None):
-            methods |= set(route.methods)
+    several routes (GET and POST on /v1/projects) must list them all. The documented
+    operations are the truth, so they are read from the OpenAPI schema."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allow", None)
+    if table is None:
+        table = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                {method.upper() for method in operations},
+            )
+            for path, operations in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.allow = table
+    methods = set().union(*(m for pattern, m in table if pattern.match(request.url.path)))
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
@@ -87,8 +113,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         request_id = uuid.uuid4().hex
         log.error("unhandled error", request_id=request_id, error_type=type(exc).__name__)
-        return _envelope(500, "INTERNAL_ERROR", "Internal error; quote this request id to "
-                         "support", {"request_id": request_id})
+        return _envelope(
+            500,
+            "INTERNAL_ERROR",
+            "Internal error; quote this request id to support",
+            {"request_id": request_id},
+        )
 
 
 async def _resume_open_runs(runtime: Runtime) -> None:
@@ -120,12 +150,16 @@ async def _retention_loop(runtime: Runtime) -> None:
 def build_runtime(settings: Settings) -> Runtime:
     engine = create_engine(settings.resolved_database_url)
     runtime = Runtime(
-        settings=settings, engine=engine, sessions=create_sessionmaker(engine),
-        jwt_secret=settings.jwt_secret(), limits=RequestLimits(settings),
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine),
+        jwt_secret=settings.jwt_secret(),
+        limits=RequestLimits(settings),
     )
     if settings.oidc_jwks_url:
-        runtime.oidc = OidcVerifier(settings.oidc_jwks_url, settings.oidc_issuer,
-                                    settings.oidc_audience)
+        runtime.oidc = OidcVerifier(
+            settings.oidc_jwks_url, settings.oidc_issuer, settings.oidc_audience
+        )
     return runtime
 
 
@@ -150,7 +184,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.engine.dispose()
 
     app = FastAPI(
-        title="LaunchGate", version=__version__, lifespan=lifespan,
+        title="LaunchGate",
+        version=__version__,
+        lifespan=lifespan,
         description="Score an AI output against an eval suite: cleared for launch, or aborted.",
     )
     install_error_handlers(app)
