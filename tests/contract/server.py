@@ -36,9 +36,13 @@ class LiveServer:
 
 def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHGATE_")}
-    env.update(LAUNCHGATE_DATA_DIR=str(data_dir), LAUNCHGATE_RATE_LIMIT="off",
-               LAUNCHGATE_AUTH_RATE_LIMIT="off", LAUNCHGATE_LOCKOUT_LIMIT="off",
-               LAUNCHGATE_REGEX_TIMEOUT_MS="200")
+    env.update(
+        LAUNCHGATE_DATA_DIR=str(data_dir),
+        LAUNCHGATE_RATE_LIMIT="off",
+        LAUNCHGATE_AUTH_RATE_LIMIT="off",
+        LAUNCHGATE_LOCKOUT_LIMIT="off",
+        LAUNCHGATE_REGEX_TIMEOUT_MS="200",
+    )
     if database_url:
         env["LAUNCHGATE_DATABASE_URL"] = database_url
     return env
@@ -46,17 +50,29 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str
 
 def start(data_dir: Path, database_url: str | None = None) -> LiveServer:
     env = server_env(data_dir, database_url)
-    created = subprocess.run([str(BIN), "orgs", "create", "contract", "--json"], env=env,
-                             capture_output=True, text=True, check=True, timeout=120)
+    created = subprocess.run(
+        [str(BIN), "orgs", "create", "contract", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     key = json.loads(created.stdout)["api_key"]
     port = free_port()
-    process = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     server = LiveServer(f"http://127.0.0.1:{port}", key, process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise RuntimeError(
+                f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
         try:
             if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
                 seed(server)
@@ -70,8 +86,9 @@ def start(data_dir: Path, database_url: str | None = None) -> LiveServer:
 def seed(server: LiveServer) -> None:
     with httpx.Client(base_url=server.url, headers=server.auth_headers, timeout=10) as client:
         client.post("/v1/projects", json={"name": "Demo", "slug": "demo"}).raise_for_status()
-        client.post("/v1/projects/demo/suites/from-template",
-                    json={"template_slug": "classification"}).raise_for_status()
+        client.post(
+            "/v1/projects/demo/suites/from-template", json={"template_slug": "classification"}
+        ).raise_for_status()
 
 
 def stop(server: LiveServer) -> None:
