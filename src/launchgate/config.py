@@ -32,7 +32,8 @@ def parse_rate(value: str) -> tuple[int, int] | None:
     if value.strip().lower() == "off":
         return None
     match = _RATE.match(value)
-    if not match or int(match.group(1)) < 1:
+    # "100/0 minutes" would be a zero-length window: refused like a zero count.
+    if not match or int(match.group(1)) < 1 or int(match.group(2) or 1) < 1:
         raise ValueError(f"'{value}' is not a rate like '100/minute', '20/15 minutes' or 'off'")
     count, multiplier, unit = match.groups()
     return int(count), int(multiplier or 1) * _PERIOD_SECONDS[unit.lower()]

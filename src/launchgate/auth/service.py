@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,13 +13,11 @@ from launchgate.auth.tokens import InvalidToken, issue_token, verify_own_token
 from launchgate.errors import Unauthorized
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.passwords import verify_password
+from launchgate.orgs import repository as orgs
 from launchgate.users import repository as users
 
 if TYPE_CHECKING:
     from launchgate.deps import Runtime
-
-TOUCH_EVERY = timedelta(minutes=1)
-
 
 async def authenticate(
     session: AsyncSession, runtime: Runtime, header: str | None, ip: str
@@ -26,7 +25,8 @@ async def authenticate(
     try:
         return await _authenticate(session, runtime, header)
     except Unauthorized:
-        if runtime.limits is not None:
+        # A request that presents no credential is not an attempt to guess one.
+        if runtime.limits is not None and header:
             await runtime.limits.record_auth_failure(ip)
         raise
 
@@ -49,16 +49,35 @@ async def _authenticate(session: AsyncSession, runtime: Runtime, header: str | N
             org_id, maybe_user = await runtime.oidc.verify(credential)
         except InvalidToken:
             raise Unauthorized("Invalid or expired token") from None
-        return AuthContext(org_id=org_id, user_id=maybe_user, auth_mode="jwt")
+        return await _oidc_context(session, org_id, maybe_user)
     user = await users.get(session, user_id)
     if user is None or user.org_id != org_id:
         raise Unauthorized("Invalid or expired token")
     return AuthContext(org_id=org_id, user_id=user_id, auth_mode="jwt")
 
 
+async def _oidc_context(
+    session: AsyncSession, org_id: uuid.UUID, maybe_user: uuid.UUID | None
+) -> AuthContext:
+    # The issuer is trusted for identity, not for our rows: an org_id we do not know would
+    # otherwise act as a tenant and fail later on a foreign key (a 500).
+    if await orgs.get(session, org_id) is None:
+        raise Unauthorized("Invalid or expired token")
+    if maybe_user is not None:
+        user = await users.get(session, maybe_user)
+        if user is None or user.org_id != org_id:
+            maybe_user = None  # a ``sub`` that is not one of this org's users names nobody here
+    return AuthContext(org_id=org_id, user_id=maybe_user, auth_mode="jwt")
+
+
 async def login(session: AsyncSession, runtime: Runtime, email: str, password: str) -> str:
     user = await users.get_by_email(session, email.strip().lower())
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    # argon2 takes a CPU-bound fraction of a second: off the event loop, or every other
+    # request of the process waits for each login.
+    verified = await asyncio.to_thread(
+        verify_password, user.password_hash if user else None, password
+    )
+    if not verified or user is None:
         raise Unauthorized("Email or password is incorrect")
     return issue_token(
         runtime.jwt_secret, user_id=user.id, org_id=user.org_id, ttl_s=runtime.settings.jwt_ttl_s

@@ -39,7 +39,8 @@ def verify_own_token(secret: str, token: str) -> tuple[uuid.UUID, uuid.UUID]:
             token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
             options={"require": ["exp", "sub", "org_id"]},
         )
-        return uuid.UUID(claims["org_id"]), uuid.UUID(claims["sub"])
+        # str(): a claim of another JSON type (a number) must fail as a bad token, not a 500.
+        return uuid.UUID(str(claims["org_id"])), uuid.UUID(str(claims["sub"]))
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
 

@@ -1,0 +1,74 @@
+"""GET /health: public, the services' state, and 503 when the database is down."""
+
+from __future__ import annotations
+
+import re
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from launchgate import __version__
+from launchgate.app import create_app
+from launchgate.db import create_engine
+from launchgate.deps import Runtime
+from tests.conftest import make_settings
+
+ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def parse_iso_z(value: str) -> datetime:
+    assert ISO_Z.match(value), value
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def ms_floor(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+async def test_health_is_public_and_reports_services(client: httpx.AsyncClient) -> None:
+    before = ms_floor(datetime.now(UTC))
+    response = await client.get("/health")
+    after = datetime.now(UTC)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"status", "version", "timestamp", "services"}
+    assert body["status"] == "ok"
+    assert body["version"] == __version__
+    assert body["services"] == {"database": "connected", "redis": "not_configured"}
+    assert before <= parse_iso_z(body["timestamp"]) <= after
+
+
+async def test_health_ignores_credentials(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"Authorization": "Bearer garbage"})
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_path: Path) -> None:
+    # The app cannot start with its database down (the lifespan resumes open runs), so
+    # start it on a working database and then cut it off.
+    app = create_app(make_settings(database_url, tmp_path))
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await client.get("/health")).status_code == 200
+            await runtime.engine.dispose()
+            runtime.engine = create_engine(
+                f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/launchgate"
+            )
+            response = await client.get("/health")
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["services"] == {"database": "disconnected", "redis": "not_configured"}
+    assert body["version"] == __version__
+    parse_iso_z(body["timestamp"])
