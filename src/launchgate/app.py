@@ -121,11 +121,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-async def _resume_open_runs(runtime: Runtime) -> None:
-    """The database is the source of truth: runs a stopped server left open resume now."""
+async def _resume_open_runs(runtime: Runtime, retry_s: float = 5.0) -> None:
+    """The database is the source of truth: runs a stopped server left open resume now.
+
+    Runs in the background and retries until the database answers, so a server whose
+    database is down at start still starts (and says so on /health).
+    """
     assert runtime.worker is not None
-    async with unit_of_work(runtime.sessions) as session:
-        run_ids = await runs.open_runs(session)
+    while True:
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                run_ids = await runs.open_runs(session)
+            break
+        except Exception as exc:
+            log.warning("cannot resume open runs yet", error_type=type(exc).__name__)
+            await asyncio.sleep(retry_s)
     for run_id in run_ids:
         await runtime.worker.enqueue("run.execute", run_id=run_id)
     if run_ids:
@@ -172,14 +182,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.worker = Worker(runtime)
         await runtime.worker.start()
         app.state.runtime = runtime
-        await _resume_open_runs(runtime)
-        sweeper = asyncio.create_task(_retention_loop(runtime))
+        background = [asyncio.create_task(_resume_open_runs(runtime)),
+                      asyncio.create_task(_retention_loop(runtime))]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.worker.stop()
             await runtime.engine.dispose()
 

@@ -72,3 +72,17 @@ async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_pa
     assert body["services"] == {"database": "disconnected", "redis": "not_configured"}
     assert body["version"] == __version__
     parse_iso_z(body["timestamp"])
+
+
+async def test_server_starts_with_its_database_down_and_says_so(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    dead = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/none"
+    app = create_app(make_settings(dead, tmp_path))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["services"]["database"] == "disconnected"
