@@ -45,9 +45,10 @@ def add(session: AsyncSession, run: Run) -> Run:
 
 
 async def mark_running(session: AsyncSession, run_id: str, at: Any) -> bool:
+    """Open → running; a run picked up again keeps the moment it first started."""
     result = await session.execute(
         update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
-        .values(status="running", started_at=at)
+        .values(status="running", started_at=func.coalesce(Run.started_at, at))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -66,7 +66,9 @@ def _completion(scores: list[dict[str, Any]], result: Verdict, started: float) -
         "status": result.status, "scores": scores, "pass_rate": result.pass_rate,
         "total_cases": result.total_cases, "passed_cases": result.passed_cases,
         "failed_cases": result.failed_cases, "error_cases": result.error_cases,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        # Whole milliseconds: the column is an integer, and the sync answer must match
+        # what GET /v1/runs/{id} reads back on every backend.
+        "duration_ms": round((time.perf_counter() - started) * 1000),
         "completed_at": utcnow(),
     }
 
@@ -100,6 +102,12 @@ async def run_async(
         raise RuntimeError("no worker is running")
     after_commit(session, lambda: worker.enqueue("run.execute", run_id=run.id))
     return run
+
+
+async def start_pending(session: AsyncSession, run_id: str) -> bool:
+    """Worker side: mark an open run ``running`` (SPEC §5.7); False when it is final or
+    unknown. The job commits this before scoring, so pollers see the run move."""
+    return await repository.mark_running(session, run_id, utcnow())
 
 
 async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) -> bool:

@@ -14,5 +14,10 @@ if TYPE_CHECKING:
 
 @job("run.execute")
 async def execute_run(runtime: Runtime, run_id: str) -> None:
+    # Two units of work: ``running`` is committed (and visible to pollers) before scoring.
+    # A worker that dies in between leaves an open run, which is resumed and finishes once.
+    async with unit_of_work(runtime.sessions) as session:
+        if not await service.start_pending(session, run_id):
+            return
     async with unit_of_work(runtime.sessions) as session:
         await service.execute_pending(session, runtime, run_id)
