@@ -40,7 +40,7 @@ class Run(Base):
     passed_cases: Mapped[int] = mapped_column(default=0)
     failed_cases: Mapped[int] = mapped_column(default=0)
     error_cases: Mapped[int] = mapped_column(default=0)
-    duration_ms: Mapped[int | None] = mapped_column(default=None)
+    duration_ms: Mapped[float | None] = mapped_column(default=None)
     # False for runs made with an lg_test_ key: they never count against the plan.
     billable: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

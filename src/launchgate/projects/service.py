@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from launchgate.errors import Conflict, NotFound
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.slugs import slugify
+from launchgate.kit.unique import flush_or_conflict
 from launchgate.models import Project
 from launchgate.projects import repository
 from launchgate.projects.schemas import ProjectCreate, ProjectUpdate
@@ -25,12 +26,13 @@ async def list_projects(
 
 async def create_project(session: AsyncSession, auth: AuthContext, body: ProjectCreate) -> Project:
     slug = body.slug or slugify(body.name)
+    taken = Conflict(f"Project slug '{slug}' is taken", details={"field": "slug"})
     if await repository.slug_taken(session, auth.org_id, slug):
-        raise Conflict(f"Project slug '{slug}' is taken", details={"field": "slug"})
+        raise taken
     project = repository.add(session, Project(
         org_id=auth.org_id, name=body.name, slug=slug, description=body.description
     ))
-    await session.flush()
+    await flush_or_conflict(session, taken)
     return project
 
 
@@ -48,7 +50,9 @@ async def update_project(
             setattr(project, field, changes[field])
     if "description" in changes:
         project.description = changes["description"]
-    await session.flush()
+    await flush_or_conflict(
+        session, Conflict(f"Project slug '{project.slug}' is taken", details={"field": "slug"})
+    )
     return project
 
 

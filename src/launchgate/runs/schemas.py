@@ -49,7 +49,7 @@ class RunResult(BaseModel):
     failed_cases: int
     error_cases: int
     pass_rate: float | None
-    duration_ms: int | None
+    duration_ms: float | None
     scores: list[CaseScore]
     failures: list[CaseScore]
 
@@ -72,7 +72,7 @@ class RunOut(WireModel):
     failed_cases: int
     error_cases: int
     pass_rate: float | None
-    duration_ms: int | None
+    duration_ms: float | None
     output: str
     input: dict[str, Any]
     trigger: str
@@ -97,7 +97,7 @@ class RunSummary(WireModel):
     failed_cases: int
     error_cases: int
     pass_rate: float | None
-    duration_ms: int | None
+    duration_ms: float | None
     trigger: str
     trigger_meta: dict[str, Any]
     created_at: Timestamp

@@ -51,7 +51,7 @@ async def case_counts(
         .where(Case.suite_id.in_(suite_ids), Case.deleted_at.is_(None))
         .group_by(Case.suite_id)
     )
-    return {sid: (int(total), int(act or 0)) for sid, total, act in result.tuples()}
+    return {sid: (int(total), int(act or 0)) for sid, total, act in result.all()}
 
 
 async def list_page(

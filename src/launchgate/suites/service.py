@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from launchgate.errors import Conflict, NotFound, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.slugs import slugify
+from launchgate.kit.unique import flush_or_conflict
 from launchgate.models import Project, Suite
 from launchgate.projects import service as projects
 from launchgate.suites import repository
@@ -87,13 +88,14 @@ async def create_suite(
 
 async def add_suite(session: AsyncSession, project: Project, body: SuiteCreate) -> Suite:
     slug = body.slug or slugify(body.name)
+    taken = Conflict(f"Suite slug '{slug}' is taken in this project", details={"field": "slug"})
     if await repository.by_slug(session, project.org_id, project.id, slug) is not None:
-        raise Conflict(f"Suite slug '{slug}' is taken in this project", details={"field": "slug"})
+        raise taken
     suite = repository.add(session, Suite(
         org_id=project.org_id, project_id=project.id, name=body.name, slug=slug,
         description=body.description, pass_threshold=body.pass_threshold,
     ))
-    await session.flush()
+    await flush_or_conflict(session, taken)
     return suite
 
 
@@ -114,7 +116,9 @@ async def update_suite(
             setattr(suite, field, changes[field])
     if "description" in changes:
         suite.description = changes["description"]
-    await session.flush()
+    await flush_or_conflict(session, Conflict(
+        f"Suite slug '{suite.slug}' is taken in this project", details={"field": "slug"}
+    ))
     return await _view(session, suite)
 
 

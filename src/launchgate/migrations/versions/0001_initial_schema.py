@@ -1,18 +1,18 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-29 06:50:25.553758
+Revises:
+Create Date: 2026-11-29 07:16:58.702506
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql
+from alembic import op
 
 import launchgate.models.base
+from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
@@ -170,7 +170,7 @@ def upgrade() -> None:
     sa.Column('passed_cases', sa.Integer(), nullable=False),
     sa.Column('failed_cases', sa.Integer(), nullable=False),
     sa.Column('error_cases', sa.Integer(), nullable=False),
-    sa.Column('duration_ms', sa.Integer(), nullable=True),
+    sa.Column('duration_ms', sa.Double(), nullable=True),
     sa.Column('billable', sa.Boolean(), nullable=False),
     sa.Column('created_at', launchgate.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', launchgate.models.base.UTCDateTime(timezone=True), nullable=True),

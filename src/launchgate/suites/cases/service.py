@@ -65,9 +65,11 @@ async def update_case(
 ) -> Case:
     case = await get_case(session, auth, case_id)
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("scorer_id") is not None:
+    # Reactivating re-checks the scorer too: it may have been deleted while the case was
+    # inactive, and an active case must never point at a deleted scorer.
+    if changes.get("scorer_id") is not None or changes.get("is_active") is True:
         suite = await suites.get_suite_by_id(session, auth, case.suite_id)
-        await _check_scorer(session, auth, suite, changes["scorer_id"])
+        await _check_scorer(session, auth, suite, changes.get("scorer_id") or case.scorer_id)
     for field in ("name", "input", "scorer_id", "threshold", "weight", "is_active"):
         if changes.get(field) is not None:
             setattr(case, field, changes[field])
