@@ -457,3 +457,14 @@ async def test_deleting_an_unused_scorer_leaves_runs_alone(api: Api) -> None:
     await api.ok("DELETE", f"/v1/scorers/{spare['id']}", org, 204)
     run = await api.run(org, suite["slug"], "hello world")
     assert run["status"] == "cleared" and run["total_cases"] == 2
+
+
+async def test_dual_sided_can_be_switched_on_and_off_without_a_new_config(api: Api) -> None:
+    org = await api.org()
+    project = await api.project(org)
+    scorer = await api.scorer(org, project["slug"], config={"values": ["a"]})
+    path = f"/v1/scorers/{scorer['id']}"
+    on = (await api.ok("PATCH", path, org, json={"dual_sided": True}))["data"]
+    assert on["dual_sided"] is True and on["config"]["dual_sided"] is True
+    off = (await api.ok("PATCH", path, org, json={"dual_sided": False}))["data"]
+    assert off["dual_sided"] is False and "dual_sided" not in off["config"]

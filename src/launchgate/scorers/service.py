@@ -74,7 +74,11 @@ async def update_scorer(
         dual_sided = scorer.dual_sided
     config = changes.get("config")
     if config is None:
-        config = scorer.config
+        # The stored config carries what it was normalised with (the dual-sided flag, an
+        # empty ``forbidden`` list); a flip of ``dual_sided`` alone re-validates the rest
+        # under the new setting. A non-empty ``forbidden`` list still needs a new config.
+        config = {k: v for k, v in scorer.config.items()
+                  if k != "dual_sided" and not (k == "forbidden" and not v)}
     scorer.config = checked_config(scorer.type, config, dual_sided)
     scorer.dual_sided = dual_sided
     if changes.get("name") not in (None, scorer.name):
