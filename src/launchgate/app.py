@@ -70,18 +70,22 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 def _allowed_methods(request: Request) -> str:
     """Starlette's 405 names only the first route that matched the path; a path served by
     several routes (GET and POST on /v1/projects) must list them all. The documented
-    operations are the truth, so they are read from the OpenAPI schema."""
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allow", None)
+    operations are the truth, so they are read from the OpenAPI schema; where a literal
+    path and a templated one both match, the most literal one describes the resource."""
+    table: list[tuple[int, re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allow", None
+    )
     if table is None:
         table = [
-            (
-                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
-                {method.upper() for method in operations},
-            )
+            (path.count("{"),
+             re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+             {method.upper() for method in operations})
             for path, operations in request.app.openapi()["paths"].items()
         ]
         request.app.state.allow = table
-    methods = set().union(*(m for pattern, m in table if pattern.match(request.url.path)))
+    matches = [(params, m) for params, pattern, m in table if pattern.match(request.url.path)]
+    fewest = min((params for params, _ in matches), default=0)
+    methods = set().union(*(m for params, m in matches if params == fewest))
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
