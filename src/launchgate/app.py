@@ -27,6 +27,7 @@ from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
 from launchgate.runs import service as runs
+from launchgate.runs.writer import RunWriter
 from launchgate.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -185,6 +186,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime = build_runtime(settings)
         runtime.worker = Worker(runtime)
         await runtime.worker.start()
+        runtime.run_writer = RunWriter(settings.resolved_database_url)
+        runtime.run_writer.start()
         app.state.runtime = runtime
         background = [asyncio.create_task(_resume_open_runs(runtime)),
                       asyncio.create_task(_retention_loop(runtime))]
@@ -196,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await runtime.run_writer.stop()
             await runtime.worker.stop()
             await runtime.engine.dispose()
 

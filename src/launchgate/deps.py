@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from launchgate.config import Settings
 from launchgate.db import commit, rollback
 from launchgate.kit.auth_context import AuthContext
+from launchgate.runs.cache import SnapshotCache
 
 if TYPE_CHECKING:
     from launchgate.auth.limits import RequestLimits
     from launchgate.auth.tokens import OidcVerifier
+    from launchgate.runs.writer import RunWriter
     from launchgate.worker import Worker
 
 
@@ -31,10 +33,12 @@ class Runtime:
     limits: RequestLimits | None = None
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
+    run_writer: RunWriter | None = None
+    snapshots: SnapshotCache = field(default_factory=SnapshotCache)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: a sync one costs a thread hop
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -17,14 +17,15 @@ async def runs_in_period(session: AsyncSession, org_id: uuid.UUID, period: str) 
     return int(value or 0)
 
 
-async def add_run(session: AsyncSession, org_id: uuid.UUID, period: str) -> None:
+async def add_runs(session: AsyncSession, org_id: uuid.UUID, period: str, runs: int) -> None:
     """Atomic upsert: concurrent runs of one organisation never lose a count."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(UsageCounter).values(org_id=org_id, period=period, runs=1)
+    table = UsageCounter.__table__
+    statement = insert(table).values(org_id=org_id, period=period, runs=runs)
     statement = statement.on_conflict_do_update(
-        index_elements=[UsageCounter.org_id, UsageCounter.period],
-        set_={"runs": UsageCounter.runs + 1},
+        index_elements=[table.c.org_id, table.c.period],
+        set_={"runs": table.c.runs + statement.excluded.runs},
     )
     await session.execute(statement)
 

@@ -46,22 +46,29 @@ async def usage(
                  retention_days(org, enterprise_retention), percentage)
 
 
-async def check_can_run(session: AsyncSession, org_id: uuid.UUID) -> None:
-    """402 before any work once the month's runs are used (SPEC §5.9)."""
-    org = await orgs.get_org(session, org_id)
-    limit = plan_of(org).monthly_limit
-    if limit is None:
+async def check_can_run(session: AsyncSession, org_id: uuid.UUID, plan: str) -> None:
+    """402 before any work once the month's runs are used (SPEC §5.9). ``plan`` comes
+    from the caller's already-read organisation facts, so unlimited plans cost no query."""
+    chosen = PLANS.get(plan, PLANS["free"])
+    if chosen.monthly_limit is None:
         return
-    used = await repository.runs_in_period(session, org.id, month_key(utcnow()))
-    if used >= limit:
+    used = await repository.runs_in_period(session, org_id, month_key(utcnow()))
+    if used >= chosen.monthly_limit:
         raise UsageLimitExceeded(
-            f"Monthly run limit of {limit} reached on the {plan_of(org).name} plan",
-            details={"plan": org.plan, "monthly_limit": limit, "current_usage": used},
+            f"Monthly run limit of {chosen.monthly_limit} reached on the {chosen.name} plan",
+            details={"plan": chosen.slug, "monthly_limit": chosen.monthly_limit,
+                     "current_usage": used},
         )
 
 
 async def record_run(session: AsyncSession, org_id: uuid.UUID, at: datetime) -> None:
-    await repository.add_run(session, org_id, month_key(at))
+    await repository.add_runs(session, org_id, month_key(at), 1)
+
+
+async def record_runs(session: AsyncSession, counts: dict[tuple[uuid.UUID, str], int]) -> None:
+    """Count a batch of runs, ``(org_id, period) → runs``, one upsert per pair."""
+    for (org_id, period), runs in counts.items():
+        await repository.add_runs(session, org_id, period, runs)
 
 
 async def sweep_retention(session: AsyncSession, enterprise_default: int | None) -> int:

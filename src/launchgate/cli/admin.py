@@ -9,9 +9,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-err = Console(stderr=True)
-out = Console(highlight=False)
+# soft_wrap: a line is never broken at the console width, so piped output and logs keep
+# one message per line (and the curl line of the quickstart stays pasteable).
+err = Console(stderr=True, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
@@ -28,7 +31,7 @@ def _settings() -> Any:
     try:
         return load_settings()
     except SettingsError as exc:
-        err.print(f"[red]Configuration error:[/] {exc}")
+        err.print(f"[red]Configuration error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -37,14 +40,30 @@ def _migrate(settings: Any) -> None:
 
     if settings.embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    try:
+        upgrade(settings.resolved_database_url)
+    except Exception as exc:
+        raise _fail(exc) from None
 
 
 def _fail(exc: Exception) -> typer.Exit:
+    """One line on stderr instead of a traceback: 2 for bad input or settings, 1 when the
+    database failed. Anything else is a bug and keeps its traceback."""
+    from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+    from launchgate.config import SettingsError
     from launchgate.errors import LaunchGateError
 
     if isinstance(exc, LaunchGateError):
-        err.print(f"[red]Error:[/] {exc.message}")
+        err.print(f"[red]Error:[/] {escape(exc.message)}")
+        return typer.Exit(2)
+    if isinstance(exc, SettingsError):
+        err.print(f"[red]Configuration error:[/] {escape(str(exc))}")
+        return typer.Exit(2)
+    if isinstance(exc, DBAPIError):
+        cause = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        hint = "; run 'launchgate db upgrade' first" if isinstance(exc, ProgrammingError) else ""
+        err.print(f"[red]Database error:[/] {escape(cause)}{hint}")
         return typer.Exit(1)
     raise exc
 
@@ -76,7 +95,7 @@ def orgs_create(
     if as_json:
         sys.stdout.write(json.dumps({"org_id": org_id, "api_key": key}) + "\n")
         return
-    out.print(f"Organisation [bold]{name}[/] created: {org_id}")
+    out.print(f"Organisation [bold]{escape(name)}[/] created: {org_id}")
     out.print(f"API key (shown once, store it now): [bold]{key}[/]")
 
 
@@ -101,11 +120,11 @@ def users_create(
     try:
         user_id = asyncio.run(create_user(settings, org, email, password, role))
     except ValueError:
-        err.print(f"[red]Error:[/] '{org}' is not an organisation id")
+        err.print(f"[red]Error:[/] '{escape(org)}' is not an organisation id")
         raise typer.Exit(2) from None
     except Exception as exc:
         raise _fail(exc) from None
-    out.print(f"User {email} created: {user_id}")
+    out.print(f"User {escape(email)} created: {user_id}")
 
 
 def serve(
@@ -124,6 +143,11 @@ def _serve(settings: Any, host: str, port: int) -> None:
 
     from launchgate.app import create_app
     from launchgate.logging import configure
+
+    try:
+        settings.jwt_secret()  # fail here, in one line, rather than in the app's lifespan
+    except Exception as exc:
+        raise _fail(exc) from None
 
     configure(settings.log_level)
     out.print(f"LaunchGate listening on http://{host}:{port}  (API under /v1, health at /health)")
@@ -147,7 +171,7 @@ def quickstart(
         raise _fail(exc) from None
     from launchgate.cli.quickstart_report import print_report
 
-    print_report(out, report, f"http://{host}:{port}")
+    print_report(out, report, f"http://{host}:{port}", serving=not no_serve)
     if not no_serve:
         _serve(settings, host, port)
 

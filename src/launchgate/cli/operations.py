@@ -9,9 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from launchgate.app import build_runtime
 from launchgate.config import Settings
-from launchgate.db import unit_of_work
+from launchgate.db import create_engine, create_sessionmaker, unit_of_work
 from launchgate.deps import Runtime
 from launchgate.kit.auth_context import AuthContext
 from launchgate.models import Run
@@ -20,6 +19,7 @@ from launchgate.projects import service as projects
 from launchgate.projects.schemas import ProjectCreate
 from launchgate.runs import service as runs
 from launchgate.runs.schemas import RunRequest
+from launchgate.runs.writer import RunWriter
 from launchgate.suites.from_template import instantiate
 from launchgate.suites.templates import (
     STRUCTURED_OUTPUT_DEMO_FAIL,
@@ -32,6 +32,14 @@ QUICKSTART_MARKER = "quickstart.json"
 DEMO_TEMPLATE = "structured-output"
 OWNER_EMAIL = "owner@launchgate.local"
 
+
+def build_runtime(settings: Settings) -> Runtime:
+    """The database half of the server's runtime. Operator commands sign no tokens, so they
+    need no JWT secret: ``orgs create`` against an external database works before
+    ``LAUNCHGATE_SECRET_KEY`` is set (``serve`` still insists on it)."""
+    engine = create_engine(settings.resolved_database_url)
+    return Runtime(settings=settings, engine=engine, sessions=create_sessionmaker(engine),
+                   jwt_secret="")
 
 
 async def create_org(settings: Settings, name: str, plan: str) -> tuple[str, str]:
@@ -73,9 +81,12 @@ async def run_quickstart(settings: Settings) -> QuickstartReport:
     if marker.exists():
         return QuickstartReport(already_done=True, org_id=json.loads(marker.read_text())["org_id"])
     runtime = build_runtime(settings)
+    runtime.run_writer = RunWriter(settings.resolved_database_url)
+    runtime.run_writer.start()
     try:
         report = await _set_up(runtime)
     finally:
+        await runtime.run_writer.stop()
         await runtime.engine.dispose()
     marker.write_text(json.dumps({"org_id": report.org_id}))
     return report

@@ -12,10 +12,13 @@ _VERDICT = {"cleared": "✓ Cleared for launch", "aborted": "✗ Launch aborted"
             "error": "⚠ Run ended in error"}
 
 
-def print_report(out: Console, report: QuickstartReport, base_url: str) -> None:
+def print_report(
+    out: Console, report: QuickstartReport, base_url: str, *, serving: bool = True
+) -> None:
     if report.already_done:
+        then = " Starting the server." if serving else ""
         out.print(f"This data dir was set up before (organisation {report.org_id}); "
-                  "the API key was printed then. Starting the server.")
+                  f"the API key was printed then.{then}")
         return
     out.print("[bold]LaunchGate quickstart[/]\n")
     out.print(f"Organisation:  {report.org_id}")

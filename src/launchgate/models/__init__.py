@@ -1,5 +1,6 @@
 """ORM tables, one module each; importing this package registers them all on ``Base``."""
 
+from launchgate.models import versioning  # noqa: F401  (registers the version bump)
 from launchgate.models.api_key import ApiKey
 from launchgate.models.base import Base
 from launchgate.models.case import Case

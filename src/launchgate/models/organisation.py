@@ -13,3 +13,6 @@ class Organisation(UUIDPk, Timestamps, Base):
     plan: Mapped[str] = mapped_column(String(20))
     # Only for enterprise: None keeps runs forever.
     retention_days: Mapped[int | None] = mapped_column(default=None)
+    # Bumped whenever a project, suite, case or scorer of the org changes (see
+    # models/versioning.py): a cached suite snapshot is good while this number stands.
+    config_version: Mapped[int] = mapped_column(default=0, server_default="0")

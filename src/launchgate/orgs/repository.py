@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.models import Organisation
@@ -14,3 +15,12 @@ async def get(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
 def add(session: AsyncSession, org: Organisation) -> Organisation:
     session.add(org)
     return org
+
+
+async def facts(session: AsyncSession, org_id: uuid.UUID) -> tuple[str, int] | None:
+    """``(plan, config_version)`` in one narrow query: all the hot path needs of the org."""
+    table = Organisation.__table__
+    row = (await session.execute(
+        select(table.c.plan, table.c.config_version).where(table.c.id == org_id)
+    )).first()
+    return None if row is None else (row[0], row[1])

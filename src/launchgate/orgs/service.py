@@ -36,3 +36,16 @@ async def get_org(session: AsyncSession, org_id: uuid.UUID) -> Organisation:
     if org is None:
         raise NotFound.of("Organisation", org_id)
     return org
+
+
+@dataclass(frozen=True, slots=True)
+class OrgFacts:
+    plan: str
+    config_version: int
+
+
+async def get_facts(session: AsyncSession, org_id: uuid.UUID) -> OrgFacts:
+    found = await repository.facts(session, org_id)
+    if found is None:
+        raise NotFound.of("Organisation", org_id)
+    return OrgFacts(*found)

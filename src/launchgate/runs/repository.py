@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.models import Run
@@ -60,3 +60,8 @@ async def complete(session: AsyncSession, run_id: str, values: dict[str, Any]) -
         update(Run).where(Run.id == run_id, Run.status.in_(OPEN)).values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Core insert of whole rows: one executemany, no unit-of-work bookkeeping."""
+    await session.execute(insert(Run.__table__), rows)

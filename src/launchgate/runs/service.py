@@ -4,7 +4,6 @@ worker), record the verdict once, count usage."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +15,14 @@ from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_run_id, new_run_id
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
+from launchgate.orgs import service as orgs
 from launchgate.runs import engine, repository, snapshot
+from launchgate.runs.cache import PreparedSuite
 from launchgate.runs.schemas import RunRequest
 from launchgate.runs.verdict import Verdict
 from launchgate.scorers import service as scorers
 from launchgate.suites import service as suites
-from launchgate.suites.cases import repository as cases_repository
+from launchgate.suites.cases import service as suite_cases
 
 if TYPE_CHECKING:
     from launchgate.deps import Runtime
@@ -29,36 +30,44 @@ if TYPE_CHECKING:
 FINAL = ("cleared", "aborted", "error")
 
 
-@dataclass(frozen=True)
-class Completion:
-    """What a finished scoring pass writes onto the run row."""
-
-    values: dict[str, Any]
-    billable: bool
-
-
 def options(runtime: Runtime) -> engine.EngineOptions:
     return engine.EngineOptions(regex_timeout_s=runtime.settings.regex_timeout_ms / 1000)
 
 
-async def _prepare(session: AsyncSession, auth: AuthContext, body: RunRequest) -> Run:
-    await billing.check_can_run(session, auth.org_id)
+async def _prepared_suite(
+    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
+) -> PreparedSuite:
+    """Usage check, then the suite snapshot: from the cache while the organisation's
+    config version stands, else read (suite, active cases, their scorers) and cached."""
+    facts = await orgs.get_facts(session, auth.org_id)
+    await billing.check_can_run(session, auth.org_id, facts.plan)
+    key = (auth.org_id, body.project, body.suite)
+    prepared = runtime.snapshots.get(key, facts.config_version)
+    if prepared is not None:
+        return prepared
     suite = await suites.resolve_for_run(session, auth, body.suite, body.project)
-    cases = await cases_repository.active_in_suite(session, suite.id)
-    if not cases:
-        raise ValidationFailed(f"Suite '{suite.slug}' has no active cases to run")
+    cases = await suite_cases.active_cases(session, suite)
     found = await scorers.scorers_by_id(session, auth.org_id, {c.scorer_id for c in cases})
     # A case whose scorer was deleted cannot be scored; leave it out as a deleted case.
     cases = [c for c in cases if c.scorer_id in found]
     if not cases:
         raise ValidationFailed(f"Suite '{suite.slug}' has no active cases to run")
-    return Run(
-        id=new_run_id(), org_id=auth.org_id, project_id=suite.project_id, suite_id=suite.id,
-        api_key_id=auth.api_key_id, status="pending", trigger=body.trigger,
-        trigger_meta=body.trigger_meta, output=body.output, input=body.input,
-        snapshot=snapshot.take(suite, cases, found), billable=auth.billable,
-        total_cases=len(cases), created_at=utcnow(),
-    )
+    prepared = PreparedSuite(suite.id, suite.project_id, snapshot.take(suite, cases, found))
+    runtime.snapshots.put(key, facts.config_version, prepared)
+    return prepared
+
+
+def _pending(auth: AuthContext, body: RunRequest, prepared: PreparedSuite) -> dict[str, Any]:
+    """The column values of a new, not yet scored run."""
+    return {
+        "id": new_run_id(), "org_id": auth.org_id, "project_id": prepared.project_id,
+        "suite_id": prepared.suite_id, "api_key_id": auth.api_key_id, "status": "pending",
+        "trigger": body.trigger, "trigger_meta": body.trigger_meta, "output": body.output,
+        "input": body.input, "snapshot": prepared.snapshot, "billable": auth.billable,
+        "total_cases": len(prepared.snapshot["cases"]), "passed_cases": 0, "failed_cases": 0,
+        "error_cases": 0, "scores": None, "pass_rate": None, "duration_ms": None,
+        "created_at": utcnow(), "started_at": None, "completed_at": None,
+    }
 
 
 def _completion(scores: list[dict[str, Any]], result: Verdict, started: float) -> dict[str, Any]:
@@ -72,29 +81,32 @@ def _completion(scores: list[dict[str, Any]], result: Verdict, started: float) -
     }
 
 
-async def _score(runtime: Runtime, run: Run) -> dict[str, Any]:
+async def _score(
+    runtime: Runtime, snap: dict[str, Any], output: str, run_input: dict[str, Any]
+) -> dict[str, Any]:
     started = time.perf_counter()
-    scores, result = await engine.execute(run.snapshot, run.output, run.input, options(runtime))
+    scores, result = await engine.execute(snap, output, run_input, options(runtime))
     return _completion(scores, result, started)
 
 
 async def run_sync(
     session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
 ) -> Run:
-    run = await _prepare(session, auth, body)
-    run.started_at = utcnow()
-    for key, value in (await _score(runtime, run)).items():
-        setattr(run, key, value)
-    repository.add(session, run)
-    if run.billable and run.status in ("cleared", "aborted"):
-        await billing.record_run(session, run.org_id, run.created_at)
-    return run
+    """Score now; the run is committed (by the group-commit writer) before this returns."""
+    values = _pending(auth, body, await _prepared_suite(session, runtime, auth, body))
+    values["started_at"] = utcnow()
+    values.update(await _score(runtime, values["snapshot"], body.output, body.input))
+    if runtime.run_writer is None:
+        raise RuntimeError("the run writer is not running")
+    await runtime.run_writer.write(values)
+    return Run(**values)
 
 
 async def run_async(
     session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
 ) -> Run:
-    run = repository.add(session, await _prepare(session, auth, body))
+    prepared = await _prepared_suite(session, runtime, auth, body)
+    run = repository.add(session, Run(**_pending(auth, body, prepared)))
     await session.flush()
     worker = runtime.worker
     if worker is None:
@@ -117,7 +129,7 @@ async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) 
         return False
     if not await repository.mark_running(session, run_id, utcnow()):
         return False
-    values = await _score(runtime, run)
+    values = await _score(runtime, run.snapshot, run.output, run.input)
     if not await repository.complete(session, run_id, values):
         return False
     if run.billable and values["status"] in ("cleared", "aborted"):

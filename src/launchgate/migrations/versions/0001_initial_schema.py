@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 07:16:58.702506
+Create Date: 2026-11-29 07:31:01.575720
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('plan', sa.String(length=20), nullable=False),
     sa.Column('retention_days', sa.Integer(), nullable=True),
+    sa.Column('config_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', launchgate.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', launchgate.models.base.UTCDateTime(timezone=True), nullable=False),

@@ -99,3 +99,8 @@ async def reorder_cases(
         by_id[case_id].position = position
     await session.flush()
     return [by_id[i] for i in body.case_ids]
+
+
+async def active_cases(session: AsyncSession, suite: Suite) -> list[Case]:
+    """The cases a run of ``suite`` scores, in position order."""
+    return await repository.active_in_suite(session, suite.id)
