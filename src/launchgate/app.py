@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from launchgate import __version__
 from launchgate.api import router as v1
+from launchgate.api_keys.cache import KeyCache
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
 from launchgate.auth.tokens import OidcVerifier
 from launchgate.billing import service as billing
@@ -26,6 +27,7 @@ from launchgate.db import create_engine, create_sessionmaker, unit_of_work
 from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
+from launchgate.orgs.cache import FactsCache
 from launchgate.runs import service as runs
 from launchgate.runs.writer import RunWriter
 from launchgate.worker import Worker
@@ -171,6 +173,8 @@ def build_runtime(settings: Settings) -> Runtime:
         jwt_secret=settings.jwt_secret(),
         limits=RequestLimits(settings),
     )
+    if settings.embedded:
+        runtime.key_cache, runtime.facts_cache = KeyCache(), FactsCache()
     if settings.oidc_jwks_url:
         runtime.oidc = OidcVerifier(
             settings.oidc_jwks_url, settings.oidc_issuer, settings.oidc_audience

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,19 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=2 * pool_size,
                                pool_pre_ping=True)
+
+
+def create_sync_engine(url: str) -> Engine:
+    """A one-connection synchronous engine on the same database, for code that runs a
+    whole transaction inside one worker thread (the run writer)."""
+    sync_url = url.replace("sqlite+aiosqlite:", "sqlite+pysqlite:", 1)
+    if sync_url.startswith("sqlite"):
+        engine = sa_create_engine(sync_url, connect_args={"timeout": 30,
+                                                          "check_same_thread": False},
+                                  pool_size=1, max_overflow=0)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa_create_engine(sync_url, pool_size=1, max_overflow=0, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -16,6 +16,10 @@ from launchgate.kit.auth_context import AuthContext
 from launchgate.runs.cache import SnapshotCache
 
 if TYPE_CHECKING:
+    from launchgate.api_keys.cache import KeyCache
+    from launchgate.orgs.cache import FactsCache
+
+if TYPE_CHECKING:
     from launchgate.auth.limits import RequestLimits
     from launchgate.auth.tokens import OidcVerifier
     from launchgate.runs.writer import RunWriter
@@ -35,6 +39,9 @@ class Runtime:
     worker: Worker | None = None
     run_writer: RunWriter | None = None
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
+    # Embedded mode only (one process owns the database): see api_keys/cache.py, orgs/cache.py.
+    key_cache: KeyCache | None = None
+    facts_cache: FactsCache | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from launchgate.api_keys import service
 from launchgate.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from launchgate.deps import CurrentAuth, SessionDep
+from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep
 from launchgate.kit.pagination import Envelope, Page, Paging
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
@@ -31,6 +31,8 @@ async def create_api_key(
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response)
-async def revoke_api_key(key_id: UUID, auth: CurrentAuth, session: SessionDep) -> Response:
-    await service.revoke_key(session, auth, key_id)
+async def revoke_api_key(
+    key_id: UUID, auth: CurrentAuth, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    await service.revoke_key(session, auth, key_id, runtime.key_cache)
     return Response(status_code=204)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -8,6 +9,8 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import repository
+from launchgate.api_keys.cache import KeyCache
+from launchgate.db import after_commit
 from launchgate.errors import NotFound, Unauthorized, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.crypto import random_base62, token_hash
@@ -43,9 +46,15 @@ async def create_key(
     return CreatedKey(key=key, secret=secret)
 
 
-async def authenticate(session: AsyncSession, secret: str) -> AuthContext:
-    key = await repository.by_hash(session, token_hash(secret))
+async def authenticate(
+    session: AsyncSession, secret: str, cache: KeyCache | None = None
+) -> AuthContext:
+    key_hash = token_hash(secret)
     now = utcnow()
+    cached = cache.get(key_hash, now) if cache is not None else None
+    if cached is not None:
+        return cached
+    key = await repository.by_hash(session, key_hash)
     if key is None or key.revoked_at is not None:
         raise Unauthorized("Invalid API key")
     if key.expires_at is not None and key.expires_at <= now:
@@ -53,10 +62,13 @@ async def authenticate(session: AsyncSession, secret: str) -> AuthContext:
     # Touch at most once a minute: a write on every request would cost the hot path.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > TOUCH_EVERY_S:
         key.last_used_at = now
-    return AuthContext(
+    context = AuthContext(
         org_id=key.org_id, auth_mode="api_key", api_key_id=key.id,
         key_mode="test" if key.mode == "test" else "live",
     )
+    if cache is not None:
+        cache.put(key_hash, context, key.expires_at)
+    return context
 
 
 async def list_keys(
@@ -65,8 +77,21 @@ async def list_keys(
     return await repository.list_page(session, auth.org_id, offset, limit)
 
 
-async def revoke_key(session: AsyncSession, auth: AuthContext, key_id: uuid.UUID) -> None:
+async def revoke_key(
+    session: AsyncSession, auth: AuthContext, key_id: uuid.UUID, cache: KeyCache | None = None
+) -> None:
     key = await repository.get(session, auth.org_id, key_id)
     if key is None or key.revoked_at is not None:
         raise NotFound.of("API key", key_id)
     key.revoked_at = utcnow()
+    if cache is not None:
+        # Forget it once the revocation is committed: forgetting earlier would let a
+        # request in between cache the still-valid row again.
+        after_commit(session, _forget(cache, key_id))
+
+
+def _forget(cache: KeyCache, key_id: uuid.UUID) -> Callable[[], Awaitable[None]]:
+    async def forget() -> None:
+        cache.forget(key_id)
+
+    return forget

@@ -39,7 +39,7 @@ async def _authenticate(session: AsyncSession, runtime: Runtime, header: str | N
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("Authorization header must be 'Bearer <api key or token>'")
     if credential.startswith(("lg_live_", "lg_test_")):
-        return await api_key_service.authenticate(session, credential)
+        return await api_key_service.authenticate(session, credential, runtime.key_cache)
     try:
         org_id, user_id = verify_own_token(runtime.jwt_secret, credential)
     except InvalidToken:

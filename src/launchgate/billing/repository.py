@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.models import Organisation, Run, UsageCounter
@@ -17,17 +19,24 @@ async def runs_in_period(session: AsyncSession, org_id: uuid.UUID, period: str) 
     return int(value or 0)
 
 
-async def add_runs(session: AsyncSession, org_id: uuid.UUID, period: str, runs: int) -> None:
+def _upsert(dialect: str, org_id: uuid.UUID, period: str, runs: int) -> Any:
     """Atomic upsert: concurrent runs of one organisation never lose a count."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = UsageCounter.__table__
     statement = insert(table).values(org_id=org_id, period=period, runs=runs)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[table.c.org_id, table.c.period],
         set_={"runs": table.c.runs + statement.excluded.runs},
     )
-    await session.execute(statement)
+
+
+async def add_runs(session: AsyncSession, org_id: uuid.UUID, period: str, runs: int) -> None:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    await session.execute(_upsert(dialect, org_id, period, runs))
+
+
+def add_runs_sync(connection: Connection, org_id: uuid.UUID, period: str, runs: int) -> None:
+    connection.execute(_upsert(connection.dialect.name, org_id, period, runs))
 
 
 async def organisations(session: AsyncSession) -> list[Organisation]:

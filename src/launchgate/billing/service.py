@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.billing import repository
@@ -65,10 +66,11 @@ async def record_run(session: AsyncSession, org_id: uuid.UUID, at: datetime) -> 
     await repository.add_runs(session, org_id, month_key(at), 1)
 
 
-async def record_runs(session: AsyncSession, counts: dict[tuple[uuid.UUID, str], int]) -> None:
-    """Count a batch of runs, ``(org_id, period) → runs``, one upsert per pair."""
+def record_runs_sync(connection: Connection, counts: dict[tuple[uuid.UUID, str], int]) -> None:
+    """Count a batch of runs, ``(org_id, period) → runs``, one upsert per pair (the run
+    writer's thread, inside its transaction)."""
     for (org_id, period), runs in counts.items():
-        await repository.add_runs(session, org_id, period, runs)
+        repository.add_runs_sync(connection, org_id, period, runs)
 
 
 async def sweep_retention(session: AsyncSession, enterprise_default: int | None) -> int:

@@ -7,7 +7,9 @@ a service that forgot to bump would leave a stale suite snapshot cached (runs/ca
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+import weakref
+from typing import Any, Protocol
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
@@ -30,8 +32,34 @@ def _bump_config_version(session: Session, _context: Any) -> None:
                                          or session.is_modified(obj))
     }
     if changed:
+        session.info.setdefault("config_changed", set()).update(changed)
         session.connection().execute(
             update(Organisation.__table__)
             .where(Organisation.__table__.c.id.in_(changed))
             .values(config_version=Organisation.__table__.c.config_version + 1)
         )
+
+
+class Watcher(Protocol):
+    def invalidate(self, org_ids: set[uuid.UUID]) -> None: ...
+
+
+_watchers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def watch(watcher: Watcher) -> None:
+    """Tell ``watcher`` which organisations' config changed, once their change commits."""
+    _watchers.add(watcher)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce(session: Session) -> None:
+    changed = session.info.pop("config_changed", None)
+    if changed:
+        for watcher in list(_watchers):
+            watcher.invalidate(changed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("config_changed", None)

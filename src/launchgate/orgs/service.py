@@ -10,6 +10,7 @@ from launchgate.config import PLANS
 from launchgate.errors import NotFound, ValidationFailed
 from launchgate.models import Organisation
 from launchgate.orgs import repository
+from launchgate.orgs.cache import FactsCache
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,15 @@ class OrgFacts:
     config_version: int
 
 
-async def get_facts(session: AsyncSession, org_id: uuid.UUID) -> OrgFacts:
-    found = await repository.facts(session, org_id)
-    if found is None:
-        raise NotFound.of("Organisation", org_id)
-    return OrgFacts(*found)
+async def get_facts(
+    session: AsyncSession, org_id: uuid.UUID, cache: FactsCache | None = None
+) -> OrgFacts:
+    facts = cache.get(org_id) if cache is not None else None
+    if facts is None:
+        found = await repository.facts(session, org_id)
+        if found is None:
+            raise NotFound.of("Organisation", org_id)
+        facts = OrgFacts(*found)
+        if cache is not None:
+            cache.put(org_id, facts)
+    return facts

@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.models import Run
@@ -62,6 +63,6 @@ async def complete(session: AsyncSession, run_id: str, values: dict[str, Any]) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Core insert of whole rows: one executemany, no unit-of-work bookkeeping."""
-    await session.execute(insert(Run.__table__), rows)
+    connection.execute(insert(Run.__table__), rows)

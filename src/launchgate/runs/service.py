@@ -39,7 +39,7 @@ async def _prepared_suite(
 ) -> PreparedSuite:
     """Usage check, then the suite snapshot: from the cache while the organisation's
     config version stands, else read (suite, active cases, their scorers) and cached."""
-    facts = await orgs.get_facts(session, auth.org_id)
+    facts = await orgs.get_facts(session, auth.org_id, runtime.facts_cache)
     await billing.check_can_run(session, auth.org_id, facts.plan)
     key = (auth.org_id, body.project, body.suite)
     prepared = runtime.snapshots.get(key, facts.config_version)
