@@ -63,6 +63,9 @@ async def complete(session: AsyncSession, run_id: str, values: dict[str, Any]) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+_INSERT_RUNS = insert(Run.__table__)
+
+
 def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Core insert of whole rows: one executemany, no unit-of-work bookkeeping."""
-    connection.execute(insert(Run.__table__), rows)
+    connection.execute(_INSERT_RUNS, rows)
