@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from launchgate import __version__
+from launchgate.api import document_security
 from launchgate.api import router as v1
 from launchgate.api_keys.cache import KeyCache
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
@@ -214,10 +215,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Score an AI output against an eval suite: cleared for launch, or aborted.",
     )
     install_error_handlers(app)
+    _document_security(app)
     app.include_router(health)
     app.include_router(v1)
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
     return app
+
+
+def _document_security(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_security(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _limits(app: FastAPI) -> RequestLimits | None:

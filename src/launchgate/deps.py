@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from launchgate.config import Settings
@@ -68,15 +67,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-# Declares the Bearer scheme in the OpenAPI schema; the header itself is read (and its
-# absence answered with our own 401 envelope) by ``authenticate``.
-_bearer = HTTPBearer(auto_error=False, description="An API key (lg_live_…/lg_test_…) or a JWT")
-
-
-async def _current_auth(
-    request: Request, runtime: RuntimeDep, session: SessionDep,
-    _scheme: Annotated[Any, Depends(_bearer)] = None,
-) -> AuthContext:
+async def _current_auth(request: Request, runtime: RuntimeDep, session: SessionDep) -> AuthContext:
     from launchgate.auth.service import authenticate
 
     return await authenticate(

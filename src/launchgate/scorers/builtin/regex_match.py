@@ -64,7 +64,9 @@ def score(config: dict[str, Any], output: str, *, timeout_s: float) -> ScoreResu
     """Search the output under a time limit; a timeout is a case error, not a fail."""
     pattern = compile_pattern(config["pattern"], config["flags"])
     try:
-        match = pattern.search(output, timeout=timeout_s)
+        # concurrent=True releases the GIL while matching: the engine runs this in a thread
+        # so that a slow pattern cannot hold up the event loop, which needs both.
+        match = pattern.search(output, timeout=timeout_s, concurrent=True)
     except TimeoutError:
         return ScoreResult(0.0, f"Regex timed out after {round(timeout_s * 1000)} ms", error=True)
     if config["should_match"]:
