@@ -1,0 +1,94 @@
+"""``launchgate serve`` as a real server process, and the README's curl walk-through run
+against it word for word (so the README stays true)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.conftest import QUIET_LIMITS, Server, make_cli, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
+    """One server for this module, over a data dir holding one organisation and its owner."""
+    cli = make_cli(tmp_path_factory.mktemp("served"))
+    cli.settings.update(QUIET_LIMITS)
+    org_id, key = cli.create_org("Acme")
+    done = cli.run("users", "create", "--org", org_id, "--email", "owner@example.com",
+                   "--password-stdin", "--role", "owner", stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    server = start_server(cli)
+    try:
+        yield server, org_id, key
+    finally:
+        code = stop_server(server)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert code in (0, -signal.SIGTERM), f"launchgate serve exited with {code} on SIGTERM"
+
+
+def test_serve_answers_health_and_the_api(served: tuple[Server, str, str]) -> None:
+    server, _, key = served
+    health = httpx.get(f"{server.url}/health", timeout=5)
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "ok" and body["version"]
+    assert body["services"] == {"database": "connected", "redis": "not_configured"}
+    usage = httpx.get(f"{server.url}/v1/billing/usage",
+                      headers={"Authorization": f"Bearer {key}"}, timeout=5)
+    assert usage.status_code == 200 and usage.json()["plan"] == "enterprise"
+
+
+def test_a_user_made_with_the_cli_can_log_in(served: tuple[Server, str, str]) -> None:
+    server, _, _ = served
+    login = httpx.post(f"{server.url}/v1/auth/login", timeout=10,
+                       json={"email": "Owner@Example.com", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    token = login.json()["data"]["access_token"]
+    projects = httpx.get(f"{server.url}/v1/projects",
+                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert projects.status_code == 200 and projects.json()["data"] == []
+    wrong = httpx.post(f"{server.url}/v1/auth/login", timeout=10,
+                       json={"email": "owner@example.com", "password": PASSWORD + "!"})
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def readme_walkthrough(base_url: str, key: str) -> str:
+    """The shell blocks of the README's "API walk-through", pointed at this server."""
+    section = README.read_text().split("## API walk-through", 1)[1].split("\n## ", 1)[0]
+    script = "\n".join(re.findall(r"```bash\n(.*?)```", section, re.S))
+    assert "KEY=" in script and "127.0.0.1:4001" in script
+    script = re.sub(r"^KEY=\S+", f"KEY={key}", script, flags=re.M)
+    script = script.replace("http://127.0.0.1:4001", base_url)
+    # --fail-with-body: an HTTP error fails the script (and shows the error envelope).
+    return 'curl() { command curl --fail-with-body "$@"; }\n' + script
+
+
+def test_the_readme_walkthrough_runs_as_written(
+    served: tuple[Server, str, str], tmp_path: Path
+) -> None:
+    # scripts/test installs them; a missing tool is a failure here, never a skip.
+    assert shutil.which("curl") and shutil.which("jq"), "the README walk-through needs curl and jq"
+    server, _, key = served
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_walkthrough(server.url, key)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert '{"status":"ok"' in out
+    assert '"status":"cleared","passed":true,"pass_rate":1' in out
+    assert '{"status":"aborted","pass_rate":0.5,"failures":[{"case":"Keeps addresses private"' \
+        in out
+    assert '"plan":"enterprise"' in out
