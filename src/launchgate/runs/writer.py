@@ -82,8 +82,10 @@ class RunWriter:
     async def _commit(self, batch: list[_Item]) -> None:
         try:
             await self._write([values for values, _ in batch])
-        except Exception:
+        except Exception as exc:
             if len(batch) == 1:
+                # The type only: a database error's text can quote the row's values.
+                log.error("could not store a run", error_type=type(exc).__name__)
                 _settle(batch[0][1], error=True)
                 return
             # One bad row must not fail its neighbours: write them one at a time.
@@ -111,7 +113,6 @@ def _settle(future: asyncio.Future[None], error: bool = False) -> None:
     if future.done():  # the request went away while it waited
         return
     if error:
-        log.error("could not store a run")
         future.set_exception(RuntimeError("the run could not be stored"))
     else:
         future.set_result(None)
