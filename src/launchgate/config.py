@@ -127,7 +127,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "LAUNCHGATE_" + str(first["loc"][0]).upper() if first["loc"] else "LAUNCHGATE_*"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None
     if settings.env == "production" and settings.secret_key and len(settings.secret_key) < 32:
         raise SettingsError("LAUNCHGATE_SECRET_KEY must be at least 32 characters in production")
     return settings

@@ -186,3 +186,9 @@ def test_unresolvable_ref_ends_in_error() -> None:
 def test_deeply_nested_output_does_not_crash() -> None:
     result = run("[" * 100_000 + "]" * 100_000, {"type": "array"})
     assert result.score == 0.0
+
+
+def test_draft_3_is_refused_with_a_clear_error() -> None:
+    schema = {"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"}
+    with pytest.raises(ScorerConfigError, match="draft 3"):
+        validate_config("json_schema", {"schema": schema})

@@ -64,6 +64,11 @@ def _draft_of(schema: dict[str, Any]) -> Any:
         # jsonschema would fall back to the latest draft with a warning; a typo here would
         # silently change the rules, so it is an error.
         raise ScorerConfigError(f"Unknown $schema {uri!r}", path="config.schema.$schema")
+    if draft is validators.Draft3Validator:
+        # Draft 3 (2010) has different keyword semantics and format names; nobody writes it
+        # now, and half-supporting it would be worse than saying so.
+        raise ScorerConfigError("JSON Schema draft 3 is not supported; use draft 4 or later",
+                                path="config.schema.$schema")
     return draft
 
 
