@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -20,7 +21,9 @@ def scrub(text: str) -> str:
     return _SECRET.sub(lambda m: m.group(0)[:8] + "…[redacted]", text)
 
 
-def _scrub_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _scrub_event(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> Mapping[str, Any]:
     return {k: scrub(v) if isinstance(v, str) else v for k, v in event.items()}
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -25,7 +25,7 @@ def _upsert(dialect: str) -> Any:
     """Atomic upsert: concurrent runs of one organisation never lose a count. Built once
     per dialect with bind parameters: building it costs more than running it."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = UsageCounter.__table__
+    table = cast(Table, UsageCounter.__table__)
     statement = insert(table).values(
         org_id=bindparam("org_id"), period=bindparam("period"), runs=bindparam("runs")
     )

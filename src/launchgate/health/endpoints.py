@@ -49,14 +49,21 @@ async def _redis(runtime: RuntimeDep) -> ServiceState:
 
 
 @router.get(
-    "/health", response_model=HealthOut,
+    "/health",
+    response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "The database is down"}},
 )
 async def health(runtime: RuntimeDep) -> JSONResponse:
     database, redis = await _database(runtime), await _redis(runtime)
-    status = "unavailable" if database != "connected" else (
-        "degraded" if redis == "disconnected" else "ok"
+    status: Literal["ok", "degraded", "unavailable"] = (
+        "unavailable"
+        if database != "connected"
+        else ("degraded" if redis == "disconnected" else "ok")
     )
-    body = HealthOut(status=status, version=__version__, timestamp=iso_z(utcnow()),
-                     services=Services(database=database, redis=redis))
+    body = HealthOut(
+        status=status,
+        version=__version__,
+        timestamp=iso_z(utcnow()),
+        services=Services(database=database, redis=redis),
+    )
     return JSONResponse(body.model_dump(), status_code=503 if database != "connected" else 200)

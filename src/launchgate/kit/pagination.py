@@ -48,9 +48,9 @@ class Page(BaseModel, Generic[T]):
             data=items,
             pagination=Pagination(
                 page=params.page,
-                pageSize=params.page_size,
+                page_size=params.page_size,
                 total=total,
-                hasMore=params.offset + len(items) < total,
+                has_more=params.offset + len(items) < total,
             ),
         )
 

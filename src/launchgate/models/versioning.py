@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import event, update
+from sqlalchemy import Table, event, update
 from sqlalchemy.orm import Session
 
 from launchgate.models.case import Case
@@ -33,10 +33,11 @@ def _bump_config_version(session: Session, _context: Any) -> None:
     }
     if changed:
         session.info.setdefault("config_changed", set()).update(changed)
+        table = cast(Table, Organisation.__table__)
         session.connection().execute(
-            update(Organisation.__table__)
-            .where(Organisation.__table__.c.id.in_(changed))
-            .values(config_version=Organisation.__table__.c.config_version + 1)
+            update(table)
+            .where(table.c.id.in_(changed))
+            .values(config_version=table.c.config_version + 1)
         )
 
 

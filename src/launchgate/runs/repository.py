@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,7 +63,7 @@ async def complete(session: AsyncSession, run_id: str, values: dict[str, Any]) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-_INSERT_RUNS = insert(Run.__table__)
+_INSERT_RUNS = insert(cast(Table, Run.__table__))
 
 
 def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
