@@ -12,13 +12,11 @@ unreachable the PostgreSQL half is skipped, unless ``LAUNCHGATE_TEST_REQUIRE_POS
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -27,46 +25,20 @@ from launchgate.config import Settings
 from launchgate.deps import Runtime
 from launchgate.migrations import upgrade
 from tests.factories import Api
+from tests.pg import empty_database
 
-PG_URL = os.environ.get(
-    "LAUNCHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_PG = os.environ.get("LAUNCHGATE_TEST_REQUIRE_POSTGRES") == "1"
 BACKENDS = [
     b for b in os.environ.get("LAUNCHGATE_TEST_BACKENDS", "sqlite,postgres").split(",") if b
 ]
 
 
-def _pg_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this pytest session."""
-    if not _pg_reachable():
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_URL}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
-    name = f"lg_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(PG_URL, name).replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
+    with empty_database("lg_test") as plain_url:
+        url = plain_url.replace("postgresql://", "postgresql+psycopg://", 1)
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,15 @@ class Org:
         return {"Authorization": f"Bearer {self.key}"}
 
 
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is the spec's error envelope with this status and code."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code, body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

@@ -7,18 +7,9 @@ import re
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.factories import Api, Org
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code, body
-    error: dict[str, Any] = body["error"]
-    return error
+from tests.factories import Api, Org, assert_error
 
 
 async def setup(api: Api) -> tuple[Org, dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -36,10 +27,10 @@ async def listed(api: Api, org: Org, suite_id: str) -> list[dict[str, Any]]:
     return items
 
 
-async def counts(api: Api, org: Org, project: dict[str, Any], suite: dict[str, Any]) -> tuple[
-    int, int
-]:
-    got = (await api.ok("GET", f"/v1/projects/{project['slug']}/suites/{suite['slug']}", org))
+async def counts(
+    api: Api, org: Org, project: dict[str, Any], suite: dict[str, Any]
+) -> tuple[int, int]:
+    got = await api.ok("GET", f"/v1/projects/{project['slug']}/suites/{suite['slug']}", org)
     return got["data"]["case_count"], got["data"]["active_case_count"]
 
 
@@ -48,8 +39,13 @@ async def counts(api: Api, org: Org, project: dict[str, Any], suite: dict[str, A
 
 async def test_create_with_defaults(api: Api) -> None:
     org, _, suite, scorer = await setup(api)
-    body = await api.ok("POST", f"/v1/suites/{suite['id']}/cases", org, 201,
-                        json={"name": "Says hello", "scorer_id": scorer["id"]})
+    body = await api.ok(
+        "POST",
+        f"/v1/suites/{suite['id']}/cases",
+        org,
+        201,
+        json={"name": "Says hello", "scorer_id": scorer["id"]},
+    )
     case = body["data"]
     assert re.fullmatch(r"[0-9a-f-]{36}", case["id"])
     assert case["suite_id"] == suite["id"] and case["scorer_id"] == scorer["id"]
@@ -63,17 +59,25 @@ async def test_create_with_defaults(api: Api) -> None:
 
 async def test_create_with_every_field(api: Api) -> None:
     org, _, suite, scorer = await setup(api)
-    case = await api.case(org, suite["id"], scorer["id"], name="Full",
-                          input={"question": "hi", "nested": {"a": [1, 2]}},
-                          expected={"answer": "hello"}, threshold=1, weight=2.5,
-                          is_active=False)
+    case = await api.case(
+        org,
+        suite["id"],
+        scorer["id"],
+        name="Full",
+        input={"question": "hi", "nested": {"a": [1, 2]}},
+        expected={"answer": "hello"},
+        threshold=1,
+        weight=2.5,
+        is_active=False,
+    )
     assert case["input"] == {"question": "hi", "nested": {"a": [1, 2]}}
     assert case["expected"] == {"answer": "hello"}
     assert (case["threshold"], case["weight"], case["is_active"]) == (1.0, 2.5, False)
 
 
-@pytest.mark.parametrize("expected", ["text", 3, 2.5, [1, "two"], {"a": None}, True, False, None,
-                                      ""])
+@pytest.mark.parametrize(
+    "expected", ["text", 3, 2.5, [1, "two"], {"a": None}, True, False, None, ""]
+)
 async def test_expected_takes_any_json(api: Api, expected: Any) -> None:
     org, _, suite, scorer = await setup(api)
     case = await api.case(org, suite["id"], scorer["id"], expected=expected)
@@ -86,8 +90,12 @@ async def test_scorer_of_another_project_is_400(api: Api) -> None:
     org, _, suite, _ = await setup(api)
     other_project = await api.project(org)
     foreign = await api.scorer(org, other_project["slug"])
-    response = await api.call("POST", f"/v1/suites/{suite['id']}/cases", org,
-                              json={"name": "x", "scorer_id": foreign["id"]})
+    response = await api.call(
+        "POST",
+        f"/v1/suites/{suite['id']}/cases",
+        org,
+        json={"name": "x", "scorer_id": foreign["id"]},
+    )
     error = assert_error(response, 400, "VALIDATION_ERROR")
     assert any(d["field"] == "scorer_id" for d in error["details"])
     assert await listed(api, org, suite["id"]) == []
@@ -101,8 +109,12 @@ async def test_scorer_of_another_org_unknown_or_deleted_is_400(api: Api) -> None
     gone = await api.scorer(org, project["slug"])
     await api.ok("DELETE", f"/v1/scorers/{gone['id']}", org, 204)
     for scorer_id in (theirs["id"], str(uuid.uuid4()), gone["id"]):
-        response = await api.call("POST", f"/v1/suites/{suite['id']}/cases", org,
-                                  json={"name": "x", "scorer_id": scorer_id})
+        response = await api.call(
+            "POST",
+            f"/v1/suites/{suite['id']}/cases",
+            org,
+            json={"name": "x", "scorer_id": scorer_id},
+        )
         assert_error(response, 400, "VALIDATION_ERROR")
     assert await listed(api, org, suite["id"]) == []
 
@@ -110,11 +122,27 @@ async def test_scorer_of_another_org_unknown_or_deleted_is_400(api: Api) -> None
 @pytest.mark.parametrize(
     "extra",
     [
-        {"weight": 0}, {"weight": -1}, {"weight": 0.0}, {"weight": True}, {"weight": "1"},
-        {"threshold": 1.5}, {"threshold": -0.1}, {"threshold": False}, {"threshold": "0.5"},
-        {"threshold": None}, {"is_active": "yes"}, {"is_active": 1}, {"input": []},
-        {"input": "text"}, {"input": None}, {"name": ""}, {"name": None},
-        {"scorer_id": "not-a-uuid"}, {"scorer_id": None}, {"position": 3}, {"suite_id": "x"},
+        {"weight": 0},
+        {"weight": -1},
+        {"weight": 0.0},
+        {"weight": True},
+        {"weight": "1"},
+        {"threshold": 1.5},
+        {"threshold": -0.1},
+        {"threshold": False},
+        {"threshold": "0.5"},
+        {"threshold": None},
+        {"is_active": "yes"},
+        {"is_active": 1},
+        {"input": []},
+        {"input": "text"},
+        {"input": None},
+        {"name": ""},
+        {"name": None},
+        {"scorer_id": "not-a-uuid"},
+        {"scorer_id": None},
+        {"position": 3},
+        {"suite_id": "x"},
         {"unknown": 1},
     ],
 )
@@ -143,8 +171,7 @@ async def test_unknown_suite_is_404(api: Api) -> None:
 
 async def test_malformed_ids_are_400(api: Api) -> None:
     org = await api.org()
-    assert_error(await api.call("GET", "/v1/suites/not-a-uuid/cases", org), 400,
-                 "VALIDATION_ERROR")
+    assert_error(await api.call("GET", "/v1/suites/not-a-uuid/cases", org), 400, "VALIDATION_ERROR")
     assert_error(await api.call("GET", "/v1/cases/not-a-uuid", org), 400, "VALIDATION_ERROR")
 
 
@@ -156,8 +183,9 @@ async def test_list_is_in_position_order_and_paginates(api: Api) -> None:
     made = [await api.case(org, suite["id"], scorer["id"], name=f"c{i}") for i in range(5)]
     assert [c["position"] for c in made] == [0, 1, 2, 3, 4]
     page1 = await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org, params={"pageSize": 3})
-    page2 = await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org,
-                         params={"pageSize": 3, "page": 2})
+    page2 = await api.ok(
+        "GET", f"/v1/suites/{suite['id']}/cases", org, params={"pageSize": 3, "page": 2}
+    )
     assert page1["pagination"] == {"page": 1, "pageSize": 3, "total": 5, "hasMore": True}
     assert page2["pagination"] == {"page": 2, "pageSize": 3, "total": 5, "hasMore": False}
     assert [c["id"] for c in page1["data"] + page2["data"]] == [c["id"] for c in made]
@@ -170,18 +198,19 @@ async def test_list_includes_inactive_cases(api: Api) -> None:
     org, _, suite, scorer = await setup(api)
     active = await api.case(org, suite["id"], scorer["id"])
     inactive = await api.case(org, suite["id"], scorer["id"], is_active=False)
-    assert [c["id"] for c in await listed(api, org, suite["id"])] == [active["id"],
-                                                                     inactive["id"]]
+    assert [c["id"] for c in await listed(api, org, suite["id"])] == [active["id"], inactive["id"]]
 
 
 async def test_reorder(api: Api) -> None:
     org, _, suite, scorer = await setup(api)
     made = [await api.case(org, suite["id"], scorer["id"], name=f"c{i}") for i in range(4)]
-    made[2] = (await api.ok("PATCH", f"/v1/cases/{made[2]['id']}", org,
-                            json={"is_active": False}))["data"]
+    made[2] = (await api.ok("PATCH", f"/v1/cases/{made[2]['id']}", org, json={"is_active": False}))[
+        "data"
+    ]
     order = [made[i]["id"] for i in (3, 1, 0, 2)]
-    body = await api.ok("POST", f"/v1/suites/{suite['id']}/cases/reorder", org,
-                        json={"case_ids": order})
+    body = await api.ok(
+        "POST", f"/v1/suites/{suite['id']}/cases/reorder", org, json={"case_ids": order}
+    )
     assert [c["id"] for c in body["data"]] == order
     assert [c["position"] for c in body["data"]] == [0, 1, 2, 3]
     after = await listed(api, org, suite["id"])
@@ -194,13 +223,15 @@ async def test_reorder(api: Api) -> None:
 
 async def test_reorder_of_an_empty_suite(api: Api) -> None:
     org, _, suite, _ = await setup(api)
-    body = await api.ok("POST", f"/v1/suites/{suite['id']}/cases/reorder", org,
-                        json={"case_ids": []})
+    body = await api.ok(
+        "POST", f"/v1/suites/{suite['id']}/cases/reorder", org, json={"case_ids": []}
+    )
     assert body["data"] == []
 
 
-@pytest.mark.parametrize("problem", ["missing", "duplicate", "foreign", "unknown", "deleted",
-                                     "extra", "empty"])
+@pytest.mark.parametrize(
+    "problem", ["missing", "duplicate", "foreign", "unknown", "deleted", "extra", "empty"]
+)
 async def test_reorder_must_name_every_case_once(api: Api, problem: str) -> None:
     org, project, suite, scorer = await setup(api)
     made = [await api.case(org, suite["id"], scorer["id"]) for _ in range(3)]
@@ -218,15 +249,18 @@ async def test_reorder_must_name_every_case_once(api: Api, problem: str) -> None
         "extra": [*ids, foreign["id"]],
         "empty": [],
     }[problem]
-    response = await api.call("POST", f"/v1/suites/{suite['id']}/cases/reorder", org,
-                              json={"case_ids": case_ids})
+    response = await api.call(
+        "POST", f"/v1/suites/{suite['id']}/cases/reorder", org, json={"case_ids": case_ids}
+    )
     assert_error(response, 400, "VALIDATION_ERROR")
     assert [c["id"] for c in await listed(api, org, suite["id"])] == ids
     assert [c["id"] for c in await listed(api, org, other_suite["id"])] == [foreign["id"]]
 
 
-@pytest.mark.parametrize("body", [{}, {"case_ids": "x"}, {"case_ids": ["nope"]},
-                                  {"case_ids": [], "extra": 1}, {"ids": []}])
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"case_ids": "x"}, {"case_ids": ["nope"]}, {"case_ids": [], "extra": 1}, {"ids": []}],
+)
 async def test_reorder_body_is_validated(api: Api, body: dict[str, Any]) -> None:
     org, _, suite, _ = await setup(api)
     response = await api.call("POST", f"/v1/suites/{suite['id']}/cases/reorder", org, json=body)
@@ -235,8 +269,9 @@ async def test_reorder_body_is_validated(api: Api, body: dict[str, Any]) -> None
 
 async def test_reorder_unknown_suite_is_404(api: Api) -> None:
     org = await api.org()
-    response = await api.call("POST", f"/v1/suites/{uuid.uuid4()}/cases/reorder", org,
-                              json={"case_ids": []})
+    response = await api.call(
+        "POST", f"/v1/suites/{uuid.uuid4()}/cases/reorder", org, json={"case_ids": []}
+    )
     assert_error(response, 404, "NOT_FOUND")
 
 
@@ -284,9 +319,19 @@ async def test_patch_without_expected_keeps_it(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "patch",
-    [{"weight": 0}, {"weight": -2}, {"threshold": 1.5}, {"threshold": True}, {"input": [1]},
-     {"is_active": "false"}, {"suite_id": str(uuid.uuid4())}, {"position": 0},
-     {"scorer_id": "nope"}, {"name": ""}, {"colour": "red"}],
+    [
+        {"weight": 0},
+        {"weight": -2},
+        {"threshold": 1.5},
+        {"threshold": True},
+        {"input": [1]},
+        {"is_active": "false"},
+        {"suite_id": str(uuid.uuid4())},
+        {"position": 0},
+        {"scorer_id": "nope"},
+        {"name": ""},
+        {"colour": "red"},
+    ],
 )
 async def test_invalid_patch_is_400_and_changes_nothing(api: Api, patch: dict[str, Any]) -> None:
     org, _, suite, scorer = await setup(api)
@@ -302,8 +347,9 @@ async def test_patch_to_a_scorer_elsewhere_is_400(api: Api) -> None:
     foreign = await api.scorer(org, other_project["slug"])
     case = await api.case(org, suite["id"], scorer["id"])
     for scorer_id in (foreign["id"], str(uuid.uuid4())):
-        response = await api.call("PATCH", f"/v1/cases/{case['id']}", org,
-                                  json={"scorer_id": scorer_id})
+        response = await api.call(
+            "PATCH", f"/v1/cases/{case['id']}", org, json={"scorer_id": scorer_id}
+        )
         assert_error(response, 400, "VALIDATION_ERROR")
     assert (await api.ok("GET", f"/v1/cases/{case['id']}", org))["data"] == case
 
@@ -318,8 +364,9 @@ async def test_reactivating_a_case_whose_scorer_was_deleted_is_400(api: Api) -> 
     assert (await api.ok("GET", f"/v1/cases/{case['id']}", org))["data"]["is_active"] is False
     # Pointing it at a live scorer while reactivating is fine.
     live = await api.scorer(org, project["slug"])
-    patched = await api.ok("PATCH", f"/v1/cases/{case['id']}", org,
-                           json={"is_active": True, "scorer_id": live["id"]})
+    patched = await api.ok(
+        "PATCH", f"/v1/cases/{case['id']}", org, json={"is_active": True, "scorer_id": live["id"]}
+    )
     assert patched["data"]["is_active"] is True and patched["data"]["scorer_id"] == live["id"]
 
 
@@ -378,8 +425,9 @@ async def test_a_suite_with_only_deleted_cases_cannot_run(api: Api) -> None:
     org, _, suite, scorer = await setup(api)
     case = await api.case(org, suite["id"], scorer["id"])
     await api.ok("DELETE", f"/v1/cases/{case['id']}", org, 204)
-    response = await api.call("POST", "/v1/run", org,
-                              json={"suite": suite["slug"], "output": "hello"})
+    response = await api.call(
+        "POST", "/v1/run", org, json={"suite": suite["slug"], "output": "hello"}
+    )
     assert_error(response, 400, "VALIDATION_ERROR")
 
 

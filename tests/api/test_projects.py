@@ -6,23 +6,11 @@ import asyncio
 import re
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.factories import Api, unique
+from tests.factories import Api, assert_error, unique
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert "details" in body["error"]
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 # --- create -------------------------------------------------------------------------------
@@ -32,7 +20,10 @@ async def test_create_returns_201_with_the_project(api: Api) -> None:
     org = await api.org()
     slug = unique("proj")
     body = await api.ok(
-        "POST", "/v1/projects", org, 201,
+        "POST",
+        "/v1/projects",
+        org,
+        201,
         json={"name": "Checkout bot", "slug": slug, "description": "The LLM in checkout"},
     )
     project = body["data"]
@@ -67,8 +58,9 @@ async def test_slug_is_generated_from_the_name(api: Api, name: str, slug: str) -
 async def test_taken_slug_is_a_conflict(api: Api) -> None:
     org = await api.org()
     await api.project(org, name="Support Bot")
-    explicit = await api.call("POST", "/v1/projects", org,
-                              json={"name": "Other", "slug": "support-bot"})
+    explicit = await api.call(
+        "POST", "/v1/projects", org, json={"name": "Other", "slug": "support-bot"}
+    )
     error = assert_error(explicit, 409, "CONFLICT")
     assert "support-bot" in error["message"]
     generated = await api.call("POST", "/v1/projects", org, json={"name": "Support  bot"})
@@ -85,8 +77,18 @@ async def test_same_slug_in_two_organisations_is_fine(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "slug",
-    ["Has-Caps", "has space", "-leading", "trailing-", "double--dash", "under_score", "",
-     "a" * 65, "ünï", "a/b"],
+    [
+        "Has-Caps",
+        "has space",
+        "-leading",
+        "trailing-",
+        "double--dash",
+        "under_score",
+        "",
+        "a" * 65,
+        "ünï",
+        "a/b",
+    ],
 )
 async def test_slug_pattern_is_enforced(api: Api, slug: str) -> None:
     org = await api.org()
@@ -162,14 +164,21 @@ async def test_list_of_a_new_org_is_empty(api: Api) -> None:
     org = await api.org()
     listing = await api.ok("GET", "/v1/projects", org)
     assert listing == {
-        "data": [], "pagination": {"page": 1, "pageSize": 20, "total": 0, "hasMore": False}
+        "data": [],
+        "pagination": {"page": 1, "pageSize": 20, "total": 0, "hasMore": False},
     }
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"pageSize": 0}, {"pageSize": 101}, {"page": 0}, {"page": -1}, {"page": "two"},
-     {"pageSize": "x"}],
+    [
+        {"pageSize": 0},
+        {"pageSize": 101},
+        {"page": 0},
+        {"page": -1},
+        {"page": "two"},
+        {"pageSize": "x"},
+    ],
 )
 async def test_bad_paging_is_400(api: Api, params: dict[str, Any]) -> None:
     org = await api.org()
@@ -198,8 +207,7 @@ async def test_patch_name_and_description(api: Api) -> None:
     org = await api.org()
     project = await api.project(org, description="first")
     slug = project["slug"]
-    patched = (await api.ok("PATCH", f"/v1/projects/{slug}", org,
-                            json={"name": "Renamed"}))["data"]
+    patched = (await api.ok("PATCH", f"/v1/projects/{slug}", org, json={"name": "Renamed"}))["data"]
     assert patched["name"] == "Renamed"
     assert patched["slug"] == slug  # renaming does not re-slug
     assert patched["description"] == "first"
@@ -207,12 +215,14 @@ async def test_patch_name_and_description(api: Api) -> None:
     assert patched["created_at"] == project["created_at"]
     assert patched["updated_at"] >= project["updated_at"]  # ISO-8601 Z sorts as text
 
-    patched = (await api.ok("PATCH", f"/v1/projects/{slug}", org,
-                            json={"description": "second"}))["data"]
+    patched = (await api.ok("PATCH", f"/v1/projects/{slug}", org, json={"description": "second"}))[
+        "data"
+    ]
     assert patched["description"] == "second" and patched["name"] == "Renamed"
 
-    cleared = (await api.ok("PATCH", f"/v1/projects/{slug}", org,
-                            json={"description": None}))["data"]
+    cleared = (await api.ok("PATCH", f"/v1/projects/{slug}", org, json={"description": None}))[
+        "data"
+    ]
     assert cleared["description"] is None
     fetched = (await api.ok("GET", f"/v1/projects/{slug}", org))["data"]
     assert fetched["description"] is None and fetched["name"] == "Renamed"
@@ -231,8 +241,9 @@ async def test_patch_slug_moves_the_project(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
     new_slug = unique("moved")
-    patched = (await api.ok("PATCH", f"/v1/projects/{project['slug']}", org,
-                            json={"slug": new_slug}))["data"]
+    patched = (
+        await api.ok("PATCH", f"/v1/projects/{project['slug']}", org, json={"slug": new_slug})
+    )["data"]
     assert patched["slug"] == new_slug
     assert_error(await api.call("GET", f"/v1/projects/{project['slug']}", org), 404, "NOT_FOUND")
     assert (await api.ok("GET", f"/v1/projects/{new_slug}", org))["data"]["id"] == project["id"]
@@ -245,8 +256,9 @@ async def test_patch_slug_clash_is_409(api: Api) -> None:
     org = await api.org()
     first = await api.project(org)
     second = await api.project(org)
-    response = await api.call("PATCH", f"/v1/projects/{second['slug']}", org,
-                              json={"slug": first["slug"]})
+    response = await api.call(
+        "PATCH", f"/v1/projects/{second['slug']}", org, json={"slug": first["slug"]}
+    )
     assert_error(response, 409, "CONFLICT")
     unchanged = (await api.ok("GET", f"/v1/projects/{second['slug']}", org))["data"]
     assert unchanged["id"] == second["id"]
@@ -305,8 +317,9 @@ async def test_delete_cascades_to_suites_scorers_cases_and_runs(api: Api) -> Non
         f"/v1/suites/{suite['id']}/runs",
     ):
         assert_error(await api.call("GET", path, org), 404, "NOT_FOUND")
-    response = await api.call("POST", "/v1/run", org,
-                              json={"suite": suite["slug"], "output": "hello world"})
+    response = await api.call(
+        "POST", "/v1/run", org, json={"suite": suite["slug"], "output": "hello world"}
+    )
     assert_error(response, 404, "NOT_FOUND")
 
 
@@ -337,10 +350,12 @@ async def test_concurrent_creates_of_one_slug_give_one_project_and_conflicts(api
     """The slug check and the insert race; the unique constraint's refusal is a 409, not a 500."""
     org = await api.org()
     slug = unique("race")
-    responses = await asyncio.gather(*(
-        api.call("POST", "/v1/projects", org, json={"name": f"P{i}", "slug": slug})
-        for i in range(4)
-    ))
+    responses = await asyncio.gather(
+        *(
+            api.call("POST", "/v1/projects", org, json={"name": f"P{i}", "slug": slug})
+            for i in range(4)
+        )
+    )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
     for response in responses:
         if response.status_code == 409:

@@ -10,17 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import Api, Org, unique
+from tests.factories import Api, Org, assert_error, unique
 
 JUDGE_DEFAULTS = {"temperature": 0.0, "samples": 1}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code, body
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 def scorers_path(project: dict[str, Any]) -> str:
@@ -84,10 +76,23 @@ async def listed(api: Api, org: Org, project: dict[str, Any]) -> list[dict[str, 
         ),
         (
             "llm_judge",
-            {"rubric": "r", "provider": "google", "_provider": "google", "model": "m",
-             "temperature": 0.5, "samples": 3, "max_tokens": 200},
-            {"rubric": "r", "_provider": "google", "model": "m", "temperature": 0.5,
-             "samples": 3, "max_tokens": 200},
+            {
+                "rubric": "r",
+                "provider": "google",
+                "_provider": "google",
+                "model": "m",
+                "temperature": 0.5,
+                "samples": 3,
+                "max_tokens": 200,
+            },
+            {
+                "rubric": "r",
+                "_provider": "google",
+                "model": "m",
+                "temperature": 0.5,
+                "samples": 3,
+                "max_tokens": 200,
+            },
         ),
         (
             "llm_judge",
@@ -126,8 +131,9 @@ async def test_normalised_config_validates_again(api: Api) -> None:
         first = await api.scorer(org, project["slug"], type=type_, config=config)
         again = await api.scorer(org, project["slug"], type=type_, config=first["config"])
         assert again["config"] == first["config"]
-        patched = await api.ok("PATCH", f"/v1/scorers/{first['id']}", org,
-                               json={"config": first["config"]})
+        patched = await api.ok(
+            "PATCH", f"/v1/scorers/{first['id']}", org, json={"config": first["config"]}
+        )
         assert patched["data"]["config"] == first["config"]
 
 
@@ -135,9 +141,13 @@ async def test_dual_sided_and_thresholds_are_stored(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
     scorer = await api.scorer(
-        org, project["slug"], type="contains",
+        org,
+        project["slug"],
+        type="contains",
         config={"values": ["refund"], "forbidden": ["lawsuit"]},
-        dual_sided=True, precision_threshold=0.8, recall_threshold=0.6,
+        dual_sided=True,
+        precision_threshold=0.8,
+        recall_threshold=0.6,
     )
     assert scorer["dual_sided"] is True
     assert (scorer["precision_threshold"], scorer["recall_threshold"]) == (0.8, 0.6)
@@ -248,8 +258,12 @@ async def test_name_of_a_deleted_scorer_is_free_again(api: Api) -> None:
 
 async def test_create_in_unknown_project_is_404(api: Api) -> None:
     org = await api.org()
-    response = await api.call("POST", "/v1/projects/ghost/scorers", org,
-                              json={"name": "n", "type": "exact_match", "config": {}})
+    response = await api.call(
+        "POST",
+        "/v1/projects/ghost/scorers",
+        org,
+        json={"name": "n", "type": "exact_match", "config": {}},
+    )
     assert_error(response, 404, "NOT_FOUND")
     assert_error(await api.call("GET", "/v1/projects/ghost/scorers", org), 404, "NOT_FOUND")
 
@@ -291,8 +305,12 @@ async def test_patch_config_is_revalidated_and_normalised(api: Api) -> None:
     assert patched["data"]["config"] == {"pattern": "b", "flags": "i", "should_match": True}
     assert patched["data"]["type"] == "regex"
 
-    for bad in ({"pattern": "("}, {"pattern": "b", "flags": "x"}, {"flags": "i"},
-                {"pattern": "b", "values": ["a"]}):
+    for bad in (
+        {"pattern": "("},
+        {"pattern": "b", "flags": "x"},
+        {"flags": "i"},
+        {"pattern": "b", "values": ["a"]},
+    ):
         response = await api.call("PATCH", path, org, json={"config": bad})
         assert_error(response, 400, "VALIDATION_ERROR")
     assert (await api.ok("GET", path, org))["data"] == patched["data"]
@@ -301,16 +319,26 @@ async def test_patch_config_is_revalidated_and_normalised(api: Api) -> None:
 async def test_patch_judge_config_alias(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
-    judge = await api.scorer(org, project["slug"], type="llm_judge",
-                             config={"rubric": "r", "_provider": "openai"})
-    patched = await api.ok("PATCH", f"/v1/scorers/{judge['id']}", org,
-                           json={"config": {"rubric": "new", "provider": "google"}})
+    judge = await api.scorer(
+        org, project["slug"], type="llm_judge", config={"rubric": "r", "_provider": "openai"}
+    )
+    patched = await api.ok(
+        "PATCH",
+        f"/v1/scorers/{judge['id']}",
+        org,
+        json={"config": {"rubric": "new", "provider": "google"}},
+    )
     assert patched["data"]["config"] == {"rubric": "new", "_provider": "google", **JUDGE_DEFAULTS}
-    response = await api.call("PATCH", f"/v1/scorers/{judge['id']}", org,
-                              json={"config": {"rubric": "new", "provider": "mistral"}})
+    response = await api.call(
+        "PATCH",
+        f"/v1/scorers/{judge['id']}",
+        org,
+        json={"config": {"rubric": "new", "provider": "mistral"}},
+    )
     assert_error(response, 400, "VALIDATION_ERROR")
-    response = await api.call("PATCH", f"/v1/scorers/{judge['id']}", org,
-                              json={"config": {"provider": "openai"}})
+    response = await api.call(
+        "PATCH", f"/v1/scorers/{judge['id']}", org, json={"config": {"provider": "openai"}}
+    )
     assert_error(response, 400, "VALIDATION_ERROR")
 
 
@@ -328,10 +356,12 @@ async def test_patch_name_and_thresholds(api: Api) -> None:
     assert renamed["data"]["name"] == "Renamed"
     assert renamed["data"]["config"] == scorer["config"]
 
-    patched = await api.ok("PATCH", path, org,
-                           json={"precision_threshold": None, "recall_threshold": 0.7})
+    patched = await api.ok(
+        "PATCH", path, org, json={"precision_threshold": None, "recall_threshold": 0.7}
+    )
     assert (patched["data"]["precision_threshold"], patched["data"]["recall_threshold"]) == (
-        None, 0.7
+        None,
+        0.7,
     )
     assert (await api.ok("GET", f"/v1/scorers/{taken['id']}", org))["data"] == taken
 
@@ -341,29 +371,43 @@ async def test_patch_dual_sided(api: Api) -> None:
     project = await api.project(org)
     scorer = await api.scorer(org, project["slug"], type="contains", config={"values": ["a"]})
     path = f"/v1/scorers/{scorer['id']}"
-    dual = await api.ok("PATCH", path, org, json={
-        "dual_sided": True, "config": {"values": ["a"], "forbidden": ["b"]},
-        "precision_threshold": 0.9, "recall_threshold": 0.5,
-    })
+    dual = await api.ok(
+        "PATCH",
+        path,
+        org,
+        json={
+            "dual_sided": True,
+            "config": {"values": ["a"], "forbidden": ["b"]},
+            "precision_threshold": 0.9,
+            "recall_threshold": 0.5,
+        },
+    )
     assert dual["data"]["dual_sided"] is True
     assert dual["data"]["config"]["forbidden"] == ["b"]
     assert (dual["data"]["precision_threshold"], dual["data"]["recall_threshold"]) == (0.9, 0.5)
-    single = await api.ok("PATCH", path, org,
-                          json={"dual_sided": False, "config": {"values": ["a"]}})
+    single = await api.ok(
+        "PATCH", path, org, json={"dual_sided": False, "config": {"values": ["a"]}}
+    )
     assert single["data"]["dual_sided"] is False
     assert "forbidden" not in single["data"]["config"]
 
     regex = await api.scorer(org, project["slug"], type="regex", config={"pattern": "a"})
-    response = await api.call("PATCH", f"/v1/scorers/{regex['id']}", org,
-                              json={"dual_sided": True})
+    response = await api.call("PATCH", f"/v1/scorers/{regex['id']}", org, json={"dual_sided": True})
     assert_error(response, 400, "VALIDATION_ERROR")
     assert (await api.ok("GET", f"/v1/scorers/{regex['id']}", org))["data"] == regex
 
 
 @pytest.mark.parametrize(
     "patch",
-    [{"type": "regex"}, {"project_id": str(uuid.uuid4())}, {"unknown": 1}, {"name": ""},
-     {"config": []}, {"precision_threshold": 2}, {"dual_sided": "true"}],
+    [
+        {"type": "regex"},
+        {"project_id": str(uuid.uuid4())},
+        {"unknown": 1},
+        {"name": ""},
+        {"config": []},
+        {"precision_threshold": 2},
+        {"dual_sided": "true"},
+    ],
 )
 async def test_invalid_patch_is_400(api: Api, patch: dict[str, Any]) -> None:
     org = await api.org()
@@ -381,8 +425,9 @@ async def test_patched_config_is_what_runs_use(api: Api) -> None:
     scorer = await api.scorer(org, project["slug"], config={"values": ["hello"]})
     await api.case(org, suite["id"], scorer["id"], name="greets")
     assert (await api.run(org, suite["slug"], "hello"))["status"] == "cleared"
-    await api.ok("PATCH", f"/v1/scorers/{scorer['id']}", org,
-                 json={"config": {"values": ["goodbye"]}})
+    await api.ok(
+        "PATCH", f"/v1/scorers/{scorer['id']}", org, json={"config": {"values": ["goodbye"]}}
+    )
     assert (await api.run(org, suite["slug"], "hello"))["status"] == "aborted"
 
 
@@ -403,8 +448,12 @@ async def test_delete_is_soft(api: Api) -> None:
     assert [s["id"] for s in await listed(api, org, project)] == [keep["id"]]
     # A deleted scorer cannot be used by new cases.
     suite = await api.suite(org, project["slug"])
-    response = await api.call("POST", f"/v1/suites/{suite['id']}/cases", org,
-                              json={"name": "c", "scorer_id": doomed["id"]})
+    response = await api.call(
+        "POST",
+        f"/v1/suites/{suite['id']}/cases",
+        org,
+        json={"name": "c", "scorer_id": doomed["id"]},
+    )
     assert_error(response, 400, "VALIDATION_ERROR")
 
 
@@ -439,12 +488,14 @@ async def test_use_counts_across_suites_and_ignores_deleted_cases(api: Api) -> N
     second = await api.case(org, two["id"], scorer["id"])
     await api.case(org, two["id"], scorer["id"], is_active=False)
 
-    error = assert_error(await api.call("DELETE", f"/v1/scorers/{scorer['id']}", org), 409,
-                         "CONFLICT")
+    error = assert_error(
+        await api.call("DELETE", f"/v1/scorers/{scorer['id']}", org), 409, "CONFLICT"
+    )
     assert error["details"] == {"active_cases": 2}
     await api.ok("DELETE", f"/v1/cases/{first['id']}", org, 204)
-    error = assert_error(await api.call("DELETE", f"/v1/scorers/{scorer['id']}", org), 409,
-                         "CONFLICT")
+    error = assert_error(
+        await api.call("DELETE", f"/v1/scorers/{scorer['id']}", org), 409, "CONFLICT"
+    )
     assert error["details"] == {"active_cases": 1}
     await api.ok("DELETE", f"/v1/cases/{second['id']}", org, 204)
     await api.ok("DELETE", f"/v1/scorers/{scorer['id']}", org, 204)

@@ -7,20 +7,9 @@ import asyncio
 import re
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.factories import Api, Org, unique
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    error: dict[str, Any] = body["error"]
-    return error
+from tests.factories import Api, Org, assert_error, unique
 
 
 def suites_path(project: dict[str, Any]) -> str:
@@ -52,10 +41,13 @@ async def test_create_with_defaults(api: Api) -> None:
 async def test_create_with_every_field(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
-    suite = await api.suite(org, project["slug"], name="S", slug="my-suite",
-                            pass_threshold=0.75, description="why")
+    suite = await api.suite(
+        org, project["slug"], name="S", slug="my-suite", pass_threshold=0.75, description="why"
+    )
     assert (suite["slug"], suite["pass_threshold"], suite["description"]) == (
-        "my-suite", 0.75, "why"
+        "my-suite",
+        0.75,
+        "why",
     )
     assert await get_suite(api, org, project, "my-suite") == suite
 
@@ -74,8 +66,9 @@ async def test_threshold_bounds_are_inclusive(api: Api, threshold: float) -> Non
 async def test_bad_threshold_is_400(api: Api, threshold: Any) -> None:
     org = await api.org()
     project = await api.project(org)
-    response = await api.call("POST", suites_path(project), org,
-                              json={"name": "S", "pass_threshold": threshold})
+    response = await api.call(
+        "POST", suites_path(project), org, json={"name": "S", "pass_threshold": threshold}
+    )
     error = assert_error(response, 400, "VALIDATION_ERROR")
     assert any("pass_threshold" in d["field"] for d in error["details"])
 
@@ -105,8 +98,14 @@ async def test_unknown_fields_are_400_with_the_envelope(api: Api, body: dict[str
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"name": ""}, {"name": None}, {"name": 5}, {"name": "S", "slug": "Not A Slug"},
-     {"name": "S", "description": 3}],
+    [
+        {},
+        {"name": ""},
+        {"name": None},
+        {"name": 5},
+        {"name": "S", "slug": "Not A Slug"},
+        {"name": "S", "description": 3},
+    ],
 )
 async def test_invalid_bodies_are_400(api: Api, body: dict[str, Any]) -> None:
     org = await api.org()
@@ -118,8 +117,13 @@ async def test_invalid_bodies_are_400(api: Api, body: dict[str, Any]) -> None:
 async def test_body_that_is_not_json_is_400(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
-    response = await api.call("POST", suites_path(project), org, content=b"{not json",
-                              headers={"Content-Type": "application/json"})
+    response = await api.call(
+        "POST",
+        suites_path(project),
+        org,
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert_error(response, 400, "VALIDATION_ERROR")
     response = await api.call("POST", suites_path(project), org, json=["name", "S"])
     assert_error(response, 400, "VALIDATION_ERROR")
@@ -131,8 +135,9 @@ async def test_slug_taken_in_the_project_is_409_but_free_in_another(api: Api) ->
     await api.suite(org, first["slug"], name="Answers")
     response = await api.call("POST", suites_path(first), org, json={"name": "Answers"})
     assert_error(response, 409, "CONFLICT")
-    response = await api.call("POST", suites_path(first), org,
-                              json={"name": "Other", "slug": "answers"})
+    response = await api.call(
+        "POST", suites_path(first), org, json={"name": "Other", "slug": "answers"}
+    )
     assert_error(response, 409, "CONFLICT")
     other = await api.suite(org, second["slug"], name="Answers")
     assert other["slug"] == "answers"
@@ -173,7 +178,8 @@ async def test_case_counts_follow_inactive_and_deleted_cases(api: Api) -> None:
         listed = (await api.ok("GET", suites_path(project), org))["data"]
         [row] = [s for s in listed if s["id"] == suite["id"]]
         assert (row["case_count"], row["active_case_count"]) == (
-            got["case_count"], got["active_case_count"]
+            got["case_count"],
+            got["active_case_count"],
         )
         return got["case_count"], got["active_case_count"]
 
@@ -240,7 +246,9 @@ async def test_patch_fields(api: Api) -> None:
     patched = (await api.ok("PATCH", path, org, json={"name": "New name"}))["data"]
     assert patched["name"] == "New name"
     assert (patched["slug"], patched["pass_threshold"], patched["description"]) == (
-        suite["slug"], 0.9, "d"
+        suite["slug"],
+        0.9,
+        "d",
     )
     patched = (await api.ok("PATCH", path, org, json={"pass_threshold": 0}))["data"]
     assert patched["pass_threshold"] == 0.0
@@ -257,8 +265,9 @@ async def test_patch_fields(api: Api) -> None:
 async def test_patch_keeps_counts_in_the_answer(api: Api) -> None:
     org = await api.org()
     project, suite = await api.gated_suite(org)
-    patched = await api.ok("PATCH", f"{suites_path(project)}/{suite['slug']}", org,
-                           json={"name": "x"})
+    patched = await api.ok(
+        "PATCH", f"{suites_path(project)}/{suite['slug']}", org, json={"name": "x"}
+    )
     assert (patched["data"]["case_count"], patched["data"]["active_case_count"]) == (2, 2)
 
 
@@ -267,18 +276,27 @@ async def test_patch_slug_clash_is_409(api: Api) -> None:
     project = await api.project(org)
     first = await api.suite(org, project["slug"])
     second = await api.suite(org, project["slug"])
-    response = await api.call("PATCH", f"{suites_path(project)}/{second['slug']}", org,
-                              json={"slug": first["slug"]})
+    response = await api.call(
+        "PATCH", f"{suites_path(project)}/{second['slug']}", org, json={"slug": first["slug"]}
+    )
     assert_error(response, 409, "CONFLICT")
-    same = await api.ok("PATCH", f"{suites_path(project)}/{second['slug']}", org,
-                        json={"slug": second["slug"]})
+    same = await api.ok(
+        "PATCH", f"{suites_path(project)}/{second['slug']}", org, json={"slug": second["slug"]}
+    )
     assert same["data"]["slug"] == second["slug"]
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"pass_threshold": 1.5}, {"pass_threshold": -0.1}, {"pass_threshold": False},
-     {"pass_threshold": "1"}, {"slug": "Bad"}, {"name": ""}, {"project_id": "x"}],
+    [
+        {"pass_threshold": 1.5},
+        {"pass_threshold": -0.1},
+        {"pass_threshold": False},
+        {"pass_threshold": "1"},
+        {"slug": "Bad"},
+        {"name": ""},
+        {"project_id": "x"},
+    ],
 )
 async def test_invalid_patch_is_400(api: Api, body: dict[str, Any]) -> None:
     org = await api.org()
@@ -320,10 +338,9 @@ async def test_concurrent_creates_of_one_slug_give_one_suite_and_conflicts(api: 
     """The slug check and the insert race; the unique constraint's refusal is a 409, not a 500."""
     org = await api.org()
     project = await api.project(org)
-    responses = await asyncio.gather(*(
-        api.call("POST", suites_path(project), org, json={"name": "Same name"})
-        for _ in range(4)
-    ))
+    responses = await asyncio.gather(
+        *(api.call("POST", suites_path(project), org, json={"name": "Same name"}) for _ in range(4))
+    )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
     for response in responses:
         if response.status_code == 409:
@@ -336,10 +353,12 @@ async def test_concurrent_renames_to_one_slug_give_one_winner(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
     suites = [await api.suite(org, project["slug"]) for _ in range(3)]
-    responses = await asyncio.gather(*(
-        api.call("PATCH", f"{suites_path(project)}/{s['slug']}", org, json={"slug": "winner"})
-        for s in suites
-    ))
+    responses = await asyncio.gather(
+        *(
+            api.call("PATCH", f"{suites_path(project)}/{s['slug']}", org, json={"slug": "winner"})
+            for s in suites
+        )
+    )
     assert sorted(r.status_code for r in responses) == [200, 409, 409]
     listing = await api.ok("GET", suites_path(project), org)
     assert sorted(s["slug"] for s in listing["data"]).count("winner") == 1

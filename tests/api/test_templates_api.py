@@ -16,7 +16,7 @@ from launchgate.suites.templates import (
     Template,
     get_template,
 )
-from tests.factories import Api, Org, unique
+from tests.factories import Api, Org, assert_error, unique
 
 SLUGS = (
     "rag-faithfulness",
@@ -39,14 +39,6 @@ VERDICTS = {
 }
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code, body
-    error: dict[str, Any] = body["error"]
-    return error
-
-
 def template(slug: str) -> Template:
     found = get_template(slug)
     assert found is not None
@@ -56,15 +48,15 @@ def template(slug: str) -> Template:
 async def from_template(
     api: Api, org: Org, project: str, status: int = 201, **body: Any
 ) -> httpx.Response:
-    response = await api.call("POST", f"/v1/projects/{project}/suites/from-template", org,
-                              json=body)
+    response = await api.call(
+        "POST", f"/v1/projects/{project}/suites/from-template", org, json=body
+    )
     assert response.status_code == status, response.text
     return response
 
 
 async def all_scorers(api: Api, org: Org, project: str) -> list[dict[str, Any]]:
-    listing = await api.ok("GET", f"/v1/projects/{project}/scorers", org,
-                           params={"pageSize": 100})
+    listing = await api.ok("GET", f"/v1/projects/{project}/scorers", org, params={"pageSize": 100})
     assert not listing["pagination"]["hasMore"]
     items: list[dict[str, Any]] = listing["data"]
     return items
@@ -86,15 +78,24 @@ async def test_list_is_public_and_has_the_six(api: Api) -> None:
     assert [t["slug"] for t in body["data"]] == list(SLUGS)
     assert body["pagination"] == {"page": 1, "pageSize": 20, "total": 6, "hasMore": False}
     for item in body["data"]:
-        assert {"slug", "name", "description", "category", "pass_threshold", "uses_llm",
-                "scorers", "cases"} <= set(item)
+        assert {
+            "slug",
+            "name",
+            "description",
+            "category",
+            "pass_threshold",
+            "uses_llm",
+            "scorers",
+            "cases",
+        } <= set(item)
         assert item["scorers"] and item["cases"]
 
 
 async def test_list_paginates(api: Api) -> None:
     first = (await api.call("GET", "/v1/templates", None, params={"pageSize": 4})).json()
-    second = (await api.call("GET", "/v1/templates", None,
-                             params={"pageSize": 4, "page": 2})).json()
+    second = (
+        await api.call("GET", "/v1/templates", None, params={"pageSize": 4, "page": 2})
+    ).json()
     assert first["pagination"] == {"page": 1, "pageSize": 4, "total": 6, "hasMore": True}
     assert second["pagination"] == {"page": 2, "pageSize": 4, "total": 6, "hasMore": False}
     assert [t["slug"] for t in first["data"] + second["data"]] == list(SLUGS)
@@ -106,8 +107,9 @@ async def test_list_ignores_credentials(api: Api) -> None:
     org = await api.org()
     with_key = await api.call("GET", "/v1/templates", org)
     assert with_key.status_code == 200
-    garbage = await api.call("GET", "/v1/templates", None,
-                             headers={"Authorization": "Bearer not-a-key"})
+    garbage = await api.call(
+        "GET", "/v1/templates", None, headers={"Authorization": "Bearer not-a-key"}
+    )
     assert garbage.status_code == 200
     assert garbage.json() == with_key.json()
 
@@ -131,8 +133,12 @@ async def test_uses_llm_flags(api: Api) -> None:
     body = (await api.call("GET", "/v1/templates", None)).json()
     flags = {t["slug"]: t["uses_llm"] for t in body["data"]}
     assert flags == {
-        "rag-faithfulness": True, "content-safety": True, "structured-output": False,
-        "pii-protection": False, "classification": False, "support-tone": True,
+        "rag-faithfulness": True,
+        "content-safety": True,
+        "structured-output": False,
+        "pii-protection": False,
+        "classification": False,
+        "support-tone": True,
     }
 
 
@@ -167,8 +173,9 @@ async def test_from_template_creates_suite_scorers_and_cases(api: Api, slug: str
     for spec in expected.scorers:
         stored = by_name[spec.name]
         assert stored["type"] == spec.type
-        assert stored["config"] == validate_config(spec.type, spec.config,
-                                                   dual_sided=spec.dual_sided)
+        assert stored["config"] == validate_config(
+            spec.type, spec.config, dual_sided=spec.dual_sided
+        )
         assert stored["dual_sided"] == spec.dual_sided
         assert stored["precision_threshold"] == spec.precision_threshold
         assert stored["recall_threshold"] == spec.recall_threshold
@@ -201,14 +208,28 @@ async def test_deterministic_templates_are_ready_to_run(api: Api, slug: str) -> 
 async def test_name_and_slug_can_be_chosen(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
-    named = (await from_template(api, org, project["slug"], template_slug="classification",
-                                 name="Ticket Router")).json()["data"]
+    named = (
+        await from_template(
+            api, org, project["slug"], template_slug="classification", name="Ticket Router"
+        )
+    ).json()["data"]
     assert (named["name"], named["slug"]) == ("Ticket Router", "ticket-router")
-    both = (await from_template(api, org, project["slug"], template_slug="classification",
-                                name="Router two", slug="router-2")).json()["data"]
+    both = (
+        await from_template(
+            api,
+            org,
+            project["slug"],
+            template_slug="classification",
+            name="Router two",
+            slug="router-2",
+        )
+    ).json()["data"]
     assert (both["name"], both["slug"]) == ("Router two", "router-2")
-    slug_only = (await from_template(api, org, project["slug"], template_slug="classification",
-                                     slug="router-3")).json()["data"]
+    slug_only = (
+        await from_template(
+            api, org, project["slug"], template_slug="classification", slug="router-3"
+        )
+    ).json()["data"]
     assert (slug_only["name"], slug_only["slug"]) == ("Classification", "router-3")
 
 
@@ -216,10 +237,14 @@ async def test_second_copy_gets_a_fresh_suite_and_its_own_scorers(api: Api) -> N
     org = await api.org()
     project = await api.project(org)
     expected = template("pii-protection")
-    first = (await from_template(api, org, project["slug"],
-                                 template_slug="pii-protection")).json()["data"]
-    second = (await from_template(api, org, project["slug"], template_slug="pii-protection",
-                                  slug="pii-again")).json()["data"]
+    first = (await from_template(api, org, project["slug"], template_slug="pii-protection")).json()[
+        "data"
+    ]
+    second = (
+        await from_template(
+            api, org, project["slug"], template_slug="pii-protection", slug="pii-again"
+        )
+    ).json()["data"]
     assert second["id"] != first["id"] and second["slug"] == "pii-again"
 
     scorers = await all_scorers(api, org, project["slug"])
@@ -243,11 +268,13 @@ async def test_taken_slug_is_409_and_creates_nothing(api: Api) -> None:
 
     clash = await from_template(api, org, project["slug"], 409, template_slug="support-tone")
     assert_error(clash, 409, "CONFLICT")
-    clash = await from_template(api, org, project["slug"], 409, template_slug="classification",
-                                slug="support-tone")
+    clash = await from_template(
+        api, org, project["slug"], 409, template_slug="classification", slug="support-tone"
+    )
     assert_error(clash, 409, "CONFLICT")
-    clash = await from_template(api, org, project["slug"], 409, template_slug="classification",
-                                name="Support Tone")
+    clash = await from_template(
+        api, org, project["slug"], 409, template_slug="classification", name="Support Tone"
+    )
     assert_error(clash, 409, "CONFLICT")
 
     scorers_after = await all_scorers(api, org, project["slug"])
@@ -298,16 +325,19 @@ async def test_bad_requests(api: Api, body: dict[str, Any], status: int, code: s
 
 async def test_unknown_project_is_404(api: Api) -> None:
     org = await api.org()
-    response = await from_template(api, org, unique("ghost"), 404,
-                                   template_slug="classification")
+    response = await from_template(api, org, unique("ghost"), 404, template_slug="classification")
     assert_error(response, 404, "NOT_FOUND")
 
 
 async def test_needs_authentication(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
-    response = await api.call("POST", f"/v1/projects/{project['slug']}/suites/from-template",
-                              None, json={"template_slug": "classification"})
+    response = await api.call(
+        "POST",
+        f"/v1/projects/{project['slug']}/suites/from-template",
+        None,
+        json={"template_slug": "classification"},
+    )
     assert_error(response, 401, "UNAUTHORIZED")
 
 

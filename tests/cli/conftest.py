@@ -13,20 +13,16 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
+from tests.pg import empty_database
+
 BIN = Path(sys.executable).parent / "launchgate"
-PG_URL = os.environ.get(
-    "LAUNCHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_PG = os.environ.get("LAUNCHGATE_TEST_REQUIRE_POSTGRES") == "1"
 # Settings that would make a test depend on the clock or on its neighbours.
 QUIET_LIMITS = {
     "LAUNCHGATE_RATE_LIMIT": "off",
@@ -58,8 +54,13 @@ class Cli:
         self, *args: str, stdin: str | None = None, timeout: float = 120, **extra: str
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(BIN), *args], cwd=self.cwd, env=self.env(**extra), input=stdin,
-            capture_output=True, text=True, timeout=timeout,
+            [str(BIN), *args],
+            cwd=self.cwd,
+            env=self.env(**extra),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             stdin=None if stdin is not None else subprocess.DEVNULL,
         )
 
@@ -107,8 +108,13 @@ def start_server(cli: Cli, timeout_s: float = 60) -> Server:
     """``launchgate serve`` on a free port; returns once ``GET /health`` answers 200."""
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)], cwd=cli.cwd, env=cli.env(),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [str(BIN), "serve", "--port", str(port)],
+        cwd=cli.cwd,
+        env=cli.env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
@@ -140,26 +146,8 @@ def stop_server(server: Server, timeout_s: float = 20) -> int:
             server.process.stdout.close()
 
 
-def _pg_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
     """An empty PostgreSQL database (not migrated), dropped afterwards; its plain URL."""
-    if not _pg_reachable():
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_URL}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
-    name = f"lg_cli_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_URL.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with empty_database("lg_cli") as url:
+        yield url
