@@ -60,23 +60,3 @@ class Conflict(LaunchGateError):
     status_code = 409
     code = "CONFLICT"
 
-
-class RateLimited(LaunchGateError):
-    """Too many requests from one client."""
-
-    status_code = 429
-    code = "RATE_LIMITED"
-
-    def __init__(self, retry_after: int, message: str = "Too many requests") -> None:
-        super().__init__(
-            f"{message}; retry after {retry_after} s",
-            details={"retry_after": retry_after},
-            headers={"Retry-After": str(retry_after)},
-        )
-
-
-class ServiceUnavailable(LaunchGateError):
-    """A dependency (database, queue) is down."""
-
-    status_code = 503
-    code = "SERVICE_UNAVAILABLE"

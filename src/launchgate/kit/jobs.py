@@ -7,7 +7,6 @@ A job is ``async def fn(runtime, **payload)``; payloads are JSON-safe keyword ar
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 Job = Callable[..., Awaitable[None]]
 _JOBS: dict[str, Job] = {}
@@ -27,6 +26,3 @@ def get_job(name: str) -> Job:
     except KeyError:
         raise LookupError(f"no job named {name!r} is registered") from None
 
-
-def registered() -> dict[str, Any]:
-    return dict(_JOBS)
