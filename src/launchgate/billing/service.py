@@ -62,6 +62,11 @@ async def check_can_run(session: AsyncSession, org_id: uuid.UUID, plan: str) -> 
         )
 
 
+def is_billed(status: str, billable: bool) -> bool:
+    """SPEC §5.9: a run counts when it ends cleared or aborted, unless made with a test key."""
+    return billable and status in ("cleared", "aborted")
+
+
 async def record_run(session: AsyncSession, org_id: uuid.UUID, at: datetime) -> None:
     await repository.add_runs(session, org_id, month_key(at), 1)
 

@@ -132,7 +132,7 @@ async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) 
     values = await _score(runtime, run.snapshot, run.output, run.input)
     if not await repository.complete(session, run_id, values):
         return False
-    if run.billable and values["status"] in ("cleared", "aborted"):
+    if billing.is_billed(values["status"], run.billable):
         await billing.record_run(session, run.org_id, run.created_at)
     return True
 

@@ -99,7 +99,7 @@ class RunWriter:
         counts = Counter(
             (row["org_id"], month_key(row["created_at"]))
             for row in rows
-            if row["billable"] and row["status"] in ("cleared", "aborted")
+            if billing.is_billed(row["status"], row["billable"])
         )
         await asyncio.to_thread(self._write_sync, rows, dict(counts))
 
