@@ -12,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from launchgate.app import create_app
 from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
+from launchgate.models import Run
 from launchgate.runs import engine
 from launchgate.runs import service as runs
 from launchgate.runs.tasks import execute_run
@@ -264,3 +266,28 @@ async def test_a_run_left_running_by_a_dead_worker_resumes_and_finishes_once(
         assert await _usage(second, org) == 1
         assert await _execute(second.runtime, run_id) is False
         assert await _usage(second, org) == 1
+
+
+async def test_scoring_holds_no_database_lock(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a run is scored (an LLM judge may take seconds) other writers, even to the same
+    run row, go ahead: on SQLite one held write lock would stall the whole server."""
+    org = await api.org()
+    _, suite = await api.gated_suite(org)
+    run_id, _ = await _held_run(api, org, suite["slug"], "hello world", monkeypatch)
+    writes_done = []
+    real_execute = engine.execute
+
+    async def execute_after_a_write(*args: Any, **kwargs: Any) -> Any:
+        async with unit_of_work(api.runtime.sessions) as other:
+            await other.execute(
+                update(Run).where(Run.id == run_id).values(trigger_meta={"touched": True})
+            )
+        writes_done.append(True)
+        return await real_execute(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "execute", execute_after_a_write)
+    job = asyncio.create_task(execute_run(api.runtime, run_id))
+    await asyncio.wait_for(job, 10)  # a held lock would block the write above: a timeout
+    assert writes_done == [True]
+    done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
+    assert done["status"] == "cleared"

@@ -54,11 +54,15 @@ async def mark_running(session: AsyncSession, run_id: str, at: Any) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def complete(session: AsyncSession, run_id: str, values: dict[str, Any]) -> bool:
+async def complete(
+    session: AsyncSession, run_id: str, values: dict[str, Any], started_at: Any
+) -> bool:
     """Finish a run once: the update only matches while the run is still open, so a job
-    delivered twice cannot complete (or bill) it twice."""
+    delivered twice cannot complete (or bill) it twice. ``started_at`` fills in only when
+    the run was not marked running first."""
     result = await session.execute(
-        update(Run).where(Run.id == run_id, Run.status.in_(OPEN)).values(**values)
+        update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
+        .values(**values, started_at=func.coalesce(Run.started_at, started_at))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

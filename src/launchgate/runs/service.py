@@ -123,14 +123,16 @@ async def start_pending(session: AsyncSession, run_id: str) -> bool:
 
 async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) -> bool:
     """Worker side. Idempotent: a run already final is left alone; completion is a
-    conditional update, so a duplicate delivery neither re-scores nor double-bills."""
+    conditional update, so a duplicate delivery neither re-scores nor double-bills.
+
+    Nothing is written before scoring ends: on SQLite a write would hold the database's
+    one write lock for as long as the scoring takes (an LLM judge: seconds)."""
     run = await repository.get_any(session, run_id)
     if run is None or run.status in FINAL:
         return False
-    if not await repository.mark_running(session, run_id, utcnow()):
-        return False
+    started_at = utcnow()
     values = await _score(runtime, run.snapshot, run.output, run.input)
-    if not await repository.complete(session, run_id, values):
+    if not await repository.complete(session, run_id, values, started_at):
         return False
     if billing.is_billed(values["status"], run.billable):
         await billing.record_run(session, run.org_id, run.created_at)
