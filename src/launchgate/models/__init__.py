@@ -2,7 +2,9 @@
 
 from launchgate.models import versioning  # noqa: F401  (registers the version bump)
 from launchgate.models.api_key import ApiKey
+from launchgate.models.audit_event import AuditEvent
 from launchgate.models.base import Base
+from launchgate.models.byok_key import ByokKey
 from launchgate.models.case import Case
 from launchgate.models.organisation import Organisation
 from launchgate.models.project import Project
@@ -14,7 +16,9 @@ from launchgate.models.user import User
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Base",
+    "ByokKey",
     "Case",
     "Organisation",
     "Project",
