@@ -60,8 +60,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "lockout_limit": "off",
         "retention_sweep_interval_s": 0,
         "regex_timeout_ms": 200,
+        # A fixed test master key; the canary test proves no provider key leaks anyway.
+        "byok_encryption_key": "0f" * 32,
     }
     values.update(overrides)
+    if values["byok_encryption_key"] is None:  # a test that wants the environment's, or none
+        del values["byok_encryption_key"]
     return Settings(**values)
 
 

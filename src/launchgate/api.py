@@ -8,8 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from launchgate.api_keys.endpoints import router as api_keys
+from launchgate.audit.endpoints import router as audit
 from launchgate.auth.endpoints import router as auth
 from launchgate.billing.endpoints import router as billing
+from launchgate.byok.endpoints import router as byok
 from launchgate.projects.endpoints import router as projects
 from launchgate.runs.endpoints import router as runs
 from launchgate.scorers.endpoints import router as scorers
@@ -38,7 +40,7 @@ PRIVATE_ERRORS = _errors(400, 401, 402, 404, 409, 429, 500)
 router = APIRouter(prefix="/v1")
 # POST /v1/run first: routes are matched in order, and it is the one in the request path
 # of our customers' applications.
-for private in (runs, projects, suites, cases, scorers, api_keys, billing):
+for private in (runs, projects, suites, cases, scorers, api_keys, byok, audit, billing):
     router.include_router(private, responses=PRIVATE_ERRORS)
 router.include_router(templates, responses=PUBLIC_ERRORS)
 router.include_router(auth, responses=PUBLIC_ERRORS | _errors(401))

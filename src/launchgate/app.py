@@ -23,12 +23,16 @@ from launchgate.api_keys.cache import KeyCache
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
 from launchgate.auth.tokens import OidcVerifier
 from launchgate.billing import service as billing
+from launchgate.byok.vault import load_vault
 from launchgate.config import Settings, load_settings
 from launchgate.db import create_engine, create_sessionmaker, unit_of_work
 from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
+from launchgate.logging import configure as configure_logging
 from launchgate.orgs.cache import FactsCache
+from launchgate.providers.credential import provider_settings
+from launchgate.providers.http import create_client as create_http_client
 from launchgate.runs import service as runs
 from launchgate.runs.writer import RunWriter
 from launchgate.worker import Worker
@@ -173,6 +177,8 @@ def build_runtime(settings: Settings) -> Runtime:
         sessions=create_sessionmaker(engine),
         jwt_secret=settings.jwt_secret(),
         limits=RequestLimits(settings),
+        vault=load_vault(settings),
+        provider_settings=provider_settings(settings),
     )
     if settings.embedded:
         runtime.key_cache, runtime.facts_cache = KeyCache(), FactsCache()
@@ -185,6 +191,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    configure_logging(settings.log_level)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -193,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await runtime.worker.start()
         runtime.run_writer = RunWriter(settings.resolved_database_url)
         runtime.run_writer.start()
+        runtime.http = create_http_client(settings.provider_timeout_s)
         app.state.runtime = runtime
         background = [asyncio.create_task(_resume_open_runs(runtime)),
                       asyncio.create_task(_retention_loop(runtime))]
@@ -205,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.run_writer.stop()
+            await runtime.http.aclose()
             await runtime.worker.stop()
             await runtime.engine.dispose()
 

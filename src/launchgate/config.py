@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLANS = ("free", "pro", "scale", "enterprise")
@@ -62,6 +62,36 @@ class Settings(BaseSettings):
     oidc_audience: str = "https://api.launchgate.ai"
     jwt_ttl_s: int = Field(default=12 * 3600, ge=60)
     log_level: str = "INFO"
+    # The BYOK master key (32 bytes as 64 hex characters or base64) and, comma-separated, the
+    # previous ones that still decrypt during a rotation. Named without the prefix, as the BYOK
+    # guide promises. Kept as opaque strings and parsed by byok.vault, so a malformed key never
+    # ends up in a pydantic error; repr=False and SecretStr keep it out of reprs and dumps.
+    byok_encryption_key: SecretStr | None = Field(
+        default=None, repr=False,
+        validation_alias=AliasChoices("BYOK_ENCRYPTION_KEY", "LAUNCHGATE_BYOK_ENCRYPTION_KEY"),
+    )
+    byok_encryption_key_previous: SecretStr | None = Field(
+        default=None, repr=False,
+        validation_alias=AliasChoices("BYOK_ENCRYPTION_KEY_PREVIOUS",
+                                      "LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS"),
+    )
+    # Provider base URLs, written as the official SDKs take them; for proxies and tests
+    # (the fake provider). Operator-set, so they are not put through the SSRF guard.
+    openai_base_url: str = "https://api.openai.com/v1"
+    anthropic_base_url: str = "https://api.anthropic.com"
+    google_base_url: str = "https://generativelanguage.googleapis.com"
+    # One provider call (connect + answer) may take this long before it is a timeout.
+    provider_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    # Let a BYOK key's own base_url / Azure endpoint be http or a private address
+    # (local model servers, the fake provider). Off: https and public addresses only.
+    allow_private_provider_urls: bool = False
+
+    @field_validator("openai_base_url", "anthropic_base_url", "google_base_url")
+    @classmethod
+    def _check_provider_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"'{value}' is not an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("rate_limit", "auth_rate_limit", "lockout_limit")
     @classmethod

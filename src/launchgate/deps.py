@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from launchgate.auth.limits import RequestLimits
     from launchgate.auth.tokens import OidcVerifier
+    from launchgate.byok.vault import Vault
+    from launchgate.providers.credential import ProviderSettings
+    from launchgate.providers.http import HttpClient
     from launchgate.runs.writer import RunWriter
     from launchgate.worker import Worker
 
@@ -36,6 +39,11 @@ class Runtime:
     limits: RequestLimits | None = None
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
+    # BYOK: the vault seals keys (and, worker side, opens them); providers are called
+    # over one shared HTTP client.
+    vault: Vault = field(default=None)  # type: ignore[assignment]
+    http: HttpClient | None = None
+    provider_settings: ProviderSettings = field(default=None)  # type: ignore[assignment]
     run_writer: RunWriter | None = None
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
     # Embedded mode only (one process owns the database): see api_keys/cache.py, orgs/cache.py.

@@ -27,8 +27,24 @@ def _scrub_event(
     return {k: scrub(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
+class _ScrubFilter(logging.Filter):
+    """The same scrubbing for the standard library's loggers (uvicorn, httpx, sqlalchemy)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
 def configure(level: str = "INFO") -> None:
+    """Log set-up for the server. Tracebacks are rendered as plain text, never with local
+    variables (a local may be an opened provider key), and every line is scrubbed."""
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
+            handler.addFilter(_ScrubFilter())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -36,8 +52,10 @@ def configure(level: str = "INFO") -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             _scrub_event,
-            structlog.dev.ConsoleRenderer(colors=False),
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            ),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,
     )

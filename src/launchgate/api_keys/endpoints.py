@@ -23,7 +23,8 @@ async def create_api_key(
     body: ApiKeyCreate, auth: CurrentAuth, session: SessionDep
 ) -> Envelope[ApiKeyCreated]:
     created = await service.create_key(
-        session, auth.org_id, name=body.name, mode=body.mode, expires_at=body.expires_at
+        session, auth.org_id, name=body.name, mode=body.mode, expires_at=body.expires_at,
+        auth=auth,
     )
     out = ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(created.key).__dict__,
                                         "key": created.secret})

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import repository
 from launchgate.api_keys.cache import KeyCache
+from launchgate.audit import service as audit
 from launchgate.db import after_commit
 from launchgate.errors import NotFound, Unauthorized, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
@@ -32,7 +33,7 @@ class CreatedKey:
 
 async def create_key(
     session: AsyncSession, org_id: uuid.UUID, *, name: str, mode: Literal["live", "test"],
-    expires_at: datetime | None = None,
+    expires_at: datetime | None = None, auth: AuthContext | None = None,
 ) -> CreatedKey:
     if expires_at is not None and as_utc(expires_at) <= utcnow():
         raise ValidationFailed("expires_at must be in the future",
@@ -43,6 +44,8 @@ async def create_key(
         key_hash=token_hash(secret), expires_at=expires_at, created_at=utcnow(),
     ))
     await session.flush()
+    audit.record(session, org_id, auth, "api_key.created", "api_key", key.id,
+                 {"name": name, "mode": mode, "key_prefix": key.key_prefix})
     return CreatedKey(key=key, secret=secret)
 
 
@@ -84,6 +87,8 @@ async def revoke_key(
     if key is None or key.revoked_at is not None:
         raise NotFound.of("API key", key_id)
     key.revoked_at = utcnow()
+    audit.record(session, auth.org_id, auth, "api_key.revoked", "api_key", key.id,
+                 {"name": key.name, "key_prefix": key.key_prefix})
     if cache is not None:
         # Forget it once the revocation is committed: forgetting earlier would let a
         # request in between cache the still-valid row again.

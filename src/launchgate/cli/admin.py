@@ -1,4 +1,4 @@
-"""Operator commands: serve, db upgrade, orgs create, users create, quickstart."""
+"""Operator commands: serve, db upgrade, orgs create, users create, byok rotate, quickstart."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ out = Console(highlight=False, soft_wrap=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+byok_app = typer.Typer(help="Customers' provider keys (BYOK).", no_args_is_help=True)
 
 
 def _settings() -> Any:
@@ -127,6 +128,50 @@ def users_create(
     out.print(f"User {escape(email)} created: {user_id}")
 
 
+@byok_app.command("rotate")
+def byok_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000,
+                                            help="Rows re-encrypted per transaction")] = 100,
+) -> None:
+    """Re-encrypt every stored BYOK key under the current BYOK_ENCRYPTION_KEY.
+
+    Keep the old key in BYOK_ENCRYPTION_KEY_PREVIOUS until a run reports no failures.
+
+    Safe to interrupt: finished batches stay committed, and the next run skips them.
+
+    Exits 1 when a key could not be decrypted; each is named by id.
+    """
+    settings = _settings()
+    from launchgate.byok.vault import MasterKeyError, load_vault
+    from launchgate.logging import configure
+
+    configure("WARNING")  # the key-file warning, not migration chatter
+    try:
+        vault = load_vault(settings)
+    except MasterKeyError as exc:
+        err.print(f"[red]Configuration error:[/] {escape(exc.message)}")
+        raise typer.Exit(2) from None
+    if settings.embedded:
+        _migrate(settings)
+    from launchgate.cli.operations import rotate_byok_keys
+
+    try:
+        report = asyncio.run(rotate_byok_keys(settings, vault, batch_size))
+    except Exception as exc:
+        raise _fail(exc) from None
+    out.print(f"Re-encrypted {report.resealed} BYOK key(s) under master key {vault.current_kid}; "
+              f"{report.current} already current.")
+    if report.changed:
+        out.print(f"{report.changed} changed while rotating (revoked or sealed again by the "
+                  "server) and were left as they are.")
+    for failure in report.failed:
+        err.print(f"[red]Error:[/] {escape(failure.message)}")
+    if report.failed:
+        err.print(f"{len(report.failed)} BYOK key(s) could not be re-encrypted: add the master "
+                  "key they were sealed under to BYOK_ENCRYPTION_KEY_PREVIOUS and run again.")
+        raise typer.Exit(1)
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 4001,
@@ -142,14 +187,16 @@ def _serve(settings: Any, host: str, port: int) -> None:
     import uvicorn
 
     from launchgate.app import create_app
-    from launchgate.logging import configure
 
     try:
-        settings.jwt_secret()  # fail here, in one line, rather than in the app's lifespan
+        # Fail here, in one line, rather than in the app's lifespan.
+        settings.jwt_secret()
+        from launchgate.byok.vault import load_vault
+
+        load_vault(settings)
     except Exception as exc:
         raise _fail(exc) from None
 
-    configure(settings.log_level)
     out.print(f"LaunchGate listening on http://{host}:{port}  (API under /v1, health at /health)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
                 proxy_headers=False)
@@ -182,3 +229,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(orgs_app, name="orgs")
     app.add_typer(users_app, name="users")
+    app.add_typer(byok_app, name="byok")

@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from launchgate.byok import rotation
+from launchgate.byok.vault import Vault
 from launchgate.config import Settings
 from launchgate.db import create_engine, create_sessionmaker, unit_of_work
 from launchgate.deps import Runtime
@@ -120,3 +122,13 @@ async def _set_up(runtime: Runtime) -> QuickstartReport:
 
 def demo_payload(report: QuickstartReport) -> dict[str, Any]:
     return {"suite": report.suite, "project": report.project, "output": STRUCTURED_OUTPUT_DEMO_PASS}
+
+
+async def rotate_byok_keys(settings: Settings, vault: Vault,
+                           batch_size: int = rotation.BATCH_SIZE) -> rotation.RotationReport:
+    """Reseal every stored BYOK key under the vault's current master key, batch by batch."""
+    runtime = build_runtime(settings)
+    try:
+        return await rotation.rotate_all(runtime.sessions, vault, batch_size)
+    finally:
+        await runtime.engine.dispose()

@@ -7,8 +7,9 @@ A job is ``async def fn(runtime, **payload)``; payloads are JSON-safe keyword ar
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-Job = Callable[..., Awaitable[None]]
+Job = Callable[..., Awaitable[Any]]
 _JOBS: dict[str, Job] = {}
 
 

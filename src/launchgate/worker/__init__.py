@@ -4,6 +4,6 @@ Domains enqueue jobs by name through ``Worker.enqueue``; the embedded mode runs 
 an in-memory broker inside the server process, the scaled-out mode swaps the broker.
 """
 
-from launchgate.worker.queue import Worker
+from launchgate.worker.queue import JobFailed, Worker
 
-__all__ = ["Worker"]
+__all__ = ["JobFailed", "Worker"]

@@ -11,7 +11,14 @@ from launchgate.kit.jobs import get_job
 log = structlog.get_logger(__name__)
 
 # Modules whose @job functions the worker must know about.
-TASK_MODULES = ("launchgate.runs.tasks",)
+TASK_MODULES = ("launchgate.runs.tasks", "launchgate.byok.tasks")
+
+
+class JobFailed(RuntimeError):
+    """A job awaited with ``Worker.call`` raised; its own error is in the worker's log."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"job {name!r} failed")
 
 
 class Worker:
@@ -22,9 +29,9 @@ class Worker:
         self.runtime = runtime
         self.broker = broker or InMemoryBroker()
 
-        async def dispatch(name: str, payload: dict[str, Any]) -> None:
+        async def dispatch(name: str, payload: dict[str, Any]) -> Any:
             try:
-                await get_job(name)(runtime, **payload)
+                return await get_job(name)(runtime, **payload)
             except Exception:
                 log.exception("job failed", job=name)
                 raise
@@ -38,6 +45,16 @@ class Worker:
 
     async def stop(self) -> None:
         await self.broker.shutdown()
+
+    async def call(self, name: str, timeout_s: float, **payload: Any) -> Any:
+        """Run job ``name`` on the worker and wait for what it returns (at most
+        ``timeout_s``): for work that must happen worker-side but that a request answers
+        with, such as testing a provider key."""
+        task = await self._dispatch.kiq(name, payload)
+        result = await task.wait_result(check_interval=0.01, timeout=timeout_s)
+        if result.is_err:
+            raise JobFailed(name)
+        return result.return_value
 
     async def enqueue(self, name: str, **payload: Any) -> None:
         """Send job ``name``; it runs on the worker, never inside the caller's request."""

@@ -1,0 +1,2 @@
+"""BYOK: customers' provider keys. ``vault`` is the only cipher user; ``resolver`` (worker
+side only) is the only place a key is opened."""

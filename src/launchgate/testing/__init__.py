@@ -1,0 +1,4 @@
+"""Helpers that tests, benchmarks and users may run: the fake LLM provider server.
+
+See `launchgate.testing.fake_provider`.
+"""
