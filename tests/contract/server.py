@@ -28,6 +28,10 @@ class LiveServer:
     url: str
     api_key: str
     process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, chars: int = 6000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -60,19 +64,17 @@ def start(data_dir: Path, database_url: str | None = None) -> LiveServer:
     )
     key = json.loads(created.stdout)["api_key"]
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = LiveServer(f"http://127.0.0.1:{port}", key, process)
+    # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks it.
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", key, process, log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
-            )
+            raise RuntimeError(f"server exited: {server.log_tail()}")
         try:
             if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
                 seed(server)

@@ -39,5 +39,6 @@ def test_api_honours_its_schema(live_server: LiveServer, tmp_path: Path) -> None
         "--suppress-health-check", "all", "--request-timeout", "10",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    report = result.stdout[-20000:] + result.stderr[-4000:]
+    report = (result.stdout[-20000:] + result.stderr[-4000:]
+              + "\n--- server log ---\n" + live_server.log_tail())
     assert result.returncode == 0, report
