@@ -33,6 +33,8 @@ from launchgate.logging import configure as configure_logging
 from launchgate.orgs.cache import FactsCache
 from launchgate.providers.credential import provider_settings
 from launchgate.providers.http import create_client as create_http_client
+from launchgate.providers.limiter import LocalJudgeLimiter
+from launchgate.providers.retry import retry_policy
 from launchgate.runs import service as runs
 from launchgate.runs.writer import RunWriter
 from launchgate.worker import Worker
@@ -179,6 +181,8 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=RequestLimits(settings),
         vault=load_vault(settings),
         provider_settings=provider_settings(settings),
+        judge_limiter=LocalJudgeLimiter(settings.judge_concurrency),
+        retry_policy=retry_policy(settings),
     )
     if settings.embedded:
         runtime.key_cache, runtime.facts_cache = KeyCache(), FactsCache()

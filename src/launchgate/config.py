@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     oidc_audience: str = "https://api.launchgate.ai"
     jwt_ttl_s: int = Field(default=12 * 3600, ge=60)
     log_level: str = "INFO"
+    # How long a synchronous POST /v1/run with judge cases waits for the worker.
+    sync_run_timeout_s: float = Field(default=600.0, gt=0)
+    # The judge's model when a scorer names none (SPEC §6); Azure's is the deployment name.
+    openai_judge_model: str = "gpt-4o"
+    anthropic_judge_model: str = "claude-sonnet-4-20250514"
+    google_judge_model: str = "gemini-2.5-pro"
     # The BYOK master key (32 bytes as 64 hex characters or base64) and, comma-separated, the
     # previous ones that still decrypt during a rotation. Named without the prefix, as the BYOK
     # guide promises. Kept as opaque strings and parsed by byok.vault, so a malformed key never
@@ -85,6 +91,12 @@ class Settings(BaseSettings):
     # Let a BYOK key's own base_url / Azure endpoint be http or a private address
     # (local model servers, the fake provider). Off: https and public addresses only.
     allow_private_provider_urls: bool = False
+    # The LLM judge (SPEC §7): judge calls in flight per organisation and provider, the
+    # exponential backoff base (retries after base × 1, 2, 4 s plus jitter) and the most
+    # a provider's Retry-After may make a retry wait.
+    judge_concurrency: int = Field(default=20, ge=1)
+    judge_backoff_base_s: float = Field(default=1.0, ge=0)
+    judge_retry_after_cap_s: float = Field(default=60.0, ge=0)
 
     @field_validator("openai_base_url", "anthropic_base_url", "google_base_url")
     @classmethod
@@ -110,6 +122,10 @@ class Settings(BaseSettings):
     @cached_property
     def lockout(self) -> tuple[int, int] | None:
         return parse_rate(self.lockout_limit)
+
+    def judge_models(self) -> dict[str, str | None]:
+        return {"openai": self.openai_judge_model, "anthropic": self.anthropic_judge_model,
+                "google": self.google_judge_model, "azure_openai": None}
 
     @property
     def embedded(self) -> bool:

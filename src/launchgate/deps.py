@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from launchgate.byok.vault import Vault
     from launchgate.providers.credential import ProviderSettings
     from launchgate.providers.http import HttpClient
+    from launchgate.providers.limiter import JudgeLimiter
+    from launchgate.providers.retry import RetryPolicy
     from launchgate.runs.writer import RunWriter
     from launchgate.worker import Worker
 
@@ -44,6 +46,9 @@ class Runtime:
     vault: Vault = field(default=None)  # type: ignore[assignment]
     http: HttpClient | None = None
     provider_settings: ProviderSettings = field(default=None)  # type: ignore[assignment]
+    # The judge: at most N calls in flight per (organisation, provider), and SPEC §7 retries.
+    judge_limiter: JudgeLimiter = field(default=None)  # type: ignore[assignment]
+    retry_policy: RetryPolicy = field(default=None)  # type: ignore[assignment]
     run_writer: RunWriter | None = None
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
     # Embedded mode only (one process owns the database): see api_keys/cache.py, orgs/cache.py.

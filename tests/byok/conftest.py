@@ -28,7 +28,8 @@ def provider_settings(database_url: str, data_dir: Path, fake: FakeProviderServe
     return make_settings(
         database_url, data_dir, allow_private_provider_urls=True,
         openai_base_url=fake.openai_base_url, anthropic_base_url=fake.anthropic_base_url,
-        google_base_url=fake.google_base_url, provider_timeout_s=5.0, **overrides,
+        google_base_url=fake.google_base_url, provider_timeout_s=5.0,
+        judge_backoff_base_s=0.01, judge_retry_after_cap_s=0.05, **overrides,
     )
 
 

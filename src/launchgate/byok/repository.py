@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,3 +105,23 @@ async def replace_ciphertext(session: AsyncSession, key_id: uuid.UUID, old: str,
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def touch(
+    session: AsyncSession, org_id: uuid.UUID, key_ids: set[uuid.UUID], at: datetime
+) -> None:
+    if key_ids:
+        await session.execute(
+            update(ByokKey).where(ByokKey.org_id == org_id, ByokKey.id.in_(key_ids))
+            .values(last_used_at=at)
+        )
+
+
+async def mark_invalid(session: AsyncSession, org_id: uuid.UUID, key_ids: set[uuid.UUID]) -> None:
+    if key_ids:
+        await session.execute(
+            update(ByokKey)
+            .where(ByokKey.org_id == org_id, ByokKey.id.in_(key_ids),
+                   ByokKey.status == "active")
+            .values(status="invalid")
+        )

@@ -13,6 +13,7 @@ from launchgate.byok import configs, repository
 from launchgate.byok.schemas import ByokKeyCreate, ByokKeyUpdate
 from launchgate.errors import Conflict, NotFound
 from launchgate.kit.auth_context import AuthContext
+from launchgate.kit.time import utcnow
 from launchgate.models import ByokKey
 
 if TYPE_CHECKING:
@@ -149,3 +150,12 @@ async def test_key(
         actor_id=str(auth.api_key_id or auth.user_id or "") or None,
     )
     return result
+
+
+async def record_key_use(
+    session: AsyncSession, org_id: uuid.UUID, *, used: set[uuid.UUID], refused: set[uuid.UUID]
+) -> None:
+    """After a judged run: ``last_used_at`` of the keys it used, and ``invalid`` for those
+    the provider refused (SPEC §7: a 401 marks the key; the key list shows it)."""
+    await repository.touch(session, org_id, used, utcnow())
+    await repository.mark_invalid(session, org_id, refused)

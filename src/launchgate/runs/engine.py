@@ -2,8 +2,9 @@
 one output, concurrently, and each ends ``passed``, ``failed`` or ``error``.
 
 Deterministic scorers are pure and fast, so they run inline; regex runs in a thread
-(its time limit bounds the CPU it may take without stalling the event loop). The LLM
-judge arrives with its own issue; until then an ``llm_judge`` case ends in error.
+(its time limit bounds the CPU it may take without stalling the event loop). ``llm_judge``
+cases go to the ``Judge`` the worker passes in (runs/judging.py); without one (a request
+that is not on the worker's code path) they end in error.
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from launchgate.runs.verdict import CaseRule, Verdict, case_status, verdict
 from launchgate.scorers.builtin import ScoreResult, score
 
-JUDGE_UNAVAILABLE = "llm_judge scoring is not available in this version of LaunchGate"
+JUDGE_UNAVAILABLE = "llm_judge cases are scored on the worker only"
+
+
+class Judge(Protocol):
+    """Scores one ``llm_judge`` case; the details are recorded as the case's ``judge``."""
+
+    async def __call__(
+        self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
+    ) -> tuple[ScoreResult, dict[str, Any]]: ...
 _THREADED = {"regex"}
 
 
@@ -31,11 +40,18 @@ def merged_input(case_input: dict[str, Any], run_input: dict[str, Any]) -> dict[
 
 
 async def _score_case(
-    case: dict[str, Any], output: str, run_input: dict[str, Any], options: EngineOptions
+    case: dict[str, Any], output: str, run_input: dict[str, Any], options: EngineOptions,
+    judge: Judge | None,
 ) -> dict[str, Any]:
     scorer = case["scorer"]
     started = time.perf_counter()
-    result = await _result(scorer, case, output, options)
+    details: dict[str, Any] | None = None
+    if scorer["type"] == "llm_judge" and judge is not None:
+        result, details = await judge(
+            scorer["config"], output, merged_input(case["input"], run_input), case["expected"]
+        )
+    else:
+        result = await _result(scorer, case, output, options)
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     rule = CaseRule(
         threshold=case["threshold"], dual_sided=scorer["dual_sided"],
@@ -53,6 +69,8 @@ async def _score_case(
     if result.precision is not None:
         entry["precision"] = round(result.precision, 4)
         entry["recall"] = round(result.recall or 0.0, 4)
+    if details is not None:
+        entry["judge"] = details
     return entry
 
 
@@ -72,11 +90,12 @@ async def _result(
 
 
 async def execute(
-    snapshot: dict[str, Any], output: str, run_input: dict[str, Any], options: EngineOptions
+    snapshot: dict[str, Any], output: str, run_input: dict[str, Any], options: EngineOptions,
+    judge: Judge | None = None,
 ) -> tuple[list[dict[str, Any]], Verdict]:
     cases = snapshot["cases"]
     scores = list(await asyncio.gather(
-        *(_score_case(case, output, run_input, options) for case in cases)
+        *(_score_case(case, output, run_input, options, judge) for case in cases)
     ))
     result = verdict([(s["status"], s["weight"]) for s in scores],
                      snapshot["suite"]["pass_threshold"])

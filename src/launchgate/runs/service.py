@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.billing import service as billing
-from launchgate.db import after_commit
+from launchgate.byok import service as byok
+from launchgate.db import after_commit, unit_of_work
 from launchgate.errors import NotFound, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_run_id, new_run_id
@@ -18,6 +19,7 @@ from launchgate.models import Run
 from launchgate.orgs import service as orgs
 from launchgate.runs import engine, repository, snapshot
 from launchgate.runs.cache import PreparedSuite
+from launchgate.runs.judging import RunJudge
 from launchgate.runs.schemas import RunRequest
 from launchgate.runs.verdict import Verdict
 from launchgate.scorers import service as scorers
@@ -82,18 +84,43 @@ def _completion(scores: list[dict[str, Any]], result: Verdict, started: float) -
 
 
 async def _score(
-    runtime: Runtime, snap: dict[str, Any], output: str, run_input: dict[str, Any]
+    runtime: Runtime, snap: dict[str, Any], output: str, run_input: dict[str, Any],
+    judge: engine.Judge | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    scores, result = await engine.execute(snap, output, run_input, options(runtime))
+    scores, result = await engine.execute(snap, output, run_input, options(runtime), judge)
     return _completion(scores, result, started)
+
+
+def _needs_worker(snapshot: dict[str, Any]) -> bool:
+    """A run with judge cases needs a provider key, so it is scored on the worker (SPEC §12)."""
+    return any(case["scorer"]["type"] == "llm_judge" for case in snapshot["cases"])
+
+
+async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
+    """Store the pending run (committed, so the worker finds it), have the worker execute
+    it, and read back the finished run: the request waits, the key stays worker-side."""
+    if runtime.worker is None:
+        raise RuntimeError("no worker is running")
+    async with unit_of_work(runtime.sessions) as own:
+        repository.add(own, Run(**values))
+    await runtime.worker.call("run.execute", runtime.settings.sync_run_timeout_s,
+                              run_id=values["id"])
+    async with unit_of_work(runtime.sessions) as own:
+        run = await repository.get_any(own, values["id"])
+    assert run is not None
+    return run
 
 
 async def run_sync(
     session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
 ) -> Run:
-    """Score now; the run is committed (by the group-commit writer) before this returns."""
-    values = _pending(auth, body, await _prepared_suite(session, runtime, auth, body))
+    """Score now; the run is committed (by the group-commit writer, or by the worker for
+    judge suites) before this returns."""
+    prepared = await _prepared_suite(session, runtime, auth, body)
+    if _needs_worker(prepared.snapshot):
+        return await _run_on_worker(runtime, _pending(auth, body, prepared))
+    values = _pending(auth, body, prepared)
     values["started_at"] = utcnow()
     values.update(await _score(runtime, values["snapshot"], body.output, body.input))
     if runtime.run_writer is None:
@@ -131,9 +158,13 @@ async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) 
     if run is None or run.status in FINAL:
         return False
     started_at = utcnow()
-    values = await _score(runtime, run.snapshot, run.output, run.input)
+    judge = (await RunJudge.prepare(session, runtime, run.org_id, run.snapshot)
+             if _needs_worker(run.snapshot) else None)
+    values = await _score(runtime, run.snapshot, run.output, run.input, judge)
     if not await repository.complete(session, run_id, values, started_at):
         return False
+    if judge is not None:
+        await byok.record_key_use(session, run.org_id, used=judge.used, refused=judge.refused)
     if billing.is_billed(values["status"], run.billable):
         await billing.record_run(session, run.org_id, run.created_at)
     return True

@@ -1,0 +1,157 @@
+"""The LLM judge's I/O, worker side: the engine's ``Judge`` for one run.
+
+Keys are looked up before scoring (reads only; the run's write comes after), opened for
+each provider call and dropped with it. Every call goes through the organisation's
+per-provider limiter and the retry policy of SPEC §7; what happened to each key (used,
+refused by the provider) is collected for the run's completion to record.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate import providers
+from launchgate.byok import resolver
+from launchgate.byok.vault import VaultError
+from launchgate.models import ByokKey
+from launchgate.providers.errors import ProviderAuthError, ProviderError
+from launchgate.providers.retry import call_with_retries
+from launchgate.providers.schemas import ChatRequest
+from launchgate.scorers.builtin import ScoreResult
+from launchgate.scorers.builtin.llm_judge import (
+    JudgePrompt,
+    VerdictError,
+    build_prompt,
+    one_line,
+    parse_verdict,
+)
+
+if TYPE_CHECKING:
+    from launchgate.deps import Runtime
+
+KeyRef = tuple[str, uuid.UUID | None]  # provider, the scorer's key_id (None: the default)
+
+
+def judge_keys(snapshot: dict[str, Any]) -> set[KeyRef]:
+    """The keys a run's judge cases will need."""
+    refs = set()
+    for case in snapshot["cases"]:
+        scorer = case["scorer"]
+        if scorer["type"] == "llm_judge":
+            key_id = scorer["config"].get("key_id")
+            refs.add((scorer["config"]["_provider"], uuid.UUID(key_id) if key_id else None))
+    return refs
+
+
+@dataclass
+class RunJudge:
+    """The ``Judge`` of one run; ``used`` and ``refused`` are keys to record afterwards."""
+
+    runtime: Runtime
+    org_id: uuid.UUID
+    keys: dict[KeyRef, ByokKey | None]
+    used: set[uuid.UUID] = field(default_factory=set)
+    refused: set[uuid.UUID] = field(default_factory=set)
+
+    @classmethod
+    async def prepare(
+        cls, session: AsyncSession, runtime: Runtime, org_id: uuid.UUID, snapshot: dict[str, Any]
+    ) -> RunJudge:
+        keys: dict[KeyRef, ByokKey | None] = {}
+        for provider, key_id in judge_keys(snapshot):
+            try:
+                keys[(provider, key_id)] = await resolver.key_for(session, org_id, provider, key_id)
+            except resolver.NoUsableKey:
+                keys[(provider, key_id)] = None
+        return cls(runtime, org_id, keys)
+
+    async def __call__(
+        self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
+    ) -> tuple[ScoreResult, dict[str, Any]]:
+        provider = config["_provider"]
+        key_id = config.get("key_id")
+        key = self.keys.get((provider, uuid.UUID(key_id) if key_id else None))
+        model = config.get("model") or self.runtime.settings.judge_models()[provider]
+        prompt = build_prompt(config, output, run_input, expected)
+        if model is None:
+            return _error("An azure_openai judge needs `model`: the deployment name"), {}
+        details: dict[str, Any] = {"provider": provider, "model": model,
+                                   "prompt_hash": prompt.prompt_hash, "attempts": 0,
+                                   "input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0}
+        if key is None:
+            return _error(f"No active BYOK key for provider {provider}"), details
+        scores: list[float] = []
+        for _ in range(config.get("samples", 1)):
+            result = await self._sample(key, config, model, prompt, details)
+            if isinstance(result, ScoreResult):
+                return result, details
+            scores.append(result)
+        mean = statistics.fmean(scores)
+        if len(scores) > 1:
+            details["samples"] = [round(s, 4) for s in scores]
+            details["spread"] = round(max(scores) - min(scores), 4)
+        return ScoreResult(mean, one_line(details["reasoning"])), details
+
+    async def _sample(
+        self, key: ByokKey, config: dict[str, Any], model: str, prompt: JudgePrompt,
+        details: dict[str, Any],
+    ) -> float | ScoreResult:
+        """One judgement: its score, or the case's error result."""
+        request = ChatRequest(
+            model=model, system=prompt.system, user=prompt.user,
+            temperature=float(config.get("temperature", 0.0)),
+            max_tokens=config.get("max_tokens"), json_schema=prompt.json_schema,
+        )
+        runtime = self.runtime
+        http = runtime.http
+        assert http is not None, "the provider HTTP client is not running"
+
+        async def call() -> providers.ChatReply:
+            # Opened for this call only; the plaintext goes out of scope with it.
+            return await providers.chat(http, resolver.credential(runtime.vault, key),
+                                        runtime.provider_settings, request)
+
+        started = time.perf_counter()
+        try:
+            outcome = await call_with_retries(
+                call, limiter=runtime.judge_limiter, org_id=str(self.org_id),
+                provider=key.provider, policy=runtime.retry_policy,
+            )
+        except VaultError as exc:
+            return _error(str(exc))
+        details["latency_ms"] = round(details["latency_ms"]
+                                      + (time.perf_counter() - started) * 1000, 1)
+        details["attempts"] += outcome.attempts
+        self.used.add(key.id)
+        if outcome.error is not None:
+            return self._failed(key, outcome.error, outcome.attempts)
+        reply = outcome.value
+        assert reply is not None
+        details["model"] = reply.model or details["model"]
+        details["input_tokens"] += reply.input_tokens
+        details["output_tokens"] += reply.output_tokens
+        try:
+            verdict = parse_verdict(reply.text)
+        except VerdictError as exc:
+            details["raw"] = reply.text[:4000]
+            return _error(f"The judge's answer is not a verdict: {exc}")
+        details["reasoning"] = verdict.reasoning
+        return verdict.score
+
+    def _failed(self, key: ByokKey, error: ProviderError, attempts: int) -> ScoreResult:
+        if isinstance(error, ProviderAuthError):
+            self.refused.add(key.id)
+            return _error(f"The provider refused the BYOK key '{key.name}' ({key.key_prefix}…): "
+                          f"{error.message}; the key is now marked invalid")
+        return _error(f"Judge call to {key.provider} failed after {attempts} attempt(s): "
+                      f"{error.message}")
+
+
+def _error(reason: str) -> ScoreResult:
+    return ScoreResult(score=0.0, reason=reason, error=True)
