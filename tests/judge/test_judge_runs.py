@@ -66,7 +66,10 @@ async def test_a_judged_case_passes_and_fails_on_the_score(
     failed = await papi.run(org, suite["slug"], "whatever FAKE_SCORE=0.2")
     assert failed["status"] == "aborted" and failed["failures"][0]["score"] == 0.2
     stored = (await papi.ok("GET", f"/v1/runs/{failed['id']}", org))["data"]
-    assert stored["scores"][0]["judge"]["output_tokens"] > 0
+    judged = stored["scores"][0]["judge"]
+    assert judged["output_tokens"] > 0
+    assert stored["judge_tokens"] == {"input_tokens": judged["input_tokens"],
+                                      "output_tokens": judged["output_tokens"]}
     requests = fake_provider.recorded_requests(provider)
     chats = [r for r in requests if r["endpoint"] == "chat"]
     assert len(chats) == 2 and all(r["status"] == 200 for r in chats)
@@ -106,7 +109,8 @@ async def test_the_output_reaches_the_judge_inside_its_block(
 async def test_sixty_cases_never_exceed_twenty_in_flight(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
-    fake_provider.configure(latency_ms=50)
+    # Long enough that every admitted call is in flight before the first one returns.
+    fake_provider.configure(latency_ms=600)
     org = await papi.org()
     suite, key = await judge_suite(papi, org, fake_provider, "openai", cases=60)
     result = await papi.run(org, suite["slug"], "FAKE_SCORE=1")

@@ -36,12 +36,19 @@ def _result(run: Run) -> dict[str, Any]:
     }
 
 
+def _tokens(scores: list[dict[str, Any]] | None) -> dict[str, int]:
+    judged = [s["judge"] for s in scores or [] if s.get("judge")]
+    return {"input_tokens": sum(j.get("input_tokens", 0) for j in judged),
+            "output_tokens": sum(j.get("output_tokens", 0) for j in judged)}
+
+
 def _detail(run: Run) -> RunOut:
     return RunOut.model_validate({
         **_result(run), "suite_id": run.suite_id, "project_id": run.project_id,
         "suite": run.snapshot["suite"], "output": run.output, "input": run.input,
         "trigger": run.trigger, "trigger_meta": run.trigger_meta, "snapshot": run.snapshot,
-        "created_at": run.created_at, "started_at": run.started_at,
+        "judge_tokens": _tokens(run.scores), "created_at": run.created_at,
+        "started_at": run.started_at,
         "completed_at": run.completed_at,
     })
 

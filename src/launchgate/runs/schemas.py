@@ -60,6 +60,13 @@ class RunAccepted(BaseModel):
     message: str
 
 
+class JudgeTokens(BaseModel):
+    """What the run's judge calls cost, summed over its cases (and their samples)."""
+
+    input_tokens: int
+    output_tokens: int
+
+
 class RunOut(WireModel):
     id: str
     suite_id: UUID
@@ -80,6 +87,7 @@ class RunOut(WireModel):
     scores: list[CaseScore]
     failures: list[CaseScore]
     snapshot: dict[str, Any]
+    judge_tokens: JudgeTokens
     created_at: Timestamp
     started_at: Timestamp | None
     completed_at: Timestamp | None
