@@ -207,3 +207,39 @@ async def test_an_unparseable_answer_is_an_error_with_the_raw_answer_stored(
     case = result["scores"][0]
     assert case["status"] == "error" and "not a verdict" in case["reason"]
     assert case["judge"]["raw"]
+
+
+async def test_the_opt_in_cache_reuses_only_successful_verdicts(
+    papi: Api, fake_provider: FakeProviderServer
+) -> None:
+    org = await papi.org()
+    await papi.ok("POST", "/v1/byok-keys", org, 201, json={
+        "provider": "openai", "name": "k", "key": PREFIX["openai"] + secrets.token_hex(12)})
+    project = await papi.project(org)
+    cached = await papi.scorer(org, project["slug"], type="llm_judge", config={
+        "rubric": RUBRIC, "_provider": "openai", "cache_ttl_s": 3600})
+    suite = await papi.suite(org, project["slug"])
+    await papi.case(org, suite["id"], cached["id"])
+
+    def chats() -> int:
+        return int(fake_provider.counters()["providers"]["openai"]["endpoints"].get("chat", 0))
+
+    garbage = await papi.run(org, suite["slug"], "FAKE_SCORE=garbage")
+    assert garbage["status"] == "error" and chats() == 1
+    first = await papi.run(org, suite["slug"], "FAKE_SCORE=garbage")  # errors are not kept
+    assert first["status"] == "error" and chats() == 2
+    fresh = await papi.run(org, suite["slug"], "a good answer FAKE_SCORE=0.75")
+    assert chats() == 3 and "cached" not in fresh["scores"][0]["judge"]
+    again = await papi.run(org, suite["slug"], "a good answer FAKE_SCORE=0.75")
+    assert chats() == 3
+    assert again["scores"][0]["judge"]["cached"] is True and again["scores"][0]["score"] == 0.75
+    other_org = await papi.org()  # the cache is per organisation
+    await papi.ok("POST", "/v1/byok-keys", other_org, 201, json={
+        "provider": "openai", "name": "k", "key": PREFIX["openai"] + secrets.token_hex(12)})
+    other_project = await papi.project(other_org)
+    scorer = await papi.scorer(other_org, other_project["slug"], type="llm_judge", config={
+        "rubric": RUBRIC, "_provider": "openai", "cache_ttl_s": 3600})
+    other_suite = await papi.suite(other_org, other_project["slug"])
+    await papi.case(other_org, other_suite["id"], scorer["id"])
+    await papi.run(other_org, other_suite["slug"], "a good answer FAKE_SCORE=0.75")
+    assert chats() == 4

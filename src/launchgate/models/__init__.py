@@ -6,6 +6,7 @@ from launchgate.models.audit_event import AuditEvent
 from launchgate.models.base import Base
 from launchgate.models.byok_key import ByokKey
 from launchgate.models.case import Case
+from launchgate.models.judge_verdict import JudgeVerdict
 from launchgate.models.organisation import Organisation
 from launchgate.models.project import Project
 from launchgate.models.run import Run
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "ByokKey",
     "Case",
+    "JudgeVerdict",
     "Organisation",
     "Project",
     "Run",

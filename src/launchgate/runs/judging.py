@@ -8,6 +8,7 @@ refused by the provider) is collected for the run's completion to record.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 import time
 import uuid
@@ -19,10 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from launchgate import providers
 from launchgate.byok import resolver
 from launchgate.byok.vault import VaultError
+from launchgate.kit.time import utcnow
 from launchgate.models import ByokKey
 from launchgate.providers.errors import ProviderAuthError, ProviderError
 from launchgate.providers.retry import call_with_retries
 from launchgate.providers.schemas import ChatRequest
+from launchgate.runs import repository
+from launchgate.runs.engine import merged_input
 from launchgate.scorers.builtin import ScoreResult
 from launchgate.scorers.builtin.llm_judge import (
     JudgePrompt,
@@ -36,6 +40,13 @@ if TYPE_CHECKING:
     from launchgate.deps import Runtime
 
 KeyRef = tuple[str, uuid.UUID | None]  # provider, the scorer's key_id (None: the default)
+
+
+def cache_key(provider: str, model: str, prompt: JudgePrompt, temperature: float) -> str:
+    """The identity of a verdict for the opt-in cache (issue: provider, model, prompt
+    hash and temperature, within one organisation)."""
+    raw = f"{provider}|{model}|{prompt.prompt_hash}|{temperature!r}"
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def judge_keys(snapshot: dict[str, Any]) -> set[KeyRef]:
@@ -58,18 +69,39 @@ class RunJudge:
     keys: dict[KeyRef, ByokKey | None]
     used: set[uuid.UUID] = field(default_factory=set)
     refused: set[uuid.UUID] = field(default_factory=set)
+    # The opt-in cache: verdicts found before scoring, and new ones to store after it.
+    cached: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    fresh: dict[str, tuple[float, dict[str, Any], int]] = field(default_factory=dict)
 
     @classmethod
     async def prepare(
-        cls, session: AsyncSession, runtime: Runtime, org_id: uuid.UUID, snapshot: dict[str, Any]
+        cls, session: AsyncSession, runtime: Runtime, org_id: uuid.UUID,
+        snapshot: dict[str, Any], output: str, run_input: dict[str, Any],
     ) -> RunJudge:
+        """Reads only — keys and cached verdicts — so nothing is locked while judging."""
         keys: dict[KeyRef, ByokKey | None] = {}
         for provider, key_id in judge_keys(snapshot):
             try:
                 keys[(provider, key_id)] = await resolver.key_for(session, org_id, provider, key_id)
             except resolver.NoUsableKey:
                 keys[(provider, key_id)] = None
-        return cls(runtime, org_id, keys)
+        judge = cls(runtime, org_id, keys)
+        wanted = [judge._cache_key(case["scorer"]["config"], output,
+                                   merged_input(case["input"], run_input), case["expected"])
+                  for case in snapshot["cases"] if case["scorer"]["type"] == "llm_judge"
+                  and case["scorer"]["config"].get("cache_ttl_s")]
+        if wanted:
+            judge.cached = await repository.cached_verdicts(session, org_id, set(wanted), utcnow())
+        return judge
+
+    def _model(self, config: dict[str, Any]) -> str | None:
+        return config.get("model") or self.runtime.settings.judge_models()[config["_provider"]]
+
+    def _cache_key(self, config: dict[str, Any], output: str, run_input: dict[str, Any],
+                   expected: Any) -> str:
+        prompt = build_prompt(config, output, run_input, expected)
+        return cache_key(config["_provider"], self._model(config) or "", prompt,
+                         float(config.get("temperature", 0.0)))
 
     async def __call__(
         self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
@@ -77,10 +109,16 @@ class RunJudge:
         provider = config["_provider"]
         key_id = config.get("key_id")
         key = self.keys.get((provider, uuid.UUID(key_id) if key_id else None))
-        model = config.get("model") or self.runtime.settings.judge_models()[provider]
+        model = self._model(config)
         prompt = build_prompt(config, output, run_input, expected)
         if model is None:
             return _error("An azure_openai judge needs `model`: the deployment name"), {}
+        ttl = config.get("cache_ttl_s") or 0
+        key_for_cache = cache_key(provider, model, prompt, float(config.get("temperature", 0.0)))
+        if ttl and key_for_cache in self.cached:
+            score, stored = self.cached[key_for_cache]
+            return ScoreResult(score, one_line(stored.get("reasoning", ""))), {**stored,
+                                                                                 "cached": True}
         details: dict[str, Any] = {"provider": provider, "model": model,
                                    "prompt_hash": prompt.prompt_hash, "attempts": 0,
                                    "input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0}
@@ -96,6 +134,8 @@ class RunJudge:
         if len(scores) > 1:
             details["samples"] = [round(s, 4) for s in scores]
             details["spread"] = round(max(scores) - min(scores), 4)
+        if ttl:  # only successful verdicts are kept
+            self.fresh[key_for_cache] = (mean, dict(details), ttl)
         return ScoreResult(mean, one_line(details["reasoning"])), details
 
     async def _sample(

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.models import Run
+from launchgate.models import JudgeVerdict, Run
 
 OPEN = ("pending", "running")
 
@@ -73,3 +74,32 @@ _INSERT_RUNS = insert(cast(Table, Run.__table__))
 def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Core insert of whole rows: one executemany, no unit-of-work bookkeeping."""
     connection.execute(_INSERT_RUNS, rows)
+
+
+async def cached_verdicts(
+    session: AsyncSession, org_id: uuid.UUID, keys: set[str], now: Any
+) -> dict[str, tuple[float, dict[str, Any]]]:
+    rows = await session.execute(
+        select(JudgeVerdict.cache_key, JudgeVerdict.score, JudgeVerdict.details).where(
+            JudgeVerdict.org_id == org_id, JudgeVerdict.cache_key.in_(keys),
+            JudgeVerdict.expires_at > now,
+        )
+    )
+    return {key: (score, details) for key, score, details in rows.all()}
+
+
+async def store_verdicts(
+    session: AsyncSession, org_id: uuid.UUID,
+    fresh: dict[str, tuple[float, dict[str, Any], int]], now: Any,
+) -> None:
+    """Replace (or add) the org's cached verdicts for these keys."""
+    if not fresh:
+        return
+    await session.execute(delete(JudgeVerdict).where(
+        JudgeVerdict.org_id == org_id, JudgeVerdict.cache_key.in_(fresh)
+    ))
+    session.add_all(
+        JudgeVerdict(org_id=org_id, cache_key=key, score=score, details=details,
+                     expires_at=now + timedelta(seconds=ttl))
+        for key, (score, details, ttl) in fresh.items()
+    )

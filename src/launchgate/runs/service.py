@@ -158,13 +158,15 @@ async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) 
     if run is None or run.status in FINAL:
         return False
     started_at = utcnow()
-    judge = (await RunJudge.prepare(session, runtime, run.org_id, run.snapshot)
+    judge = (await RunJudge.prepare(session, runtime, run.org_id, run.snapshot, run.output,
+                                    run.input)
              if _needs_worker(run.snapshot) else None)
     values = await _score(runtime, run.snapshot, run.output, run.input, judge)
     if not await repository.complete(session, run_id, values, started_at):
         return False
     if judge is not None:
         await byok.record_key_use(session, run.org_id, used=judge.used, refused=judge.refused)
+        await repository.store_verdicts(session, run.org_id, judge.fresh, utcnow())
     if billing.is_billed(values["status"], run.billable):
         await billing.record_run(session, run.org_id, run.created_at)
     return True
