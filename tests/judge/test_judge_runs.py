@@ -243,3 +243,36 @@ async def test_the_opt_in_cache_reuses_only_successful_verdicts(
     await papi.case(other_org, other_suite["id"], scorer["id"])
     await papi.run(other_org, other_suite["slug"], "a good answer FAKE_SCORE=0.75")
     assert chats() == 4
+
+
+async def test_samples_are_averaged_and_the_spread_stored(
+    papi: Api, fake_provider: FakeProviderServer
+) -> None:
+    org = await papi.org()
+    await papi.ok("POST", "/v1/byok-keys", org, 201, json={
+        "provider": "anthropic", "name": "k", "key": PREFIX["anthropic"] + secrets.token_hex(12)})
+    project = await papi.project(org)
+    scorer = await papi.scorer(org, project["slug"], type="llm_judge", config={
+        "rubric": RUBRIC, "_provider": "anthropic", "samples": 3})
+    suite = await papi.suite(org, project["slug"])
+    await papi.case(org, suite["id"], scorer["id"])
+    result = await papi.run(org, suite["slug"], "FAKE_SCORE=0.6")
+    judge = result["scores"][0]["judge"]
+    assert judge["samples"] == [0.6, 0.6, 0.6] and judge["spread"] == 0.0
+    assert judge["attempts"] == 3 and result["scores"][0]["score"] == 0.6
+
+
+@pytest.mark.parametrize("template", ["rag-faithfulness", "content-safety", "support-tone"])
+async def test_template_judge_cases_run_with_the_default_key(
+    papi: Api, fake_provider: FakeProviderServer, template: str
+) -> None:
+    org = await papi.org()
+    await papi.ok("POST", "/v1/byok-keys", org, 201, json={
+        "provider": "openai", "name": "default", "key": PREFIX["openai"] + secrets.token_hex(12)})
+    project = await papi.project(org)
+    suite = (await papi.ok("POST", f"/v1/projects/{project['slug']}/suites/from-template", org,
+                           201, json={"template_slug": template}))["data"]
+    result = await papi.run(org, suite["slug"], "Thanks for asking! [1] FAKE_SCORE=1")
+    judged = [s for s in result["scores"] if s.get("judge")]
+    assert judged and all(s["status"] == "passed" for s in judged), judged
+    assert all(s["judge"]["provider"] == "openai" for s in judged)

@@ -36,4 +36,11 @@ def print_report(
     out.print("\nTry it yourself once the server is up:")
     out.print(f"  curl -s {base_url}/v1/run -H 'Authorization: Bearer {report.api_key}' "
               f"-H 'Content-Type: application/json' -d '{payload}'", soft_wrap=True)
-    out.print("\nThe API is described in docs/api.md and, live, at /docs once the server runs.")
+    out.print("\nTo use llm_judge cases (and the templates that have them), add a provider key "
+              "of your own, e.g.:")
+    out.print(f"  curl -s {base_url}/v1/byok-keys -H 'Authorization: Bearer {report.api_key}' "
+              "-H 'Content-Type: application/json' "
+              "-d '{\"provider\": \"openai\", \"name\": \"My OpenAI key\", \"key\": \"sk-...\"}'",
+              soft_wrap=True)
+    out.print("See docs/byok.md and docs/rubrics.md. The API is described in docs/api.md and, "
+              "live, at /docs once the server runs.")
