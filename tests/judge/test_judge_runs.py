@@ -27,6 +27,7 @@ def clean_fake(fake_provider: FakeProviderServer) -> Iterator[None]:
 async def judge_suite(
     api: Api, org: Org, fake: FakeProviderServer, provider: str, cases: int = 1,
     threshold: float = 0.5, key: str | None = None, extra_cases: bool = False,
+    **config_extra: Any,
 ) -> tuple[dict[str, Any], str]:
     """A suite of ``cases`` judge cases on ``provider`` (plus a deterministic case when
     ``extra_cases``), and the org's key for it."""
@@ -36,7 +37,7 @@ async def judge_suite(
         body["config"] = {"endpoint": fake.azure_endpoint}
     await api.ok("POST", "/v1/byok-keys", org, 201, json=body)
     project = await api.project(org)
-    config: dict[str, Any] = {"rubric": RUBRIC, "_provider": provider}
+    config: dict[str, Any] = {"rubric": RUBRIC, "_provider": provider, **config_extra}
     if provider == "azure_openai":
         config["model"] = "judge-deployment"
     scorer = await api.scorer(org, project["slug"], type="llm_judge", config=config)
@@ -213,13 +214,7 @@ async def test_the_opt_in_cache_reuses_only_successful_verdicts(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
     org = await papi.org()
-    await papi.ok("POST", "/v1/byok-keys", org, 201, json={
-        "provider": "openai", "name": "k", "key": PREFIX["openai"] + secrets.token_hex(12)})
-    project = await papi.project(org)
-    cached = await papi.scorer(org, project["slug"], type="llm_judge", config={
-        "rubric": RUBRIC, "_provider": "openai", "cache_ttl_s": 3600})
-    suite = await papi.suite(org, project["slug"])
-    await papi.case(org, suite["id"], cached["id"])
+    suite, _ = await judge_suite(papi, org, fake_provider, "openai", cache_ttl_s=3600)
 
     def chats() -> int:
         return int(fake_provider.counters()["providers"]["openai"]["endpoints"].get("chat", 0))
@@ -234,13 +229,8 @@ async def test_the_opt_in_cache_reuses_only_successful_verdicts(
     assert chats() == 3
     assert again["scores"][0]["judge"]["cached"] is True and again["scores"][0]["score"] == 0.75
     other_org = await papi.org()  # the cache is per organisation
-    await papi.ok("POST", "/v1/byok-keys", other_org, 201, json={
-        "provider": "openai", "name": "k", "key": PREFIX["openai"] + secrets.token_hex(12)})
-    other_project = await papi.project(other_org)
-    scorer = await papi.scorer(other_org, other_project["slug"], type="llm_judge", config={
-        "rubric": RUBRIC, "_provider": "openai", "cache_ttl_s": 3600})
-    other_suite = await papi.suite(other_org, other_project["slug"])
-    await papi.case(other_org, other_suite["id"], scorer["id"])
+    other_suite, _ = await judge_suite(papi, other_org, fake_provider, "openai",
+                                       cache_ttl_s=3600)
     await papi.run(other_org, other_suite["slug"], "a good answer FAKE_SCORE=0.75")
     assert chats() == 4
 
@@ -249,13 +239,7 @@ async def test_samples_are_averaged_and_the_spread_stored(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
     org = await papi.org()
-    await papi.ok("POST", "/v1/byok-keys", org, 201, json={
-        "provider": "anthropic", "name": "k", "key": PREFIX["anthropic"] + secrets.token_hex(12)})
-    project = await papi.project(org)
-    scorer = await papi.scorer(org, project["slug"], type="llm_judge", config={
-        "rubric": RUBRIC, "_provider": "anthropic", "samples": 3})
-    suite = await papi.suite(org, project["slug"])
-    await papi.case(org, suite["id"], scorer["id"])
+    suite, _ = await judge_suite(papi, org, fake_provider, "anthropic", samples=3)
     result = await papi.run(org, suite["slug"], "FAKE_SCORE=0.6")
     judge = result["scores"][0]["judge"]
     assert judge["samples"] == [0.6, 0.6, 0.6] and judge["spread"] == 0.0
