@@ -42,6 +42,8 @@ def configure(level: str = "INFO") -> None:
     """Log set-up for the server. Tracebacks are rendered as plain text, never with local
     variables (a local may be an opened provider key), and every line is scrubbed."""
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    # One INFO line per provider call is noise at volume (and costs CPU on the judge path).
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
             handler.addFilter(_ScrubFilter())
