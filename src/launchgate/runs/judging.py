@@ -12,6 +12,7 @@ import hashlib
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,19 +111,32 @@ class RunJudge:
         key_id = config.get("key_id")
         key = self.keys.get((provider, uuid.UUID(key_id) if key_id else None))
         model = self._model(config)
-        prompt = build_prompt(config, output, run_input, expected)
         if model is None:
             return _error("An azure_openai judge needs `model`: the deployment name"), {}
         ttl = config.get("cache_ttl_s") or 0
-        key_for_cache = cache_key(provider, model, prompt, float(config.get("temperature", 0.0)))
-        if ttl and key_for_cache in self.cached:
-            score, stored = self.cached[key_for_cache]
-            return ScoreResult(score, one_line(stored.get("reasoning", ""))), {**stored,
-                                                                                 "cached": True}
-        details: dict[str, Any] = {"provider": provider, "model": model,
-                                   "prompt_hash": prompt.prompt_hash, "attempts": 0,
+        details: dict[str, Any] = {"provider": provider, "model": model, "attempts": 0,
                                    "input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0}
+        built: list[JudgePrompt] = []
+
+        def prompt() -> JudgePrompt:
+            """Built once, when first needed: for a plain case that is inside its limiter
+            slot, so a suite of 200 cases sends its first 20 calls without first building
+            200 prompts."""
+            if not built:
+                built.append(build_prompt(config, output, run_input, expected))
+                details["prompt_hash"] = built[0].prompt_hash
+            return built[0]
+
+        key_for_cache = ""
+        if ttl:
+            key_for_cache = cache_key(provider, model, prompt(),
+                                      float(config.get("temperature", 0.0)))
+            if key_for_cache in self.cached:
+                score, stored = self.cached[key_for_cache]
+                return ScoreResult(score, one_line(stored.get("reasoning", ""))), {
+                    **stored, "cached": True}
         if key is None:
+            prompt()
             return _error(f"No active BYOK key for provider {provider}"), details
         scores: list[float] = []
         for _ in range(config.get("samples", 1)):
@@ -139,20 +153,21 @@ class RunJudge:
         return ScoreResult(mean, one_line(details["reasoning"])), details
 
     async def _sample(
-        self, key: ByokKey, config: dict[str, Any], model: str, prompt: JudgePrompt,
-        details: dict[str, Any],
+        self, key: ByokKey, config: dict[str, Any], model: str,
+        prompt: Callable[[], JudgePrompt], details: dict[str, Any],
     ) -> float | ScoreResult:
         """One judgement: its score, or the case's error result."""
-        request = ChatRequest(
-            model=model, system=prompt.system, user=prompt.user,
-            temperature=float(config.get("temperature", 0.0)),
-            max_tokens=config.get("max_tokens"), json_schema=prompt.json_schema,
-        )
         runtime = self.runtime
         http = runtime.http
         assert http is not None, "the provider HTTP client is not running"
 
         async def call() -> providers.ChatReply:
+            built = prompt()
+            request = ChatRequest(
+                model=model, system=built.system, user=built.user,
+                temperature=float(config.get("temperature", 0.0)),
+                max_tokens=config.get("max_tokens"), json_schema=built.json_schema,
+            )
             # Opened for this call only; the plaintext goes out of scope with it.
             return await providers.chat(http, resolver.credential(runtime.vault, key),
                                         runtime.provider_settings, request)
