@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from launchgate import __version__
 from launchgate.app import create_app
 from launchgate.db import create_engine
 from launchgate.deps import Runtime
+from launchgate.testing.fake_provider import free_port
 from tests.conftest import make_settings
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -45,13 +45,6 @@ async def test_health_ignores_credentials(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_path: Path) -> None:
     # The app cannot start with its database down (the lifespan resumes open runs), so
     # start it on a working database and then cut it off.
@@ -63,7 +56,7 @@ async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_pa
             assert (await client.get("/health")).status_code == 200
             await runtime.engine.dispose()
             runtime.engine = create_engine(
-                f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/launchgate"
+                f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/launchgate"
             )
             response = await client.get("/health")
     assert response.status_code == 503, response.text
@@ -75,10 +68,7 @@ async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_pa
 
 
 async def test_server_starts_with_its_database_down_and_says_so(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    dead = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/none"
+    dead = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
     app = create_app(make_settings(dead, tmp_path))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

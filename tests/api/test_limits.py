@@ -223,12 +223,11 @@ async def test_off_disables_every_limit(database_url: str, tmp_path: Path) -> No
 async def test_requests_without_credentials_do_not_count_towards_lockout(
     database_url: str, tmp_path: Path
 ) -> None:
-    app = create_app(make_settings(database_url, tmp_path, lockout_limit="3/15 minutes"))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("10.9.9.9", 1234))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            for _ in range(5):
-                assert (await client.get("/v1/projects")).status_code == 401
-            org = await Api(client, app.state.runtime).org()
-            response = await client.get("/v1/projects", headers=org.headers)
-            assert response.status_code == 200
+    async with (
+        limited_app(database_url, tmp_path, lockout_limit="3/15 minutes") as app,
+        client_from(app, IP_A) as a,
+    ):
+        for _ in range(5):
+            assert (await a.get("/v1/projects")).status_code == 401
+        _, org = await new_org(app, a)
+        assert (await a.get("/v1/projects", headers=org.headers)).status_code == 200

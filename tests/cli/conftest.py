@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from launchgate.testing.fake_provider import free_port
 from tests.pg import empty_database
 
 BIN = Path(sys.executable).parent / "launchgate"
@@ -92,10 +92,6 @@ def assert_one_clear_line(stderr: str, *needles: str) -> None:
         assert needle in lines[0], lines[0]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
