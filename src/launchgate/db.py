@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.exc import StaleDataError
+
+from launchgate.errors import NotFound
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -75,7 +78,12 @@ def after_commit(session: AsyncSession, action: Any) -> None:
 
 
 async def commit(session: AsyncSession) -> None:
-    await session.commit()
+    try:
+        await session.commit()
+    except StaleDataError:
+        # A row this request changed was deleted meanwhile (say, its suite by a concurrent
+        # request): the thing asked about no longer exists.
+        raise NotFound("The resource was deleted while this request ran") from None
     actions = session.info.pop("after_commit", [])
     for action in actions:
         await action()
