@@ -145,7 +145,7 @@ async def test_a_pending_run_is_scored_from_its_snapshot(
     await api.ok("PATCH", f"/v1/scorers/{case['scorer_id']}", org,
                  json={"config": {"values": ["goodbye"]}})
     async with unit_of_work(api.runtime.sessions) as session:
-        assert await runs.execute_pending(session, api.runtime, run_id) is True
+        assert await runs.execute_pending(session, api.runtime, run_id) is not None
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
     assert done["status"] == "cleared"
 
@@ -185,7 +185,7 @@ async def test_the_worker_shows_the_run_running_while_it_scores(
 
 async def _execute(runtime: Runtime, run_id: str) -> bool:
     async with unit_of_work(runtime.sessions) as session:
-        return await runs.execute_pending(session, runtime, run_id)
+        return await runs.execute_pending(session, runtime, run_id) is not None
 
 
 async def test_execute_pending_twice_completes_and_bills_once(

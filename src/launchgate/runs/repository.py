@@ -57,15 +57,17 @@ async def mark_running(session: AsyncSession, run_id: str, at: Any) -> bool:
 
 async def complete(
     session: AsyncSession, run_id: str, values: dict[str, Any], started_at: Any
-) -> bool:
+) -> Any | None:
     """Finish a run once: the update only matches while the run is still open, so a job
     delivered twice cannot complete (or bill) it twice. ``started_at`` fills in only when
-    the run was not marked running first."""
+    the run was not marked running first. Returns the run's ``started_at`` as stored, or
+    None when the run was no longer open."""
     result = await session.execute(
         update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
         .values(**values, started_at=func.coalesce(Run.started_at, started_at))
+        .returning(Run.started_at)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.scalar_one_or_none()
 
 
 _INSERT_RUNS = insert(cast(Table, Run.__table__))

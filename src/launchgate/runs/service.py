@@ -104,8 +104,10 @@ async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
         raise RuntimeError("no worker is running")
     async with unit_of_work(runtime.sessions) as own:
         repository.add(own, Run(**values))
-    await runtime.worker.call("run.execute", runtime.settings.sync_run_timeout_s,
-                              run_id=values["id"])
+    done = await runtime.worker.call("run.execute", runtime.settings.sync_run_timeout_s,
+                                     run_id=values["id"])
+    if isinstance(done, dict):  # completed by this call: its values, no need to read back
+        return Run(**{**values, **done})
     async with unit_of_work(runtime.sessions) as own:
         run = await repository.get_any(own, values["id"])
     assert run is not None
@@ -148,28 +150,33 @@ async def start_pending(session: AsyncSession, run_id: str) -> bool:
     return await repository.mark_running(session, run_id, utcnow())
 
 
-async def execute_pending(session: AsyncSession, runtime: Runtime, run_id: str) -> bool:
-    """Worker side. Idempotent: a run already final is left alone; completion is a
+async def execute_pending(
+    session: AsyncSession, runtime: Runtime, run_id: str
+) -> dict[str, Any] | None:
+    """Worker side: the completed run's new column values, or None when another delivery
+    finished it. Idempotent: a run already final is left alone; completion is a
     conditional update, so a duplicate delivery neither re-scores nor double-bills.
 
     Nothing is written before scoring ends: on SQLite a write would hold the database's
     one write lock for as long as the scoring takes (an LLM judge: seconds)."""
     run = await repository.get_any(session, run_id)
     if run is None or run.status in FINAL:
-        return False
+        return None
     started_at = utcnow()
     judge = (await RunJudge.prepare(session, runtime, run.org_id, run.snapshot, run.output,
                                     run.input)
              if _needs_worker(run.snapshot) else None)
     values = await _score(runtime, run.snapshot, run.output, run.input, judge)
-    if not await repository.complete(session, run_id, values, started_at):
-        return False
+    stored_start = await repository.complete(session, run_id, values, started_at)
+    if stored_start is None:
+        return None
+    values["started_at"] = stored_start
     if judge is not None:
         await byok.record_key_use(session, run.org_id, used=judge.used, refused=judge.refused)
         await repository.store_verdicts(session, run.org_id, judge.fresh, utcnow())
     if billing.is_billed(values["status"], run.billable):
         await billing.record_run(session, run.org_id, run.created_at)
-    return True
+    return values
 
 
 async def get_run(session: AsyncSession, auth: AuthContext, run_id: str) -> Run:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
@@ -36,7 +37,10 @@ class Worker:
                 log.exception("job failed", job=name)
                 raise
 
+        self._run = dispatch
         self._dispatch = self.broker.register_task(dispatch, task_name="launchgate.dispatch")
+        # Jobs awaited by ``call`` in this process; kept so none is collected mid-flight.
+        self._calls: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         for module in TASK_MODULES:
@@ -44,12 +48,34 @@ class Worker:
         await self.broker.startup()
 
     async def stop(self) -> None:
+        if self._calls:
+            await asyncio.wait(self._calls)
         await self.broker.shutdown()
+
+    @property
+    def in_process(self) -> bool:
+        """Jobs run in this process (the embedded mode's in-memory broker)."""
+        return isinstance(self.broker, InMemoryBroker)
 
     async def call(self, name: str, timeout_s: float, **payload: Any) -> Any:
         """Run job ``name`` on the worker and wait for what it returns (at most
         ``timeout_s``): for work that must happen worker-side but that a request answers
-        with, such as testing a provider key."""
+        with, such as testing a provider key, or a synchronous run with judge cases.
+
+        In process the job runs as a task of this event loop, as the in-memory broker
+        would run it, but awaited directly rather than by polling a result backend.
+        Shielded: a request that gives up (its client gone, the timeout) leaves the job
+        to finish and record its own outcome."""
+        if self.in_process:
+            job = asyncio.ensure_future(self._run(name, payload))
+            self._calls.add(job)
+            job.add_done_callback(self._calls.discard)
+            try:
+                return await asyncio.wait_for(asyncio.shield(job), timeout_s)
+            except Exception as exc:
+                if job.done() and job.exception() is exc:
+                    raise JobFailed(name) from None
+                raise
         task = await self._dispatch.kiq(name, payload)
         result = await task.wait_result(check_interval=0.01, timeout=timeout_s)
         if result.is_err:
