@@ -19,25 +19,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from launchgate import __version__
 from launchgate.api import document_security
 from launchgate.api import router as v1
-from launchgate.api_keys.cache import KeyCache
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
-from launchgate.auth.tokens import OidcVerifier
 from launchgate.billing import service as billing
-from launchgate.byok.vault import load_vault
 from launchgate.config import Settings, load_settings
-from launchgate.db import create_engine, create_sessionmaker, unit_of_work
+from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
 from launchgate.logging import configure as configure_logging
-from launchgate.orgs.cache import FactsCache
-from launchgate.providers.credential import provider_settings
-from launchgate.providers.http import create_client as create_http_client
-from launchgate.providers.limiter import LocalJudgeLimiter
-from launchgate.providers.retry import retry_policy
 from launchgate.runs import service as runs
 from launchgate.runs.writer import RunWriter
-from launchgate.worker import Worker
+from launchgate.wiring import start_runtime, stop_runtime
 
 log = structlog.get_logger(__name__)
 
@@ -142,9 +134,13 @@ async def _resume_open_runs(runtime: Runtime, retry_s: float = 5.0) -> None:
     database is down at start still starts (and says so on /health).
     """
     assert runtime.worker is not None
+    if not runtime.worker.in_process:
+        return  # scaled out: the workers' sweep re-queues runs no live worker holds
     while True:
         try:
             async with unit_of_work(runtime.sessions) as session:
+                # This process is the only one on its database: no earlier lease is alive.
+                await runs.release_leases(session)
                 run_ids = await runs.open_runs(session)
             break
         except Exception as exc:
@@ -171,40 +167,15 @@ async def _retention_loop(runtime: Runtime) -> None:
         await asyncio.sleep(interval)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    engine = create_engine(settings.resolved_database_url)
-    runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=create_sessionmaker(engine),
-        jwt_secret=settings.jwt_secret(),
-        limits=RequestLimits(settings),
-        vault=load_vault(settings),
-        provider_settings=provider_settings(settings),
-        judge_limiter=LocalJudgeLimiter(settings.judge_concurrency),
-        retry_policy=retry_policy(settings),
-    )
-    if settings.embedded:
-        runtime.key_cache, runtime.facts_cache = KeyCache(), FactsCache()
-    if settings.oidc_jwks_url:
-        runtime.oidc = OidcVerifier(
-            settings.oidc_jwks_url, settings.oidc_issuer, settings.oidc_audience
-        )
-    return runtime
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings)
-        runtime.worker = Worker(runtime)
-        await runtime.worker.start()
+        runtime = await start_runtime(settings)
         runtime.run_writer = RunWriter(settings.resolved_database_url)
         runtime.run_writer.start()
-        runtime.http = create_http_client(settings.provider_timeout_s)
         app.state.runtime = runtime
         background = [asyncio.create_task(_resume_open_runs(runtime)),
                       asyncio.create_task(_retention_loop(runtime))]
@@ -217,9 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.run_writer.stop()
-            await runtime.http.aclose()
-            await runtime.worker.stop()
-            await runtime.engine.dispose()
+            await stop_runtime(runtime)
 
     app = FastAPI(
         title="LaunchGate",

@@ -97,6 +97,27 @@ class Settings(BaseSettings):
     judge_concurrency: int = Field(default=20, ge=1)
     judge_backoff_base_s: float = Field(default=1.0, ge=0)
     judge_retry_after_cap_s: float = Field(default=60.0, ge=0)
+    # The scaled-out mode (with redis_url). A worker holds a run it scores for run_lease_s,
+    # renewing every third of it; a run whose worker died is claimed again after that. The
+    # sweep (every sweep_interval_s, in the workers) re-queues such runs, and runs left
+    # pending longer than requeue_pending_after_s (their job lost with a queue that
+    # restarted empty). A judge slot on Redis is held for judge_slot_lease_s, renewed
+    # likewise, so a killed process cannot keep its slots.
+    run_lease_s: float = Field(default=60.0, ge=1)
+    sweep_interval_s: float = Field(default=10.0, gt=0)
+    requeue_pending_after_s: float = Field(default=60.0, gt=0)
+    judge_slot_lease_s: float = Field(default=20.0, ge=1)
+    # How many jobs one `launchgate worker` process runs at once (its --concurrency).
+    worker_concurrency: int = Field(default=10, ge=1, le=1000)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"'{value}' is not a redis:// or rediss:// URL")
+        return value
 
     @field_validator("openai_base_url", "anthropic_base_url", "google_base_url")
     @classmethod

@@ -60,3 +60,11 @@ class Conflict(LaunchGateError):
     status_code = 409
     code = "CONFLICT"
 
+
+
+class ServiceUnavailable(LaunchGateError):
+    """A part the request needs is down (the job queue); nothing was done, retry later.
+    ``SERVICE_UNAVAILABLE`` is ours: SPEC §2 names no code for 503."""
+
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"

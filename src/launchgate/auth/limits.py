@@ -6,16 +6,20 @@ by URL so every API process shares one count.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from launchgate.config import Settings
+
+log = structlog.get_logger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,13 +37,35 @@ def _item(rate: tuple[int, int] | None) -> RateLimitItem | None:
 
 
 class RequestLimits:
-    """Holds the three limits; the auth dependency reports failures through it."""
+    """Holds the three limits; the auth dependency reports failures through it.
 
-    def __init__(self, settings: Settings, storage_uri: str = "async+memory://") -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+    With a Redis URL the counts live in Redis, shared by every API process. If Redis
+    cannot be reached the limits fail open (the request goes through, a warning is
+    logged at most every ``_WARN_EVERY_S``): an outage of the limiter's store must not
+    take the API down with it, and SPEC §12 wants deterministic runs to keep working."""
+
+    _WARN_EVERY_S = 30.0
+
+    def __init__(self, settings: Settings, redis_url: str | None = None) -> None:
+        if redis_url:
+            self._storage = storage_from_string(
+                "async+" + redis_url, implementation="redispy", key_prefix="launchgate:limits",
+                socket_connect_timeout=1.0, socket_timeout=1.0,
+            )
+        else:
+            self._storage = storage_from_string("async+memory://")
+        self._limiter = MovingWindowRateLimiter(self._storage)
         self.api = _item(settings.rate)
         self.auth = _item(settings.auth_rate)
         self.lockout = _item(settings.lockout)
+        self._warned_at = 0.0
+
+    def _store_down(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= self._WARN_EVERY_S:
+            self._warned_at = now
+            log.warning("request limits unavailable; letting requests through",
+                        error_type=type(exc).__name__)
 
     async def _retry_after(self, item: RateLimitItem, key: str) -> int:
         stats = await self._limiter.get_window_stats(item, key)
@@ -47,16 +73,38 @@ class RequestLimits:
 
     async def hit(self, item: RateLimitItem | None, key: str) -> int | None:
         """Count one request; return seconds to wait when over the limit, else None."""
-        if item is None or await self._limiter.hit(item, key):
+        if item is None:
             return None
-        return await self._retry_after(item, key)
+        try:
+            if await self._limiter.hit(item, key):
+                return None
+            return await self._retry_after(item, key)
+        except Exception as exc:
+            self._store_down(exc)
+            return None
 
     async def locked_out(self, ip: str) -> bool:
-        return self.lockout is not None and not await self._limiter.test(self.lockout, ip)
+        if self.lockout is None:
+            return False
+        try:
+            return not await self._limiter.test(self.lockout, ip)
+        except Exception as exc:
+            self._store_down(exc)
+            return False
 
     async def record_auth_failure(self, ip: str) -> None:
         if self.lockout is not None:
-            await self._limiter.hit(self.lockout, ip)
+            try:
+                await self._limiter.hit(self.lockout, ip)
+            except Exception as exc:
+                self._store_down(exc)
+
+    async def close(self) -> None:
+        client = getattr(self._storage, "storage", None)
+        close = getattr(client, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
 
 
 def client_ip(scope: Scope) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import re
 import sys
 from typing import Annotated, Any
 
@@ -202,6 +204,38 @@ def _serve(settings: Any, host: str, port: int) -> None:
                 proxy_headers=False)
 
 
+def worker(
+    concurrency: Annotated[int | None, typer.Option(
+        "--concurrency", "-c", min=1, max=1000,
+        help="Jobs run at once (default: LAUNCHGATE_WORKER_CONCURRENCY, 10)")] = None,
+) -> None:
+    """Run a worker of the scaled-out mode: consume the Redis job queue (needs
+    LAUNCHGATE_REDIS_URL and the same database and BYOK_ENCRYPTION_KEY as the API)."""
+    settings = _settings()
+    from launchgate.config import SettingsError
+    from launchgate.worker_process import run_worker
+
+    try:
+        settings.jwt_secret()
+        from launchgate.byok.vault import load_vault
+
+        load_vault(settings)
+        if not settings.redis_url:
+            raise SettingsError("launchgate worker needs LAUNCHGATE_REDIS_URL (the embedded "
+                                "`launchgate serve` runs its jobs in process)")
+    except Exception as exc:
+        raise _fail(exc) from None
+    n = concurrency or settings.worker_concurrency
+    out.print(f"LaunchGate worker: {n} job(s) at once from {_redacted(settings.redis_url)}")
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while finishing jobs
+        asyncio.run(run_worker(settings, n))
+
+
+def _redacted(url: str) -> str:
+    """A Redis URL without its password, for a log line."""
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+
+
 def quickstart(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the demo")] = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -225,6 +259,7 @@ def quickstart(
 
 def register(app: typer.Typer) -> None:
     app.command()(serve)
+    app.command()(worker)
     app.command()(quickstart)
     app.add_typer(db_app, name="db")
     app.add_typer(orgs_app, name="orgs")

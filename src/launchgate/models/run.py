@@ -45,4 +45,7 @@ class Run(Base):
     billable: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
+    # While ``running``: until when the worker scoring it holds it. A worker renews its
+    # lease as it works; a run whose lease ran out (its worker died) is claimed again.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,13 +46,51 @@ def add(session: AsyncSession, run: Run) -> Run:
     return run
 
 
-async def mark_running(session: AsyncSession, run_id: str, at: Any) -> bool:
-    """Open → running; a run picked up again keeps the moment it first started."""
+async def claim(session: AsyncSession, run_id: str, now: Any, lease_until: Any) -> bool:
+    """Pending → running, held until ``lease_until``; or take over a running run whose
+    lease ran out (its worker died). A run picked up again keeps the moment it first
+    started. False when the run is final, unknown, or held by a live worker."""
+    lease_over = or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now)
     result = await session.execute(
-        update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
-        .values(status="running", started_at=func.coalesce(Run.started_at, at))
+        update(Run)
+        .where(Run.id == run_id,
+               or_(Run.status == "pending", and_(Run.status == "running", lease_over)))
+        .values(status="running", started_at=func.coalesce(Run.started_at, now),
+                lease_expires_at=lease_until)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def renew_lease(session: AsyncSession, run_id: str, lease_until: Any) -> bool:
+    result = await session.execute(
+        update(Run).where(Run.id == run_id, Run.status == "running")
+        .values(lease_expires_at=lease_until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_leases(session: AsyncSession) -> int:
+    """Every running run becomes claimable at once: for a process that knows it is the
+    only one (the embedded mode at start), whose runs' earlier worker is gone."""
+    result = await session.execute(
+        update(Run).where(Run.status == "running", Run.lease_expires_at.is_not(None))
+        .values(lease_expires_at=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def stale_run_ids(
+    session: AsyncSession, now: Any, pending_before: Any, limit: int = 1000
+) -> list[str]:
+    """Runs no worker is on: pending since before ``pending_before`` (their job was lost
+    with a queue that restarted empty, say) or running with a lapsed lease."""
+    lapsed = and_(Run.status == "running",
+                  or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now))
+    forgotten = and_(Run.status == "pending", Run.created_at < pending_before)
+    rows = await session.scalars(
+        select(Run.id).where(or_(lapsed, forgotten)).order_by(Run.id).limit(limit)
+    )
+    return list(rows)
 
 
 async def complete(
@@ -64,7 +102,8 @@ async def complete(
     None when the run was no longer open."""
     result = await session.execute(
         update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
-        .values(**values, started_at=func.coalesce(Run.started_at, started_at))
+        .values(**values, started_at=func.coalesce(Run.started_at, started_at),
+                lease_expires_at=None)
         .returning(Run.started_at)
     )
     return result.scalar_one_or_none()

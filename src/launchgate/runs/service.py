@@ -3,7 +3,9 @@ worker), record the verdict once, count usage."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from launchgate.billing import service as billing
 from launchgate.byok import service as byok
 from launchgate.db import after_commit, unit_of_work
-from launchgate.errors import NotFound, ValidationFailed
+from launchgate.errors import NotFound, ServiceUnavailable, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_run_id, new_run_id
 from launchgate.kit.time import utcnow
@@ -30,6 +32,15 @@ if TYPE_CHECKING:
     from launchgate.deps import Runtime
 
 FINAL = ("cleared", "aborted", "error")
+
+
+class RunTimedOut(ServiceUnavailable):
+    """A synchronous run outlived ``LAUNCHGATE_SYNC_RUN_TIMEOUT_S``; it goes on, async."""
+
+    def __init__(self, run_id: str, timeout_s: float) -> None:
+        super().__init__(
+            f"Run {run_id} did not finish within {timeout_s:g} s; it goes on: poll "
+            f"GET /v1/runs/{run_id}", {"run_id": run_id})
 
 
 def options(runtime: Runtime) -> engine.EngineOptions:
@@ -69,6 +80,7 @@ def _pending(auth: AuthContext, body: RunRequest, prepared: PreparedSuite) -> di
         "total_cases": len(prepared.snapshot["cases"]), "passed_cases": 0, "failed_cases": 0,
         "error_cases": 0, "scores": None, "pass_rate": None, "duration_ms": None,
         "created_at": utcnow(), "started_at": None, "completed_at": None,
+        "lease_expires_at": None,
     }
 
 
@@ -100,18 +112,46 @@ def _needs_worker(snapshot: dict[str, Any]) -> bool:
 async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
     """Store the pending run (committed, so the worker finds it), have the worker execute
     it, and read back the finished run: the request waits, the key stays worker-side."""
-    if runtime.worker is None:
+    worker = runtime.worker
+    if worker is None:
         raise RuntimeError("no worker is running")
+    await worker.check_available()
     async with unit_of_work(runtime.sessions) as own:
         repository.add(own, Run(**values))
-    done = await runtime.worker.call("run.execute", runtime.settings.sync_run_timeout_s,
-                                     run_id=values["id"])
-    if isinstance(done, dict):  # completed by this call: its values, no need to read back
-        return Run(**{**values, **done})
+    timeout_s = runtime.settings.sync_run_timeout_s
+    if worker.in_process:
+        try:
+            done = await worker.call("run.execute", timeout_s, run_id=values["id"])
+        except TimeoutError:
+            raise RunTimedOut(values["id"], timeout_s) from None
+        if isinstance(done, dict):  # completed by this call: its values, no read back
+            return Run(**{**values, **done})
+        final = await _read_final(runtime, values["id"])
+        assert final is not None
+        return final
+    task = await worker.submit("run.execute", run_id=values["id"])
+    deadline = time.monotonic() + timeout_s
+    while True:
+        # The job's result, or the run row: when the worker that took the job died, the
+        # sweep has another worker finish the run, under another job.
+        finished, done = await worker.result(task, min(2.0, max(0.0, deadline - time.monotonic())))
+        if finished and isinstance(done, dict):
+            return Run(**{**values, **done})
+        run = await _read_final(runtime, values["id"], must=False)
+        if run is not None:
+            return run
+        if time.monotonic() >= deadline:
+            raise RunTimedOut(values["id"], timeout_s)
+
+
+async def _read_final(runtime: Runtime, run_id: str, must: bool = True) -> Run | None:
     async with unit_of_work(runtime.sessions) as own:
-        run = await repository.get_any(own, values["id"])
-    assert run is not None
-    return run
+        run = await repository.get_any(own, run_id)
+    if run is not None and run.status in FINAL:
+        return run
+    if must:
+        raise RunTimedOut(run_id, runtime.settings.sync_run_timeout_s)
+    return None
 
 
 async def run_sync(
@@ -135,19 +175,46 @@ async def run_async(
     session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
 ) -> Run:
     prepared = await _prepared_suite(session, runtime, auth, body)
-    run = repository.add(session, Run(**_pending(auth, body, prepared)))
-    await session.flush()
     worker = runtime.worker
     if worker is None:
         raise RuntimeError("no worker is running")
-    after_commit(session, lambda: worker.enqueue("run.execute", run_id=run.id))
+    await worker.check_available()
+    run = repository.add(session, Run(**_pending(auth, body, prepared)))
+    await session.flush()
+    after_commit(session, lambda: _send(worker, run.id))
     return run
 
 
-async def start_pending(session: AsyncSession, run_id: str) -> bool:
-    """Worker side: mark an open run ``running`` (SPEC §5.7); False when it is final or
-    unknown. The job commits this before scoring, so pollers see the run move."""
-    return await repository.mark_running(session, run_id, utcnow())
+async def _send(worker: Any, run_id: str) -> None:
+    """After the commit: the run is accepted. If the queue went down in between, the
+    run stays pending and the workers' sweep sends it later; nothing is lost."""
+    with contextlib.suppress(ServiceUnavailable):
+        await worker.enqueue("run.execute", run_id=run_id)
+
+
+async def start_pending(session: AsyncSession, run_id: str, lease_s: float = 60.0) -> bool:
+    """Worker side: claim an open run, ``running`` (SPEC §5.7) and held by this worker for
+    ``lease_s``; False when it is final, unknown, or held by a worker that is alive. The
+    job commits this before scoring, so pollers see the run move, and renews the lease
+    while it scores."""
+    now = utcnow()
+    return await repository.claim(session, run_id, now, now + timedelta(seconds=lease_s))
+
+
+async def renew_lease(session: AsyncSession, run_id: str, lease_s: float) -> bool:
+    return await repository.renew_lease(session, run_id,
+                                        utcnow() + timedelta(seconds=lease_s))
+
+
+async def release_leases(session: AsyncSession) -> int:
+    return await repository.release_leases(session)
+
+
+async def stale_runs(session: AsyncSession, requeue_pending_after_s: float) -> list[str]:
+    """Runs to send to the workers again: no worker holds them (see the repository)."""
+    now = utcnow()
+    return await repository.stale_run_ids(
+        session, now, now - timedelta(seconds=requeue_pending_after_s))
 
 
 async def execute_pending(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from launchgate.db import unit_of_work
 from launchgate.kit.jobs import job
@@ -11,15 +16,58 @@ from launchgate.runs import service
 if TYPE_CHECKING:
     from launchgate.deps import Runtime
 
+log = structlog.get_logger(__name__)
+
 
 @job("run.execute")
 async def execute_run(runtime: Runtime, run_id: str) -> dict[str, Any] | None:
     """The completed run's values (for a synchronous request waiting on it), or None when
-    the run was already final or finished by another delivery."""
+    the run was already final, is held by another live worker, or another delivery
+    finished it."""
+    lease_s = runtime.settings.run_lease_s
     # Two units of work: ``running`` is committed (and visible to pollers) before scoring.
-    # A worker that dies in between leaves an open run, which is resumed and finishes once.
+    # A worker that dies in between leaves a run whose lease lapses; it is claimed again
+    # and finishes once.
     async with unit_of_work(runtime.sessions) as session:
-        if not await service.start_pending(session, run_id):
+        if not await service.start_pending(session, run_id, lease_s):
             return None
-    async with unit_of_work(runtime.sessions) as session:
+    async with _renewing(runtime, run_id, lease_s), unit_of_work(runtime.sessions) as session:
         return await service.execute_pending(session, runtime, run_id)
+
+
+@contextlib.asynccontextmanager
+async def _renewing(runtime: Runtime, run_id: str, lease_s: float) -> AsyncIterator[None]:
+    """Renew the run's lease every third of it while the body runs, so a long judge run
+    keeps its worker and a dead worker's run comes free within one lease."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                async with unit_of_work(runtime.sessions) as session:
+                    await service.renew_lease(session, run_id, lease_s)
+            except Exception as exc:  # the next renewal may succeed; the lease has slack
+                log.warning("lease renewal failed", run_id=run_id, error_type=type(exc).__name__)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@job("run.sweep")
+async def sweep_runs(runtime: Runtime) -> int:
+    """Send again the runs no worker holds (a lapsed lease, or pending too long); run by
+    the workers every ``LAUNCHGATE_SWEEP_INTERVAL_S``. A run sent twice still finishes
+    once: the claim admits one worker at a time and completion is conditional."""
+    async with unit_of_work(runtime.sessions) as session:
+        run_ids = await service.stale_runs(session, runtime.settings.requeue_pending_after_s)
+    assert runtime.worker is not None
+    for run_id in run_ids:
+        await runtime.worker.enqueue("run.execute", run_id=run_id)
+    if run_ids:
+        log.info("re-queued runs no worker holds", count=len(run_ids))
+    return len(run_ids)

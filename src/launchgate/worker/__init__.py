@@ -1,9 +1,33 @@
 """The worker facade: the only package that imports the queue library (taskiq).
 
 Domains enqueue jobs by name through ``Worker.enqueue``; the embedded mode runs them on
-an in-memory broker inside the server process, the scaled-out mode swaps the broker.
+an in-memory broker inside the server process, the scaled-out mode sends them over Redis
+Streams to ``launchgate worker`` processes (redis_queue.py, consumer.py).
 """
 
-from launchgate.worker.queue import JobFailed, Worker
+from __future__ import annotations
 
-__all__ = ["JobFailed", "Worker"]
+from typing import TYPE_CHECKING
+
+from taskiq import AsyncBroker, InMemoryBroker
+
+from launchgate.worker.queue import JobFailed, QueueUnavailable, Worker
+
+if TYPE_CHECKING:
+    from launchgate.config import Settings
+
+__all__ = ["JobFailed", "QueueUnavailable", "Worker", "create_broker"]
+
+
+def create_broker(settings: Settings) -> AsyncBroker:
+    if not settings.redis_url:
+        return InMemoryBroker()
+    from launchgate.worker.redis_queue import redis_broker
+
+    return redis_broker(
+        settings.redis_url,
+        result_ttl_s=int(settings.sync_run_timeout_s) + 60,
+        # A job a dead worker took is delivered again once the run's lease has lapsed;
+        # the sweep would re-queue the run by then anyway.
+        redelivery_idle_s=settings.run_lease_s * 2,
+    )

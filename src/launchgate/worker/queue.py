@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 from typing import Any
 
 import structlog
-from taskiq import AsyncBroker, InMemoryBroker
+from taskiq import AsyncBroker, AsyncTaskiqTask, InMemoryBroker
+from taskiq.exceptions import ResultGetError
 
+from launchgate.errors import ServiceUnavailable
 from launchgate.kit.jobs import get_job
 
 log = structlog.get_logger(__name__)
@@ -22,9 +25,22 @@ class JobFailed(RuntimeError):
         super().__init__(f"job {name!r} failed")
 
 
+_QUEUE_DOWN = ("The job queue (Redis) is unreachable, so work that needs a worker cannot be "
+               "accepted now; retry shortly. Synchronous runs of suites without llm_judge "
+               "cases still work.")
+
+
+class QueueUnavailable(ServiceUnavailable):
+    """The job queue (Redis) cannot be reached: nothing was sent. A 503 to the caller."""
+
+
 class Worker:
     """One broker and the runtime its jobs run with. Each app has its own, so two apps
-    in one process (tests) never share a queue."""
+    in one process (tests) never share a queue.
+
+    Embedded: an in-memory broker, jobs run in this process. Scaled out: a Redis Streams
+    broker (worker/redis_queue.py); the API process only sends, ``launchgate worker``
+    processes consume (worker/consumer.py)."""
 
     def __init__(self, runtime: Any, broker: AsyncBroker | None = None) -> None:
         self.runtime = runtime
@@ -41,21 +57,46 @@ class Worker:
         self._dispatch = self.broker.register_task(dispatch, task_name="launchgate.dispatch")
         # Jobs awaited by ``call`` in this process; kept so none is collected mid-flight.
         self._calls: set[asyncio.Task[Any]] = set()
+        self._started = False
+
+    @property
+    def in_process(self) -> bool:
+        """Jobs run in this process (the embedded mode's in-memory broker)."""
+        return isinstance(self.broker, InMemoryBroker)
 
     async def start(self) -> None:
         for module in TASK_MODULES:
             importlib.import_module(module)
-        await self.broker.startup()
+        try:
+            await self.broker.startup()
+            self._started = True
+        except Exception as exc:
+            # An API process must start while Redis is down (SPEC §12: deterministic runs
+            # keep working); sending retries the start-up.
+            log.warning("job queue unreachable at start", error_type=type(exc).__name__)
 
     async def stop(self) -> None:
         if self._calls:
             await asyncio.wait(self._calls)
         await self.broker.shutdown()
 
-    @property
-    def in_process(self) -> bool:
-        """Jobs run in this process (the embedded mode's in-memory broker)."""
-        return isinstance(self.broker, InMemoryBroker)
+    async def _ensure_started(self) -> None:
+        if not self._started:
+            await self.broker.startup()
+            self._started = True
+
+    async def check_available(self) -> None:
+        """Refuse early, before anything is written, when the queue is down."""
+        if not await self.available():
+            raise QueueUnavailable(_QUEUE_DOWN)
+
+    async def available(self) -> bool:
+        """The queue answers now: a request that needs it is refused early if not."""
+        if self.in_process:
+            return True
+        from launchgate.worker.redis_queue import ping
+
+        return await ping(self.broker)
 
     async def call(self, name: str, timeout_s: float, **payload: Any) -> Any:
         """Run job ``name`` on the worker and wait for what it returns (at most
@@ -76,12 +117,41 @@ class Worker:
                 if job.done() and job.exception() is exc:
                     raise JobFailed(name) from None
                 raise
-        task = await self._dispatch.kiq(name, payload)
-        result = await task.wait_result(check_interval=0.01, timeout=timeout_s)
-        if result.is_err:
-            raise JobFailed(name)
-        return result.return_value
+        task = await self.submit(name, **payload)
+        done, value = await self.result(task, timeout_s)
+        if not done:
+            raise TimeoutError(f"job {name!r} did not finish within {timeout_s:g} s")
+        return value
+
+    async def submit(self, name: str, **payload: Any) -> AsyncTaskiqTask[Any]:
+        """Send job ``name``; the handle lets the sender wait for its result."""
+        try:
+            await self._ensure_started()
+            return await self._dispatch.kiq(name, payload)
+        except Exception as exc:
+            if self.in_process:
+                raise
+            log.warning("job queue unreachable", job=name, error_type=type(exc).__name__)
+            raise QueueUnavailable(_QUEUE_DOWN) from None
+
+    async def result(self, task: AsyncTaskiqTask[Any], timeout_s: float) -> tuple[bool, Any]:
+        """(True, what the job returned) once it finished within ``timeout_s``, else
+        (False, None). Raises ``JobFailed`` when the job raised."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if await task.is_ready():
+                    result = await task.get_result()
+                    if result.is_err:
+                        raise JobFailed(task.task_id)
+                    return True, result.return_value
+            except (ResultGetError, OSError, ConnectionError) as exc:
+                log.warning("job result unreadable", error_type=type(exc).__name__)
+            if time.monotonic() >= deadline:
+                return False, None
+            await asyncio.sleep(0.01)
 
     async def enqueue(self, name: str, **payload: Any) -> None:
-        """Send job ``name``; it runs on the worker, never inside the caller's request."""
-        await self._dispatch.kiq(name, payload)
+        """Send job ``name``; it runs on the worker, never inside the caller's request.
+        Raises ``QueueUnavailable`` when the scaled-out queue cannot be reached."""
+        await self.submit(name, **payload)

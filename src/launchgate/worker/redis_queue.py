@@ -1,0 +1,76 @@
+"""The scaled-out queue: taskiq-redis's Redis Streams broker (a job is acknowledged only
+once it ran, so one that a dead worker held is delivered again) and its Redis result
+backend (for a request that waits on its job: a synchronous judge run, a key test).
+
+The runs table stays the source of truth: a stream that Redis lost in a restart costs no
+run, because the workers' sweep re-queues runs that no worker holds (runs/tasks.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+from taskiq import AsyncBroker
+from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
+
+STREAM = "launchgate:jobs"
+GROUP = "launchgate-workers"
+# Socket limits: a dead Redis is noticed in seconds, and a blocking read of up to
+# XREAD_BLOCK_MS never looks like a timeout.
+XREAD_BLOCK_MS = 1000
+_CONNECTION: dict[str, Any] = {"socket_connect_timeout": 2.0, "socket_timeout": 10.0,
+                               "health_check_interval": 15}
+
+
+def redis_broker(url: str, result_ttl_s: int, redelivery_idle_s: float) -> RedisStreamBroker:
+    """One consumer group for every worker: each job goes to one of them.
+
+    ``consumer_id="0"``: a group created after jobs were sent (a worker starting late, or
+    after a Redis restart) still reads them. ``xread_count=1``: a worker takes one job per
+    free slot, so work spreads over the fleet instead of the first worker taking a batch.
+    A job a dead worker took and never acknowledged is claimed again after
+    ``redelivery_idle_s`` (the run's lease makes sure only one worker finishes it)."""
+    broker = RedisStreamBroker(
+        url, queue_name=STREAM, consumer_group_name=GROUP, consumer_id="0",
+        xread_block=XREAD_BLOCK_MS, xread_count=1,
+        idle_timeout=int(redelivery_idle_s * 1000), unacknowledged_lock_timeout=5.0,
+        **_CONNECTION,
+    )
+    backend: RedisAsyncResultBackend[Any] = RedisAsyncResultBackend(
+        url, keep_results=False, result_ex_time=result_ttl_s, prefix_str="launchgate:result",
+        **_CONNECTION,
+    )
+    return broker.with_result_backend(backend)
+
+
+async def ping(broker: AsyncBroker, timeout_s: float = 1.0) -> bool:
+    pool = getattr(broker, "connection_pool", None)
+    if pool is None:
+        return False
+    try:
+        async with asyncio.timeout(timeout_s), Redis(connection_pool=pool) as redis:
+            return bool(await redis.ping())
+    except (RedisError, OSError, TimeoutError):
+        return False
+
+
+async def declare_group(broker: RedisStreamBroker) -> None:
+    """(Re)create the consumer group: after a Redis restart without persistence the
+    stream and its group are gone, and XREADGROUP would fail until they exist again."""
+    async with Redis(connection_pool=broker.connection_pool) as redis:
+        try:
+            await redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+
+async def take_turn(broker: RedisStreamBroker, name: str, seconds: float) -> bool:
+    """True for one caller across the fleet per ``seconds``: periodic work (the sweep)
+    runs once per period however many workers there are."""
+    async with Redis(connection_pool=broker.connection_pool) as redis:
+        return bool(await redis.set(f"launchgate:turn:{name}", "1", nx=True,
+                                    px=max(1, int(seconds * 1000))))
