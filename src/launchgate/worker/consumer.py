@@ -26,7 +26,8 @@ async def consume(broker: RedisStreamBroker, concurrency: int, stop: asyncio.Eve
     """Run up to ``concurrency`` jobs at once until ``stop`` is set, then let the running
     ones finish. A job is fetched only when a slot is free, so a busy worker leaves the
     queue to the others."""
-    receiver = Receiver(broker, run_startup=False, ack_type=AcknowledgeType.WHEN_SAVED)
+    receiver = Receiver(broker, run_startup=False, ack_type=AcknowledgeType.WHEN_SAVED,
+                        max_async_tasks=concurrency)
     slots = asyncio.Semaphore(concurrency)
     running: set[asyncio.Task[None]] = set()
     pause = 0.2

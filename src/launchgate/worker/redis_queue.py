@@ -12,7 +12,11 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from taskiq import AsyncBroker
 from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
@@ -21,8 +25,13 @@ GROUP = "launchgate-workers"
 # Socket limits: a dead Redis is noticed in seconds, and a blocking read of up to
 # XREAD_BLOCK_MS never looks like a timeout.
 XREAD_BLOCK_MS = 1000
-_CONNECTION: dict[str, Any] = {"socket_connect_timeout": 2.0, "socket_timeout": 10.0,
-                               "health_check_interval": 15}
+# A pooled connection that Redis dropped (a restart) fails its next command: retried on
+# a fresh connection, so one restart does not fail one request per pooled connection.
+_CONNECTION: dict[str, Any] = {
+    "socket_connect_timeout": 2.0, "socket_timeout": 10.0, "health_check_interval": 15,
+    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+}
 
 
 def redis_broker(url: str, result_ttl_s: int, redelivery_idle_s: float) -> RedisStreamBroker:
