@@ -1,0 +1,38 @@
+"""`launchgate worker` refuses, in one line, what it cannot run with; with Redis it runs
+until SIGTERM and exits 0 (the fleet tests in tests/scale show it doing the work)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from tests.cli.conftest import BIN, Cli, assert_one_clear_line
+
+
+def test_the_worker_needs_a_redis_url(cli: Cli) -> None:
+    done = cli.run("worker")
+    assert done.returncode == 2
+    assert_one_clear_line(done.stderr, "LAUNCHGATE_REDIS_URL")
+
+
+def test_a_bad_redis_url_is_named(cli: Cli) -> None:
+    done = cli.run("worker", LAUNCHGATE_REDIS_URL="http://nope")
+    assert done.returncode == 2
+    assert_one_clear_line(done.stderr, "LAUNCHGATE_REDIS_URL", "redis://")
+
+
+def test_the_worker_stops_cleanly_on_sigterm_even_when_redis_is_unreachable(cli: Cli) -> None:
+    process = subprocess.Popen(
+        [str(BIN), "worker", "--concurrency", "2"], cwd=cli.cwd, text=True,
+        env=cli.env(LAUNCHGATE_REDIS_URL="redis://127.0.0.1:1/0"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(3)
+    assert process.poll() is None  # it keeps retrying the queue instead of dying
+    os.killpg(process.pid, signal.SIGTERM)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "2 job(s) at once from redis://127.0.0.1:1/0" in out
+    assert "job queue unreachable" in out + err
+    assert "Traceback" not in out + err
