@@ -8,12 +8,14 @@ import sys
 import typer
 
 from launchgate.cli import admin
+from launchgate.cli import run as client_commands
 
 app = typer.Typer(
     name="launchgate", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     help="LaunchGate: score an AI output against an eval suite — cleared for launch, or aborted.",
 )
 admin.register(app)
+client_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,174 @@
+"""``launchgate run SUITE --output TEXT``: gate one output from a terminal or any CI.
+
+Exit codes (SPEC §11): 0 cleared, skipped (API unreachable) or queued with ``--async``;
+1 aborted; 2 error or bad usage. Colour and the progress spinner only on a terminal.
+Uses nothing of launchgate but the SDK, so it starts fast on the light install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from launchgate.cli.run import report
+from launchgate.cli.run.inputs import UsageError, read_input, read_output
+
+if TYPE_CHECKING:
+    from launchgate.sdk import LaunchGate, RunResult
+
+BACKOFF_ENV = "LAUNCHGATE_RETRY_BACKOFF"
+PROGRESS_AFTER_S = 0.3
+RUN_HELP = """Score an AI output against an eval suite: cleared for launch, or aborted.
+
+Exit code 0 when cleared (or skipped because the API is unreachable, or queued with --async), 1 when aborted, 2 on an error run or bad usage."""  # noqa: E501
+
+
+def run(
+    suite: Annotated[str, typer.Argument(help="The suite's slug", show_default=False)],
+    output: Annotated[str | None, typer.Option(
+        "--output", help="The AI output to score", show_default=False)] = None,
+    output_file: Annotated[str | None, typer.Option(
+        "--output-file", metavar="PATH", help="Read the output from a file ('-': stdin)",
+        show_default=False)] = None,
+    input: Annotated[str | None, typer.Option(
+        "--input", metavar="JSON", help="The run's input, a JSON object", show_default=False,
+    )] = None,
+    input_file: Annotated[str | None, typer.Option(
+        "--input-file", metavar="PATH", help="Read the input JSON from a file",
+        show_default=False)] = None,
+    project: Annotated[str | None, typer.Option(
+        "--project", help="Project slug, when the suite slug exists in several",
+        show_default=False)] = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", help="Default: LAUNCHGATE_API_KEY, then .launchgaterc",
+        show_default=False)] = None,
+    api_url: Annotated[str | None, typer.Option(
+        "--api-url", help="Default: LAUNCHGATE_API_URL, then .launchgaterc, then "
+        "https://api.launchgate.ai", show_default=False)] = None,
+    async_: Annotated[bool, typer.Option(
+        "--async", help="Queue the run and exit 0 without waiting for the verdict")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON")] = False,
+    junit: Annotated[Path | None, typer.Option(
+        "--junit", metavar="PATH", help="Also write a JUnit XML report to PATH",
+        show_default=False)] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, help="Seconds to wait for each answer of the API")] = 120.0,
+) -> None:
+    try:
+        if async_ and junit:
+            raise UsageError("--junit needs a finished run; it cannot be combined with --async")
+        text = read_output(output, output_file)
+        run_input = read_input(input, input_file)
+        backoff = _backoff(os.environ.get(BACKOFF_ENV))
+    except UsageError as exc:
+        _fail(str(exc))
+    gate = _client(api_key, api_url, timeout, backoff)
+    with gate, _progress(suite, enabled=not async_):
+        result = _call(lambda: gate.run(suite, text, input=run_input, trigger="cli",
+                                        async_=async_, project=project))
+    if junit:
+        _write_junit(junit, result, suite)
+    _print(result, as_json)
+    raise typer.Exit(report.exit_code(result))
+
+
+def _client(api_key: str | None, api_url: str | None, timeout: float,
+            backoff: float) -> LaunchGate:
+    from launchgate.sdk import ConfigError, LaunchGate
+
+    # The SDK's warning goes nowhere: the skipped verdict below says it, on stdout and stderr.
+    logging.getLogger("launchgate.sdk").addHandler(logging.NullHandler())
+    try:
+        return LaunchGate(api_key, api_url, timeout, backoff=backoff)
+    except ConfigError as exc:
+        _fail(exc.message)
+
+
+def _call(request: Callable[[], RunResult]) -> RunResult:
+    from launchgate.sdk import LaunchGateError
+
+    try:
+        return request()
+    except LaunchGateError as exc:
+        _fail(f"{exc.message} ({exc.code})")
+
+
+def _print(result: RunResult, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+        for line in report.lines(result):
+            out.print(line)
+    if result.skipped and result.message:
+        _err().print(result.message)
+
+
+def _write_junit(path: Path, result: RunResult, suite: str) -> None:
+    from launchgate.cli.run.junit import junit_xml
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(junit_xml(result, suite))
+    except OSError as exc:
+        _fail(f"Cannot write the JUnit report to {path}: {exc.strerror}")
+
+
+@contextlib.contextmanager
+def _progress(suite: str, enabled: bool, after: float = PROGRESS_AFTER_S) -> Iterator[None]:
+    """A spinner on stderr while a synchronous run is scored — only on a terminal, and
+    only once the run has taken ``after`` seconds, so a quick verdict does not flicker."""
+    err = _err()
+    if not (enabled and err.is_terminal):
+        yield
+        return
+    status = err.status(f"Scoring the output against '{suite}'…", spinner="dots")
+    lock, finished = threading.Lock(), False
+
+    def show() -> None:
+        with lock:
+            if not finished:
+                status.start()
+
+    timer = threading.Timer(after, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            finished = True
+            status.stop()
+
+
+def _backoff(value: str | None) -> float:
+    if not value:
+        return 1.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"{BACKOFF_ENV} must be a number of seconds, not {value!r}") from None
+    if seconds < 0:
+        raise UsageError(f"{BACKOFF_ENV} must not be negative")
+    return seconds
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
+
+
+def _fail(message: str) -> NoReturn:
+    """Bad usage, a refused request or a broken config: one line on stderr, exit 2."""
+    _err().print(f"Error: {message}")
+    raise typer.Exit(2)

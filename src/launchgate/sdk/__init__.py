@@ -1,0 +1,44 @@
+"""The LaunchGate client library: score an AI output against an eval suite from Python.
+
+    from launchgate import LaunchGate
+
+    with LaunchGate() as gate:                      # key from LAUNCHGATE_API_KEY or .launchgaterc
+        result = gate.run("refund-replies", output=answer)
+        if not result.passed:
+            ...
+
+This package stands alone: it imports nothing else of launchgate and needs only httpx, so
+it works on the light install (``pip install launchgate``). See docs/sdk.md.
+"""
+
+from launchgate.sdk.client import AsyncLaunchGate, LaunchGate
+from launchgate.sdk.config import DEFAULT_BASE_URL, ClientConfig, resolve_config
+from launchgate.sdk.errors import (
+    AuthError,
+    ConfigError,
+    LaunchGateError,
+    NotFoundError,
+    PaymentError,
+    UnreachableError,
+    ValidationError,
+    WaitTimeout,
+)
+from launchgate.sdk.models import CaseResult, RunResult
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncLaunchGate",
+    "AuthError",
+    "CaseResult",
+    "ClientConfig",
+    "ConfigError",
+    "LaunchGate",
+    "LaunchGateError",
+    "NotFoundError",
+    "PaymentError",
+    "RunResult",
+    "UnreachableError",
+    "ValidationError",
+    "WaitTimeout",
+    "resolve_config",
+]

@@ -1,0 +1,136 @@
+"""Typed results: what ``run``, ``get_run`` and ``wait`` return.
+
+Built from the server's JSON by hand rather than with pydantic, so the SDK needs nothing
+beyond httpx. Unknown fields are kept in ``raw``; missing optional ones default, so an
+older or newer server still parses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, cast
+
+RunStatus = Literal["pending", "running", "cleared", "aborted", "error", "skipped"]
+CaseStatus = Literal["passed", "failed", "error"]
+FINAL_STATUSES: frozenset[str] = frozenset({"cleared", "aborted", "error", "skipped"})
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case scored against the output; it passed when ``score >= threshold``."""
+
+    case: str
+    case_id: str
+    passed: bool
+    score: float
+    threshold: float
+    status: CaseStatus
+    reason: str
+    weight: float = 1.0
+    duration_ms: float = 0.0
+    scorer_type: str | None = None
+    precision: float | None = None
+    recall: float | None = None
+    judge: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CaseResult:
+        return cls(
+            case=str(data.get("case", "")),
+            case_id=str(data.get("case_id", "")),
+            passed=bool(data.get("passed", False)),
+            score=float(data.get("score") or 0.0),
+            threshold=float(data.get("threshold") or 0.0),
+            status=cast(CaseStatus, data.get("status", "error")),
+            reason=str(data.get("reason") or ""),
+            weight=float(data.get("weight", 1.0)),
+            duration_ms=float(data.get("duration_ms") or 0.0),
+            scorer_type=data.get("scorer_type"),
+            precision=_opt_float(data.get("precision")),
+            recall=_opt_float(data.get("recall")),
+            judge=data.get("judge"),
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A run: the verdict of one output against a suite.
+
+    ``status`` is ``cleared`` or ``aborted`` (or ``error``) once scored, ``pending`` or
+    ``running`` for an async run not yet finished, and ``skipped`` when the API could not be
+    reached — then ``passed`` is True so that an outage never blocks a release, ``id`` is
+    None and ``message`` says why. Fields after ``message`` come from ``get_run`` only.
+    """
+
+    id: str | None
+    status: RunStatus
+    passed: bool
+    total_cases: int = 0
+    passed_cases: int = 0
+    failed_cases: int = 0
+    error_cases: int = 0
+    pass_rate: float | None = None
+    duration_ms: float | None = None
+    scores: tuple[CaseResult, ...] = ()
+    failures: tuple[CaseResult, ...] = ()
+    message: str | None = None
+    suite: dict[str, Any] | None = None
+    trigger: str | None = None
+    trigger_meta: dict[str, Any] | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the status can no longer change."""
+        return self.status in FINAL_STATUSES
+
+    @property
+    def skipped(self) -> bool:
+        return self.status == "skipped"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        return cls(
+            id=data.get("id"),
+            status=cast(RunStatus, data.get("status", "error")),
+            passed=bool(data.get("passed", False)),
+            total_cases=int(data.get("total_cases") or 0),
+            passed_cases=int(data.get("passed_cases") or 0),
+            failed_cases=int(data.get("failed_cases") or 0),
+            error_cases=int(data.get("error_cases") or 0),
+            pass_rate=_opt_float(data.get("pass_rate")),
+            duration_ms=_opt_float(data.get("duration_ms")),
+            scores=tuple(CaseResult.from_json(s) for s in data.get("scores") or ()),
+            failures=tuple(CaseResult.from_json(s) for s in data.get("failures") or ()),
+            message=data.get("message"),
+            suite=data.get("suite"),
+            trigger=data.get("trigger"),
+            trigger_meta=data.get("trigger_meta"),
+            created_at=data.get("created_at"),
+            started_at=data.get("started_at"),
+            completed_at=data.get("completed_at"),
+            raw=data,
+        )
+
+    @classmethod
+    def skipped_because(cls, message: str) -> RunResult:
+        return cls(id=None, status="skipped", passed=True, message=message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (``raw`` left out): what ``launchgate run --json`` prints."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "raw":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = [asdict(item) for item in value]
+            out[f.name] = value
+        return out
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
