@@ -41,7 +41,9 @@ router = APIRouter(prefix="/v1")
 # POST /v1/run first: routes are matched in order, and it is the one in the request path
 # of our customers' applications.
 for private in (runs, projects, suites, cases, scorers, api_keys, byok, audit, billing):
-    router.include_router(private, responses=PRIVATE_ERRORS)
+    # Runs and key tests may need a worker: 503 while the scaled-out job queue is down.
+    queued = private in (runs, byok)
+    router.include_router(private, responses=PRIVATE_ERRORS | (_errors(503) if queued else {}))
 router.include_router(templates, responses=PUBLIC_ERRORS)
 router.include_router(auth, responses=PUBLIC_ERRORS | _errors(401))
 

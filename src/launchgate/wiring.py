@@ -50,21 +50,23 @@ def build_runtime(settings: Settings) -> Runtime:
     return runtime
 
 
-async def start_runtime(settings: Settings) -> Runtime:
+async def start_runtime(settings: Settings, *, worker_process: bool = False) -> Runtime:
     """Build the runtime and start what runs in the background: the worker's broker, the
-    provider HTTP client and, scaled out, the Redis judge limiter."""
+    provider HTTP client and, in a ``launchgate worker`` process, the Redis judge limiter
+    (a scaled-out API process only sends jobs, so it never judges)."""
     runtime = build_runtime(settings)
     runtime.worker = Worker(runtime, create_broker(settings))
     await runtime.worker.start()
     runtime.http = create_http_client(settings.provider_timeout_s)
     if settings.redis_url:
+        runtime.extras["redis_probe"] = runtime.worker.available
+    if settings.redis_url and worker_process:
         from launchgate.providers.limiter_redis import RedisJudgeLimiter
 
         limiter = RedisJudgeLimiter(settings.redis_url, concurrency=settings.judge_concurrency,
                                     lease_s=settings.judge_slot_lease_s)
         await limiter.start()
         runtime.judge_limiter = limiter
-        runtime.extras["redis_probe"] = runtime.worker.available
     return runtime
 
 

@@ -25,7 +25,7 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
         raise SettingsError(
             "launchgate worker needs LAUNCHGATE_REDIS_URL (the embedded `launchgate serve` "
             "runs its jobs in process and needs no worker)")
-    runtime = await start_runtime(settings)
+    runtime = await start_runtime(settings, worker_process=True)
     assert runtime.worker is not None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
