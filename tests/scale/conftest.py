@@ -22,16 +22,18 @@ import redis
 
 from launchgate.testing.fake_provider.runner import FakeProviderProcess, free_port
 from launchgate.testing.fleet import QUIET_LIMITS, Fleet
-from tests.pg import REQUIRE_PG, empty_database
+from tests.pg import empty_database
 
 REDIS_URL = os.environ.get("LAUNCHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 TEST_DB = 13  # the shared Redis's database index for these tests
 PROVIDER_KEY = "sk-test-" + "f" * 40
+# scripts/test sets this: there, a missing Redis is a failure, never a skip.
+REQUIRE_REDIS = os.environ.get("LAUNCHGATE_TEST_REQUIRE_REDIS") == "1"
 
 
 def _require(condition: bool, why: str) -> None:
     if not condition:
-        if REQUIRE_PG:  # scripts/test: a missing service is a failure, never a skip
+        if REQUIRE_REDIS:
             pytest.fail(why)
         pytest.skip(why)
 
