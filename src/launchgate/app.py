@@ -22,6 +22,7 @@ from launchgate.api import router as v1
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
 from launchgate.billing import service as billing
 from launchgate.config import Settings, load_settings
+from launchgate.dashboard import install as install_dashboard
 from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _document_security(app)
     app.include_router(health)
     app.include_router(v1)
+    install_dashboard(app)  # after the API: its pages never shadow an API path
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
     return app
 

@@ -50,10 +50,31 @@ async def _authenticate(session: AsyncSession, runtime: Runtime, header: str | N
         except InvalidToken:
             raise Unauthorized("Invalid or expired token") from None
         return await _oidc_context(session, org_id, maybe_user)
+    return await _user_context(session, org_id, user_id)
+
+
+async def _user_context(
+    session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID
+) -> AuthContext:
     user = await users.get(session, user_id)
     if user is None or user.org_id != org_id:
         raise Unauthorized("Invalid or expired token")
     return AuthContext(org_id=org_id, user_id=user_id, auth_mode="jwt")
+
+
+async def session_context(session: AsyncSession, runtime: Runtime, token: str) -> AuthContext:
+    """The dashboard's caller, from the built-in JWT its session cookie holds.
+
+    Only our own tokens: a cookie is set by our sign-in alone, so neither API keys nor OIDC
+    tokens are accepted there. A bad or expired cookie is not counted towards the lockout
+    (unlike a bad Bearer header): a browser coming back the next day presents one routinely,
+    and the sign-in form it is sent to counts the attempts that matter.
+    """
+    try:
+        org_id, user_id = verify_own_token(runtime.jwt_secret, token)
+    except InvalidToken:
+        raise Unauthorized("Invalid or expired session") from None
+    return await _user_context(session, org_id, user_id)
 
 
 async def _oidc_context(

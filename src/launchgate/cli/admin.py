@@ -199,7 +199,8 @@ def _serve(settings: Any, host: str, port: int) -> None:
     except Exception as exc:
         raise _fail(exc) from None
 
-    out.print(f"LaunchGate listening on http://{host}:{port}  (API under /v1, health at /health)")
+    out.print(f"LaunchGate listening on http://{host}:{port}  (dashboard at /, API under /v1, "
+              "health at /health)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
                 proxy_headers=False)
 

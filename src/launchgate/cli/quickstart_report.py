@@ -44,3 +44,5 @@ def print_report(
               soft_wrap=True)
     out.print("See docs/byok.md and docs/rubrics.md. The API is described in docs/api.md and, "
               "live, at /docs once the server runs.")
+    out.print(f"\nThe dashboard: {base_url}/ — sign in with the owner login above "
+              "(provider keys: Settings → BYOK Keys → Add Key).")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.errors import Conflict, NotFound
@@ -15,6 +17,16 @@ async def get_project(session: AsyncSession, auth: AuthContext, slug: str) -> Pr
     project = await repository.by_slug(session, auth.org_id, slug)
     if project is None:
         raise NotFound.of("Project", slug)
+    return project
+
+
+async def get_project_by_id(
+    session: AsyncSession, auth: AuthContext, project_id: uuid.UUID
+) -> Project:
+    """For pages reached by an id (a run) that link back to their project by slug."""
+    project = await repository.by_id(session, auth.org_id, project_id)
+    if project is None:
+        raise NotFound.of("Project", project_id)
     return project
 
 

@@ -20,3 +20,12 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
 def add(session: AsyncSession, user: User) -> User:
     session.add(user)
     return user
+
+
+async def emails_by_id(
+    session: AsyncSession, org_id: uuid.UUID, user_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    rows = await session.execute(
+        select(User.id, User.email).where(User.org_id == org_id, User.id.in_(user_ids))
+    )
+    return {user_id: email for user_id, email in rows.all()}

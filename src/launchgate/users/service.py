@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.errors import Conflict, NotFound, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.passwords import hash_password
 from launchgate.models import User
 from launchgate.orgs import repository as orgs
@@ -33,3 +34,21 @@ async def create_user(
     )
     await session.flush()
     return user
+
+
+async def get_user(session: AsyncSession, auth: AuthContext) -> User:
+    """The signed-in user of a JWT caller (the dashboard shows who is signed in)."""
+    user = await repository.get(session, auth.user_id) if auth.user_id else None
+    if user is None or user.org_id != auth.org_id:
+        raise NotFound.of("User", auth.user_id)
+    return user
+
+
+async def emails_by_id(
+    session: AsyncSession, auth: AuthContext, user_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Email of each of the caller's organisation's users among ``user_ids`` (the audit
+    log names its actors); ids of other organisations are left out."""
+    if not user_ids:
+        return {}
+    return await repository.emails_by_id(session, auth.org_id, user_ids)
