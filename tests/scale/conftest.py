@@ -100,7 +100,7 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeProviderProcess]:
-    with FakeProviderProcess() as server:
+    with FakeProviderProcess(extra_args=["--log-level", "warning"]) as server:
         yield server
 
 

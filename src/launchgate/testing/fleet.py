@@ -102,16 +102,32 @@ class Fleet:
         raise RuntimeError(f"{name} did not answer /health in {timeout_s} s:\n"
                            f"{self.log_tail(name)}")
 
-    def start_worker(self, name: str = "worker", concurrency: int = 10, **extra: str) -> None:
+    def start_worker(self, name: str = "worker", concurrency: int = 10, timeout_s: float = 60,
+                     **extra: str) -> None:
+        """Returns once the worker says it started (its runtime is up, it consumes)."""
         process = self._spawn(name, ["worker", "--concurrency", str(concurrency)], **extra)
-        time.sleep(0.2)
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited:\n{self.log_tail(name)}")
+        deadline = time.monotonic() + timeout_s
+        while "worker started" not in self.log_tail(name, 100_000):
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{self.log_tail(name)}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start in {timeout_s} s:\n"
+                                   f"{self.log_tail(name)}")
+            time.sleep(0.05)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        process = self.processes.pop(name)
+        """Signal a process's group and wait for it to exit; forgotten only once it has."""
+        process = self.processes[name]
         os.killpg(process.pid, sig)
         process.wait(timeout=30)
+        del self.processes[name]
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP: the process holds what it has and does nothing (a stalled machine)."""
+        os.killpg(self.processes[name].pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        os.killpg(self.processes[name].pid, signal.SIGCONT)
 
     def log_tail(self, name: str, chars: int = 4000) -> str:
         path = self.directory / f"{name}.log"
@@ -123,6 +139,7 @@ class Fleet:
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
+                os.killpg(process.pid, signal.SIGCONT)  # a paused process ignores SIGTERM
                 os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for process in self.processes.values():
