@@ -119,6 +119,20 @@ async def test_sixty_cases_never_exceed_twenty_in_flight(
     assert fake_provider.counters()["keys"][key_fingerprint(key)]["max_concurrent"] == 20
 
 
+async def test_latency_is_the_providers_time_and_the_queue_is_counted_apart(
+    papi: Api, fake_provider: FakeProviderServer
+) -> None:
+    fake_provider.configure(latency_ms=300)
+    org = await papi.org()
+    suite, _ = await judge_suite(papi, org, fake_provider, "openai", cases=25)
+    result = await papi.run(org, suite["slug"], "FAKE_SCORE=1")
+    judged = [s["judge"] for s in result["scores"]]
+    assert all(280 <= j["latency_ms"] < 1000 for j in judged), judged
+    # 20 go at once; the other 5 wait for a slot, about one call's time.
+    waited = sorted(j["waited_ms"] for j in judged)
+    assert waited[-5] >= 250 and waited[:20][-1] < 250, waited
+
+
 async def test_each_org_and_each_provider_gets_its_own_twenty(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:

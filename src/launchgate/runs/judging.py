@@ -115,7 +115,8 @@ class RunJudge:
             return _error("An azure_openai judge needs `model`: the deployment name"), {}
         ttl = config.get("cache_ttl_s") or 0
         details: dict[str, Any] = {"provider": provider, "model": model, "attempts": 0,
-                                   "input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0}
+                                   "input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0,
+                                   "waited_ms": 0.0}
         built: list[JudgePrompt] = []
 
         def prompt() -> JudgePrompt:
@@ -169,9 +170,14 @@ class RunJudge:
                 max_tokens=config.get("max_tokens"), json_schema=built.json_schema,
             )
             # Opened for this call only; the plaintext goes out of scope with it.
-            return await providers.chat(http, resolver.credential(runtime.vault, key),
-                                        runtime.provider_settings, request)
+            sent = time.perf_counter()
+            try:
+                return await providers.chat(http, resolver.credential(runtime.vault, key),
+                                            runtime.provider_settings, request)
+            finally:
+                in_provider.append(time.perf_counter() - sent)
 
+        in_provider: list[float] = []
         started = time.perf_counter()
         try:
             outcome = await call_with_retries(
@@ -180,8 +186,12 @@ class RunJudge:
             )
         except VaultError as exc:
             return _error(str(exc))
-        details["latency_ms"] = round(details["latency_ms"]
-                                      + (time.perf_counter() - started) * 1000, 1)
+        # latency: the provider's own time, every attempt; waited: for a limiter slot and
+        # between retries, which says how busy the organisation's judge budget was.
+        provider_s = sum(in_provider)
+        details["latency_ms"] = round(details["latency_ms"] + provider_s * 1000, 1)
+        details["waited_ms"] = round(details["waited_ms"] + max(
+            0.0, time.perf_counter() - started - provider_s) * 1000, 1)
         details["attempts"] += outcome.attempts
         self.used.add(key.id)
         if outcome.error is not None:
