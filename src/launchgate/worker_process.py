@@ -12,6 +12,7 @@ import signal
 import structlog
 
 from launchgate.config import Settings, SettingsError
+from launchgate.deps import Runtime
 from launchgate.kit.jobs import get_job
 from launchgate.wiring import start_runtime, stop_runtime
 from launchgate.worker.consumer import consume
@@ -43,10 +44,8 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
         log.info("worker stopped")
 
 
-async def _sweep_loop(runtime: object, stop: asyncio.Event) -> None:
-    from launchgate.deps import Runtime
-
-    assert isinstance(runtime, Runtime) and runtime.worker is not None
+async def _sweep_loop(runtime: Runtime, stop: asyncio.Event) -> None:
+    assert runtime.worker is not None
     interval = runtime.settings.sweep_interval_s
     sweep = get_job("run.sweep")
     while not stop.is_set():
