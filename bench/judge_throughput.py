@@ -55,7 +55,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -82,6 +81,7 @@ from run_latency import (
     free_port,
     launchgate_command,
     loadavg,
+    machine_info,
     process_cpu_s,
     running,
     server_env,
@@ -802,29 +802,8 @@ def print_row(m: Measured) -> None:
 
 
 def machine(node: str) -> dict[str, str]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    versions = {}
-    from importlib.metadata import PackageNotFoundError, version
-
-    for package in ("fastapi", "uvicorn", "httpx", "httpcore", "anyio", "sniffio", "sqlalchemy",
-                    "aiosqlite", "taskiq"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    return {
-        "cores": str(len(os.sched_getaffinity(0))),
-        "cpu": model or platform.processor() or "unknown",
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "node": node,
-    }
+    return machine_info(("fastapi", "uvicorn", "httpx", "httpcore", "anyio", "sniffio",
+                         "sqlalchemy", "aiosqlite", "taskiq"), node=node)
 
 
 def node_version() -> str:

@@ -523,7 +523,11 @@ def profile_phase(server: Server, wrk: str, body_file: Path, auth: str, args: ar
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> dict[str, str]:
+def machine_info(packages: tuple[str, ...], **extra: str) -> dict[str, str]:
+    """The machine and the versions of ``packages``, for the header of every bench report
+    (this script's and the others', which import it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     model = ""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -532,24 +536,28 @@ def machine() -> dict[str, str]:
                 break
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = {}
-    for package in ("fastapi", "starlette", "uvicorn", "pydantic", "sqlalchemy", "aiosqlite",
-                    "uvloop", "httptools"):
-        with contextlib.suppress(Exception):
-            from importlib.metadata import version
-
+    for package in packages:
+        try:
             versions[package] = version(package)
-    wrk_version = ""
-    with contextlib.suppress(Exception):
-        wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True,
-                                     check=False).stdout.split("Copyright")[0].strip()
+        except PackageNotFoundError:
+            versions[package] = "not installed"
     return {
         "cores": str(cores),
         "cpu": model or platform.processor() or "unknown",
         "os": platform.platform(),
         "python": platform.python_version(),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "wrk": wrk_version,
+        **extra,
     }
+
+
+def machine() -> dict[str, str]:
+    wrk_version = ""
+    with contextlib.suppress(Exception):
+        wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True,
+                                     check=False).stdout.split("Copyright")[0].strip()
+    return machine_info(("fastapi", "starlette", "uvicorn", "pydantic", "sqlalchemy",
+                         "aiosqlite", "uvloop", "httptools"), wrk=wrk_version)
 
 
 def command_line() -> str:

@@ -72,7 +72,6 @@ import contextlib
 import datetime as dt
 import math
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -91,7 +90,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 # The sibling benchmark's helpers (python puts this script's directory on sys.path).
-from run_latency import BenchError, _raise_interrupt, command_line, loadavg
+from run_latency import BenchError, _raise_interrupt, command_line, loadavg, machine_info
 
 if TYPE_CHECKING:
     from launchgate.testing.fake_provider.runner import FakeProviderProcess
@@ -596,30 +595,9 @@ def plan(args: argparse.Namespace) -> list[tuple[int, list[Config]]]:
 # --------------------------------------------------------------------------- report
 
 
-def machine_info(pg_url: str, redis_url: str) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    versions = {}
-    for package in ("fastapi", "uvicorn", "sqlalchemy", "psycopg", "redis", "taskiq",
-                    "taskiq-redis", "httpx"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    return {
-        "cores": str(len(os.sched_getaffinity(0))),
-        "cpu": model or platform.processor() or "unknown",
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "servers": server_versions(pg_url, redis_url),
-    }
+def fleet_machine_info(pg_url: str, redis_url: str) -> dict[str, str]:
+    return machine_info(("fastapi", "uvicorn", "sqlalchemy", "psycopg", "redis", "taskiq",
+                         "taskiq-redis", "httpx"), servers=server_versions(pg_url, redis_url))
 
 
 def _cores(cpu_s: float, window_s: float) -> str:
@@ -833,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     work = Path(tempfile.mkdtemp(prefix="launchgate-scale-bench-"))
-    info = machine_info(args.postgres_url, args.redis_url)
+    info = fleet_machine_info(args.postgres_url, args.redis_url)
     batches: list[Batch] = []
     t0 = time.monotonic()
     try:
