@@ -138,6 +138,9 @@ class Worker:
         """(True, what the job returned) once it finished within ``timeout_s``, else
         (False, None). Raises ``JobFailed`` when the job raised."""
         deadline = time.monotonic() + timeout_s
+        # Quick jobs answer within a few polls; a long judge run is polled ever less often,
+        # so many waiting requests do not keep Redis busy.
+        pause = 0.005
         while True:
             try:
                 if await task.is_ready():
@@ -147,9 +150,11 @@ class Worker:
                     return True, result.return_value
             except (ResultGetError, OSError, ConnectionError) as exc:
                 log.warning("job result unreadable", error_type=type(exc).__name__)
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return False, None
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 1.5, 0.1)
 
     async def enqueue(self, name: str, **payload: Any) -> None:
         """Send job ``name``; it runs on the worker, never inside the caller's request.
