@@ -87,6 +87,7 @@ from run_latency import (
     server_env,
     start_server,
     stop_server,
+    write_between_markers,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -924,18 +925,11 @@ def render(runs: list[Measured], args: argparse.Namespace, info: dict[str, str],
 
 
 def write_results(block_text: str, path: Path) -> None:
-    block = f"{BEGIN_MARK}\n{block_text}{END_MARK}"
-    text = path.read_text() if path.exists() else ""
-    if BEGIN_MARK in text and END_MARK in text:
-        head, _, rest = text.partition(BEGIN_MARK)
-        _, _, tail = rest.partition(END_MARK)
-        path.write_text(head + block + tail)
-        return
-    section = ("## LLM judge throughput\n\nProduced by `bench/judge_throughput.py` (how to "
-               "run it and read it: [bench/README.md](README.md)). The block between the "
-               "`judge:` markers is rewritten by every run; the analysis below it is written by "
-               "hand and dated.\n\n### Latest run\n\n" + block + "\n")
-    path.write_text((text.rstrip() + "\n\n" if text else "") + section)
+    write_between_markers(path, BEGIN_MARK, END_MARK, block_text, lambda block: (
+        "## LLM judge throughput\n\nProduced by `bench/judge_throughput.py` (how to "
+        "run it and read it: [bench/README.md](README.md)). The block between the "
+        "`judge:` markers is rewritten by every run; the analysis below it is written by "
+        "hand and dated.\n\n### Latest run\n\n" + block + "\n"))
 
 
 # --------------------------------------------------------------------------- main

@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -635,20 +635,26 @@ def render(phases: dict[tuple[str, str], Phase], args: argparse.Namespace,
     return "\n".join(lines) + "\n", all(ok for _, _, ok in goals)
 
 
-def write_results(table: str, path: Path) -> None:
-    block = f"{BEGIN_MARK}\n{table}{END_MARK}"
-    if path.exists():
-        text = path.read_text()
-        if BEGIN_MARK in text and END_MARK in text:
-            head, _, rest = text.partition(BEGIN_MARK)
-            _, _, tail = rest.partition(END_MARK)
-            path.write_text(head + block + tail)
-            return
-        path.write_text(text.rstrip() + "\n\n## Latest run\n\n" + block + "\n")
+def write_between_markers(path: Path, begin: str, end: str, body: str,
+                          section: Callable[[str], str]) -> None:
+    """Rewrite what lies between ``begin`` and ``end`` in ``path``, keeping the hand-written
+    text around it; when the markers are not there yet, append ``section(block)``. Every
+    bench script records its figures in bench/RESULTS.md this way."""
+    block = f"{begin}\n{body}{end}"
+    text = path.read_text() if path.exists() else ""
+    if begin in text and end in text:
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        path.write_text(head + block + tail)
         return
-    path.write_text("# POST /v1/run latency and throughput\n\n"
-                    "Produced by `bench/run_latency.py` (see bench/README.md).\n\n"
-                    "## Latest run\n\n" + block + "\n")
+    path.write_text((text.rstrip() + "\n\n" if text else "") + section(block))
+
+
+def write_results(table: str, path: Path) -> None:
+    title = ("" if path.exists() else "# POST /v1/run latency and throughput\n\n"
+             "Produced by `bench/run_latency.py` (see bench/README.md).\n\n")
+    write_between_markers(path, BEGIN_MARK, END_MARK, table,
+                          lambda block: title + "## Latest run\n\n" + block + "\n")
 
 
 # --------------------------------------------------------------------------- main

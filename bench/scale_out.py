@@ -90,7 +90,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 # The sibling benchmark's helpers (python puts this script's directory on sys.path).
-from run_latency import BenchError, _raise_interrupt, command_line, loadavg, machine_info
+from run_latency import (
+    BenchError,
+    _raise_interrupt,
+    command_line,
+    loadavg,
+    machine_info,
+    write_between_markers,
+)
 
 if TYPE_CHECKING:
     from launchgate.testing.fake_provider.runner import FakeProviderProcess
@@ -738,18 +745,11 @@ def render(batches: list[Batch], args: argparse.Namespace, info: dict[str, str],
 
 
 def write_results(block_text: str, path: Path) -> None:
-    block = f"{BEGIN_MARK}\n{block_text}{END_MARK}"
-    text = path.read_text() if path.exists() else ""
-    if BEGIN_MARK in text and END_MARK in text:
-        head, _, rest = text.partition(BEGIN_MARK)
-        _, _, tail = rest.partition(END_MARK)
-        path.write_text(head + block + tail)
-        return
-    section = (f"{SECTION_TITLE}\n\nProduced by `bench/scale_out.py` (how to run it: "
-               "[bench/README.md](README.md)). The block between the `scale:` markers is "
-               "rewritten by every run; the analysis below it is written by hand and dated."
-               "\n\n### Latest run\n\n" + block + "\n")
-    path.write_text((text.rstrip() + "\n\n" if text else "") + section)
+    write_between_markers(path, BEGIN_MARK, END_MARK, block_text, lambda block: (
+        f"{SECTION_TITLE}\n\nProduced by `bench/scale_out.py` (how to run it: "
+        "[bench/README.md](README.md)). The block between the `scale:` markers is "
+        "rewritten by every run; the analysis below it is written by hand and dated."
+        "\n\n### Latest run\n\n" + block + "\n"))
 
 
 # --------------------------------------------------------------------------- main
