@@ -7,6 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from launchgate.models import JudgeVerdict, Run
 
@@ -46,15 +47,19 @@ def add(session: AsyncSession, run: Run) -> Run:
     return run
 
 
+def _lapsed(now: Any) -> ColumnElement[bool]:
+    """Running, but no live worker holds it: its lease ran out (or was released)."""
+    return and_(Run.status == "running",
+                or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now))
+
+
 async def claim(session: AsyncSession, run_id: str, now: Any, lease_until: Any) -> bool:
     """Pending → running, held until ``lease_until``; or take over a running run whose
     lease ran out (its worker died). A run picked up again keeps the moment it first
     started. False when the run is final, unknown, or held by a live worker."""
-    lease_over = or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now)
     result = await session.execute(
         update(Run)
-        .where(Run.id == run_id,
-               or_(Run.status == "pending", and_(Run.status == "running", lease_over)))
+        .where(Run.id == run_id, or_(Run.status == "pending", _lapsed(now)))
         .values(status="running", started_at=func.coalesce(Run.started_at, now),
                 lease_expires_at=lease_until)
     )
@@ -84,11 +89,9 @@ async def stale_run_ids(
 ) -> list[str]:
     """Runs no worker is on: pending since before ``pending_before`` (their job was lost
     with a queue that restarted empty, say) or running with a lapsed lease."""
-    lapsed = and_(Run.status == "running",
-                  or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now))
     forgotten = and_(Run.status == "pending", Run.created_at < pending_before)
     rows = await session.scalars(
-        select(Run.id).where(or_(lapsed, forgotten)).order_by(Run.id).limit(limit)
+        select(Run.id).where(or_(_lapsed(now), forgotten)).order_by(Run.id).limit(limit)
     )
     return list(rows)
 

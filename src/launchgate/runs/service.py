@@ -30,6 +30,7 @@ from launchgate.suites.cases import service as suite_cases
 
 if TYPE_CHECKING:
     from launchgate.deps import Runtime
+    from launchgate.worker import Worker
 
 FINAL = ("cleared", "aborted", "error")
 
@@ -127,7 +128,8 @@ async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
         if isinstance(done, dict):  # completed by this call: its values, no read back
             return Run(**{**values, **done})
         final = await _read_final(runtime, values["id"])
-        assert final is not None
+        if final is None:
+            raise RunTimedOut(values["id"], timeout_s)
         return final
     task = await worker.submit("run.execute", run_id=values["id"])
     deadline = time.monotonic() + timeout_s
@@ -137,21 +139,18 @@ async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
         finished, done = await worker.result(task, min(2.0, max(0.0, deadline - time.monotonic())))
         if finished and isinstance(done, dict):
             return Run(**{**values, **done})
-        run = await _read_final(runtime, values["id"], must=False)
+        run = await _read_final(runtime, values["id"])
         if run is not None:
             return run
         if time.monotonic() >= deadline:
             raise RunTimedOut(values["id"], timeout_s)
 
 
-async def _read_final(runtime: Runtime, run_id: str, must: bool = True) -> Run | None:
+async def _read_final(runtime: Runtime, run_id: str) -> Run | None:
+    """The run if it is final now, else None."""
     async with unit_of_work(runtime.sessions) as own:
         run = await repository.get_any(own, run_id)
-    if run is not None and run.status in FINAL:
-        return run
-    if must:
-        raise RunTimedOut(run_id, runtime.settings.sync_run_timeout_s)
-    return None
+    return run if run is not None and run.status in FINAL else None
 
 
 async def run_sync(
@@ -185,7 +184,7 @@ async def run_async(
     return run
 
 
-async def _send(worker: Any, run_id: str) -> None:
+async def _send(worker: Worker, run_id: str) -> None:
     """After the commit: the run is accepted. If the queue went down in between, the
     run stays pending and the workers' sweep sends it later; nothing is lost."""
     with contextlib.suppress(ServiceUnavailable):
