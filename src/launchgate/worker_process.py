@@ -21,11 +21,16 @@ from launchgate.worker.redis_queue import take_turn
 log = structlog.get_logger(__name__)
 
 
-async def run_worker(settings: Settings, concurrency: int) -> None:
+def check_worker_settings(settings: Settings) -> None:
+    """What a worker needs beyond what the API needs."""
     if not settings.redis_url:
         raise SettingsError(
             "launchgate worker needs LAUNCHGATE_REDIS_URL (the embedded `launchgate serve` "
             "runs its jobs in process and needs no worker)")
+
+
+async def run_worker(settings: Settings, concurrency: int) -> None:
+    check_worker_settings(settings)
     runtime = await start_runtime(settings, worker_process=True)
     assert runtime.worker is not None
     stop = asyncio.Event()

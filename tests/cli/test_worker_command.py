@@ -36,3 +36,11 @@ def test_the_worker_stops_cleanly_on_sigterm_even_when_redis_is_unreachable(cli:
     assert "2 job(s) at once from redis://127.0.0.1:1/0" in out
     assert "job queue unreachable" in out + err
     assert "Traceback" not in out + err
+
+
+def test_the_start_line_names_the_redis_url_without_its_password() -> None:
+    from launchgate.cli.admin import _redacted
+
+    assert _redacted("redis://:s3cret@redis.internal:6379/0") == "redis://:***@redis.internal:6379/0"
+    assert _redacted("rediss://app:s3cret@redis:6380") == "rediss://app:***@redis:6380"
+    assert _redacted("redis://redis:6379/0") == "redis://redis:6379/0"

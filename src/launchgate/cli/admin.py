@@ -190,14 +190,7 @@ def _serve(settings: Any, host: str, port: int) -> None:
 
     from launchgate.app import create_app
 
-    try:
-        # Fail here, in one line, rather than in the app's lifespan.
-        settings.jwt_secret()
-        from launchgate.byok.vault import load_vault
-
-        load_vault(settings)
-    except Exception as exc:
-        raise _fail(exc) from None
+    _check_secrets(settings)
 
     out.print(f"LaunchGate listening on http://{host}:{port}  (dashboard at /, API under /v1, "
               "health at /health)")
@@ -213,23 +206,27 @@ def worker(
     """Run a worker of the scaled-out mode: consume the Redis job queue (needs
     LAUNCHGATE_REDIS_URL and the same database and BYOK_ENCRYPTION_KEY as the API)."""
     settings = _settings()
-    from launchgate.config import SettingsError
-    from launchgate.worker_process import run_worker
+    from launchgate.worker_process import check_worker_settings, run_worker
 
+    _check_secrets(settings, check_worker_settings)
+    n = concurrency or settings.worker_concurrency
+    out.print(f"LaunchGate worker: {n} job(s) at once from {_redacted(settings.redis_url)}")
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while finishing jobs
+        asyncio.run(run_worker(settings, n))
+
+
+def _check_secrets(settings: Any, *more: Any) -> None:
+    """The secrets a server process needs, and ``more`` checks: fail here, in one line,
+    rather than in the middle of starting up."""
     try:
         settings.jwt_secret()
         from launchgate.byok.vault import load_vault
 
         load_vault(settings)
-        if not settings.redis_url:
-            raise SettingsError("launchgate worker needs LAUNCHGATE_REDIS_URL (the embedded "
-                                "`launchgate serve` runs its jobs in process)")
+        for check in more:
+            check(settings)
     except Exception as exc:
         raise _fail(exc) from None
-    n = concurrency or settings.worker_concurrency
-    out.print(f"LaunchGate worker: {n} job(s) at once from {_redacted(settings.redis_url)}")
-    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while finishing jobs
-        asyncio.run(run_worker(settings, n))
 
 
 def _redacted(url: str) -> str:
