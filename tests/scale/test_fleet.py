@@ -45,16 +45,20 @@ def test_200_async_runs_on_two_workers_complete_once_within_the_judge_limit(
     tmp_path: Path, database: str, shared_redis: str, fake: FakeProviderProcess
 ) -> None:
     fleet = make_fleet(tmp_path, database, shared_redis, fake)
-    fake.configure(latency_ms=40)
+    # The demand must exceed the limit whatever the machine's speed, or "exactly 20" turns
+    # into "as many as this machine could feed": the 200 runs wait in the queue before any
+    # worker starts, and each call lasts long enough (600 calls / 20 × 250 ms ≈ 7.5 s) for
+    # the workers' own database work to stay well below the judge time.
+    fake.configure(latency_ms=250)
     try:
         api_key = fleet.create_org("acme")
         url = fleet.start_api("api")
+        setup_judged_suite(url, api_key, provider_key=PROVIDER_KEY, judge_cases=3)
+        run_ids = submit(url, api_key, 200)
         # Each worker alone would put 30 × 3 = 90 judge calls in flight: only the shared
         # limiter keeps the organisation at 20.
         fleet.start_worker("worker-1", concurrency=30)
         fleet.start_worker("worker-2", concurrency=30)
-        setup_judged_suite(url, api_key, provider_key=PROVIDER_KEY, judge_cases=3)
-        run_ids = submit(url, api_key, 200)
         final = wait_final(url, api_key, run_ids, 180, fleet)
         usage = usage_count(url, api_key)
     finally:
