@@ -384,7 +384,7 @@ async def test_fake_sees_at_most_twenty_at_once_per_organisation(
 ) -> None:
     """60 calls for one organisation and 40 for another, the first 20 requests answered 429:
     each organisation's key is seen at most (and at peak exactly) 20 at a time."""
-    fake.server.configure(latency_ms=150)  # long enough for all 20 to be there at once
+    fake.server.configure(latency_ms=300)  # long enough for all 20 to be there at once
     fake.server.schedule(P, {"kind": "rate_limit", "count": 20})
     limiter = LocalJudgeLimiter(20)
     secrets = {"org_a": fake.credential(P).secret, "org_b": fake.credential(P).secret}
