@@ -24,18 +24,29 @@ def test_a_bad_redis_url_is_named(cli: Cli) -> None:
 
 
 def test_the_worker_stops_cleanly_on_sigterm_even_when_redis_is_unreachable(cli: Cli) -> None:
-    process = subprocess.Popen(
-        [str(BIN), "worker", "--concurrency", "2"], cwd=cli.cwd, text=True,
-        env=cli.env(LAUNCHGATE_REDIS_URL="redis://127.0.0.1:1/0"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    time.sleep(3)
-    assert process.poll() is None  # it keeps retrying the queue instead of dying
+    out_file, err_file = cli.cwd / "worker.out", cli.cwd / "worker.err"
+    with out_file.open("w") as out, err_file.open("w") as err:
+        process = subprocess.Popen(
+            [str(BIN), "worker", "--concurrency", "2"], cwd=cli.cwd, text=True,
+            env=cli.env(LAUNCHGATE_REDIS_URL="redis://127.0.0.1:1/0"),
+            stdout=out, stderr=err, start_new_session=True)
+
+    def said() -> str:
+        return out_file.read_text() + err_file.read_text()
+
+    # The consume loop's retry line comes after the signal handlers are in place; a fixed
+    # sleep instead would SIGTERM a slow machine's worker while it is still importing.
+    deadline = time.monotonic() + 60
+    while "job queue unreachable; retrying" not in said() and process.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, said()  # it keeps retrying the queue instead of dying
+    assert "job queue unreachable; retrying" in said()
     os.killpg(process.pid, signal.SIGTERM)
-    out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err
-    assert "2 job(s) at once from redis://127.0.0.1:1/0" in out
-    assert "job queue unreachable" in out + err
-    assert "Traceback" not in out + err
+    process.wait(timeout=20)
+    assert process.returncode == 0, said()
+    assert "2 job(s) at once from redis://127.0.0.1:1/0" in out_file.read_text()
+    assert "Traceback" not in said()
 
 
 def test_the_start_line_names_the_redis_url_without_its_password() -> None:
