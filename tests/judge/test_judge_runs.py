@@ -110,8 +110,9 @@ async def test_the_output_reaches_the_judge_inside_its_block(
 async def test_sixty_cases_never_exceed_twenty_in_flight(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
-    # Long enough that every admitted call is in flight before the first one returns.
-    fake_provider.configure(latency_ms=600)
+    # Long enough that every admitted call is in flight before the first one returns, even
+    # on a slow machine whose event loop needs a while to send 20 requests.
+    fake_provider.configure(latency_ms=1000)
     org = await papi.org()
     suite, key = await judge_suite(papi, org, fake_provider, "openai", cases=60)
     result = await papi.run(org, suite["slug"], "FAKE_SCORE=1")
@@ -139,8 +140,9 @@ async def test_latency_is_the_providers_time_and_the_queue_is_counted_apart(
 async def test_each_org_and_each_provider_gets_its_own_twenty(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
-    # Long enough that every admitted call is in flight before the first one returns.
-    fake_provider.configure(latency_ms=600)
+    # Long enough that every admitted call is in flight before the first one returns, even
+    # on a slow machine whose event loop needs a while to send 20 requests.
+    fake_provider.configure(latency_ms=1500)
     first, second = await papi.org(), await papi.org()
     s1, k1 = await judge_suite(papi, first, fake_provider, "openai", cases=30)
     s2, k2 = await judge_suite(papi, second, fake_provider, "openai", cases=30)

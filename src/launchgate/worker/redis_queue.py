@@ -9,6 +9,7 @@ run, because the workers' sweep re-queues runs that no worker holds (runs/tasks.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,7 +18,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from taskiq import AsyncBroker
+from taskiq import AckableMessage, AsyncBroker
 from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
 STREAM = "launchgate:jobs"
@@ -34,6 +35,35 @@ _CONNECTION: dict[str, Any] = {
 }
 
 
+class JobStreamBroker(RedisStreamBroker):
+    """taskiq-redis's stream broker, reading one job at a time and taking back the jobs of
+    dead consumers whether or not new jobs arrive.
+
+    taskiq-redis looks for unacknowledged jobs (XAUTOCLAIM) only after a read that
+    returned new ones, so a job a killed worker had taken stayed with it for as long as
+    the stream was quiet: its run waited for the sweep's ``requeue_pending_after_s``. Here
+    a reclaimable job is taken first, without blocking, and only then does the read block
+    for new jobs. XAUTOCLAIM is atomic, so no lock is needed for two workers not to take
+    the same job; each call takes at most ``xread_count`` of them, one per free slot."""
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                claimed: Any = await redis.xautoclaim(
+                    self.queue_name, self.consumer_group_name, self.consumer_name,
+                    min_idle_time=self.idle_timeout, start_id="0-0", count=self.count)
+                batch: list[Any] = claimed[1]
+                if not batch:
+                    read: Any = await redis.xreadgroup(
+                        self.consumer_group_name, self.consumer_name, {self.queue_name: ">"},
+                        block=self.block, count=self.count)
+                    batch = [entry for _, entries in read or [] for entry in entries]
+                for message_id, fields in batch:
+                    if fields:  # an entry deleted from the stream comes back empty
+                        yield AckableMessage(data=fields[b"data"], ack=self._ack_generator(
+                            id=message_id, queue_name=self.queue_name))
+
+
 def redis_broker(url: str, result_ttl_s: int, redelivery_idle_s: float) -> RedisStreamBroker:
     """One consumer group for every worker: each job goes to one of them.
 
@@ -42,10 +72,9 @@ def redis_broker(url: str, result_ttl_s: int, redelivery_idle_s: float) -> Redis
     free slot, so work spreads over the fleet instead of the first worker taking a batch.
     A job a dead worker took and never acknowledged is claimed again after
     ``redelivery_idle_s`` (the run's lease makes sure only one worker finishes it)."""
-    broker = RedisStreamBroker(
+    broker = JobStreamBroker(
         url, queue_name=STREAM, consumer_group_name=GROUP, consumer_id="0",
-        xread_block=XREAD_BLOCK_MS, xread_count=1,
-        idle_timeout=int(redelivery_idle_s * 1000), unacknowledged_lock_timeout=5.0,
+        xread_block=XREAD_BLOCK_MS, xread_count=1, idle_timeout=int(redelivery_idle_s * 1000),
         **_CONNECTION,
     )
     backend: RedisAsyncResultBackend[Any] = RedisAsyncResultBackend(
