@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
 from redis.asyncio import Redis
 from taskiq import BrokerMessage
 
@@ -26,16 +25,11 @@ async def _next(stream: object, within_s: float) -> bytes:
     return data
 
 
-@pytest.fixture
-async def redis_url(shared_redis: str) -> str:
-    return shared_redis
-
-
-async def test_a_dead_consumers_job_is_taken_back_on_a_quiet_stream(redis_url: str) -> None:
-    broker = redis_broker(redis_url, result_ttl_s=60, redelivery_idle_s=0.5)
+async def test_a_dead_consumers_job_is_taken_back_on_a_quiet_stream(shared_redis: str) -> None:
+    broker = redis_broker(shared_redis, result_ttl_s=60, redelivery_idle_s=0.5)
     await declare_group(broker)  # type: ignore[arg-type]
     await broker.kick(_message(1))
-    async with Redis.from_url(redis_url) as redis:
+    async with Redis.from_url(shared_redis) as redis:
         # The dead worker: it reads the job and is never heard of again.
         taken = await redis.xreadgroup(GROUP, "dead-worker", {STREAM: ">"}, count=10)
         assert len(taken[0][1]) == 1
@@ -51,15 +45,15 @@ async def test_a_dead_consumers_job_is_taken_back_on_a_quiet_stream(redis_url: s
     await broker.shutdown()
 
 
-async def test_each_read_takes_one_job_and_new_jobs_still_flow(redis_url: str) -> None:
-    broker = redis_broker(redis_url, result_ttl_s=60, redelivery_idle_s=60)
+async def test_each_read_takes_one_job_and_new_jobs_still_flow(shared_redis: str) -> None:
+    broker = redis_broker(shared_redis, result_ttl_s=60, redelivery_idle_s=60)
     await declare_group(broker)  # type: ignore[arg-type]
     for n in range(3):
         await broker.kick(_message(n))
     stream = broker.listen()
     try:
         first = await _next(stream, 10)
-        async with Redis.from_url(redis_url) as redis:
+        async with Redis.from_url(shared_redis) as redis:
             # One job taken, two left for the other workers.
             assert (await redis.xpending(STREAM, GROUP))["pending"] == 1
         rest = [await _next(stream, 10) for _ in range(2)]
