@@ -298,11 +298,12 @@ async def test_a_cancelled_waiter_leaves_no_trace(
     assert limiter.tracked_keys() == 1  # only h's slot
     assert await limiter.in_flight(ORG, OPENAI) == 1
 
-    # Had the cancelled waiter kept its place, this one would wait out the waiter TTL (3 s).
+    # Had the cancelled waiter kept its place, this one would wait out the waiter TTL (3 s);
+    # 2 s leaves a slow machine room and still tells the two apart.
     holders.start("next", other)
     await wait_until(lambda: _eq(queued(redis, limiter), (1, 1)))
     holders.release("h")
-    await wait_until(lambda: "next" in holders.admitted, timeout=0.5)
+    await wait_until(lambda: "next" in holders.admitted, timeout=2.0)
     await holders.join()
     assert holders.admitted == ["h", "next"]
     assert limiter.tracked_keys() == other.tracked_keys() == 0
@@ -321,7 +322,7 @@ async def test_renewal_keeps_a_long_call_s_slot_past_its_lease(
     assert await b.in_flight(ORG, OPENAI) == 1
 
     holders.release("long")
-    await wait_until(lambda: holders.admitted == ["long", "b"], timeout=0.5)
+    await wait_until(lambda: holders.admitted == ["long", "b"], timeout=2.0)
     await holders.join()
 
 
@@ -329,7 +330,8 @@ async def test_a_release_wakes_a_waiter_in_another_process_at_once(
     make: MakeLimiter, redis: Redis, holders: Holders,
 ) -> None:
     a = await make(1)
-    b = await make(1, poll_s=5.0, waiter_ttl_s=10.0)  # only the release message wakes it soon
+    # Only the release message can wake b within 2 s: its own poll comes every 5 s.
+    b = await make(1, poll_s=5.0, waiter_ttl_s=10.0)
     holders.start("a", a)
     await wait_until(lambda: holders.admitted == ["a"])
     holders.start("b", b)
@@ -337,7 +339,7 @@ async def test_a_release_wakes_a_waiter_in_another_process_at_once(
     assert holders.admitted == ["a"]
 
     holders.release("a")
-    await wait_until(lambda: holders.admitted == ["a", "b"], timeout=0.5)
+    await wait_until(lambda: holders.admitted == ["a", "b"], timeout=2.0)
     await holders.join()
 
 
