@@ -234,15 +234,17 @@ def test_a_run_being_judged_updates_itself(
                             ).json()["data"]
         client.post(f"/v1/suites/{suite['id']}/cases", json={
             "name": "Kind", "scorer_id": judge["id"]}).raise_for_status()
-        # The judge takes its time: the run page is seen while the run is being scored.
-        dashboard_fake_provider.configure(providers={"anthropic": {"latency_ms": 2500}})
+        # The judge takes its time: the run page is seen while the run is being scored,
+        # even if signing in takes a slow machine a few seconds (the server gives up on a
+        # provider after 5 s).
+        dashboard_fake_provider.configure(providers={"anthropic": {"latency_ms": 3500}})
         try:
             accepted = client.post("/v1/run", json={"suite": "s", "output": "Sure, gladly!",
                                                     "async": True}).json()
             sign_in(page, server, member, start=f"/runs/{accepted['id']}")
             expect(page.locator(".verdict")).to_contain_text("Scoring…")
             expect(page.locator(".verdict")).to_contain_text("Cleared for launch",
-                                                             timeout=20_000)
+                                                             timeout=30_000)
         finally:
             dashboard_fake_provider.configure(providers={"anthropic": {"latency_ms": 0}})
     judged = page.locator("table.scores tr", has_text="Kind")
