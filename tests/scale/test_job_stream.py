@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 
 from redis.asyncio import Redis
-from taskiq import BrokerMessage
+from taskiq import AckableMessage, BrokerMessage
 
 from launchgate.worker.redis_queue import GROUP, STREAM, declare_group, redis_broker
 
@@ -19,15 +20,14 @@ def _message(n: int) -> BrokerMessage:
                          message=json.dumps({"n": n}).encode(), labels={})
 
 
-async def _next(stream: object, within_s: float) -> bytes:
-    message = await asyncio.wait_for(anext(stream), within_s)  # type: ignore[call-overload]
-    data: bytes = message.data
-    return data
+async def _next(stream: AsyncGenerator[AckableMessage, None], within_s: float) -> bytes:
+    message = await asyncio.wait_for(anext(stream), within_s)
+    return message.data
 
 
 async def test_a_dead_consumers_job_is_taken_back_on_a_quiet_stream(shared_redis: str) -> None:
     broker = redis_broker(shared_redis, result_ttl_s=60, redelivery_idle_s=0.5)
-    await declare_group(broker)  # type: ignore[arg-type]
+    await declare_group(broker)
     await broker.kick(_message(1))
     async with Redis.from_url(shared_redis) as redis:
         # The dead worker: it reads the job and is never heard of again.
@@ -47,7 +47,7 @@ async def test_a_dead_consumers_job_is_taken_back_on_a_quiet_stream(shared_redis
 
 async def test_each_read_takes_one_job_and_new_jobs_still_flow(shared_redis: str) -> None:
     broker = redis_broker(shared_redis, result_ttl_s=60, redelivery_idle_s=60)
-    await declare_group(broker)  # type: ignore[arg-type]
+    await declare_group(broker)
     for n in range(3):
         await broker.kick(_message(n))
     stream = broker.listen()
