@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,18 +69,27 @@ def start(data_dir: Path, database_url: str | None = None) -> LiveServer:
             [str(BIN), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
         )
     server = LiveServer(f"http://127.0.0.1:{port}", key, process, log_path)
-    deadline = time.monotonic() + 60
+    wait_healthy(server.url, process, server.log_tail)
+    seed(server)
+    return server
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Callable[[], str],
+                 seconds: float = 60) -> None:
+    """Until ``/health`` answers 200; a server that exits or stays silent is stopped and
+    reported with its log."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {server.log_tail()}")
+            raise RuntimeError(f"launchgate serve exited:\n{log()}")
         try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                seed(server)
-                return server
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
-            time.sleep(0.1)
-    stop(server)
-    raise RuntimeError("server did not become healthy in 60 s")
+            pass
+        time.sleep(0.1)
+    stop_process(process)
+    raise RuntimeError(f"launchgate serve did not answer /health in {seconds:g} s:\n{log()}")
 
 
 def seed(server: LiveServer) -> None:
@@ -91,9 +101,14 @@ def seed(server: LiveServer) -> None:
 
 
 def stop(server: LiveServer) -> None:
-    server.process.terminate()
+    stop_process(server.process)
+
+
+def stop_process(process: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    """SIGTERM (uvicorn's graceful stop), then SIGKILL if it lingers."""
+    process.terminate()
     try:
-        server.process.wait(timeout=15)
+        process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+        process.kill()
+        process.wait()

@@ -16,7 +16,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from playwright.sync_api import Page, expect
 from launchgate.cli.operations import create_org, create_user
 from launchgate.config import Settings
 from launchgate.testing.fake_provider import FakeProviderServer, free_port
+from tests.contract.server import stop_process, wait_healthy
 
 BIN = Path(sys.executable).parent / "launchgate"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never a Playwright download
@@ -113,27 +113,12 @@ def start_server(data_dir: Path, database_url: str | None = None,
                                    stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     resolved = database_url or f"sqlite+aiosqlite:///{data_dir / 'launchgate.db'}"
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, resolved, env, process, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"launchgate serve exited:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    stop_server(server)
-    raise RuntimeError(f"launchgate serve did not answer /health in 60 s:\n{server.log()}")
+    wait_healthy(server.url, process, server.log)
+    return server
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    stop_process(server.process)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
