@@ -42,9 +42,10 @@ async def normalise(
         if key in config:
             try:
                 # Resolving a name blocks: off the event loop.
-                config[key] = await asyncio.to_thread(
+                checked = await asyncio.to_thread(
                     check_public_https_url, config[key], allow_private=allow_private
                 )
+                config[key] = checked.url
             except UnsafeProviderUrl as exc:
                 raise _invalid(key, str(exc)) from None
     return config

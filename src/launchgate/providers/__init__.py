@@ -32,13 +32,14 @@ from launchgate.providers.errors import (
 )
 from launchgate.providers.http import HttpClient, create_client
 from launchgate.providers.schemas import ChatReply, ChatRequest
-from launchgate.providers.urls import UnsafeProviderUrl, check_public_https_url
+from launchgate.providers.urls import CheckedUrl, UnsafeProviderUrl, check_public_https_url
 
 __all__ = [
     "DEFAULT_MODELS",
     "PROVIDERS",
     "ChatReply",
     "ChatRequest",
+    "CheckedUrl",
     "Credential",
     "HttpClient",
     "ProviderAuthError",

@@ -3,6 +3,10 @@
 ``send`` turns every transport failure and every non-2xx answer into our error tree, and
 scrubs the key out of whatever came back before anyone parses it. Provider modules tell it
 how to read their error bodies (``ErrorReader``); they never see an httpx exception.
+
+A call to a key's own URL is pinned (``connect_to``): the request goes to the address the
+SSRF guard checked, never to a second DNS answer, while TLS still verifies the URL's host
+name (httpcore's ``sni_hostname`` extension) and ``Host`` still names it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from launchgate.providers.errors import (
     ProviderUnreachable,
     redact,
 )
+from launchgate.providers.urls import IPAddress
 
 HttpClient = httpx.AsyncClient
 # (status, headers, body parsed as JSON or the raw text) -> the error to raise.
@@ -70,11 +75,23 @@ async def send(
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, str] | None = None,
     body: Any = None,
+    connect_to: IPAddress | None = None,
 ) -> dict[str, Any]:
-    """Send one request; the JSON object of a 2xx answer, else a ``ProviderError``."""
+    """Send one request; the JSON object of a 2xx answer, else a ``ProviderError``.
+
+    ``connect_to``: the address the SSRF guard approved for the URL's host (see
+    ``CheckedUrl``); the connection goes there and nowhere else.
+    """
     response = await _request(
-        http, method, url, provider=provider, timeout_s=timeout_s, headers=headers,
-        params=params, body=body,
+        http,
+        method,
+        url,
+        provider=provider,
+        timeout_s=timeout_s,
+        headers=headers,
+        params=params,
+        body=body,
+        connect_to=connect_to,
     )
     # Scrub before parsing: error bodies echo keys (OpenAI quotes the key it refused).
     text = response.text.replace(secret, REDACTED)
@@ -82,13 +99,15 @@ async def send(
     if 200 <= response.status_code < 300:
         if not isinstance(parsed, dict):
             raise ProviderServerError(
-                provider, f"{provider} answered {response.status_code} with a non-JSON body",
+                provider,
+                f"{provider} answered {response.status_code} with a non-JSON body",
                 response.status_code,
             )
         return parsed
     if 300 <= response.status_code < 400:
         raise ProviderBadRequest(
-            provider, f"{provider} answered with a redirect ({response.status_code})",
+            provider,
+            f"{provider} answered with a redirect ({response.status_code})",
             response.status_code,
         )
     raise read_error(response.status_code, response.headers, parsed if parsed is not None else text)
@@ -104,17 +123,24 @@ async def _request(
     headers: Mapping[str, str] | None,
     params: Mapping[str, str] | None,
     body: Any,
+    connect_to: IPAddress | None,
 ) -> httpx.Response:
     """The response, or our error raised outside the ``except``: an httpx exception holds
     the request, key header included, and must not ride along as ``__context__``."""
     failure: ProviderError
     try:
+        target, headers, extensions = _pinned(url, headers, connect_to)
         # httpx's timeouts bound each phase; the outer one bounds the whole call, so a
         # provider dribbling bytes cannot hold a judge slot past the setting.
         async with asyncio.timeout(timeout_s):
             return await http.request(
-                method, url, headers=headers, params=params, json=body,
+                method,
+                target,
+                headers=headers,
+                params=params,
+                json=body,
                 timeout=_timeout(timeout_s),
+                extensions=extensions,
             )
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         failure = ProviderBadRequest(provider, f"invalid provider URL for {provider}")
@@ -127,9 +153,30 @@ async def _request(
             provider, f"cannot reach {provider} at {_host(url)} ({_kind(exc)})"
         )
     except httpx.RequestError as exc:  # an undecodable body, a redirect loop
-        failure = ProviderServerError(provider, f"{provider} sent an unreadable answer "
-                                      f"({_kind(exc)})")
+        failure = ProviderServerError(
+            provider, f"{provider} sent an unreadable answer ({_kind(exc)})"
+        )
     raise failure
+
+
+def _pinned(
+    url: str, headers: Mapping[str, str] | None, connect_to: IPAddress | None
+) -> tuple[httpx.URL | str, dict[str, str], dict[str, Any]]:
+    """The request aimed at ``connect_to`` and still naming the URL's host.
+
+    The URL's host becomes the address, so the pool connects there without resolving;
+    ``Host`` keeps ``host[:port]`` and ``sni_hostname`` makes httpcore send the host name
+    in the TLS handshake and verify the certificate against it. ``Connection: close``: the
+    pool keys connections by address, so a kept-alive connection verified for one host
+    name could otherwise carry a later request for another host at the same address.
+    """
+    headers = dict(headers or {})
+    if connect_to is None:
+        return url, headers, {}
+    parsed = httpx.URL(url)
+    headers["host"] = parsed.netloc.decode("ascii")
+    headers["connection"] = "close"
+    return parsed.copy_with(host=str(connect_to)), headers, {"sni_hostname": parsed.host}
 
 
 def _json(text: str) -> Any:
@@ -151,4 +198,3 @@ def _host(url: str) -> str:
     except httpx.InvalidURL:
         return "?"
     return f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
-

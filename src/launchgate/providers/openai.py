@@ -20,20 +20,22 @@ from launchgate.providers.errors import (
 )
 from launchgate.providers.http import ErrorReader, HttpClient, send
 from launchgate.providers.schemas import ChatReply, ChatRequest
-from launchgate.providers.urls import checked_key_url
+from launchgate.providers.urls import CheckedUrl, checked_key_url
 
 PROVIDER = "openai"
 # The current name; ``max_tokens`` is deprecated and refused by reasoning models.
 _MAX_TOKENS = "max_completion_tokens"
 # 429s that are about money, not speed (OpenAI error codes; error.type is insufficient_quota).
-_QUOTA_CODES = frozenset({
-    "insufficient_quota",
-    "credit_balance_exhausted",
-    "organization_spend_limit_exceeded",
-    "project_spend_limit_exceeded",
-    "organization_usage_limit_exceeded",
-    "billing_hard_limit_reached",
-})
+_QUOTA_CODES = frozenset(
+    {
+        "insufficient_quota",
+        "credit_balance_exhausted",
+        "organization_spend_limit_exceeded",
+        "project_spend_limit_exceeded",
+        "organization_usage_limit_exceeded",
+        "billing_hard_limit_reached",
+    }
+)
 
 
 async def list_models(
@@ -42,9 +44,15 @@ async def list_models(
     """``GET {base}/models``: the ids the key may use."""
     base = await _base_url(credential, settings)
     body = await send(
-        http, "GET", f"{base}/models", provider=PROVIDER, secret=credential.secret,
-        read_error=read_error_for(PROVIDER), timeout_s=settings.timeout_s,
+        http,
+        "GET",
+        f"{base.url}/models",
+        provider=PROVIDER,
+        secret=credential.secret,
+        read_error=read_error_for(PROVIDER),
+        timeout_s=settings.timeout_s,
         headers=_headers(credential),
+        connect_to=base.address,
     )
     return model_ids(PROVIDER, body)
 
@@ -56,18 +64,26 @@ async def chat(
     base = await _base_url(credential, settings)
     payload = {"model": request.model, **chat_body(request, max_tokens_field=_MAX_TOKENS)}
     body = await send(
-        http, "POST", f"{base}/chat/completions", provider=PROVIDER, secret=credential.secret,
-        read_error=read_error_for(PROVIDER), timeout_s=settings.timeout_s,
-        headers=_headers(credential), body=payload,
+        http,
+        "POST",
+        f"{base.url}/chat/completions",
+        provider=PROVIDER,
+        secret=credential.secret,
+        read_error=read_error_for(PROVIDER),
+        timeout_s=settings.timeout_s,
+        headers=_headers(credential),
+        body=payload,
+        connect_to=base.address,
     )
     return parse_chat(PROVIDER, body, request)
 
 
-async def _base_url(credential: Credential, settings: ProviderSettings) -> str:
-    """The key's own ``base_url`` (checked against SSRF each time), else the setting."""
+async def _base_url(credential: Credential, settings: ProviderSettings) -> CheckedUrl:
+    """The key's own ``base_url`` (checked against SSRF each time, and the call pinned to
+    the checked address), else the operator's setting, which is trusted as it is."""
     own = credential.option("base_url")
     if own is None:
-        return settings.openai_base_url.rstrip("/")
+        return CheckedUrl(settings.openai_base_url.rstrip("/"))
     return await checked_key_url(PROVIDER, own, allow_private=settings.allow_private_urls)
 
 
