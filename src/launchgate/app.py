@@ -27,6 +27,7 @@ from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
+from launchgate.kit.nul_urls import RefuseNulInUrl
 from launchgate.logging import configure as configure_logging
 from launchgate.runs import service as runs
 from launchgate.runs.writer import RunWriter
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health)
     app.include_router(v1)
     install_dashboard(app)  # after the API: its pages never shadow an API path
+    app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
     return app
 
