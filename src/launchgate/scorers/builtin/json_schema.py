@@ -1,43 +1,53 @@
 """`json_schema`: the output parses as JSON and validates against a schema.
 
-The draft is the one the schema's `$schema` names, else 2020-12. Patterns inside the schema
-(`pattern`, `patternProperties`, and the `additionalProperties` check that depends on them)
-run on the `regex` module under the run's regex time limit, like the `regex` scorer: a
-user-written schema must not be able to stall a worker either. (`unevaluatedProperties`
-beside `patternProperties` still uses the stdlib `re`; that combination is rare.)
+The draft is the one the schema's `$schema` names, else 2020-12. A schema is
+self-contained: every `$ref` (`$dynamicRef`, `$recursiveRef`) must be local (`#…`), and the
+validator's registry cannot retrieve anything, so a schema never makes the server read a
+file or a URL (a stored schema from before that rule ends its case in error). Patterns in
+the schema run on the `regex` module, measured before they are compiled and searched under
+the run's regex time limit, like the `regex` scorer's (see `schema_keywords`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import math
-import time
 from collections.abc import Iterator
-from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
 import regex
 from jsonschema import FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 
 from launchgate.scorers.builtin.jsontext import parse_json_output
-from launchgate.scorers.builtin.regex_match import compile_pattern
+from launchgate.scorers.builtin.pattern_cost import PatternTooCostly
+from launchgate.scorers.builtin.regex_match import compile_measured
 from launchgate.scorers.builtin.result import ConfigReader, ScorerConfigError, ScoreResult, one_line
-
-# jsonschema ships no type information (no py.typed), so its validators are Any to mypy.
-Validator = Any
+from launchgate.scorers.builtin.schema_keywords import Validator, deadline, guarded
 
 ALLOWED_KEYS = ("schema",)
 DEFAULT_DRAFT = validators.Draft202012Validator
 MAX_ERRORS_NAMED = 3
 ERROR_MESSAGE_LIMIT = 100
+# One schema's patterns together (each within the limits of pattern_cost): compiling them
+# all takes at most about half a second (in a worker thread) and ~6 MB.
+MAX_SCHEMA_PATTERNS = 100
+MAX_SCHEMA_PATTERN_LENGTH = 20_000
+MAX_SCHEMA_PATTERN_SIZE = 40_000
+REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 
-# When the patterns of the validation in progress must give up (time.monotonic()).
-_regex_deadline: ContextVar[float] = ContextVar(
-    "launchgate_schema_regex_deadline", default=math.inf
-)
+
+def _no_retrieval(uri: str) -> Resource[Any]:
+    """The validator's only way to fetch a document it does not hold: refuse."""
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs: public, untyped init
+
+
+# An explicit registry is required: without one, jsonschema fetches remote references
+# (file:// and http:// alike) with only a warning.
+NO_RETRIEVAL: Registry[Any] = Registry(retrieve=_no_retrieval)  # type: ignore[call-arg]
 
 
 def validate(config: object) -> dict[str, Any]:
@@ -46,13 +56,91 @@ def validate(config: object) -> dict[str, Any]:
     schema = copy.deepcopy(reader.mapping("schema"))
     draft = _draft_of(schema)
     try:
+        check_self_contained(schema)
+        check_patterns(schema)
         draft.check_schema(schema, format_checker=_schema_format_checker(draft))
     except SchemaError as exc:
         where = "config.schema" + exc.json_path[1:]
         raise ScorerConfigError(
             f"Invalid JSON schema at {where}: {exc.message}", path=where
         ) from exc
+    except RecursionError as exc:
+        raise ScorerConfigError("The schema is nested too deeply", path="config.schema") from exc
     return {"schema": schema}
+
+
+def check_self_contained(schema: Any) -> None:
+    """Refuse every reference that is not local (`#…`): a schema may not name a file or
+    a URL for the server to read."""
+    for path, node in _objects(schema, "config.schema"):
+        for keyword in REFERENCE_KEYWORDS:
+            ref = node.get(keyword)
+            if isinstance(ref, str) and not ref.startswith("#"):
+                raise ScorerConfigError(
+                    f"{path}.{keyword} {one_line(repr(ref), 80)} is not a local reference: "
+                    'schemas must be self-contained, so a reference starts with "#" '
+                    '(e.g. "#/$defs/item"); nothing is fetched',
+                    path=f"{path}.{keyword}",
+                )
+
+
+def check_patterns(schema: Any) -> None:
+    """Measure (and compile) every `pattern` and `patternProperties` key of the schema;
+    refuse one over the limits of pattern_cost, and too many or too much in total.
+
+    A pattern that does not parse is left to `check_schema`, which says so in its words."""
+    found = _patterns(schema)
+    if len(found) > MAX_SCHEMA_PATTERNS:
+        raise ScorerConfigError(
+            f"The schema has {len(found):,} distinct patterns; the limit is {MAX_SCHEMA_PATTERNS}",
+            path="config.schema",
+        )
+    length = sum(len(pattern) for pattern in found)
+    if length > MAX_SCHEMA_PATTERN_LENGTH:
+        raise ScorerConfigError(
+            f"The schema's patterns total {length:,} characters; the limit is "
+            f"{MAX_SCHEMA_PATTERN_LENGTH:,}",
+            path="config.schema",
+        )
+    size = 0
+    for pattern, path in found.items():
+        try:
+            size += compile_measured(pattern)[1]
+        except PatternTooCostly as exc:
+            raise ScorerConfigError(f"{path}: {exc}", path=path) from exc
+        except (regex.error, OverflowError, ValueError):
+            continue
+    if size > MAX_SCHEMA_PATTERN_SIZE:
+        raise ScorerConfigError(
+            f"The schema's patterns expand to {size:,} elements in total; the limit is "
+            f"{MAX_SCHEMA_PATTERN_SIZE:,}",
+            path="config.schema",
+        )
+
+
+def _patterns(schema: Any) -> dict[str, str]:
+    """Each distinct pattern of the schema and the first place it appears."""
+    found: dict[str, str] = {}
+    for path, node in _objects(schema, "config.schema"):
+        if isinstance(node.get("pattern"), str):
+            found.setdefault(node["pattern"], f"{path}.pattern")
+        if isinstance(node.get("patternProperties"), dict):
+            for key in node["patternProperties"]:
+                found.setdefault(key, f"{path}.patternProperties")
+    return found
+
+
+def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every JSON object in `value`, with its path, data positions included (a `$ref` may
+    point anywhere, `#/const` too). Iterative: a deep stored schema cannot overflow."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            yield where, item
+            stack.extend((f"{where}.{key}", child) for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{index}]", child) for index, child in enumerate(item))
 
 
 def _draft_of(schema: dict[str, Any]) -> Any:
@@ -67,8 +155,10 @@ def _draft_of(schema: dict[str, Any]) -> Any:
     if draft is validators.Draft3Validator:
         # Draft 3 (2010) has different keyword semantics and format names; nobody writes it
         # now, and half-supporting it would be worse than saying so.
-        raise ScorerConfigError("JSON Schema draft 3 is not supported; use draft 4 or later",
-                                path="config.schema.$schema")
+        raise ScorerConfigError(
+            "JSON Schema draft 3 is not supported; use draft 4 or later",
+            path="config.schema.$schema",
+        )
     return draft
 
 
@@ -83,7 +173,10 @@ def _schema_format_checker(draft: Any) -> FormatChecker:
 
 def _compiles(instance: object) -> bool:
     if isinstance(instance, str):
-        compile_pattern(instance)
+        try:
+            compile_measured(instance)
+        except PatternTooCostly as exc:  # check_patterns names these first, with the limit
+            raise regex.error(str(exc)) from exc
     return True
 
 
@@ -93,10 +186,16 @@ def score(config: dict[str, Any], output: str, *, regex_timeout_s: float) -> Sco
         instance = parse_json_output(output)
     except ValueError as exc:
         return ScoreResult(0.0, f"Output is not valid JSON: {exc}")
-    validator = _validator(json.dumps(config["schema"], sort_keys=True))
-    token = _regex_deadline.set(time.monotonic() + regex_timeout_s)
     try:
-        errors = sorted(validator.iter_errors(instance), key=_error_order)
+        validator = _validator(json.dumps(config["schema"], sort_keys=True))
+    except ScorerConfigError as exc:
+        # Stored before today's rules: refused here as it would be at creation.
+        return ScoreResult(0.0, f"The schema is refused: {exc.message}", error=True)
+    except RecursionError:
+        return ScoreResult(0.0, "The schema is nested too deeply", error=True)
+    try:
+        with deadline(regex_timeout_s):
+            errors = sorted(validator.iter_errors(instance), key=_error_order)
     except TimeoutError:
         return ScoreResult(
             0.0, f"A schema pattern timed out after {round(regex_timeout_s * 1000)} ms", error=True
@@ -107,8 +206,6 @@ def score(config: dict[str, Any], output: str, *, regex_timeout_s: float) -> Sco
         # An unresolvable $ref or a pattern `regex` rejects: the schema's fault, not the
         # output's, so the case ends in error rather than as a silent fail.
         return ScoreResult(0.0, f"The schema could not be applied: {exc}", error=True)
-    finally:
-        _regex_deadline.reset(token)
     if not errors:
         return ScoreResult(1.0, "Output matches the JSON schema")
     return ScoreResult(0.0, _describe(errors))
@@ -134,66 +231,9 @@ def _error_order(error: ValidationError) -> tuple[tuple[tuple[int, int, str], ..
 
 @lru_cache(maxsize=256)
 def _validator(schema_key: str) -> Validator:
-    """One validator per distinct schema, keyed by its canonical JSON text."""
+    """One validator per distinct schema, keyed by its canonical JSON text; it resolves
+    references inside the schema only."""
     schema = json.loads(schema_key)
-    return _guarded(_draft_of(schema))(schema)
-
-
-@lru_cache(maxsize=16)
-def _guarded(draft: Any) -> Any:
-    """`draft` with its regex keywords running on `regex` under the current deadline."""
-    return validators.extend(
-        draft,
-        {
-            "pattern": _pattern,
-            "patternProperties": _pattern_properties,
-            "additionalProperties": _additional_properties,
-        },
-    )
-
-
-def _search(pattern: str, text: str) -> bool:
-    remaining = _regex_deadline.get() - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError("regex timed out")
-    timeout = None if math.isinf(remaining) else remaining
-    return compile_pattern(pattern).search(text, timeout=timeout) is not None
-
-
-def _pattern(
-    validator: Validator, pattern: str, instance: Any, schema: Any
-) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not _search(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def _pattern_properties(
-    validator: Validator, patterns: dict[str, Any], instance: Any, schema: Any
-) -> Iterator[ValidationError]:
-    if not validator.is_type(instance, "object"):
-        return
-    for pattern, subschema in patterns.items():
-        for key, value in instance.items():
-            if _search(pattern, key):
-                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
-
-
-def _additional_properties(
-    validator: Validator, additional: Any, instance: Any, schema: dict[str, Any]
-) -> Iterator[ValidationError]:
-    if not validator.is_type(instance, "object"):
-        return
-    extras = [key for key in instance if not _is_declared(key, schema)]
-    if validator.is_type(additional, "object"):
-        for extra in extras:
-            yield from validator.descend(instance[extra], additional, path=extra)
-    elif additional is False and extras:
-        names = ", ".join(repr(extra) for extra in sorted(extras))
-        verb = "was" if len(extras) == 1 else "were"
-        yield ValidationError(f"Additional properties are not allowed ({names} {verb} unexpected)")
-
-
-def _is_declared(key: str, schema: dict[str, Any]) -> bool:
-    if key in schema.get("properties", {}):
-        return True
-    return any(_search(pattern, key) for pattern in schema.get("patternProperties", {}))
+    check_self_contained(schema)
+    check_patterns(schema)
+    return guarded(_draft_of(schema))(schema, registry=NO_RETRIEVAL)

@@ -2,16 +2,22 @@
 
 Flags are written the JavaScript way because that is how users bring their patterns.
 Patterns run on the `regex` module, whose matcher takes a timeout, so a catastrophic
-pattern ends its case in error instead of stalling the worker.
+pattern ends its case in error instead of stalling the worker. Compiling has no timeout and
+its memory grows with the repeats, so every pattern is measured before it is compiled
+(`pattern_cost`), here and for the json_schema scorer alike: `compile_pattern` is the one
+door to `regex.compile`.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import regex
+from cachetools import LRUCache
 
+from launchgate.scorers.builtin.pattern_cost import PatternTooCostly, measure
 from launchgate.scorers.builtin.result import ConfigReader, ScorerConfigError, ScoreResult, preview
 
 ALLOWED_KEYS = ("pattern", "flags", "should_match")
@@ -40,10 +46,45 @@ def parse_flags(flags: str) -> int:
     return bits
 
 
-@lru_cache(maxsize=512)
+# The compiled-pattern cache is bounded by what its patterns weigh (expanded size, see
+# pattern_cost, plus a fixed part per pattern), not by their number: at the limits one
+# pattern holds ~1.5 MB, so 512 of them could hold 768 MB. 200,000 units is about 25 MB.
+CACHE_BUDGET = 200_000
+ENTRY_OVERHEAD = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    pattern: regex.Pattern[str]
+    size: int
+
+
+_cache: LRUCache[tuple[str, str], _Compiled] = LRUCache(
+    maxsize=CACHE_BUDGET, getsizeof=lambda entry: entry.size + ENTRY_OVERHEAD
+)
+_cache_lock = threading.Lock()  # scoring runs in worker threads
+
+
 def compile_pattern(pattern: str, flags: str = "") -> regex.Pattern[str]:
-    """Compile once per (pattern, flags): scoring runs on every case of every run."""
-    return regex.compile(pattern, parse_flags(flags))
+    """Measure, then compile once per (pattern, flags): scoring runs on every case of every
+    run. Raises PatternTooCostly (over a limit) or `regex.error` (invalid)."""
+    return compile_measured(pattern, flags)[0]
+
+
+def compile_measured(pattern: str, flags: str = "") -> tuple[regex.Pattern[str], int]:
+    """`compile_pattern`, with the pattern's expanded size (see pattern_cost)."""
+    key = (pattern, flags)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is None:
+        bits = parse_flags(flags)
+        size = measure(pattern, bits).size
+        # cache_pattern=False: regex's own cache (500 patterns, unweighted) would keep
+        # what ours evicts.
+        cached = _Compiled(regex.compile(pattern, bits, cache_pattern=False), size)
+        with _cache_lock:
+            _cache[key] = cached
+    return cached.pattern, cached.size
 
 
 def validate(config: object) -> dict[str, Any]:
@@ -55,14 +96,24 @@ def validate(config: object) -> dict[str, Any]:
     parse_flags(flags)
     try:
         compile_pattern(pattern, flags)
+    except PatternTooCostly as exc:
+        raise ScorerConfigError(str(exc), path="config.pattern") from exc
     except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise ScorerConfigError(f"Invalid regex: {exc}", path="config.pattern") from exc
     return {"pattern": pattern, "flags": flags, "should_match": should_match}
 
 
 def score(config: dict[str, Any], output: str, *, timeout_s: float) -> ScoreResult:
-    """Search the output under a time limit; a timeout is a case error, not a fail."""
-    pattern = compile_pattern(config["pattern"], config["flags"])
+    """Search the output under a time limit; a timeout is a case error, not a fail.
+
+    A stored pattern over today's limits (saved before they existed) is refused here too,
+    as a case error, and never compiled."""
+    try:
+        pattern = compile_pattern(config["pattern"], config["flags"])
+    except PatternTooCostly as exc:
+        return ScoreResult(0.0, f"Pattern refused: {exc}", error=True)
+    except (regex.error, OverflowError, RecursionError, ValueError) as exc:
+        return ScoreResult(0.0, f"Invalid regex: {exc}", error=True)
     try:
         # concurrent=True releases the GIL while matching: the engine runs this in a thread
         # so that a slow pattern cannot hold up the event loop, which needs both.

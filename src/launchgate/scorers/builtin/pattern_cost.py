@@ -1,0 +1,152 @@
+r"""What a regular expression may cost, measured before it is compiled.
+
+The `regex` module compiles a counted repeat by writing its body out `min` times: `a{1000}`
+is a thousand copies of `a`, `(a{1000}){1000}` a million (about 140 MB, for one scorer), and
+`a{1000000000}` allocates until the kernel kills the server. Compiling is also pure Python
+holding the GIL, about 10 µs per copy. So a pattern is measured first, and refused with a
+message naming the limit, when it is:
+
+- longer than `MAX_PATTERN_LENGTH` characters;
+- counting a repeat beyond `MAX_REPEAT` (either bound of `{m,n}`);
+- expanding to more than `MAX_EXPANDED_SIZE` elements, where a repeat counts its body's
+  size times its upper bound (its lower bound when unbounded), so nested repeats multiply;
+- nesting groups, repeats and lookarounds more than `MAX_NESTING` levels deep.
+
+At the limits a compiled pattern takes about 3 MB and 0.2 s to build. RE2 caps one repeat
+at 1,000; ours is higher because `regex` writes out only the lower bound (`.{0,5000}` costs
+what `.` does) and because length limits such as `[\s\S]{20,2000}` (a built-in template)
+are common; the expanded size, counted on the upper bound, is what keeps the product of
+nested repeats in check.
+
+How it is measured: with the `regex` module's own parser (`regex._regex_core`), the code
+`regex.compile` runs before it generates anything. That parser is private, but it is the
+only one that knows the exact grammar that will be compiled: the stdlib's `re._parser`
+refuses much of the `regex` superset that users write (`\p{Lu}`, nested sets `[[a-z]--[aeiou]]`
+under `(?V1)`, fuzzy constraints `{e<=1}`, `(?|…)`, `(?R)`), and a hand-written tokenizer
+would have to get character classes, verbose-mode comments and `\p{…}` braces exactly right
+or miss a quantifier. Parsing is linear in the pattern and allocates only the tree (no
+repeat is expanded before code generation), and the length is checked before it starts.
+The tree is walked generically (any attribute that is a node, or a list of nodes, is a
+child; any node with `min_count`/`max_count` is a repeat), so new node kinds in a future
+`regex` release are still counted; tests/scorers/test_pattern_cost.py pins the behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+from regex import _regex_core as core
+
+MAX_PATTERN_LENGTH = 10_000
+MAX_REPEAT = 10_000
+MAX_EXPANDED_SIZE = 20_000
+MAX_NESTING = 50
+
+# Nodes that only hold others together; they add no level of nesting.
+_GLUE = (core.Sequence, core.Branch)
+
+
+class PatternTooCostly(ValueError):
+    """A pattern is over one of the limits above; the message names it and the limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatternCost:
+    """What a pattern measured: its expanded size (the unit of the limits) and nesting."""
+
+    size: int
+    nesting: int
+
+
+def measure(pattern: str, flags: int = 0) -> PatternCost:
+    """Measure `pattern` without compiling it; raise PatternTooCostly over a limit, or
+    `regex.error` when it does not parse."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise PatternTooCostly(
+            f"Pattern is too long: {len(pattern):,} characters; the limit is {MAX_PATTERN_LENGTH:,}"
+        )
+    try:
+        walk = _Walk()
+        size, nesting = walk.node(_parse(pattern, flags), 0)
+    except RecursionError:
+        raise _too_deep() from None
+    if walk.calls_groups:
+        # A group called by (?1), (?&name) or (?R) is compiled once more, on its own.
+        size *= 2
+    if size > MAX_EXPANDED_SIZE:
+        raise PatternTooCostly(
+            f"Pattern expands to {size:,} elements; the limit is {MAX_EXPANDED_SIZE:,} "
+            "(nested repeats multiply: (ab){100} is 200, ((ab){100}){1000} is 200,000)"
+        )
+    return PatternCost(size=size, nesting=nesting)
+
+
+def _parse(pattern: str, flags: int) -> core.RegexBase:
+    """The parse `regex.compile` does first (see `regex._main._compile`), and no more."""
+    global_flags = flags
+    while True:
+        source = core.Source(pattern)
+        info = core.Info(global_flags, source.char_type, {})
+        info.guess_encoding = core.UNICODE
+        source.ignore_space = bool(info.flags & core.VERBOSE)
+        source.use_unicode_space(bool(info.flags & core.VERSION1))
+        try:
+            tree = core._parse_pattern(source, info)
+        except core._UnscopedFlagSet:
+            # A global flag such as (?x) in the middle: parse again with it set, as regex does.
+            global_flags = info.global_flags
+            continue
+        if not source.at_end():
+            raise regex.error("unbalanced parenthesis", pattern, source.pos)
+        return tree
+
+
+class _Walk:
+    """One walk over a parse tree: (expanded size, deepest nesting) of each node."""
+
+    def __init__(self) -> None:
+        self.calls_groups = False
+
+    def node(self, node: core.RegexBase, depth: int) -> tuple[int, int]:
+        level = depth if isinstance(node, _GLUE) else depth + 1
+        if level > MAX_NESTING:
+            raise _too_deep()
+        self.calls_groups = self.calls_groups or isinstance(node, core.CallGroup)
+        size, nesting = 0, level
+        for child in _children(node):
+            child_size, child_nesting = self.node(child, level)
+            size += child_size
+            nesting = max(nesting, child_nesting)
+        if not isinstance(node, _GLUE):
+            size = max(size, 1)
+        if hasattr(node, "min_count") and hasattr(node, "max_count"):
+            size *= _repeat_bound(node.min_count, node.max_count)
+        return size, nesting
+
+
+def _children(node: core.RegexBase) -> list[core.RegexBase]:
+    found: list[core.RegexBase] = []
+    for value in vars(node).values():
+        if isinstance(value, core.RegexBase):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            found.extend(item for item in value if isinstance(item, core.RegexBase))
+    return found
+
+
+def _repeat_bound(minimum: int, maximum: int | None) -> int:
+    for count in (minimum, maximum):
+        if count is not None and count > MAX_REPEAT:
+            raise PatternTooCostly(
+                f"Repeat count {count:,} is too large; the limit is {MAX_REPEAT:,} per "
+                "repeat (use + or * for an open-ended repeat)"
+            )
+    return max(maximum if maximum is not None else minimum, 1)
+
+
+def _too_deep() -> PatternTooCostly:
+    return PatternTooCostly(
+        f"Pattern is nested too deeply; the limit is {MAX_NESTING} levels of groups, "
+        "repeats and lookarounds"
+    )
