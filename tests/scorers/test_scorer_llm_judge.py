@@ -78,6 +78,14 @@ def test_null_optional_keys_mean_unset() -> None:
         ({"samples": 11}, "config.samples"),
         ({"samples": False}, "config.samples"),
         ({"cache_ttl_s": -1}, "config.cache_ttl_s"),
+        ({"cache_ttl_s": 10**12}, "config.cache_ttl_s"),
+        ({"cache_ttl_s": 30 * 24 * 3600 + 1}, "config.cache_ttl_s"),
+        ({"cache_ttl_s": 1.5}, "config.cache_ttl_s"),
+        ({"max_tokens": 65_537}, "config.max_tokens"),
+        ({"max_tokens": 10**30}, "config.max_tokens"),
+        ({"samples": 10**30}, "config.samples"),
+        ({"temperature": 1e308}, "config.temperature"),
+        ({"temperature": float("inf")}, "config.temperature"),
         ({"seed": 1}, "config.seed"),
     ],
 )
@@ -86,6 +94,37 @@ def test_bad_configs(change: dict[str, Any], path: str) -> None:
     with pytest.raises(ScorerConfigError) as caught:
         validate_config("llm_judge", config)
     assert caught.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("cache_ttl_s", 10**12, "between 0 and 2592000"),
+        ("max_tokens", 100_000, "between 1 and 65536"),
+        ("samples", 50, "between 1 and 10"),
+        ("temperature", 3, "between 0.0 and 2.0"),
+    ],
+)
+def test_out_of_range_messages_state_the_range(key: str, value: int, message: str) -> None:
+    config = {"rubric": "r", "_provider": "openai", key: value}
+    with pytest.raises(ScorerConfigError, match=message):
+        validate_config("llm_judge", config)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("cache_ttl_s", 0),
+        ("cache_ttl_s", 30 * 24 * 3600),
+        ("max_tokens", 1),
+        ("max_tokens", 65_536),
+        ("samples", 1),
+        ("samples", 10),
+    ],
+)
+def test_integer_bounds_are_inclusive(key: str, value: int) -> None:
+    config = {"rubric": "r", "_provider": "openai", key: value}
+    assert validate_config("llm_judge", config)[key] == value
 
 
 def test_temperature_bounds_are_inclusive() -> None:

@@ -35,8 +35,13 @@ ALLOWED_KEYS = (
     "samples",
     "cache_ttl_s",
 )
+# Every number of a judge config has a documented range (docs/scorers.md), so that a
+# typo cannot cost a fortune (samples, max_tokens) or overflow later (a TTL of 10**12 s
+# used to pass here and break the run that stored its verdict).
 MAX_SAMPLES = 10
-MAX_TEMPERATURE = 2.0
+MAX_TEMPERATURE = 2.0  # the widest any provider accepts (OpenAI, Gemini)
+MAX_TOKENS = 65_536  # above what the judge needs for {reasoning, score}; within providers'
+MAX_CACHE_TTL_S = 30 * 24 * 3600  # 30 days; 0 (or absent) keeps the cache off
 
 
 def validate(config: object) -> dict[str, Any]:
@@ -54,8 +59,8 @@ def validate(config: object) -> dict[str, Any]:
     optional = {
         "model": reader.text("model"),
         "key_id": _key_id(reader),
-        "max_tokens": reader.integer("max_tokens", None, minimum=1),
-        "cache_ttl_s": reader.integer("cache_ttl_s", None, minimum=0),
+        "max_tokens": reader.integer("max_tokens", None, minimum=1, maximum=MAX_TOKENS),
+        "cache_ttl_s": reader.integer("cache_ttl_s", None, minimum=0, maximum=MAX_CACHE_TTL_S),
     }
     return normalised | {key: value for key, value in optional.items() if value is not None}
 
