@@ -138,6 +138,8 @@ def check_public_https_url(
     resolved. ``exempt`` networks pass although not public: for tests that must connect to
     loopback with the guard on; the server never passes any.
     """
+    if not isinstance(url, str):  # a JSON config can hold anything
+        raise UnsafeProviderUrl("provider URL must be a string")
     try:
         parts = urlsplit(url.strip())
     except ValueError:  # an unbalanced or invalid "[…]" host
