@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import repository
 from launchgate.api_keys.cache import KeyCache
+from launchgate.api_keys.scope import require_credential_scope
 from launchgate.audit import service as audit
 from launchgate.db import after_commit
 from launchgate.errors import NotFound, Unauthorized, ValidationFailed
@@ -35,6 +36,7 @@ async def create_key(
     session: AsyncSession, org_id: uuid.UUID, *, name: str, mode: Literal["live", "test"],
     expires_at: datetime | None = None, auth: AuthContext | None = None,
 ) -> CreatedKey:
+    require_credential_scope(auth, "create API keys")
     if expires_at is not None and as_utc(expires_at) <= utcnow():
         raise ValidationFailed("expires_at must be in the future",
                                details=[{"field": "expires_at", "message": "in the past"}])
@@ -83,6 +85,7 @@ async def list_keys(
 async def revoke_key(
     session: AsyncSession, auth: AuthContext, key_id: uuid.UUID, cache: KeyCache | None = None
 ) -> None:
+    require_credential_scope(auth, "revoke API keys")
     key = await repository.get(session, auth.org_id, key_id)
     if key is None or key.revoked_at is not None:
         raise NotFound.of("API key", key_id)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -17,6 +17,10 @@ from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep
 from launchgate.kit.pagination import Envelope, Page, Paging
 
 router = APIRouter(prefix="/byok-keys", tags=["byok-keys"])
+# A test key may read BYOK keys, not create, change, test or revoke them (api_keys/scope.py).
+LIVE_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "FORBIDDEN: a test key (lg_test_) cannot manage credentials"}
+}
 
 
 @router.get("", response_model=Page[ByokKeyOut])
@@ -30,7 +34,7 @@ async def list_byok_keys(
     return Page.of([ByokKeyOut.model_validate(k) for k in keys], total, paging)
 
 
-@router.post("", response_model=Envelope[ByokKeyOut], status_code=201)
+@router.post("", response_model=Envelope[ByokKeyOut], status_code=201, responses=LIVE_ONLY)
 async def create_byok_key(
     body: ByokKeyCreate, auth: CurrentAuth, session: SessionDep, runtime: RuntimeDep
 ) -> Envelope[ByokKeyOut]:
@@ -45,7 +49,7 @@ async def get_byok_key(
     return Envelope(data=ByokKeyOut.model_validate(await service.get_key(session, auth, key_id)))
 
 
-@router.patch("/{key_id}", response_model=Envelope[ByokKeyOut])
+@router.patch("/{key_id}", response_model=Envelope[ByokKeyOut], responses=LIVE_ONLY)
 async def update_byok_key(
     key_id: UUID,
     body: ByokKeyUpdate,
@@ -57,13 +61,13 @@ async def update_byok_key(
     return Envelope(data=ByokKeyOut.model_validate(key))
 
 
-@router.delete("/{key_id}", status_code=204, response_class=Response)
+@router.delete("/{key_id}", status_code=204, response_class=Response, responses=LIVE_ONLY)
 async def revoke_byok_key(key_id: UUID, auth: CurrentAuth, session: SessionDep) -> Response:
     await service.revoke_key(session, auth, key_id)
     return Response(status_code=204)
 
 
-@router.post("/{key_id}/test", response_model=Envelope[ByokTestResult])
+@router.post("/{key_id}/test", response_model=Envelope[ByokTestResult], responses=LIVE_ONLY)
 async def test_byok_key(
     key_id: UUID, auth: CurrentAuth, session: SessionDep, runtime: RuntimeDep
 ) -> Envelope[ByokTestResult]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from launchgate.api_keys.scope import require_credential_scope
 from launchgate.audit import service as audit
 from launchgate.byok import configs, repository
 from launchgate.byok.schemas import ByokKeyCreate, ByokKeyUpdate
@@ -51,6 +52,7 @@ async def _make_default(session: AsyncSession, key: ByokKey) -> None:
 async def create_key(
     session: AsyncSession, runtime: Runtime, auth: AuthContext, body: ByokKeyCreate
 ) -> ByokKey:
+    require_credential_scope(auth, "create BYOK keys")
     config = await configs.normalise(
         body.provider, body.config, allow_private=runtime.settings.allow_private_provider_urls
     )
@@ -86,6 +88,7 @@ async def update_key(
     key_id: uuid.UUID,
     body: ByokKeyUpdate,
 ) -> ByokKey:
+    require_credential_scope(auth, "change BYOK keys")
     key = await get_key(session, auth, key_id)
     if key.status == "revoked":
         raise Conflict("This key is revoked; create a new one")
@@ -120,6 +123,7 @@ async def update_key(
 
 async def revoke_key(session: AsyncSession, auth: AuthContext, key_id: uuid.UUID) -> None:
     """The ciphertext is destroyed; the row stays, ``revoked``, for the audit trail."""
+    require_credential_scope(auth, "revoke BYOK keys")
     key = await get_key(session, auth, key_id)
     if key.status == "revoked":
         raise NotFound.of("BYOK key", key_id)
@@ -135,7 +139,9 @@ async def test_key(
     session: AsyncSession, runtime: Runtime, auth: AuthContext, key_id: uuid.UUID
 ) -> dict[str, Any]:
     """Runs the ``byok.test_key`` job on the worker and waits for it: only worker-side code
-    opens a key. The job records the outcome (status, last_tested_at, audit) itself."""
+    opens a key. The job records the outcome (status, last_tested_at, audit) itself.
+    Refused to test keys: it spends a provider call and may mark the key ``invalid``."""
+    require_credential_scope(auth, "test BYOK keys")
     key = await get_key(session, auth, key_id)
     if key.status == "revoked":
         raise Conflict("This key is revoked; there is nothing to test")
