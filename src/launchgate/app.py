@@ -17,9 +17,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from launchgate import __version__
-from launchgate.api import document_security
+from launchgate.api import PUBLIC_PATHS, document_security
 from launchgate.api import router as v1
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
+from launchgate.auth.middleware import AuthMiddleware
 from launchgate.billing import service as billing
 from launchgate.config import Settings, load_settings
 from launchgate.dashboard import install as install_dashboard
@@ -27,6 +28,7 @@ from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
+from launchgate.kit.body_limit import BodyLimitMiddleware
 from launchgate.kit.nul_urls import RefuseNulInUrl
 from launchgate.logging import configure as configure_logging
 from launchgate.runs import service as runs
@@ -42,7 +44,7 @@ _HTTP_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
-    413: "VALIDATION_ERROR",
+    413: "PAYLOAD_TOO_LARGE",
     415: "VALIDATION_ERROR",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
@@ -110,7 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR")
-        status = 400 if exc.status_code in (413, 415, 422) else exc.status_code
+        status = 400 if exc.status_code in (415, 422) else exc.status_code
         message = {404: "Not found", 405: "Method not allowed"}.get(status, str(exc.detail))
         headers = getattr(exc, "headers", None)
         if status == 405:
@@ -203,6 +205,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health)
     app.include_router(v1)
     install_dashboard(app)  # after the API: its pages never shadow an API path
+    # The last added runs first: per-IP limits, the declared body size (413 unread), the
+    # credential (401 unread); the body is counted as the endpoint reads it (413 past it).
+    app.add_middleware(AuthMiddleware, runtime=lambda: getattr(app.state, "runtime", None),
+                       public_paths=PUBLIC_PATHS)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
     return app

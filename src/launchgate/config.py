@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     lockout_limit: str = "10/15 minutes"
     # How long one regex search may take before the case ends in error.
     regex_timeout_ms: int = Field(default=250, ge=1, le=10_000)
+    # The largest request body, counted while it streams in (413 past it). 8 MiB holds the
+    # largest valid run: a 1 MiB output of control characters is 6 MiB once JSON-escaped
+    # (\u0001 per byte), plus input, trigger_meta and slack (docs/configuration.md).
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
     # How often the retention sweep runs; 0 turns it off.
     retention_sweep_interval_s: int = Field(default=3600, ge=0)
     # Enterprise retention in days; None keeps runs forever.

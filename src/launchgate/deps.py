@@ -81,8 +81,15 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def _current_auth(request: Request, runtime: RuntimeDep, session: SessionDep) -> AuthContext:
+    from launchgate.auth.middleware import authenticated_caller
     from launchgate.auth.service import authenticate
 
+    # The app's AuthMiddleware authenticated the caller before the body was read; doing it
+    # again would cost a second lookup and count a failure twice towards the lockout.
+    caller = authenticated_caller(request.scope)
+    if caller is not None:
+        return caller
+    # Only without that middleware (an app assembled differently): still never unchecked.
     return await authenticate(
         session, runtime, request.headers.get("authorization"),
         request.client.host if request.client else "unknown",

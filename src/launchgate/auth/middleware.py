@@ -1,0 +1,78 @@
+"""Authenticate a ``/v1`` request before a byte of its body is read (pure ASGI).
+
+FastAPI reads and parses a JSON body before it solves an endpoint's dependencies, so an
+authentication dependency alone would let an anonymous caller make the server read and
+parse a large body before the 401. This middleware authenticates the ``Authorization``
+header first, in a short session of its own (closed before the endpoint runs), and leaves
+the caller in the ASGI scope's state, where the ``CurrentAuth`` dependency
+(``launchgate.deps``) takes it without authenticating again — so a failure is counted once
+towards the lockout, by ``service.authenticate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from launchgate.auth.limits import client_ip
+from launchgate.auth.service import authenticate
+from launchgate.db import unit_of_work
+from launchgate.errors import LaunchGateError
+from launchgate.kit.auth_context import AuthContext
+
+if TYPE_CHECKING:
+    from launchgate.deps import Runtime
+
+# The key of the caller in ``scope["state"]`` (what ``request.state`` reads).
+STATE_KEY = "launchgate_auth"
+
+
+def authenticated_caller(scope: Scope) -> AuthContext | None:
+    """The caller this middleware authenticated for the request, if it did."""
+    caller = scope.get("state", {}).get(STATE_KEY)
+    return caller if isinstance(caller, AuthContext) else None
+
+
+def needs_credential(path: str, public_paths: tuple[str, ...]) -> bool:
+    """Every ``/v1`` path but the public ones (the same prefixes the OpenAPI schema
+    documents without security: ``launchgate.api.PUBLIC_PATHS``)."""
+    return path.startswith("/v1/") and not path.startswith(public_paths)
+
+
+def _refusal(exc: LaunchGateError) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": exc.code, "message": exc.message, "details": exc.details}},
+        status_code=exc.status_code,
+        headers=exc.headers or None,
+    )
+
+
+class AuthMiddleware:
+    """Answers 401 (in the error envelope, with the dependency's exact messages) to a
+    private ``/v1`` request without a valid credential, before its body is read."""
+
+    def __init__(
+        self, app: ASGIApp, runtime: Callable[[], Runtime | None], public_paths: tuple[str, ...]
+    ) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.public_paths = public_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = self.runtime() if scope["type"] == "http" else None
+        if runtime is None or not needs_credential(scope["path"], self.public_paths):
+            await self.app(scope, receive, send)
+            return
+        header = Headers(scope=scope).get("authorization")
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                caller = await authenticate(session, runtime, header, client_ip(scope))
+        except LaunchGateError as exc:
+            await _refusal(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[STATE_KEY] = caller
+        await self.app(scope, receive, send)
