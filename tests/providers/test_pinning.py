@@ -151,6 +151,29 @@ async def test_each_call_checks_again_and_a_rebound_name_is_refused_before_any_r
     assert len(recorder.requests) == 1
 
 
+async def test_no_cookie_set_for_one_call_rides_along_on_another(
+    resolve: Callable[..., Resolver],
+) -> None:
+    """The client is shared by every organisation; a pinned request is addressed to an IP."""
+    resolve({"a.example": ["93.184.216.34"], "b.example": ["93.184.216.34"]})
+    cookies: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("cookie"))
+        models = {"data": [{"id": "gpt-4o"}]}
+        return httpx.Response(200, headers={"set-cookie": "__cf_bm=tenant-a; Path=/"}, json=models)
+
+    http = create_client(timeout_s=5.0, transport=httpx.MockTransport(answer))
+    try:
+        for host in ("a.example", "b.example", "a.example"):
+            credential = Credential("openai", "sk-" + "a" * 40, {"base_url": f"https://{host}/v1"})
+            await providers.list_models(http, credential, STRICT)
+        await providers.list_models(http, Credential("openai", "sk-" + "a" * 40), STRICT)
+    finally:
+        await http.aclose()
+    assert cookies == [None, None, None, None]
+
+
 async def test_operator_urls_and_the_operators_allowance_connect_by_name(
     recorded: tuple[providers.HttpClient, Recorder], resolve: Callable[..., Resolver]
 ) -> None:

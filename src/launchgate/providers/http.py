@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -45,8 +46,12 @@ def create_client(
     """The process-wide client (made in the lifespan, closed at shutdown).
 
     No redirects: a public URL must not bounce our request, key included, somewhere else.
+    No cookies kept: the client is shared by every organisation's calls, and one
+    provider's cookie must not ride along on another tenant's request (a pinned request
+    is addressed to an IP, which the cookie jar would treat as the cookie's domain).
     """
     return httpx.AsyncClient(
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         timeout=_timeout(timeout_s),
         limits=httpx.Limits(
             max_connections=max_connections,
