@@ -502,6 +502,19 @@ def stderr_to(path: Path) -> Iterator[None]:
         os.close(saved)
 
 
+def git_commit() -> str:
+    """The commit the fleet runs (``-dirty`` when the working tree has changes): fixes land
+    while soaks are compared."""
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=BENCH_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def cap_memory(pid: int, megabytes: int) -> None:
     if megabytes:
         limit = megabytes * 1024 * 1024
@@ -1260,7 +1273,7 @@ def render(
         f"{label}: {args.minutes:g} min of traffic, worker-2 SIGKILLed and restarted every "
         f"{args.kill_every_s:g} s.  ",
         f"Command: `{command_line()}`  ",
-        f"Date: {started.strftime('%Y-%m-%d %H:%M UTC')}  ",
+        f"Date: {started.strftime('%Y-%m-%d %H:%M UTC')}; code at `{info['commit']}`  ",
         f"Machine: {info['cores']} cores ({info['cpu']}), {info['os']}, Python "
         f"{info['python']}; {info['servers']}  ",
         f"Stack: {info['packages']}  ",
@@ -1387,6 +1400,7 @@ def main(argv: list[str] | None = None) -> int:
                     "httpx",
                 ),
                 servers=server_versions(args.postgres_url, redis_url),
+                commit=git_commit(),
             )
             ref_dir = work / "ref"
             ref_dir.mkdir()
