@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from launchgate import __version__
@@ -36,6 +37,8 @@ from launchgate.runs.writer import RunWriter
 from launchgate.wiring import start_runtime, stop_runtime
 
 log = structlog.get_logger(__name__)
+# What a request refused for want of a database connection is told to wait.
+POOL_RETRY_AFTER_S = 2
 
 _HTTP_CODES = {
     400: "VALIDATION_ERROR",
@@ -97,6 +100,20 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def _pool_exhausted() -> JSONResponse:
+    """Every database connection of the pool stayed busy for its whole timeout: the server
+    is at capacity, which is a 503 to retry, not a 500 (issue 11)."""
+    log.warning("database pool exhausted")
+    return _envelope(
+        503,
+        "SERVICE_UNAVAILABLE",
+        f"The server is at capacity (no database connection came free); retry in "
+        f"{POOL_RETRY_AFTER_S} s",
+        None,
+        {"Retry-After": str(POOL_RETRY_AFTER_S)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LaunchGateError)
     async def _ours(_: Request, exc: LaunchGateError) -> JSONResponse:
@@ -119,8 +136,14 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Allow": _allowed_methods(request)}
         return _envelope(status, code, message, None, headers)
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return _pool_exhausted()
+
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, PoolTimeout):  # raised in a middleware (authentication), not below
+            return _pool_exhausted()
         request_id = uuid.uuid4().hex
         log.error("unhandled error", request_id=request_id, error_type=type(exc).__name__)
         return _envelope(

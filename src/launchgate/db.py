@@ -20,13 +20,32 @@ from sqlalchemy.orm.exc import StaleDataError
 from launchgate.errors import NotFound
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10, pool_timeout_s: float = 30.0) -> AsyncEngine:
+    """``pool_size`` connections kept, plus as many (SQLite) or twice as many (PostgreSQL)
+    opened under load; past those, a checkout waits ``pool_timeout_s`` and then raises
+    ``sqlalchemy.exc.TimeoutError`` (answered 503 by app.py)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=pool_size)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_size=pool_size,
+            max_overflow=overflow(url, pool_size),
+            pool_timeout=pool_timeout_s,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=2 * pool_size,
-                               pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=overflow(url, pool_size),
+        pool_timeout=pool_timeout_s,
+        pool_pre_ping=True,
+    )
+
+
+def overflow(url: str, pool_size: int) -> int:
+    """How many connections past ``pool_size`` an engine of ``create_engine`` may open."""
+    return pool_size if url.startswith("sqlite") else 2 * pool_size
 
 
 def create_sync_engine(url: str) -> Engine:
@@ -34,9 +53,12 @@ def create_sync_engine(url: str) -> Engine:
     whole transaction inside one worker thread (the run writer)."""
     sync_url = url.replace("sqlite+aiosqlite:", "sqlite+pysqlite:", 1)
     if sync_url.startswith("sqlite"):
-        engine = sa_create_engine(sync_url, connect_args={"timeout": 30,
-                                                          "check_same_thread": False},
-                                  pool_size=1, max_overflow=0)
+        engine = sa_create_engine(
+            sync_url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=1,
+            max_overflow=0,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa_create_engine(sync_url, pool_size=1, max_overflow=0, pool_pre_ping=True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from launchgate.providers.http import HttpClient
     from launchgate.providers.limiter import JudgeLimiter
     from launchgate.providers.retry import RetryPolicy
+    from launchgate.runs.admission import Admission
     from launchgate.runs.writer import RunWriter
     from launchgate.worker import Worker
 
@@ -50,6 +51,7 @@ class Runtime:
     judge_limiter: JudgeLimiter = field(default=None)  # type: ignore[assignment]
     retry_policy: RetryPolicy = field(default=None)  # type: ignore[assignment]
     run_writer: RunWriter | None = None
+    admission: Admission | None = None
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
     # Embedded mode only (one process owns the database): see api_keys/cache.py, orgs/cache.py.
     key_cache: KeyCache | None = None
@@ -78,6 +80,21 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 # scope="function": commit before the response is sent, so a client that reads the answer
 # and immediately asks again sees its own write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def end_unit(session: AsyncSession) -> None:
+    """Finish the request's unit of work now, before a long wait, so that its connection
+    goes back to the pool while the request waits (a synchronous judge run waiting on
+    the worker: seconds). What the request did so far is committed — for such a request
+    only reads, and the caller's credentials' bookkeeping — and its after-commit actions
+    run; the dependency's own commit at the end then has nothing left to do.
+
+    An endpoint calls this, not a service: services never commit (STYLE.md). A request
+    that kept its connection while waiting held one of the pool's few connections idle,
+    and the worker's job, which needs connections to finish that very run, starved: at
+    25 simultaneous judge runs the pool (10 + 10 on SQLite) ran dry and every request
+    answered 500 after the pool's 30 s timeout (issue 11)."""
+    await commit(session)
 
 
 async def _current_auth(request: Request, runtime: RuntimeDep, session: SessionDep) -> AuthContext:

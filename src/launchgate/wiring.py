@@ -23,13 +23,18 @@ from launchgate.providers.credential import provider_settings
 from launchgate.providers.http import create_client as create_http_client
 from launchgate.providers.limiter import LocalJudgeLimiter
 from launchgate.providers.retry import retry_policy
+from launchgate.runs.admission import Admission
 from launchgate.worker import Worker, create_broker
 
 log = structlog.get_logger(__name__)
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(
+        settings.resolved_database_url,
+        settings.database_pool_size,
+        settings.database_pool_timeout_s,
+    )
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -40,6 +45,7 @@ def build_runtime(settings: Settings) -> Runtime:
         provider_settings=provider_settings(settings),
         judge_limiter=LocalJudgeLimiter(settings.judge_concurrency),
         retry_policy=retry_policy(settings),
+        admission=Admission(settings.max_waiting_sync_runs),
     )
     if settings.embedded:
         runtime.key_cache, runtime.facts_cache = KeyCache(), FactsCache()
@@ -63,8 +69,11 @@ async def start_runtime(settings: Settings, *, worker_process: bool = False) -> 
     if settings.redis_url and worker_process:
         from launchgate.providers.limiter_redis import RedisJudgeLimiter
 
-        limiter = RedisJudgeLimiter(settings.redis_url, concurrency=settings.judge_concurrency,
-                                    lease_s=settings.judge_slot_lease_s)
+        limiter = RedisJudgeLimiter(
+            settings.redis_url,
+            concurrency=settings.judge_concurrency,
+            lease_s=settings.judge_slot_lease_s,
+        )
         await limiter.start()
         runtime.judge_limiter = limiter
     return runtime

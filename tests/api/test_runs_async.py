@@ -18,8 +18,7 @@ from launchgate.app import create_app
 from launchgate.db import unit_of_work
 from launchgate.deps import Runtime
 from launchgate.models import Run
-from launchgate.runs import engine
-from launchgate.runs import service as runs
+from launchgate.runs import engine, execution
 from launchgate.runs.tasks import execute_run
 from tests.conftest import make_settings
 from tests.factories import Api, Org
@@ -144,8 +143,7 @@ async def test_a_pending_run_is_scored_from_its_snapshot(
     case = (await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org))["data"][0]
     await api.ok("PATCH", f"/v1/scorers/{case['scorer_id']}", org,
                  json={"config": {"values": ["goodbye"]}})
-    async with unit_of_work(api.runtime.sessions) as session:
-        assert await runs.execute_pending(session, api.runtime, run_id) is not None
+    assert await execution.execute_pending(api.runtime, run_id) is not None
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
     assert done["status"] == "cleared"
 
@@ -184,8 +182,7 @@ async def test_the_worker_shows_the_run_running_while_it_scores(
 
 
 async def _execute(runtime: Runtime, run_id: str) -> bool:
-    async with unit_of_work(runtime.sessions) as session:
-        return await runs.execute_pending(session, runtime, run_id) is not None
+    return await execution.execute_pending(runtime, run_id) is not None
 
 
 async def test_execute_pending_twice_completes_and_bills_once(
@@ -256,7 +253,7 @@ async def test_a_run_left_running_by_a_dead_worker_resumes_and_finishes_once(
         run_id, _ = await _held_run(first, org, suite["slug"], "hello world", monkeypatch)
         # A worker took the run, committed `running`, and died before scoring it.
         async with unit_of_work(first.runtime.sessions) as session:
-            assert await runs.start_pending(session, run_id) is True
+            assert await execution.start_pending(session, run_id) is True
         running = (await first.ok("GET", f"/v1/runs/{run_id}", org))["data"]
         assert running["status"] == "running"
     async with _fresh_app(database_url, tmp_path) as (second, _):

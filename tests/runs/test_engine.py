@@ -16,32 +16,54 @@ from launchgate.scorers.builtin import validate_config
 
 OPTIONS = EngineOptions(regex_timeout_s=0.2)
 CATASTROPHIC = "(a|aa)+$"  # exponential backtracking in the `regex` module too
-CASE_KEYS = {"case", "case_id", "passed", "score", "threshold", "reason", "status",
-             "duration_ms"}
+CASE_KEYS = {"case", "case_id", "passed", "score", "threshold", "reason", "status", "duration_ms"}
 
 
 def _case(
-    name: str, kind: str, config: dict[str, Any], *, expected: Any = None,
-    threshold: float = 0.5, weight: float = 1.0, dual_sided: bool = False,
-    precision_threshold: float | None = None, recall_threshold: float | None = None,
+    name: str,
+    kind: str,
+    config: dict[str, Any],
+    *,
+    expected: Any = None,
+    threshold: float = 0.5,
+    weight: float = 1.0,
+    dual_sided: bool = False,
+    precision_threshold: float | None = None,
+    recall_threshold: float | None = None,
     validate: bool = True,
 ) -> dict[str, Any]:
     if validate:
         config = validate_config(kind, config, dual_sided=dual_sided)
     return {
-        "id": str(uuid.uuid4()), "name": name, "input": {}, "expected": expected,
-        "threshold": threshold, "weight": weight, "position": 0,
-        "scorer": {"id": str(uuid.uuid4()), "name": f"{name} scorer", "type": kind,
-                   "config": config, "dual_sided": dual_sided,
-                   "precision_threshold": precision_threshold,
-                   "recall_threshold": recall_threshold},
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "input": {},
+        "expected": expected,
+        "threshold": threshold,
+        "weight": weight,
+        "position": 0,
+        "scorer": {
+            "id": str(uuid.uuid4()),
+            "name": f"{name} scorer",
+            "type": kind,
+            "config": config,
+            "dual_sided": dual_sided,
+            "precision_threshold": precision_threshold,
+            "recall_threshold": recall_threshold,
+        },
     }
 
 
 def _snapshot(*cases: dict[str, Any], pass_threshold: float = 1.0) -> dict[str, Any]:
-    return {"suite": {"id": str(uuid.uuid4()), "name": "s", "slug": "s",
-                      "pass_threshold": pass_threshold},
-            "cases": list(cases)}
+    return {
+        "suite": {
+            "id": str(uuid.uuid4()),
+            "name": "s",
+            "slug": "s",
+            "pass_threshold": pass_threshold,
+        },
+        "cases": list(cases),
+    }
 
 
 # --- merged input -----------------------------------------------------------------------
@@ -51,7 +73,10 @@ def test_run_input_is_merged_over_case_input_and_wins() -> None:
     case_input = {"question": "from case", "lang": "en"}
     run_input = {"question": "from run", "user": "u1"}
     assert merged_input(case_input, run_input) == {
-        "question": "from run", "lang": "en", "user": "u1"}
+        "question": "from run",
+        "lang": "en",
+        "user": "u1",
+    }
 
 
 def test_merging_leaves_both_inputs_untouched() -> None:
@@ -117,8 +142,7 @@ async def test_weights_come_from_the_snapshot() -> None:
 
 async def test_an_llm_judge_case_errors_with_a_clear_reason() -> None:
     judge = _case("judge", "llm_judge", {"rubric": "Be kind", "_provider": "openai"})
-    snapshot = _snapshot(_case("has a", "contains", {"values": ["a"]}), judge,
-                         pass_threshold=0.0)
+    snapshot = _snapshot(_case("has a", "contains", {"values": ["a"]}), judge, pass_threshold=0.0)
     scores, result = await execute(snapshot, "a", {}, OPTIONS)
     assert scores[1]["status"] == "error" and scores[1]["passed"] is False
     assert scores[1]["reason"] == engine.JUDGE_UNAVAILABLE
@@ -139,8 +163,7 @@ async def test_a_catastrophic_regex_times_out_as_an_error_not_a_pass() -> None:
 async def test_a_scorer_that_crashes_ends_its_case_in_error_only() -> None:
     # A config that skipped normalisation lacks keys the scorer relies on: it raises.
     broken = _case("broken", "contains", {"values": ["x"]}, validate=False)
-    snapshot = _snapshot(broken, _case("ok", "contains", {"values": ["x"]}),
-                         pass_threshold=0.0)
+    snapshot = _snapshot(broken, _case("ok", "contains", {"values": ["x"]}), pass_threshold=0.0)
     scores, result = await execute(snapshot, "x", {}, OPTIONS)
     assert scores[0]["status"] == "error" and scores[0]["reason"].startswith("Scorer failed")
     assert scores[1]["status"] == "passed"
@@ -149,10 +172,24 @@ async def test_a_scorer_that_crashes_ends_its_case_in_error_only() -> None:
 
 async def test_dual_sided_contains_reports_both_sides_and_uses_their_thresholds() -> None:
     config = {"values": ["alpha", "beta"], "forbidden": ["gamma", "delta"]}
-    loose = _case("loose", "contains", config, dual_sided=True, threshold=0.9,
-                  precision_threshold=0.5, recall_threshold=0.5)
-    strict = _case("strict", "contains", config, dual_sided=True, threshold=0.9,
-                   precision_threshold=1.0, recall_threshold=0.5)
+    loose = _case(
+        "loose",
+        "contains",
+        config,
+        dual_sided=True,
+        threshold=0.9,
+        precision_threshold=0.5,
+        recall_threshold=0.5,
+    )
+    strict = _case(
+        "strict",
+        "contains",
+        config,
+        dual_sided=True,
+        threshold=0.9,
+        precision_threshold=1.0,
+        recall_threshold=0.5,
+    )
     snapshot = _snapshot(loose, strict, pass_threshold=0.5)
     scores, result = await execute(snapshot, "alpha and gamma", {}, OPTIONS)
     first, second = scores

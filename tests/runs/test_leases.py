@@ -15,8 +15,7 @@ from sqlalchemy import select, update
 from launchgate.db import unit_of_work
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
-from launchgate.runs import engine
-from launchgate.runs import service as runs
+from launchgate.runs import engine, execution
 from launchgate.runs.tasks import execute_run, sweep_runs
 from tests.api.test_runs_async import _Held, _held_run, _usage
 from tests.factories import Api, Org
@@ -45,7 +44,7 @@ async def test_a_claimed_run_is_held_until_its_lease_lapses(
 ) -> None:
     org, run_id = await _pending_run(api, monkeypatch)
     async with unit_of_work(api.runtime.sessions) as session:
-        assert await runs.start_pending(session, run_id, lease_s=60) is True
+        assert await execution.start_pending(session, run_id, lease_s=60) is True
     first = await _row(api, run_id)
     assert first.status == "running" and first.lease_expires_at is not None
     assert first.lease_expires_at > utcnow() + timedelta(seconds=50)
@@ -86,7 +85,7 @@ async def test_the_worker_renews_its_lease_while_it_scores(
         renewed = (await _row(api, run_id)).lease_expires_at
         assert renewed is not None and renewed > claimed and renewed > utcnow()
         async with unit_of_work(api.runtime.sessions) as session:
-            assert run_id not in await runs.stale_runs(session, requeue_pending_after_s=60)
+            assert run_id not in await execution.stale_runs(session, requeue_pending_after_s=60)
     finally:
         release.set()
         done = await asyncio.wait_for(job, 10)
@@ -98,15 +97,26 @@ async def test_the_sweep_sends_again_exactly_the_runs_no_worker_holds(
 ) -> None:
     org = await api.org("pro")
     _, suite = await api.gated_suite(org)
-    ids = [(await _held_run(api, org, suite["slug"], "hello world", monkeypatch))[0]
-           for _ in range(5)]
+    ids = [
+        (await _held_run(api, org, suite["slug"], "hello world", monkeypatch))[0] for _ in range(5)
+    ]
     forgotten, fresh, lapsed, held, final = ids
     old = utcnow() - timedelta(minutes=5)
     await _set(api, forgotten, created_at=old)
-    await _set(api, lapsed, status="running", started_at=old,
-               lease_expires_at=utcnow() - timedelta(seconds=1))
-    await _set(api, held, status="running", started_at=old,
-               lease_expires_at=utcnow() + timedelta(minutes=1))
+    await _set(
+        api,
+        lapsed,
+        status="running",
+        started_at=old,
+        lease_expires_at=utcnow() - timedelta(seconds=1),
+    )
+    await _set(
+        api,
+        held,
+        status="running",
+        started_at=old,
+        lease_expires_at=utcnow() + timedelta(minutes=1),
+    )
     await _set(api, final, created_at=old)
     assert await execute_run(api.runtime, final) is not None
     sent = _Held()

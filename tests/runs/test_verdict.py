@@ -19,8 +19,14 @@ thresholds = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 @pytest.mark.parametrize(
     ("score", "threshold", "expected"),
-    [(1.0, 0.5, "passed"), (0.5, 0.5, "passed"), (0.4999, 0.5, "failed"), (0.0, 0.0, "passed"),
-     (0.0, 1.0, "failed"), (1.0, 1.0, "passed")],
+    [
+        (1.0, 0.5, "passed"),
+        (0.5, 0.5, "passed"),
+        (0.4999, 0.5, "failed"),
+        (0.0, 0.0, "passed"),
+        (0.0, 1.0, "failed"),
+        (1.0, 1.0, "passed"),
+    ],
 )
 def test_a_case_passes_when_its_score_reaches_the_threshold(
     score: float, threshold: float, expected: str
@@ -41,8 +47,7 @@ def test_an_error_is_an_error_whatever_the_score() -> None:
 def test_dual_sided_cases_pass_on_both_side_thresholds(
     precision: float, recall: float, expected: str
 ) -> None:
-    rule = CaseRule(threshold=0.99, dual_sided=True, precision_threshold=0.8,
-                    recall_threshold=0.6)
+    rule = CaseRule(threshold=0.99, dual_sided=True, precision_threshold=0.8, recall_threshold=0.6)
     # The harmonic-mean score is ignored: each side decides on its own threshold.
     assert case_status(rule, 0.0, error=False, precision=precision, recall=recall) == expected
 
@@ -58,8 +63,7 @@ def test_dual_sided_side_thresholds_default_to_the_case_threshold() -> None:
 
 
 def test_a_zero_side_threshold_is_not_replaced_by_the_case_threshold() -> None:
-    rule = CaseRule(threshold=0.9, dual_sided=True, precision_threshold=0.0,
-                    recall_threshold=0.0)
+    rule = CaseRule(threshold=0.9, dual_sided=True, precision_threshold=0.0, recall_threshold=0.0)
     assert case_status(rule, 0.0, error=False, precision=0.0, recall=0.0) == "passed"
 
 
@@ -69,8 +73,15 @@ def test_a_zero_side_threshold_is_not_replaced_by_the_case_threshold() -> None:
 def test_weighted_pass_rate_is_rounded_to_four_places() -> None:
     result = verdict([("passed", 1.0), ("failed", 2.0), ("passed", 3.0)], 0.5)
     assert result.pass_rate == 0.6667  # 4 / 6
-    assert result == Verdict(status="cleared", passed=True, pass_rate=0.6667, total_cases=3,
-                             passed_cases=2, failed_cases=1, error_cases=0)
+    assert result == Verdict(
+        status="cleared",
+        passed=True,
+        pass_rate=0.6667,
+        total_cases=3,
+        passed_cases=2,
+        failed_cases=1,
+        error_cases=0,
+    )
 
 
 def test_pass_rate_equal_to_the_threshold_clears() -> None:
@@ -113,22 +124,21 @@ def test_pass_rate_is_within_unit_interval(cases: list[tuple[str, float]], bar: 
 
 
 @given(st.lists(statuses, min_size=1, max_size=50), thresholds)
-def test_with_all_weights_one_the_rate_is_passed_over_total(
-    cases: list[str], bar: float
-) -> None:
+def test_with_all_weights_one_the_rate_is_passed_over_total(cases: list[str], bar: float) -> None:
     result = verdict([(status, 1.0) for status in cases], bar)  # type: ignore[misc]
     assert result.pass_rate == round(cases.count("passed") / len(cases), 4)
 
 
 @given(outcomes, thresholds)
-def test_counts_and_status_follow_the_outcomes(
-    cases: list[tuple[str, float]], bar: float
-) -> None:
+def test_counts_and_status_follow_the_outcomes(cases: list[tuple[str, float]], bar: float) -> None:
     result = verdict(cases, bar)  # type: ignore[arg-type]
     states = [status for status, _ in cases]
     assert result.total_cases == len(cases)
     assert (result.passed_cases, result.failed_cases, result.error_cases) == (
-        states.count("passed"), states.count("failed"), states.count("error"))
+        states.count("passed"),
+        states.count("failed"),
+        states.count("error"),
+    )
     assert result.passed == (result.status == "cleared")
     if "error" in states:
         assert result.status == "error"

@@ -40,8 +40,9 @@ def build_runtime(settings: Settings) -> Runtime:
     need no JWT secret: ``orgs create`` against an external database works before
     ``LAUNCHGATE_SECRET_KEY`` is set (``serve`` still insists on it)."""
     engine = create_engine(settings.resolved_database_url)
-    return Runtime(settings=settings, engine=engine, sessions=create_sessionmaker(engine),
-                   jwt_secret="")
+    return Runtime(
+        settings=settings, engine=engine, sessions=create_sessionmaker(engine), jwt_secret=""
+    )
 
 
 async def create_org(settings: Settings, name: str, plan: str) -> tuple[str, str]:
@@ -104,19 +105,28 @@ async def _set_up(runtime: Runtime) -> QuickstartReport:
         await users.create_user(session, org_id, OWNER_EMAIL, password, "owner")
         auth = AuthContext(org_id=org_id, auth_mode="api_key", key_mode="live")
         project = await projects.create_project(
-            session, auth, ProjectCreate(name="Demo", slug="demo",
-                                         description="Created by launchgate quickstart")
+            session,
+            auth,
+            ProjectCreate(name="Demo", slug="demo", description="Created by launchgate quickstart"),
         )
         await instantiate(session, project, template)
-    report = QuickstartReport(already_done=False, org_id=str(org_id), api_key=created.api_key,
-                              email=OWNER_EMAIL, password=password)
-    for label, output in (("passing", STRUCTURED_OUTPUT_DEMO_PASS),
-                          ("failing", STRUCTURED_OUTPUT_DEMO_FAIL)):
+    report = QuickstartReport(
+        already_done=False,
+        org_id=str(org_id),
+        api_key=created.api_key,
+        email=OWNER_EMAIL,
+        password=password,
+    )
+    for label, output in (
+        ("passing", STRUCTURED_OUTPUT_DEMO_PASS),
+        ("failing", STRUCTURED_OUTPUT_DEMO_FAIL),
+    ):
+        body = RunRequest.model_validate(
+            {"suite": DEMO_TEMPLATE, "output": output, "project": "demo", "trigger": "cli"}
+        )
         async with unit_of_work(runtime.sessions) as session:
-            body = RunRequest.model_validate({"suite": DEMO_TEMPLATE, "output": output,
-                                              "project": "demo", "trigger": "cli"})
-            run = await runs.run_sync(session, runtime, auth, body)
-        report.runs.append((label, run))
+            values = await runs.accept_sync(session, runtime, auth, body)
+        report.runs.append((label, await runs.finish_sync(runtime, values)))
     return report
 
 
@@ -124,8 +134,9 @@ def demo_payload(report: QuickstartReport) -> dict[str, Any]:
     return {"suite": report.suite, "project": report.project, "output": STRUCTURED_OUTPUT_DEMO_PASS}
 
 
-async def rotate_byok_keys(settings: Settings, vault: Vault,
-                           batch_size: int = rotation.BATCH_SIZE) -> rotation.RotationReport:
+async def rotate_byok_keys(
+    settings: Settings, vault: Vault, batch_size: int = rotation.BATCH_SIZE
+) -> rotation.RotationReport:
     """Reseal every stored BYOK key under the vault's current master key, batch by batch."""
     runtime = build_runtime(settings)
     try:

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep
+from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep, end_unit
 from launchgate.kit.pagination import Envelope, Page, Paging
 from launchgate.models import Run
 from launchgate.runs import service
@@ -28,33 +28,51 @@ def _failures(scores: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 def _result(run: Run) -> dict[str, Any]:
     return {
-        "id": run.id, "status": run.status, "passed": run.status == "cleared",
-        "total_cases": run.total_cases, "passed_cases": run.passed_cases,
-        "failed_cases": run.failed_cases, "error_cases": run.error_cases,
-        "pass_rate": run.pass_rate, "duration_ms": run.duration_ms,
-        "scores": run.scores or [], "failures": _failures(run.scores),
+        "id": run.id,
+        "status": run.status,
+        "passed": run.status == "cleared",
+        "total_cases": run.total_cases,
+        "passed_cases": run.passed_cases,
+        "failed_cases": run.failed_cases,
+        "error_cases": run.error_cases,
+        "pass_rate": run.pass_rate,
+        "duration_ms": run.duration_ms,
+        "scores": run.scores or [],
+        "failures": _failures(run.scores),
     }
 
 
 def _tokens(scores: list[dict[str, Any]] | None) -> dict[str, int]:
     judged = [s["judge"] for s in scores or [] if s.get("judge")]
-    return {"input_tokens": sum(j.get("input_tokens", 0) for j in judged),
-            "output_tokens": sum(j.get("output_tokens", 0) for j in judged)}
+    return {
+        "input_tokens": sum(j.get("input_tokens", 0) for j in judged),
+        "output_tokens": sum(j.get("output_tokens", 0) for j in judged),
+    }
 
 
 def _detail(run: Run) -> RunOut:
-    return RunOut.model_validate({
-        **_result(run), "suite_id": run.suite_id, "project_id": run.project_id,
-        "suite": run.snapshot["suite"], "output": run.output, "input": run.input,
-        "trigger": run.trigger, "trigger_meta": run.trigger_meta, "snapshot": run.snapshot,
-        "judge_tokens": _tokens(run.scores), "created_at": run.created_at,
-        "started_at": run.started_at,
-        "completed_at": run.completed_at,
-    })
+    return RunOut.model_validate(
+        {
+            **_result(run),
+            "suite_id": run.suite_id,
+            "project_id": run.project_id,
+            "suite": run.snapshot["suite"],
+            "output": run.output,
+            "input": run.input,
+            "trigger": run.trigger,
+            "trigger_meta": run.trigger_meta,
+            "snapshot": run.snapshot,
+            "judge_tokens": _tokens(run.scores),
+            "created_at": run.created_at,
+            "started_at": run.started_at,
+            "completed_at": run.completed_at,
+        }
+    )
 
 
 @router.post(
-    "/run", response_model=RunResult,
+    "/run",
+    response_model=RunResult,
     responses={202: {"model": RunAccepted, "description": "Accepted for async scoring"}},
 )
 async def create_run(
@@ -62,11 +80,15 @@ async def create_run(
 ) -> Any:
     if body.async_:
         run = await service.run_async(session, runtime, auth, body)
-        accepted = RunAccepted(id=run.id, status="pending",
-                               message=f"Run queued; poll GET /v1/runs/{run.id}")
+        accepted = RunAccepted(
+            id=run.id, status="pending", message=f"Run queued; poll GET /v1/runs/{run.id}"
+        )
         return JSONResponse(accepted.model_dump(), status_code=202)
-    run = await service.run_sync(session, runtime, auth, body)
-    return _result(run)
+    values = await service.accept_sync(session, runtime, auth, body)
+    # The reads are done: the request's connection goes back to the pool before the run
+    # is scored, which for a judge suite means waiting seconds on the worker.
+    await end_unit(session)
+    return _result(await service.finish_sync(runtime, values))
 
 
 @router.get("/runs/{run_id}", response_model=Envelope[RunOut])
@@ -76,14 +98,26 @@ async def get_run(run_id: str, auth: CurrentAuth, session: SessionDep) -> Envelo
 
 @router.get("/suites/{suite_id}/runs", response_model=Page[RunSummary])
 async def list_runs(
-    suite_id: UUID, auth: CurrentAuth, session: SessionDep, paging: Paging,
+    suite_id: UUID,
+    auth: CurrentAuth,
+    session: SessionDep,
+    paging: Paging,
     status: Annotated[RunStatus | None, Query()] = None,
 ) -> Page[RunSummary]:
     runs, total = await service.list_runs(
         session, auth, suite_id, status, paging.offset, paging.page_size
     )
-    items = [RunSummary.model_validate({**_result(r), "suite_id": r.suite_id,
-                                        "trigger": r.trigger, "trigger_meta": r.trigger_meta,
-                                        "created_at": r.created_at,
-                                        "completed_at": r.completed_at}) for r in runs]
+    items = [
+        RunSummary.model_validate(
+            {
+                **_result(r),
+                "suite_id": r.suite_id,
+                "trigger": r.trigger,
+                "trigger_meta": r.trigger_meta,
+                "created_at": r.created_at,
+                "completed_at": r.completed_at,
+            }
+        )
+        for r in runs
+    ]
     return Page.of(items, total, paging)

@@ -12,12 +12,23 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+import structlog
+
+from launchgate.kit.time import utcnow
 from launchgate.runs.verdict import CaseRule, Verdict, case_status, verdict
 from launchgate.scorers.builtin import ScoreResult, score
 
+if TYPE_CHECKING:
+    from launchgate.config import Settings
+
 JUDGE_UNAVAILABLE = "llm_judge cases are scored on the worker only"
+# The reason of a case whose scoring raised something we did not expect. Generic on
+# purpose: an exception's text may quote a header, a key or a URL; the log has its type.
+SCORING_FAILED = "Internal error while scoring this case; the server log has its type"
+
+log = structlog.get_logger(__name__)
 
 
 class Judge(Protocol):
@@ -26,12 +37,23 @@ class Judge(Protocol):
     async def __call__(
         self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
     ) -> tuple[ScoreResult, dict[str, Any]]: ...
+
+
 _THREADED = {"regex"}
 
 
 @dataclass(frozen=True)
 class EngineOptions:
     regex_timeout_s: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> EngineOptions:
+        return cls(regex_timeout_s=settings.regex_timeout_ms / 1000)
+
+
+def needs_judge(snapshot: dict[str, Any]) -> bool:
+    """A run with judge cases needs a provider key, so it is scored on the worker (SPEC §12)."""
+    return any(case["scorer"]["type"] == "llm_judge" for case in snapshot["cases"])
 
 
 def merged_input(case_input: dict[str, Any], run_input: dict[str, Any]) -> dict[str, Any]:
@@ -40,11 +62,48 @@ def merged_input(case_input: dict[str, Any], run_input: dict[str, Any]) -> dict[
 
 
 async def _score_case(
-    case: dict[str, Any], output: str, run_input: dict[str, Any], options: EngineOptions,
+    case: dict[str, Any],
+    output: str,
+    run_input: dict[str, Any],
+    options: EngineOptions,
     judge: Judge | None,
 ) -> dict[str, Any]:
-    scorer = case["scorer"]
+    """The case's score entry. Whatever goes wrong inside ends this case in ``error``,
+    never the run: a run that raised here would stay ``running`` for ever."""
     started = time.perf_counter()
+    try:
+        return await _scored(case, output, run_input, options, judge, started)
+    except Exception as exc:
+        log.error("scoring a case failed", case_id=case.get("id"), error_type=type(exc).__name__)
+        return failed_entry(case, SCORING_FAILED, started)
+
+
+def failed_entry(case: dict[str, Any], reason: str, started: float | None = None) -> dict[str, Any]:
+    """A case ended in ``error`` without a score, built from the snapshot alone."""
+    elapsed = 0.0 if started is None else (time.perf_counter() - started) * 1000
+    return {
+        "case": case["name"],
+        "case_id": case["id"],
+        "passed": False,
+        "score": 0.0,
+        "threshold": case["threshold"],
+        "weight": case["weight"],
+        "reason": reason,
+        "status": "error",
+        "duration_ms": round(elapsed, 3),
+        "scorer_type": case["scorer"]["type"],
+    }
+
+
+async def _scored(
+    case: dict[str, Any],
+    output: str,
+    run_input: dict[str, Any],
+    options: EngineOptions,
+    judge: Judge | None,
+    started: float,
+) -> dict[str, Any]:
+    scorer = case["scorer"]
     details: dict[str, Any] | None = None
     if scorer["type"] == "llm_judge" and judge is not None:
         result, details = await judge(
@@ -54,17 +113,25 @@ async def _score_case(
         result = await _result(scorer, case, output, options)
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     rule = CaseRule(
-        threshold=case["threshold"], dual_sided=scorer["dual_sided"],
+        threshold=case["threshold"],
+        dual_sided=scorer["dual_sided"],
         precision_threshold=scorer["precision_threshold"],
         recall_threshold=scorer["recall_threshold"],
     )
-    status = case_status(rule, result.score, error=result.error,
-                         precision=result.precision, recall=result.recall)
+    status = case_status(
+        rule, result.score, error=result.error, precision=result.precision, recall=result.recall
+    )
     entry: dict[str, Any] = {
-        "case": case["name"], "case_id": case["id"], "passed": status == "passed",
-        "score": round(result.score, 4), "threshold": case["threshold"],
-        "weight": case["weight"], "reason": result.reason, "status": status,
-        "duration_ms": duration_ms, "scorer_type": scorer["type"],
+        "case": case["name"],
+        "case_id": case["id"],
+        "passed": status == "passed",
+        "score": round(result.score, 4),
+        "threshold": case["threshold"],
+        "weight": case["weight"],
+        "reason": result.reason,
+        "status": status,
+        "duration_ms": duration_ms,
+        "scorer_type": scorer["type"],
     }
     if result.precision is not None:
         entry["precision"] = round(result.precision, 4)
@@ -90,13 +157,58 @@ async def _result(
 
 
 async def execute(
-    snapshot: dict[str, Any], output: str, run_input: dict[str, Any], options: EngineOptions,
+    snapshot: dict[str, Any],
+    output: str,
+    run_input: dict[str, Any],
+    options: EngineOptions,
     judge: Judge | None = None,
 ) -> tuple[list[dict[str, Any]], Verdict]:
     cases = snapshot["cases"]
-    scores = list(await asyncio.gather(
-        *(_score_case(case, output, run_input, options, judge) for case in cases)
-    ))
-    result = verdict([(s["status"], s["weight"]) for s in scores],
-                     snapshot["suite"]["pass_threshold"])
-    return scores, result
+    scores = list(
+        await asyncio.gather(
+            *(_score_case(case, output, run_input, options, judge) for case in cases)
+        )
+    )
+    return scores, outcome_of(scores, snapshot)
+
+
+def outcome_of(scores: list[dict[str, Any]], snapshot: dict[str, Any]) -> Verdict:
+    return verdict(
+        [(s["status"], s["weight"]) for s in scores], snapshot["suite"]["pass_threshold"]
+    )
+
+
+def completion(scores: list[dict[str, Any]], result: Verdict, started: float) -> dict[str, Any]:
+    """The column values that complete a run (all but ``started_at``)."""
+    return {
+        "status": result.status,
+        "scores": scores,
+        "pass_rate": result.pass_rate,
+        "total_cases": result.total_cases,
+        "passed_cases": result.passed_cases,
+        "failed_cases": result.failed_cases,
+        "error_cases": result.error_cases,
+        # Fractional milliseconds, like each case's: a deterministic run takes well under one.
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "completed_at": utcnow(),
+    }
+
+
+async def score_run(
+    snapshot: dict[str, Any],
+    output: str,
+    run_input: dict[str, Any],
+    options: EngineOptions,
+    judge: Judge | None = None,
+) -> dict[str, Any]:
+    """Score every case and return the run's completion values."""
+    started = time.perf_counter()
+    scores, result = await execute(snapshot, output, run_input, options, judge)
+    return completion(scores, result, started)
+
+
+def failed_run(snapshot: dict[str, Any], reason: str, started: float) -> dict[str, Any]:
+    """Completion values for a run that could not be scored or stored: every case ends in
+    ``error`` with ``reason``, so the run is final (``error``) and never billed."""
+    scores = [failed_entry(case, reason) for case in snapshot["cases"]]
+    return completion(scores, outcome_of(scores, snapshot), started)

@@ -76,8 +76,13 @@ class RunJudge:
 
     @classmethod
     async def prepare(
-        cls, session: AsyncSession, runtime: Runtime, org_id: uuid.UUID,
-        snapshot: dict[str, Any], output: str, run_input: dict[str, Any],
+        cls,
+        session: AsyncSession,
+        runtime: Runtime,
+        org_id: uuid.UUID,
+        snapshot: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
     ) -> RunJudge:
         """Reads only — keys and cached verdicts — so nothing is locked while judging."""
         keys: dict[KeyRef, ByokKey | None] = {}
@@ -87,10 +92,16 @@ class RunJudge:
             except resolver.NoUsableKey:
                 keys[(provider, key_id)] = None
         judge = cls(runtime, org_id, keys)
-        wanted = [judge._cache_key(case["scorer"]["config"], output,
-                                   merged_input(case["input"], run_input), case["expected"])
-                  for case in snapshot["cases"] if case["scorer"]["type"] == "llm_judge"
-                  and case["scorer"]["config"].get("cache_ttl_s")]
+        wanted = [
+            judge._cache_key(
+                case["scorer"]["config"],
+                output,
+                merged_input(case["input"], run_input),
+                case["expected"],
+            )
+            for case in snapshot["cases"]
+            if case["scorer"]["type"] == "llm_judge" and case["scorer"]["config"].get("cache_ttl_s")
+        ]
         if wanted:
             judge.cached = await repository.cached_verdicts(session, org_id, set(wanted), utcnow())
         return judge
@@ -98,11 +109,16 @@ class RunJudge:
     def _model(self, config: dict[str, Any]) -> str | None:
         return config.get("model") or self.runtime.settings.judge_models()[config["_provider"]]
 
-    def _cache_key(self, config: dict[str, Any], output: str, run_input: dict[str, Any],
-                   expected: Any) -> str:
+    def _cache_key(
+        self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
+    ) -> str:
         prompt = build_prompt(config, output, run_input, expected)
-        return cache_key(config["_provider"], self._model(config) or "", prompt,
-                         float(config.get("temperature", 0.0)))
+        return cache_key(
+            config["_provider"],
+            self._model(config) or "",
+            prompt,
+            float(config.get("temperature", 0.0)),
+        )
 
     async def __call__(
         self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
@@ -114,9 +130,15 @@ class RunJudge:
         if model is None:
             return _error("An azure_openai judge needs `model`: the deployment name"), {}
         ttl = config.get("cache_ttl_s") or 0
-        details: dict[str, Any] = {"provider": provider, "model": model, "attempts": 0,
-                                   "input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0,
-                                   "waited_ms": 0.0}
+        details: dict[str, Any] = {
+            "provider": provider,
+            "model": model,
+            "attempts": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "latency_ms": 0.0,
+            "waited_ms": 0.0,
+        }
         built: list[JudgePrompt] = []
 
         def prompt() -> JudgePrompt:
@@ -130,12 +152,15 @@ class RunJudge:
 
         key_for_cache = ""
         if ttl:
-            key_for_cache = cache_key(provider, model, prompt(),
-                                      float(config.get("temperature", 0.0)))
+            key_for_cache = cache_key(
+                provider, model, prompt(), float(config.get("temperature", 0.0))
+            )
             if key_for_cache in self.cached:
                 score, stored = self.cached[key_for_cache]
                 return ScoreResult(score, one_line(stored.get("reasoning", ""))), {
-                    **stored, "cached": True}
+                    **stored,
+                    "cached": True,
+                }
         if key is None:
             prompt()
             return _error(f"No active BYOK key for provider {provider}"), details
@@ -154,8 +179,12 @@ class RunJudge:
         return ScoreResult(mean, one_line(details["reasoning"])), details
 
     async def _sample(
-        self, key: ByokKey, config: dict[str, Any], model: str,
-        prompt: Callable[[], JudgePrompt], details: dict[str, Any],
+        self,
+        key: ByokKey,
+        config: dict[str, Any],
+        model: str,
+        prompt: Callable[[], JudgePrompt],
+        details: dict[str, Any],
     ) -> float | ScoreResult:
         """One judgement: its score, or the case's error result."""
         runtime = self.runtime
@@ -165,15 +194,22 @@ class RunJudge:
         async def call() -> providers.ChatReply:
             built = prompt()
             request = ChatRequest(
-                model=model, system=built.system, user=built.user,
+                model=model,
+                system=built.system,
+                user=built.user,
                 temperature=float(config.get("temperature", 0.0)),
-                max_tokens=config.get("max_tokens"), json_schema=built.json_schema,
+                max_tokens=config.get("max_tokens"),
+                json_schema=built.json_schema,
             )
             # Opened for this call only; the plaintext goes out of scope with it.
             sent = time.perf_counter()
             try:
-                return await providers.chat(http, resolver.credential(runtime.vault, key),
-                                            runtime.provider_settings, request)
+                return await providers.chat(
+                    http,
+                    resolver.credential(runtime.vault, key),
+                    runtime.provider_settings,
+                    request,
+                )
             finally:
                 in_provider.append(time.perf_counter() - sent)
 
@@ -181,8 +217,11 @@ class RunJudge:
         started = time.perf_counter()
         try:
             outcome = await call_with_retries(
-                call, limiter=runtime.judge_limiter, org_id=str(self.org_id),
-                provider=key.provider, policy=runtime.retry_policy,
+                call,
+                limiter=runtime.judge_limiter,
+                org_id=str(self.org_id),
+                provider=key.provider,
+                policy=runtime.retry_policy,
             )
         except VaultError as exc:
             return _error(str(exc))
@@ -190,8 +229,9 @@ class RunJudge:
         # between retries, which says how busy the organisation's judge budget was.
         provider_s = sum(in_provider)
         details["latency_ms"] = round(details["latency_ms"] + provider_s * 1000, 1)
-        details["waited_ms"] = round(details["waited_ms"] + max(
-            0.0, time.perf_counter() - started - provider_s) * 1000, 1)
+        details["waited_ms"] = round(
+            details["waited_ms"] + max(0.0, time.perf_counter() - started - provider_s) * 1000, 1
+        )
         details["attempts"] += outcome.attempts
         self.used.add(key.id)
         if outcome.error is not None:
@@ -212,10 +252,13 @@ class RunJudge:
     def _failed(self, key: ByokKey, error: ProviderError, attempts: int) -> ScoreResult:
         if isinstance(error, ProviderAuthError):
             self.refused.add(key.id)
-            return _error(f"The provider refused the BYOK key '{key.name}' ({key.key_prefix}…): "
-                          f"{error.message}; the key is now marked invalid")
-        return _error(f"Judge call to {key.provider} failed after {attempts} attempt(s): "
-                      f"{error.message}")
+            return _error(
+                f"The provider refused the BYOK key '{key.name}' ({key.key_prefix}…): "
+                f"{error.message}; the key is now marked invalid"
+            )
+        return _error(
+            f"Judge call to {key.provider} failed after {attempts} attempt(s): {error.message}"
+        )
 
 
 def _error(reason: str) -> ScoreResult:

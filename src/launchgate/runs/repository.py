@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from launchgate.models import JudgeVerdict, Run
 
 OPEN = ("pending", "running")
+FINAL = ("cleared", "aborted", "error")
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, run_id: str) -> Run | None:
@@ -49,8 +50,9 @@ def add(session: AsyncSession, run: Run) -> Run:
 
 def _lapsed(now: Any) -> ColumnElement[bool]:
     """Running, but no live worker holds it: its lease ran out (or was released)."""
-    return and_(Run.status == "running",
-                or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now))
+    return and_(
+        Run.status == "running", or_(Run.lease_expires_at.is_(None), Run.lease_expires_at < now)
+    )
 
 
 async def claim(session: AsyncSession, run_id: str, now: Any, lease_until: Any) -> bool:
@@ -60,15 +62,19 @@ async def claim(session: AsyncSession, run_id: str, now: Any, lease_until: Any) 
     result = await session.execute(
         update(Run)
         .where(Run.id == run_id, or_(Run.status == "pending", _lapsed(now)))
-        .values(status="running", started_at=func.coalesce(Run.started_at, now),
-                lease_expires_at=lease_until)
+        .values(
+            status="running",
+            started_at=func.coalesce(Run.started_at, now),
+            lease_expires_at=lease_until,
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def renew_lease(session: AsyncSession, run_id: str, lease_until: Any) -> bool:
     result = await session.execute(
-        update(Run).where(Run.id == run_id, Run.status == "running")
+        update(Run)
+        .where(Run.id == run_id, Run.status == "running")
         .values(lease_expires_at=lease_until)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -78,7 +84,8 @@ async def release_leases(session: AsyncSession) -> int:
     """Every running run becomes claimable at once: for a process that knows it is the
     only one (the embedded mode at start), whose runs' earlier worker is gone."""
     result = await session.execute(
-        update(Run).where(Run.status == "running", Run.lease_expires_at.is_not(None))
+        update(Run)
+        .where(Run.status == "running", Run.lease_expires_at.is_not(None))
         .values(lease_expires_at=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -104,9 +111,11 @@ async def complete(
     the run was not marked running first. Returns the run's ``started_at`` as stored, or
     None when the run was no longer open."""
     result = await session.execute(
-        update(Run).where(Run.id == run_id, Run.status.in_(OPEN))
-        .values(**values, started_at=func.coalesce(Run.started_at, started_at),
-                lease_expires_at=None)
+        update(Run)
+        .where(Run.id == run_id, Run.status.in_(OPEN))
+        .values(
+            **values, started_at=func.coalesce(Run.started_at, started_at), lease_expires_at=None
+        )
         .returning(Run.started_at)
     )
     return result.scalar_one_or_none()
@@ -125,7 +134,8 @@ async def cached_verdicts(
 ) -> dict[str, tuple[float, dict[str, Any]]]:
     rows = await session.execute(
         select(JudgeVerdict.cache_key, JudgeVerdict.score, JudgeVerdict.details).where(
-            JudgeVerdict.org_id == org_id, JudgeVerdict.cache_key.in_(keys),
+            JudgeVerdict.org_id == org_id,
+            JudgeVerdict.cache_key.in_(keys),
             JudgeVerdict.expires_at > now,
         )
     )
@@ -133,17 +143,24 @@ async def cached_verdicts(
 
 
 async def store_verdicts(
-    session: AsyncSession, org_id: uuid.UUID,
-    fresh: dict[str, tuple[float, dict[str, Any], int]], now: Any,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    fresh: dict[str, tuple[float, dict[str, Any], int]],
+    now: Any,
 ) -> None:
     """Replace (or add) the org's cached verdicts for these keys."""
     if not fresh:
         return
-    await session.execute(delete(JudgeVerdict).where(
-        JudgeVerdict.org_id == org_id, JudgeVerdict.cache_key.in_(fresh)
-    ))
+    await session.execute(
+        delete(JudgeVerdict).where(JudgeVerdict.org_id == org_id, JudgeVerdict.cache_key.in_(fresh))
+    )
     session.add_all(
-        JudgeVerdict(org_id=org_id, cache_key=key, score=score, details=details,
-                     expires_at=now + timedelta(seconds=ttl))
+        JudgeVerdict(
+            org_id=org_id,
+            cache_key=key,
+            score=score,
+            details=details,
+            expires_at=now + timedelta(seconds=ttl),
+        )
         for key, (score, details, ttl) in fresh.items()
     )

@@ -11,8 +11,11 @@ from launchgate.models import Case, Scorer, Suite
 def take(suite: Suite, cases: list[Case], scorers: dict[Any, Scorer]) -> dict[str, Any]:
     return {
         "suite": {
-            "id": str(suite.id), "project_id": str(suite.project_id), "name": suite.name,
-            "slug": suite.slug, "pass_threshold": suite.pass_threshold,
+            "id": str(suite.id),
+            "project_id": str(suite.project_id),
+            "name": suite.name,
+            "slug": suite.slug,
+            "pass_threshold": suite.pass_threshold,
         },
         "cases": [_case(case, scorers[case.scorer_id]) for case in cases],
     }
@@ -20,11 +23,19 @@ def take(suite: Suite, cases: list[Case], scorers: dict[Any, Scorer]) -> dict[st
 
 def _case(case: Case, scorer: Scorer) -> dict[str, Any]:
     return {
-        "id": str(case.id), "name": case.name, "input": case.input, "expected": case.expected,
-        "threshold": case.threshold, "weight": case.weight, "position": case.position,
+        "id": str(case.id),
+        "name": case.name,
+        "input": case.input,
+        "expected": case.expected,
+        "threshold": case.threshold,
+        "weight": case.weight,
+        "position": case.position,
         "scorer": {
-            "id": str(scorer.id), "name": scorer.name, "type": scorer.type,
-            "config": scorer.config, "dual_sided": scorer.dual_sided,
+            "id": str(scorer.id),
+            "name": scorer.name,
+            "type": scorer.type,
+            "config": scorer.config,
+            "dual_sided": scorer.dual_sided,
             "precision_threshold": scorer.precision_threshold,
             "recall_threshold": scorer.recall_threshold,
         },

@@ -1,4 +1,4 @@
-"""Run jobs. Thin: open a unit of work, call the service."""
+"""Run jobs, worker side. Thin: open a unit of work, call runs/execution.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import structlog
 
 from launchgate.db import unit_of_work
 from launchgate.kit.jobs import job
-from launchgate.runs import service
+from launchgate.runs import execution
 
 if TYPE_CHECKING:
     from launchgate.deps import Runtime
@@ -29,10 +29,11 @@ async def execute_run(runtime: Runtime, run_id: str) -> dict[str, Any] | None:
     # A worker that dies in between leaves a run whose lease lapses; it is claimed again
     # and finishes once.
     async with unit_of_work(runtime.sessions) as session:
-        if not await service.start_pending(session, run_id, lease_s):
+        if not await execution.start_pending(session, run_id, lease_s):
             return None
-    async with _renewing(runtime, run_id, lease_s), unit_of_work(runtime.sessions) as session:
-        return await service.execute_pending(session, runtime, run_id)
+    # execute_pending opens its own short units of work: none is held while judging.
+    async with _renewing(runtime, run_id, lease_s):
+        return await execution.execute_pending(runtime, run_id)
 
 
 @contextlib.asynccontextmanager
@@ -45,7 +46,7 @@ async def _renewing(runtime: Runtime, run_id: str, lease_s: float) -> AsyncItera
             await asyncio.sleep(lease_s / 3)
             try:
                 async with unit_of_work(runtime.sessions) as session:
-                    await service.renew_lease(session, run_id, lease_s)
+                    await execution.renew_lease(session, run_id, lease_s)
             except Exception as exc:  # the next renewal may succeed; the lease has slack
                 log.warning("lease renewal failed", run_id=run_id, error_type=type(exc).__name__)
 
@@ -64,7 +65,7 @@ async def sweep_runs(runtime: Runtime) -> int:
     the workers every ``LAUNCHGATE_SWEEP_INTERVAL_S``. A run sent twice still finishes
     once: the claim admits one worker at a time and completion is conditional."""
     async with unit_of_work(runtime.sessions) as session:
-        run_ids = await service.stale_runs(session, runtime.settings.requeue_pending_after_s)
+        run_ids = await execution.stale_runs(session, runtime.settings.requeue_pending_after_s)
     assert runtime.worker is not None
     for run_id in run_ids:
         await runtime.worker.enqueue("run.execute", run_id=run_id)

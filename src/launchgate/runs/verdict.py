@@ -26,8 +26,12 @@ class CaseRule:
 
 
 def case_status(
-    rule: CaseRule, score: float, *, error: bool,
-    precision: float | None = None, recall: float | None = None,
+    rule: CaseRule,
+    score: float,
+    *,
+    error: bool,
+    precision: float | None = None,
+    recall: float | None = None,
 ) -> CaseStatus:
     if error:
         return "error"
@@ -56,8 +60,9 @@ def verdict(outcomes: Sequence[tuple[CaseStatus, float]], pass_threshold: float)
     total_weight = sum(weight for _, weight in outcomes)
     passed_weight = sum(weight for status, weight in outcomes if status == "passed")
     pass_rate = round(passed_weight / total_weight, 4) if total_weight > 0 else 0.0
-    counts = {s: sum(1 for status, _ in outcomes if status == s)
-              for s in ("passed", "failed", "error")}
+    counts = {
+        s: sum(1 for status, _ in outcomes if status == s) for s in ("passed", "failed", "error")
+    }
     status: RunStatus
     if counts["error"]:
         status = "error"
@@ -66,7 +71,11 @@ def verdict(outcomes: Sequence[tuple[CaseStatus, float]], pass_threshold: float)
     else:
         status = "aborted"
     return Verdict(
-        status=status, passed=status == "cleared", pass_rate=pass_rate,
-        total_cases=len(outcomes), passed_cases=counts["passed"],
-        failed_cases=counts["failed"], error_cases=counts["error"],
+        status=status,
+        passed=status == "cleared",
+        pass_rate=pass_rate,
+        total_cases=len(outcomes),
+        passed_cases=counts["passed"],
+        failed_cases=counts["failed"],
+        error_cases=counts["error"],
     )

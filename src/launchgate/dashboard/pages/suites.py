@@ -12,7 +12,7 @@ from launchgate.dashboard import case_form, chart, forms
 from launchgate.dashboard.forms import REFUSALS, FormErrors
 from launchgate.dashboard.web import Caller, CallerDep, PageRoute, redirect, render
 from launchgate.db import rollback
-from launchgate.deps import RuntimeDep, SessionDep
+from launchgate.deps import RuntimeDep, SessionDep, end_unit
 from launchgate.errors import NotFound, UsageLimitExceeded
 from launchgate.projects import service as projects
 from launchgate.runs import service as runs
@@ -214,7 +214,9 @@ async def run_by_hand(slug: str, suite_slug: str, request: Request, caller: Call
             "input": forms.json_text(form, "input", default={}),
             "trigger": "dashboard", "trigger_meta": {"user": caller.email},
         })
-        run = await runs.run_sync(session, runtime, caller.auth, body)
+        values = await runs.accept_sync(session, runtime, caller.auth, body)
+        await end_unit(session)  # no connection held while the run is scored (deps.py)
+        run = await runs.finish_sync(runtime, values)
     except (*REFUSALS, UsageLimitExceeded) as exc:
         await rollback(session)
         return render(request, "fragments/run_result.html", {"errors": FormErrors.of(exc)},
