@@ -261,3 +261,10 @@ async def test_the_call_time_guard_turns_an_unsafe_url_into_a_bad_request() -> N
     assert await checked_key_url("openai", "https://8.8.8.8/v1/", allow_private=False) == (
         CheckedUrl("https://8.8.8.8/v1", ipaddress.ip_address("8.8.8.8"))
     )
+
+
+@pytest.mark.parametrize("value", [123, None, ["https://8.8.8.8"], {"url": "x"}])
+def test_a_url_that_is_not_a_string_is_refused(value: object) -> None:
+    """A key's ``config`` is JSON: a number there must be a 400, not an AttributeError."""
+    with pytest.raises(UnsafeProviderUrl, match="must be a string"):
+        check_public_https_url(value, allow_private=False)  # type: ignore[arg-type]
