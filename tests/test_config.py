@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import secrets
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from launchgate.billing.plans import PLANS as BILLING_PLANS
 from launchgate.config import (
+    PLANS,
     Settings,
     SettingsError,
     load_settings,
@@ -127,8 +135,66 @@ def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LAUNCHGATE_SECRET_KEY", "short")
     with pytest.raises(SettingsError, match="LAUNCHGATE_SECRET_KEY"):
         load_settings()
-    monkeypatch.setenv("LAUNCHGATE_SECRET_KEY", "p" * 32)
-    assert load_settings().jwt_secret() == "p" * 32
+    good = secrets.token_urlsafe(32)
+    monkeypatch.setenv("LAUNCHGATE_SECRET_KEY", good)
+    assert load_settings().jwt_secret() == good
+
+
+# What an operator pastes when asked for a secret: random ones always pass; a pattern
+# repeated, or a handful of characters, never does (kit/entropy.py defines both).
+random_secrets = st.binary(min_size=24, max_size=64).map(
+    lambda seed: base64.urlsafe_b64encode(hashlib.sha512(seed).digest()).decode()
+)
+repeated_secrets = st.tuples(
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=16),
+    st.integers(32, 80),
+).map(lambda pattern_length: (pattern_length[0] * 80)[: pattern_length[1]])
+few_character_secrets = st.text(
+    st.sampled_from("abcdefg"), min_size=32, max_size=80
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(secret=random_secrets, env=st.sampled_from(["development", "production"]))
+def test_random_secret_keys_are_accepted(secret: str, env: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAUNCHGATE_ENV", env)
+        patch.setenv("LAUNCHGATE_SECRET_KEY", secret)
+        assert load_settings().secret_key == secret
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(secret=st.one_of(repeated_secrets, few_character_secrets),
+       env=st.sampled_from(["development", "production"]))
+def test_low_entropy_secret_keys_are_refused(secret: str, env: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAUNCHGATE_ENV", env)
+        patch.setenv("LAUNCHGATE_SECRET_KEY", secret)
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+    message = str(info.value)
+    assert message.startswith("LAUNCHGATE_SECRET_KEY ") and "\n" not in message
+    assert "secrets.token_urlsafe" in message  # how to make a good one
+    assert secret not in message
+
+
+def test_a_one_character_secret_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUNCHGATE_ENV", "production")
+    monkeypatch.setenv("LAUNCHGATE_SECRET_KEY", "p" * 64)
+    with pytest.raises(SettingsError, match="uses only 1 distinct character"):
+        load_settings()
+
+
+def test_env_test_accepts_a_fixed_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUNCHGATE_ENV", "test")
+    monkeypatch.setenv("LAUNCHGATE_SECRET_KEY", "x" * 40)
+    assert load_settings().secret_key == "x" * 40
+
+
+def test_plan_names_come_from_the_one_plan_table() -> None:
+    assert PLANS == tuple(BILLING_PLANS) == ("free", "pro", "scale", "enterprise")
+    for plan in PLANS:
+        assert Settings(default_plan=plan).default_plan == plan
 
 
 @pytest.mark.parametrize(

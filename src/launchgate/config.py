@@ -16,7 +16,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLANS = ("free", "pro", "scale", "enterprise")
+from launchgate.kit.entropy import weakness
+from launchgate.kit.plans import PLAN_SLUGS
+
+PLANS = PLAN_SLUGS  # the plan names, read from the one plan table (kit/plans.py)
 _RATE = re.compile(
     r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE
 )
@@ -47,7 +50,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str | None = None
     redis_url: str | None = None
-    default_plan: Literal["free", "pro", "scale", "enterprise"] = "enterprise"
+    default_plan: str = "enterprise"  # one of PLANS, checked below
     rate_limit: str = "100/minute"
     auth_rate_limit: str = "20/15 minutes"
     lockout_limit: str = "10/15 minutes"
@@ -121,6 +124,13 @@ class Settings(BaseSettings):
     judge_slot_lease_s: float = Field(default=20.0, ge=1)
     # How many jobs one `launchgate worker` process runs at once (its --concurrency).
     worker_concurrency: int = Field(default=10, ge=1, le=1000)
+
+    @field_validator("default_plan")
+    @classmethod
+    def _check_plan(cls, value: str) -> str:
+        if value not in PLANS:
+            raise ValueError(f"'{value}' is not a plan: use one of {', '.join(PLANS)}")
+        return value
 
     @field_validator("redis_url")
     @classmethod
@@ -210,4 +220,12 @@ def load_settings() -> Settings:
         raise SettingsError(f"{name}: {message}") from None
     if settings.env == "production" and settings.secret_key and len(settings.secret_key) < 32:
         raise SettingsError("LAUNCHGATE_SECRET_KEY must be at least 32 characters in production")
+    # A secret the operator set (a generated one is random): refused when plainly not random,
+    # in production and development alike; LAUNCHGATE_ENV=test keeps the test suite's fixed one.
+    problem = weakness(settings.secret_key, "character") if settings.secret_key else None
+    if problem and settings.env != "test":
+        raise SettingsError(
+            f"LAUNCHGATE_SECRET_KEY {problem}, so it is not a random secret: set it to a long "
+            "random value, e.g. python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+        )
     return settings

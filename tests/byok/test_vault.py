@@ -420,3 +420,67 @@ def test_a_damaged_key_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "data" / "byok.key").write_text("abc123\n")
     message = refused(sqlite_settings(tmp_path))
     assert str(tmp_path / "data" / "byok.key") in message and "abc123" not in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Master keys that are plainly not random (kit/entropy.py): refused outside env "test"
+
+# A seed hashed: always 32 pseudo-random bytes, as a generated key is. (Hypothesis' own
+# binary() would also draw 32 zero bytes, which is exactly what must be refused.)
+random_keys = st.binary(max_size=64).map(lambda seed: hashlib.sha256(seed).digest())
+# A pattern of 1-16 bytes repeated to 32: every one is refused, whatever the pattern.
+repeated_keys = st.binary(min_size=1, max_size=16).map(lambda p: (p * 32)[:32])
+# 32 bytes drawn from at most 7 values.
+few_valued_keys = st.lists(st.binary(min_size=1, max_size=1), min_size=1, max_size=7).flatmap(
+    lambda alphabet: st.lists(st.sampled_from(alphabet), min_size=32, max_size=32)
+).map(b"".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=random_keys, env=st.sampled_from(["development", "production"]))
+def test_random_master_keys_are_accepted(tmp_path_factory: pytest.TempPathFactory,
+                                         key: bytes, env: str) -> None:
+    path = tmp_path_factory.mktemp("random")
+    for spelling in (key.hex(), base64.b64encode(key).decode()):
+        settings_ = sqlite_settings(path, env=env, byok_encryption_key=spelling)
+        assert load_vault(settings_).current_kid == Vault(key).current_kid
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.one_of(repeated_keys, few_valued_keys),
+       env=st.sampled_from(["development", "production"]))
+def test_low_entropy_master_keys_are_refused(tmp_path_factory: pytest.TempPathFactory,
+                                            key: bytes, env: str) -> None:
+    settings_ = sqlite_settings(tmp_path_factory.mktemp("weak"), env=env,
+                                byok_encryption_key=key.hex())
+    message = refused(settings_)
+    assert message.startswith("BYOK_ENCRYPTION_KEY ") and "not a random key" in message
+    assert_no_key_material(message, key)
+
+
+def test_the_all_zero_key_is_refused_in_production(tmp_path: Path) -> None:
+    message = refused(sqlite_settings(tmp_path, env="production",
+                                      byok_encryption_key="00" * 32))
+    assert "uses only 1 distinct byte" in message
+
+
+def test_a_weak_key_file_is_refused_too(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "byok.key").write_text("ab" * 32)
+    assert "byok.key" in refused(sqlite_settings(tmp_path, env="development"))
+
+
+def test_env_test_keeps_the_suites_fixed_key(tmp_path: Path) -> None:
+    """LAUNCHGATE_ENV=test is the test suite's: its fixed "0f" * 32 keeps working there."""
+    settings_ = sqlite_settings(tmp_path, env="test", byok_encryption_key="0f" * 32)
+    assert load_vault(settings_).current_kid == Vault(bytes([0x0F]) * 32).current_kid
+
+
+def test_a_weak_previous_key_still_opens_so_it_can_be_rotated_away(
+    tmp_path: Path, raw: bytes
+) -> None:
+    weak = bytes(32)
+    old = Vault(weak, []).seal(PLAINTEXT, **BINDING)
+    settings_ = sqlite_settings(tmp_path, env="production", byok_encryption_key=raw.hex(),
+                                byok_encryption_key_previous=weak.hex())
+    assert load_vault(settings_).open(old, **BINDING) == PLAINTEXT

@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from launchgate.config import Settings, SettingsError
+from launchgate.kit.entropy import weakness
 
 log = structlog.get_logger(__name__)
 
@@ -201,6 +202,9 @@ def load_vault(settings: Settings) -> Vault:
     secret = settings.byok_encryption_key
     value = secret.get_secret_value().strip() if secret is not None else ""
     current = parse_master_key(value, ENV_KEY) if value else _key_from_file(settings)
+    if settings.env != "test":
+        # Previous keys are not judged: a weak one must stay usable to rotate away from it.
+        _refuse_weak(current, ENV_KEY if value else f"The BYOK key file {KEY_FILE}")
     previous = settings.byok_encryption_key_previous
     entries = previous.get_secret_value().split(",") if previous is not None else []
     olds = [
@@ -226,6 +230,18 @@ def parse_master_key(value: str, source: str) -> bytes:
     if raw is not None:
         _refuse(source, f"decodes to {len(raw)} bytes, not {_KEY_BYTES}")
     _refuse(source, "is neither 64 hex characters nor base64")
+
+
+def _refuse_weak(raw: bytes, source: str) -> None:
+    """A master key that is plainly not random (kit/entropy.py: fewer than 8 distinct bytes,
+    or a short pattern repeated, e.g. 32 zero bytes) protects nothing: refused outside
+    ``LAUNCHGATE_ENV=test``, where the test suite's fixed keys live."""
+    problem = weakness(raw, "byte")
+    if problem:
+        raise MasterKeyError(
+            f"{source} {problem}, so it is not a random key: it must be {_KEY_BYTES} random "
+            f"bytes; make one with: {MAKE_ONE}"
+        )
 
 
 def _b64decode(value: str) -> bytes | None:
