@@ -170,6 +170,22 @@ async def test_a_scorer_that_crashes_ends_its_case_in_error_only() -> None:
     assert result.status == "error"
 
 
+async def test_a_judge_that_raises_ends_its_case_in_error_with_a_generic_reason() -> None:
+    secret = "sk-test-\u00e9-never-shown"
+
+    async def judge(*_: Any) -> Any:
+        # What httpx raises for a key no header can carry: its text quotes the key.
+        raise UnicodeEncodeError("ascii", secret, 8, 9, "ordinal not in range(128)")
+
+    judged = _case("judged", "llm_judge", {"rubric": "Be kind", "_provider": "openai"})
+    snapshot = _snapshot(judged, _case("ok", "contains", {"values": ["x"]}), pass_threshold=0.0)
+    scores, result = await execute(snapshot, "x", {}, OPTIONS, judge)
+    assert scores[0]["status"] == "error" and scores[0]["reason"] == engine.SCORING_FAILED
+    assert secret not in str(scores)
+    assert scores[1]["status"] == "passed"
+    assert result.status == "error" and result.error_cases == 1
+
+
 async def test_dual_sided_contains_reports_both_sides_and_uses_their_thresholds() -> None:
     config = {"values": ["alpha", "beta"], "forbidden": ["gamma", "delta"]}
     loose = _case(
