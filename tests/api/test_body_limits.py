@@ -125,6 +125,14 @@ async def test_revoked_key_is_401_before_a_byte_is_read(api: Api) -> None:
     assert body.pulled == 0
 
 
+async def test_an_unknown_v1_path_is_401_to_an_anonymous_caller(api: Api) -> None:
+    """The credential is checked before routing: an anonymous caller learns nothing about
+    which private paths exist (docs/api.md, the order of the checks)."""
+    org = await api.org()
+    assert_error(await api.client.post("/v1/nope", content=b"{}"), 401, "UNAUTHORIZED")
+    assert_error(await api.call("POST", "/v1/nope", org, content=b"{}"), 404, "NOT_FOUND")
+
+
 async def test_a_valid_credential_still_reaches_the_endpoint(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
