@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     oidc_audience: str = "https://api.launchgate.ai"
     jwt_ttl_s: int = Field(default=12 * 3600, ge=60)
     log_level: str = "INFO"
+    # The database loggers (SQLAlchemy, aiosqlite, psycopg) stay at WARNING whatever
+    # log_level says: below that they print every query's parameters, i.e. stored data.
+    # Set this (DEBUG, INFO, ...) to see them anyway, when debugging the database itself.
+    sql_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     # How long a synchronous POST /v1/run with judge cases waits for the worker.
     sync_run_timeout_s: float = Field(default=600.0, gt=0)
     # The judge's model when a scorer names none (SPEC §6); Azure's is the deployment name.
@@ -131,6 +135,11 @@ class Settings(BaseSettings):
         if value not in PLANS:
             raise ValueError(f"'{value}' is not a plan: use one of {', '.join(PLANS)}")
         return value
+
+    @field_validator("sql_log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() or None if isinstance(value, str) else value
 
     @field_validator("redis_url")
     @classmethod

@@ -21,9 +21,7 @@ def scrub(text: str) -> str:
     return _SECRET.sub(lambda m: m.group(0)[:8] + "…[redacted]", text)
 
 
-def _scrub_event(
-    _logger: Any, _name: str, event: MutableMapping[str, Any]
-) -> Mapping[str, Any]:
+def _scrub_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {k: scrub(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
@@ -38,12 +36,51 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> None:
+# The database stack logs what it is given: SQLAlchemy's engine logs every statement with
+# its parameters at INFO (and rows at DEBUG), aiosqlite every call with its arguments at
+# DEBUG, psycopg likewise. Parameters are ciphertexts, key hashes, outputs and inputs, which
+# the scrubber cannot recognise, so these loggers stay at WARNING whatever
+# LAUNCHGATE_LOG_LEVEL says, unless LAUNCHGATE_SQL_LOG_LEVEL asks for them.
+SQL_LOGGERS = (
+    "sqlalchemy",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "sqlalchemy.orm",
+    "aiosqlite",
+    "psycopg",
+    "psycopg.pool",
+    "alembic",
+)
+# Other libraries whose DEBUG lines are event-loop or wire internals, never ours to read:
+# at most INFO. httpx logs one line per provider call at INFO: noise at volume (and CPU on
+# the judge path), so WARNING.
+_QUIET_LOGGERS = {
+    "asyncio": logging.INFO,
+    "httpcore": logging.INFO,
+    "httpx": logging.WARNING,
+    "redis": logging.INFO,
+    "taskiq": logging.INFO,
+}
+
+
+def _level(name: str) -> int:
+    value = logging.getLevelName(name.upper())
+    if not isinstance(value, int):
+        raise ValueError(f"'{name}' is not a log level: DEBUG, INFO, WARNING or ERROR")
+    return value
+
+
+def configure(level: str = "INFO", sql_level: str | None = None) -> None:
     """Log set-up for the server. Tracebacks are rendered as plain text, never with local
-    variables (a local may be an opened provider key), and every line is scrubbed."""
+    variables (a local may be an opened provider key), and every line is scrubbed. The
+    database loggers stay at WARNING unless ``sql_level`` (LAUNCHGATE_SQL_LOG_LEVEL) is
+    given: at INFO and below they print query parameters, i.e. stored data."""
     logging.basicConfig(level=level.upper(), format="%(message)s")
-    # One INFO line per provider call is noise at volume (and costs CPU on the judge path).
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    root = _level(level)
+    for name in SQL_LOGGERS:
+        logging.getLogger(name).setLevel(_level(sql_level) if sql_level else logging.WARNING)
+    for name, floor in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, root))
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
             handler.addFilter(_ScrubFilter())
