@@ -76,6 +76,7 @@ import os
 import random
 import re
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -101,7 +102,7 @@ from run_latency import (
     machine_info,
     write_between_markers,
 )
-from scale_out import emptied_redis, server_versions, throwaway_database
+from scale_out import CLK_TCK, emptied_redis, machine_busy_s, server_versions, throwaway_database
 
 if TYPE_CHECKING:
     from launchgate.testing.fake_provider.runner import FakeProviderProcess
@@ -383,12 +384,27 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of one process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 @dataclass
 class Memory:
-    """RSS of each process at start, middle, end, and the peak of the 5 s samples."""
+    """RSS of each process at start, middle, end, and the peak of the 5 s samples; and the
+    CPU each process name used from the start of the traffic until ``freeze`` (summed over
+    the instances of a restarted worker: each pid's last sample)."""
 
     points: dict[str, dict[str, float | None]] = field(default_factory=lambda: defaultdict(dict))
     peak: dict[str, float] = field(default_factory=dict)
+    cpu_base: dict[int, float] = field(default_factory=dict)
+    cpu_last: dict[str, dict[int, float]] = field(default_factory=lambda: defaultdict(dict))
+    machine: list[float] = field(default_factory=list)  # busy CPU s: start, freeze
+    frozen: bool = False
 
     def sample(self, pids: dict[str, int], point: str | None = None) -> None:
         for name, pid in pids.items():
@@ -397,6 +413,21 @@ class Memory:
                 self.peak[name] = max(self.peak.get(name, 0.0), value)
             if point:
                 self.points[name][point] = value
+            cpu = None if self.frozen else cpu_s(pid)
+            if cpu is not None:
+                if point == "start":
+                    self.cpu_base[pid] = cpu
+                self.cpu_last[name][pid] = cpu
+        if point == "start":
+            self.machine = [machine_busy_s()]
+
+    def freeze(self, pids: dict[str, int]) -> None:
+        self.sample(pids)
+        self.machine.append(machine_busy_s())
+        self.frozen = True
+
+    def cpu(self, name: str) -> float:
+        return sum(v - self.cpu_base.get(pid, 0.0) for pid, v in self.cpu_last[name].items())
 
 
 @contextlib.contextmanager
@@ -1048,6 +1079,7 @@ class Soak:
                 self.start_worker(name)
 
     def kill_and_restart(self, recorder: Recorder) -> None:
+        self.outcome.memory.sample(self.pids())  # the CPU of the instance about to die
         self.fleet.kill("worker-2", signal.SIGKILL)
         self.outcome.kills += 1
         self.start_worker("worker-2")
@@ -1102,6 +1134,7 @@ class Soak:
                 self.check_alive(recorder)
                 self.outcome.memory.sample(self.pids())
         self.outcome.drain_s = time.monotonic() - started
+        self.outcome.memory.freeze(self.pids())
 
     def settle(self, database_url: str, recorder: Recorder) -> None:
         """Up to the grace period for every run to be final; then lost and stuck."""
@@ -1211,10 +1244,13 @@ def latency_table(samples: list[Sample], duration_s: float) -> list[str]:
     return lines
 
 
-def memory_table(memory: Memory, outcome: Outcome) -> list[str]:
+def memory_table(memory: Memory, outcome: Outcome, window_s: float) -> list[str]:
+    """RSS and CPU per process; CPU over the traffic and the drain (``window_s``), in
+    cores (CPU s / wall s; the machine has 2)."""
     lines = [
-        "| Process | RSS start MB | middle MB | end MB | peak MB (5 s samples) | note |",
-        "|---|---:|---:|---:|---:|---|",
+        "| Process | RSS start MB | middle MB | end MB | peak MB (5 s samples) | CPU, cores | "
+        "note |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
 
     def cell(value: float | None) -> str:
@@ -1232,7 +1268,13 @@ def memory_table(memory: Memory, outcome: Outcome) -> list[str]:
             note = (note + "; " if note else "") + "**died by itself**"
         lines.append(
             f"| {name} | {cell(point.get('start'))} | {cell(point.get('middle'))} | "
-            f"{cell(point.get('end'))} | {cell(memory.peak.get(name))} | {note} |"
+            f"{cell(point.get('end'))} | {cell(memory.peak.get(name))} | "
+            f"{memory.cpu(name) / window_s:.2f} | {note} |"
+        )
+    if len(memory.machine) == 2:
+        busy = (memory.machine[1] - memory.machine[0]) / window_s
+        lines.append(
+            f"| whole machine (ours, PostgreSQL and anything else) | | | | | {busy:.2f} | |"
         )
     return lines
 
@@ -1313,7 +1355,7 @@ def render(
         "",
         *latency_table(samples, args.duration_s),
         "",
-        *memory_table(outcome.memory, outcome),
+        *memory_table(outcome.memory, outcome, args.duration_s + outcome.drain_s),
         "",
         *bad_table(samples),
         "",
@@ -1422,6 +1464,8 @@ def main(argv: list[str] | None = None) -> int:
                     "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
                     "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
                     "LAUNCHGATE_RUN_LEASE_S": str(args.lease_s),
+                    # Random, not Fleet's fixed one: start-up refuses low-entropy secrets.
+                    "LAUNCHGATE_SECRET_KEY": secrets.token_urlsafe(48),
                 },
             )
             stack.callback(fleet.stop)
@@ -1434,7 +1478,11 @@ def main(argv: list[str] | None = None) -> int:
                 args,
                 fleet,
                 fake,
-                {"fake": fake.process.pid if fake.process else -1, "redis": redis_pid},
+                {
+                    "fake": fake.process.pid if fake.process else -1,
+                    "redis": redis_pid,
+                    "soak (clients)": os.getpid(),
+                },
             )
             soak.start()
             for org in orgs:
