@@ -231,7 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: per-IP limits, the declared body size (413 unread), the
     # credential (401 unread); the body is counted as the endpoint reads it (413 past it).
     app.add_middleware(AuthMiddleware, runtime=lambda: getattr(app.state, "runtime", None),
-                       public_paths=PUBLIC_PATHS)
+                       public_paths=PUBLIC_PATHS, router=app.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))

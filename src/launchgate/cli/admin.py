@@ -7,6 +7,7 @@ import contextlib
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -38,11 +39,23 @@ def _settings() -> Any:
         raise typer.Exit(2) from None
 
 
+def _secure_data_dir(settings: Any, *, create: bool) -> None:
+    """The data dir 0700 and its files 0600 (kit/data_files.py), the embedded database
+    created at 0600 before SQLite makes it 0644; looser ones tightened, each logged."""
+    from launchgate.kit.data_files import secure_data_files
+
+    url = settings.resolved_database_url
+    database = None
+    if settings.embedded and ":///" in url and not url.endswith(":memory:"):
+        database = Path(url.split(":///", 1)[1])
+    secure_data_files(settings.data_dir, database, create=create)
+
+
 def _migrate(settings: Any) -> None:
     from launchgate.migrations import upgrade
 
     if settings.embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _secure_data_dir(settings, create=True)
     try:
         upgrade(settings.resolved_database_url)
     except Exception as exc:
@@ -219,6 +232,7 @@ def _check_secrets(settings: Any, *more: Any) -> None:
     """The secrets a server process needs, and ``more`` checks: fail here, in one line,
     rather than in the middle of starting up."""
     try:
+        _secure_data_dir(settings, create=settings.embedded)
         settings.jwt_secret()
         from launchgate.byok.vault import load_vault
 
