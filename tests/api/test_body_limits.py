@@ -125,12 +125,18 @@ async def test_revoked_key_is_401_before_a_byte_is_read(api: Api) -> None:
     assert body.pulled == 0
 
 
-async def test_an_unknown_v1_path_is_401_to_an_anonymous_caller(api: Api) -> None:
-    """The credential is checked before routing: an anonymous caller learns nothing about
-    which private paths exist (docs/api.md, the order of the checks)."""
-    org = await api.org()
-    assert_error(await api.client.post("/v1/nope", content=b"{}"), 401, "UNAUTHORIZED")
-    assert_error(await api.call("POST", "/v1/nope", org, content=b"{}"), 404, "NOT_FOUND")
+async def test_unknown_paths_and_methods_keep_their_answers(api: Api) -> None:
+    """Only a request a private route serves needs a credential first: an unknown path is
+    404 and a wrong method 405 to anyone, and neither reads the body."""
+    for method, path, status, code in [
+        ("POST", "/v1/nope", 404, "NOT_FOUND"),
+        ("GET", "/v1/run", 405, "METHOD_NOT_ALLOWED"),
+        ("PUT", "/v1/projects", 405, "METHOD_NOT_ALLOWED"),
+    ]:
+        body = Body()
+        response = await api.client.request(method, path, content=body, headers=JSON)
+        assert_error(response, status, code)
+        assert body.pulled == 0
 
 
 async def test_a_valid_credential_still_reaches_the_endpoint(api: Api) -> None:
