@@ -309,3 +309,43 @@ async def test_a_nul_in_the_url_is_a_400(api: Api, path: str) -> None:
     response = await api.call("GET", path, org)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "sk-é-abcdefgh",
+        "sk-\u00a0abcdefgh",
+        "sk- abcdefgh",
+        "sk-\tabc",
+        "sk-🚀abcdefgh",
+        "sk-\x7fabcdefgh",
+        "sk-abcdefgh\n",
+    ],
+)
+async def test_byok_keys_must_be_visible_ascii(api: Api, key: str) -> None:
+    """A key a header cannot carry used to be stored, then fail its test and every judge
+    run with a 500. Refused at creation; the message never quotes it."""
+    org = await api.org()
+    body = {"provider": "openai", "name": "k", "key": key}
+    error = _assert_400_naming(await _send(api, org, "POST", "/v1/byok-keys", body), "key")
+    assert "visible ASCII" in error["message"]
+    assert key[3:] not in json.dumps(error) and "abcdefgh" not in json.dumps(error)
+    assert (await api.ok("GET", "/v1/byok-keys", org))["data"] == []
+
+
+@pytest.mark.parametrize(
+    "provider,config",
+    [
+        ("openai", {"organization": "org-é"}),
+        ("openai", {"organization": "org 1"}),
+        ("azure_openai", {"endpoint": "https://20.38.100.1", "api_version": "2024-10-21 x"}),
+    ],
+)
+async def test_config_values_sent_in_headers_must_be_visible_ascii(
+    api: Api, provider: str, config: dict[str, str]
+) -> None:
+    org = await api.org()
+    body = {"provider": provider, "name": "k", "key": "sk-abcdefgh", "config": config}
+    error = _assert_400_naming(await _send(api, org, "POST", "/v1/byok-keys", body), "config")
+    assert "visible ASCII" in error["message"]
