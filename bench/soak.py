@@ -59,7 +59,8 @@ What it does:
 All traffic goes to 127.0.0.1. Everything it starts is stopped at the end, on an error and
 on Ctrl-C / SIGTERM. Exit 1 when any answer was a 5xx, any request got no answer, any run
 was lost or stuck, or an API or worker process died by itself (the report is still
-written); exit 2 on a setup failure.
+written); exit 2 when the soak could not run (the setup failed, or a process could not be
+started again).
 """
 
 from __future__ import annotations
