@@ -46,6 +46,8 @@ class Fleet:
     def __post_init__(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.byok_key = self.settings.get("BYOK_ENCRYPTION_KEY") or secrets.token_hex(32)
+        # Random, like a real deployment's: a fixed low-entropy one is refused at start.
+        self.secret_key = self.settings.get("LAUNCHGATE_SECRET_KEY") or secrets.token_urlsafe(48)
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
@@ -53,7 +55,7 @@ class Fleet:
         env.update(
             LAUNCHGATE_DATA_DIR=str(self.directory / "data"),
             LAUNCHGATE_DATABASE_URL=self.database_url, LAUNCHGATE_REDIS_URL=self.redis_url,
-            LAUNCHGATE_SECRET_KEY="fleet-" + "s" * 40, BYOK_ENCRYPTION_KEY=self.byok_key,
+            LAUNCHGATE_SECRET_KEY=self.secret_key, BYOK_ENCRYPTION_KEY=self.byok_key,
             PYTHONDONTWRITEBYTECODE="1",
         )
         env.update(self.settings)
