@@ -22,8 +22,8 @@ from fastapi import FastAPI
 
 from launchgate.app import create_app
 from launchgate.config import Settings
-from launchgate.deps import Runtime
 from launchgate.migrations import upgrade
+from launchgate.runtime import ApiRuntime
 from tests.factories import Api
 from tests.pg import empty_database
 
@@ -91,8 +91,8 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture(scope="session")
-def runtime(app: FastAPI) -> Runtime:
-    value: Runtime = app.state.runtime
+def runtime(app: FastAPI) -> ApiRuntime:
+    value: ApiRuntime = app.state.runtime
     return value
 
 
@@ -104,5 +104,5 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def api(client: httpx.AsyncClient, runtime: Runtime) -> Api:
+def api(client: httpx.AsyncClient, runtime: ApiRuntime) -> Api:
     return Api(client, runtime)

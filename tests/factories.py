@@ -11,8 +11,8 @@ import httpx
 
 from launchgate.api_keys import service as api_keys
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.orgs import service as orgs
+from launchgate.runtime import ApiRuntime, WorkerRuntime
 from launchgate.users import service as users
 
 
@@ -42,9 +42,15 @@ def unique(prefix: str) -> str:
 class Api:
     """The app through HTTP, with one-liners for the objects most tests need."""
 
-    def __init__(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    def __init__(self, client: httpx.AsyncClient, runtime: ApiRuntime) -> None:
         self.client = client
         self.runtime = runtime
+
+    @property
+    def jobs(self) -> WorkerRuntime:
+        """What jobs run with: the embedded app's in-process worker."""
+        assert self.runtime.worker is not None, "a scaled-out API process runs no jobs"
+        return self.runtime.worker
 
     async def org(self, plan: str = "enterprise") -> Org:
         async with unit_of_work(self.runtime.sessions) as session:

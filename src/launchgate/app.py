@@ -26,15 +26,14 @@ from launchgate.billing import service as billing
 from launchgate.config import Settings, load_settings
 from launchgate.dashboard import install as install_dashboard
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
 from launchgate.kit.body_limit import BodyLimitMiddleware
 from launchgate.kit.nul_urls import RefuseNulInUrl
 from launchgate.logging import configure as configure_logging
 from launchgate.runs import service as runs
-from launchgate.runs.writer import RunWriter
-from launchgate.wiring import start_runtime, stop_runtime
+from launchgate.runtime import ApiRuntime, Core
+from launchgate.wiring import start_api_runtime, stop_api_runtime
 
 log = structlog.get_logger(__name__)
 # What a request refused for want of a database connection is told to wait.
@@ -154,14 +153,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-async def _resume_open_runs(runtime: Runtime, retry_s: float = 5.0) -> None:
+async def _resume_open_runs(runtime: ApiRuntime, retry_s: float = 5.0) -> None:
     """The database is the source of truth: runs a stopped server left open resume now.
 
     Runs in the background and retries until the database answers, so a server whose
     database is down at start still starts (and says so on /health).
     """
-    assert runtime.worker is not None
-    if not runtime.worker.in_process:
+    if not runtime.queue.in_process:
         return  # scaled out: the workers' sweep re-queues runs no live worker holds
     while True:
         try:
@@ -174,12 +172,12 @@ async def _resume_open_runs(runtime: Runtime, retry_s: float = 5.0) -> None:
             log.warning("cannot resume open runs yet", error_type=type(exc).__name__)
             await asyncio.sleep(retry_s)
     for run_id in run_ids:
-        await runtime.worker.enqueue("run.execute", run_id=run_id)
+        await runtime.queue.enqueue("run.execute", run_id=run_id)
     if run_ids:
         log.info("resumed open runs", count=len(run_ids))
 
 
-async def _retention_loop(runtime: Runtime) -> None:
+async def _retention_loop(runtime: Core) -> None:
     interval = runtime.settings.retention_sweep_interval_s
     while interval:
         try:
@@ -200,9 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await start_runtime(settings)
-        runtime.run_writer = RunWriter(settings.resolved_database_url)
-        runtime.run_writer.start()
+        runtime = await start_api_runtime(settings)
         app.state.runtime = runtime
         background = [asyncio.create_task(_resume_open_runs(runtime)),
                       asyncio.create_task(_retention_loop(runtime))]
@@ -214,8 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await runtime.run_writer.stop()
-            await stop_runtime(runtime)
+            await stop_api_runtime(runtime)
 
     app = FastAPI(
         title="LaunchGate",
@@ -250,5 +245,5 @@ def _document_security(app: FastAPI) -> None:
 
 
 def _limits(app: FastAPI) -> RequestLimits | None:
-    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    runtime: ApiRuntime | None = getattr(app.state, "runtime", None)
     return runtime.limits if runtime else None

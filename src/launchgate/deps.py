@@ -3,68 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.config import Settings
 from launchgate.db import commit, rollback
 from launchgate.kit.auth_context import AuthContext
-from launchgate.runs.cache import SnapshotCache
-
-if TYPE_CHECKING:
-    from launchgate.api_keys.cache import KeyCache
-    from launchgate.orgs.cache import FactsCache
-
-if TYPE_CHECKING:
-    from launchgate.auth.limits import RequestLimits
-    from launchgate.auth.tokens import OidcVerifier
-    from launchgate.byok.vault import Vault
-    from launchgate.providers.credential import ProviderSettings
-    from launchgate.providers.http import HttpClient
-    from launchgate.providers.limiter import JudgeLimiter
-    from launchgate.providers.retry import RetryPolicy
-    from launchgate.runs.admission import Admission
-    from launchgate.runs.writer import RunWriter
-    from launchgate.worker import Worker
+from launchgate.runtime import ApiRuntime
 
 
-@dataclass
-class Runtime:
-    """Everything the lifespan wires up; handed to requests through ``app.state``."""
-
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    jwt_secret: str
-    limits: RequestLimits | None = None
-    oidc: OidcVerifier | None = None
-    worker: Worker | None = None
-    # BYOK: the vault seals keys (and, worker side, opens them); providers are called
-    # over one shared HTTP client.
-    vault: Vault = field(default=None)  # type: ignore[assignment]
-    http: HttpClient | None = None
-    provider_settings: ProviderSettings = field(default=None)  # type: ignore[assignment]
-    # The judge: at most N calls in flight per (organisation, provider), and SPEC §7 retries.
-    judge_limiter: JudgeLimiter = field(default=None)  # type: ignore[assignment]
-    retry_policy: RetryPolicy = field(default=None)  # type: ignore[assignment]
-    run_writer: RunWriter | None = None
-    admission: Admission | None = None
-    snapshots: SnapshotCache = field(default_factory=SnapshotCache)
-    # Embedded mode only (one process owns the database): see api_keys/cache.py, orgs/cache.py.
-    key_cache: KeyCache | None = None
-    facts_cache: FactsCache | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-async def get_runtime(request: Request) -> Runtime:  # async: a sync one costs a thread hop
-    runtime: Runtime = request.app.state.runtime
+async def get_runtime(request: Request) -> ApiRuntime:  # async: a sync one costs a thread hop
+    runtime: ApiRuntime = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:

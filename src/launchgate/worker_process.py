@@ -12,9 +12,9 @@ import signal
 import structlog
 
 from launchgate.config import Settings, SettingsError
-from launchgate.deps import Runtime
 from launchgate.kit.jobs import get_job
-from launchgate.wiring import start_runtime, stop_runtime
+from launchgate.runtime import WorkerRuntime
+from launchgate.wiring import start_worker_runtime, stop_worker_runtime
 from launchgate.worker.consumer import consume
 from launchgate.worker.redis_queue import take_turn
 
@@ -26,13 +26,13 @@ def check_worker_settings(settings: Settings) -> None:
     if not settings.redis_url:
         raise SettingsError(
             "launchgate worker needs LAUNCHGATE_REDIS_URL (the embedded `launchgate serve` "
-            "runs its jobs in process and needs no worker)")
+            "runs its jobs in process and needs no worker)"
+        )
 
 
 async def run_worker(settings: Settings, concurrency: int) -> None:
     check_worker_settings(settings)
-    runtime = await start_runtime(settings, worker_process=True)
-    assert runtime.worker is not None
+    runtime = await start_worker_runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -40,22 +40,21 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
     sweeper = asyncio.create_task(_sweep_loop(runtime, stop))
     log.info("worker started", concurrency=concurrency)
     try:
-        await consume(runtime.worker.broker, concurrency, stop)  # type: ignore[arg-type]
+        await consume(runtime.queue.stream, concurrency, stop)
     finally:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
-        await stop_runtime(runtime)
+        await stop_worker_runtime(runtime)
         log.info("worker stopped")
 
 
-async def _sweep_loop(runtime: Runtime, stop: asyncio.Event) -> None:
-    assert runtime.worker is not None
+async def _sweep_loop(runtime: WorkerRuntime, stop: asyncio.Event) -> None:
     interval = runtime.settings.sweep_interval_s
     sweep = get_job("run.sweep")
     while not stop.is_set():
         try:
-            if await take_turn(runtime.worker.broker, "sweep", interval):  # type: ignore[arg-type]
+            if await take_turn(runtime.queue.stream, "sweep", interval):
                 await sweep(runtime)
         except Exception as exc:  # Redis or the database down: the next turn retries
             log.warning("sweep failed", error_type=type(exc).__name__)

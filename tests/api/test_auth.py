@@ -23,9 +23,9 @@ from launchgate.app import create_app
 from launchgate.auth.service import authenticate
 from launchgate.auth.tokens import issue_token
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.kit.time import utcnow
 from launchgate.models import User
+from launchgate.runtime import ApiRuntime
 from launchgate.users import repository as users
 from tests.conftest import make_settings, started
 from tests.factories import Api, Org
@@ -59,7 +59,7 @@ async def project_slugs(client: httpx.AsyncClient, token: str) -> list[str]:
     return [p["slug"] for p in response.json()["data"]]
 
 
-async def _user_id(runtime: Runtime, email: str) -> uuid.UUID:
+async def _user_id(runtime: ApiRuntime, email: str) -> uuid.UUID:
     async with unit_of_work(runtime.sessions) as session:
         user = await users.get_by_email(session, email)
     assert user is not None

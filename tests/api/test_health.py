@@ -11,7 +11,7 @@ import httpx
 from launchgate import __version__
 from launchgate.app import create_app
 from launchgate.db import create_engine
-from launchgate.deps import Runtime
+from launchgate.runtime import ApiRuntime
 from launchgate.testing.fake_provider import free_port
 from tests.conftest import make_settings
 
@@ -50,7 +50,7 @@ async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_pa
     # start it on a working database and then cut it off.
     app = create_app(make_settings(database_url, tmp_path))
     async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
+        runtime: ApiRuntime = app.state.runtime
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             assert (await client.get("/health")).status_code == 200

@@ -14,16 +14,16 @@ from sqlalchemy import select
 
 from launchgate.app import create_app
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.kit.ids import new_run_id
 from launchgate.kit.time import utcnow
 from launchgate.models import Organisation, Run
 from launchgate.runs.writer import RunWriter
+from launchgate.runtime import ApiRuntime
 from tests.conftest import make_settings
 from tests.factories import Api
 
 
-async def _version(runtime: Runtime, org_id: uuid.UUID) -> int:
+async def _version(runtime: ApiRuntime, org_id: uuid.UUID) -> int:
     async with unit_of_work(runtime.sessions) as session:
         value = await session.scalar(
             select(Organisation.config_version).where(Organisation.id == org_id)

@@ -16,10 +16,10 @@ from sqlalchemy import update
 
 from launchgate.app import create_app
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.models import Run
 from launchgate.runs import engine, execution
 from launchgate.runs.tasks import execute_run
+from launchgate.runtime import WorkerRuntime
 from tests.conftest import make_settings
 from tests.factories import Api, Org
 
@@ -79,9 +79,9 @@ async def _held_run(
 ) -> tuple[str, _Held]:
     """An async run accepted while the worker holds its job back: it stays pending."""
     held = _Held()
-    assert api.runtime.worker is not None
+    assert api.runtime.queue is not None
     with monkeypatch.context() as patch:
-        patch.setattr(api.runtime.worker, "enqueue", held)
+        patch.setattr(api.runtime.queue, "enqueue", held)
         accepted = await api.run(org, suite, output, status=202, **{"async": True})
     return accepted["id"], held
 
@@ -143,7 +143,7 @@ async def test_a_pending_run_is_scored_from_its_snapshot(
     case = (await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org))["data"][0]
     await api.ok("PATCH", f"/v1/scorers/{case['scorer_id']}", org,
                  json={"config": {"values": ["goodbye"]}})
-    assert await execution.execute_pending(api.runtime, run_id) is not None
+    assert await execution.execute_pending(api.jobs, run_id) is not None
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
     assert done["status"] == "cleared"
 
@@ -162,7 +162,7 @@ async def test_the_worker_shows_the_run_running_while_it_scores(
         return await real_execute(*args, **kwargs)
 
     monkeypatch.setattr(engine, "execute", gated_execute)
-    job = asyncio.create_task(execute_run(api.runtime, run_id))
+    job = asyncio.create_task(execute_run(api.jobs, run_id))
     try:
         for _ in range(400):
             run = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
@@ -181,7 +181,7 @@ async def test_the_worker_shows_the_run_running_while_it_scores(
 # --- exactly once -----------------------------------------------------------------------
 
 
-async def _execute(runtime: Runtime, run_id: str) -> bool:
+async def _execute(runtime: WorkerRuntime, run_id: str) -> bool:
     return await execution.execute_pending(runtime, run_id) is not None
 
 
@@ -192,16 +192,16 @@ async def test_execute_pending_twice_completes_and_bills_once(
     _, suite = await api.gated_suite(org)
     run_id, _ = await _held_run(api, org, suite["slug"], "hello world", monkeypatch)
     assert await _usage(api, org) == 0
-    assert await _execute(api.runtime, run_id) is True
+    assert await _execute(api.jobs, run_id) is True
     first = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
     assert first["status"] == "cleared" and await _usage(api, org) == 1
-    assert await _execute(api.runtime, run_id) is False
+    assert await _execute(api.jobs, run_id) is False
     assert (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"] == first
     assert await _usage(api, org) == 1
 
 
 async def test_an_unknown_run_id_is_ignored_by_the_worker(api: Api) -> None:
-    assert await _execute(api.runtime, "run_" + "0" * 24) is False
+    assert await _execute(api.jobs, "run_" + "0" * 24) is False
 
 
 async def test_concurrent_deliveries_complete_and_bill_once(
@@ -211,7 +211,7 @@ async def test_concurrent_deliveries_complete_and_bill_once(
     _, suite = await api.gated_suite(org)
     run_id, _ = await _held_run(api, org, suite["slug"], "hello world", monkeypatch)
     outcomes = await asyncio.gather(
-        *(_execute(api.runtime, run_id) for _ in range(3)), return_exceptions=True
+        *(_execute(api.jobs, run_id) for _ in range(3)), return_exceptions=True
     )
     assert sorted(outcomes, key=str) == [False, False, True], outcomes
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
@@ -261,7 +261,7 @@ async def test_a_run_left_running_by_a_dead_worker_resumes_and_finishes_once(
         assert done["status"] == "cleared"
         assert done["started_at"] == running["started_at"]
         assert await _usage(second, org) == 1
-        assert await _execute(second.runtime, run_id) is False
+        assert await _execute(second.jobs, run_id) is False
         assert await _usage(second, org) == 1
 
 
@@ -283,7 +283,7 @@ async def test_scoring_holds_no_database_lock(api: Api, monkeypatch: pytest.Monk
         return await real_execute(*args, **kwargs)
 
     monkeypatch.setattr(engine, "execute", execute_after_a_write)
-    job = asyncio.create_task(execute_run(api.runtime, run_id))
+    job = asyncio.create_task(execute_run(api.jobs, run_id))
     await asyncio.wait_for(job, 10)  # a held lock would block the write above: a timeout
     assert writes_done == [True]
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]

@@ -21,8 +21,8 @@ from launchgate.byok import repository
 from launchgate.byok.rotation import RotationReport, rotate_all, rotate_batch
 from launchgate.byok.vault import Vault
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.models import ByokKey
+from launchgate.runtime import ApiRuntime
 from tests.factories import Api
 
 PROVIDERS = ("openai", "anthropic", "google", "azure_openai")
@@ -50,7 +50,7 @@ class InterruptingVault(Vault):
 class Keys:
     """This test's organisations and rows; deleted afterwards so no other test sees them."""
 
-    def __init__(self, api: Api, runtime: Runtime) -> None:
+    def __init__(self, api: Api, runtime: ApiRuntime) -> None:
         self.api = api
         self.runtime = runtime
         self.org_ids: list[uuid.UUID] = []
@@ -93,7 +93,7 @@ class Keys:
 
 
 @pytest.fixture
-async def keys(api: Api, runtime: Runtime) -> AsyncIterator[Keys]:
+async def keys(api: Api, runtime: ApiRuntime) -> AsyncIterator[Keys]:
     made = Keys(api, runtime)
     yield made
     await made.delete()
@@ -114,7 +114,9 @@ async def assert_all_open_under(keys: Keys, vault: Vault) -> None:
         assert opened == keys.plaintexts[key_id]
 
 
-async def test_rotation_reseals_every_row_under_the_new_key(keys: Keys, runtime: Runtime) -> None:
+async def test_rotation_reseals_every_row_under_the_new_key(
+    keys: Keys, runtime: ApiRuntime
+) -> None:
     old, new = os.urandom(32), os.urandom(32)
     made = await keys.spread(Vault(old), 7)
     before: dict[uuid.UUID, datetime] = {k: r.updated_at for k, r in (await keys.rows()).items()}
@@ -128,7 +130,7 @@ async def test_rotation_reseals_every_row_under_the_new_key(keys: Keys, runtime:
     assert {k: r.updated_at for k, r in (await keys.rows()).items()} == before
 
 
-async def test_rotation_is_idempotent(keys: Keys, runtime: Runtime) -> None:
+async def test_rotation_is_idempotent(keys: Keys, runtime: ApiRuntime) -> None:
     old, new = os.urandom(32), os.urandom(32)
     await keys.spread(Vault(old), 5)
     vault = Vault(new, [old])
@@ -142,7 +144,7 @@ async def test_rotation_is_idempotent(keys: Keys, runtime: Runtime) -> None:
 
 
 async def test_an_interrupted_rotation_keeps_its_progress_and_a_rerun_completes(
-    keys: Keys, runtime: Runtime
+    keys: Keys, runtime: ApiRuntime
 ) -> None:
     old, new = os.urandom(32), os.urandom(32)
     await keys.spread(Vault(old), 9)
@@ -164,7 +166,7 @@ async def test_an_interrupted_rotation_keeps_its_progress_and_a_rerun_completes(
     await assert_all_open_under(keys, Vault(new))
 
 
-async def test_a_single_batch_then_the_rest(keys: Keys, runtime: Runtime) -> None:
+async def test_a_single_batch_then_the_rest(keys: Keys, runtime: ApiRuntime) -> None:
     """``rotate_batch`` alone, committed, then a full run carries on after it."""
     old, new = os.urandom(32), os.urandom(32)
     await keys.spread(Vault(old), 4)
@@ -181,7 +183,7 @@ async def test_a_single_batch_then_the_rest(keys: Keys, runtime: Runtime) -> Non
 
 
 async def test_a_row_no_accepted_key_opens_is_reported_by_id(
-    keys: Keys, runtime: Runtime
+    keys: Keys, runtime: ApiRuntime
 ) -> None:
     old, new, lost = os.urandom(32), os.urandom(32), os.urandom(32)
     made = await keys.spread(Vault(old), 3)
@@ -207,7 +209,7 @@ async def test_a_row_no_accepted_key_opens_is_reported_by_id(
 
 
 async def test_a_ciphertext_copied_to_another_organisation_is_reported(
-    keys: Keys, runtime: Runtime
+    keys: Keys, runtime: ApiRuntime
 ) -> None:
     old, new = os.urandom(32), os.urandom(32)
     original = await keys.add(Vault(old), await keys.org())
@@ -222,7 +224,7 @@ async def test_a_ciphertext_copied_to_another_organisation_is_reported(
     assert copy.id in failed_ids(report) and original.id not in failed_ids(report)
 
 
-async def test_revoked_rows_are_left_alone(keys: Keys, runtime: Runtime) -> None:
+async def test_revoked_rows_are_left_alone(keys: Keys, runtime: ApiRuntime) -> None:
     old, new = os.urandom(32), os.urandom(32)
     org_id = await keys.org()
     live = await keys.add(Vault(old), org_id)
@@ -236,7 +238,7 @@ async def test_revoked_rows_are_left_alone(keys: Keys, runtime: Runtime) -> None
     assert Vault(new).is_current(rows[live.id].ciphertext or "")
 
 
-async def test_a_row_changed_meanwhile_is_not_overwritten(keys: Keys, runtime: Runtime) -> None:
+async def test_a_row_changed_meanwhile_is_not_overwritten(keys: Keys, runtime: ApiRuntime) -> None:
     old, new = os.urandom(32), os.urandom(32)
     row = await keys.add(Vault(old), await keys.org())
     assert row.ciphertext is not None
@@ -250,7 +252,7 @@ async def test_a_row_changed_meanwhile_is_not_overwritten(keys: Keys, runtime: R
     assert (await keys.ciphertexts())[row.id] == newer
 
 
-async def test_sealed_rows_hide_their_ciphertext(keys: Keys, runtime: Runtime) -> None:
+async def test_sealed_rows_hide_their_ciphertext(keys: Keys, runtime: ApiRuntime) -> None:
     row = await keys.add(Vault(os.urandom(32)), await keys.org())
     async with runtime.sessions() as session:
         page = await repository.sealed_after(session, None, 100_000)

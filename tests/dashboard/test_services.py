@@ -11,15 +11,15 @@ import pytest
 from launchgate.auth import service as auth_service
 from launchgate.auth.tokens import issue_token
 from launchgate.db import unit_of_work
-from launchgate.deps import Runtime
 from launchgate.errors import NotFound, Unauthorized
 from launchgate.kit.auth_context import AuthContext
 from launchgate.projects import service as projects
+from launchgate.runtime import ApiRuntime
 from launchgate.users import service as users
 from tests.factories import Api, Org, unique
 
 
-async def make_user(runtime: Runtime, org: Org) -> tuple[uuid.UUID, str]:
+async def make_user(runtime: ApiRuntime, org: Org) -> tuple[uuid.UUID, str]:
     email = f"{unique('user')}@example.com"
     async with unit_of_work(runtime.sessions) as session:
         user = await users.create_user(session, org.id, email, "correct horse battery")
@@ -30,7 +30,7 @@ def jwt_of(org: Org) -> AuthContext:
     return AuthContext(org_id=org.id, auth_mode="jwt")
 
 
-async def test_a_session_token_names_its_user(api: Api, runtime: Runtime) -> None:
+async def test_a_session_token_names_its_user(api: Api, runtime: ApiRuntime) -> None:
     org = await api.org()
     _, email = await make_user(runtime, org)
     login = await api.client.post("/v1/auth/login",
@@ -44,7 +44,7 @@ async def test_a_session_token_names_its_user(api: Api, runtime: Runtime) -> Non
 
 
 async def test_a_session_takes_only_our_own_tokens_of_real_users(
-    api: Api, runtime: Runtime
+    api: Api, runtime: ApiRuntime
 ) -> None:
     org, other = await api.org(), await api.org()
     user_id, _ = await make_user(runtime, org)
@@ -62,7 +62,7 @@ async def test_a_session_takes_only_our_own_tokens_of_real_users(
 
 
 async def test_the_signed_in_user_is_of_the_callers_organisation(
-    api: Api, runtime: Runtime
+    api: Api, runtime: ApiRuntime
 ) -> None:
     org, other = await api.org(), await api.org()
     user_id, _ = await make_user(runtime, org)
@@ -73,7 +73,7 @@ async def test_the_signed_in_user_is_of_the_callers_organisation(
             await users.get_user(session, AuthContext(org.id, "api_key"))
 
 
-async def test_actor_emails_only_of_the_callers_users(api: Api, runtime: Runtime) -> None:
+async def test_actor_emails_only_of_the_callers_users(api: Api, runtime: ApiRuntime) -> None:
     org, other = await api.org(), await api.org()
     mine, email = await make_user(runtime, org)
     theirs, _ = await make_user(runtime, other)
@@ -83,7 +83,7 @@ async def test_actor_emails_only_of_the_callers_users(api: Api, runtime: Runtime
         assert await users.emails_by_id(session, jwt_of(org), set()) == {}
 
 
-async def test_a_project_by_id_is_scoped(api: Api, runtime: Runtime) -> None:
+async def test_a_project_by_id_is_scoped(api: Api, runtime: ApiRuntime) -> None:
     org, other = await api.org(), await api.org()
     project = await api.project(org)
     project_id = uuid.UUID(project["id"])

@@ -11,7 +11,7 @@ and the requests answered 500 after the pool's 30 s timeout."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -77,7 +77,7 @@ def _check(answers: list[httpx.Response]) -> tuple[int, int]:
 
 
 @pytest.fixture
-def slow_fake(fake_provider: FakeProviderServer) -> FakeProviderServer:  # noqa: F811
+def slow_fake(fake_provider: FakeProviderServer) -> Iterator[FakeProviderServer]:  # noqa: F811
     fake_provider.reset()
     fake_provider.configure(latency_ms=300)
     yield fake_provider

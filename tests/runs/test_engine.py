@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from launchgate.runs import engine
 from launchgate.runs.engine import EngineOptions, execute, merged_input
-from launchgate.scorers.builtin import validate_config
+from launchgate.scorers.builtin import ScoreResult, validate_config
 
 OPTIONS = EngineOptions(regex_timeout_s=0.2)
 CATASTROPHIC = "(a|aa)+$"  # exponential backtracking in the `regex` module too
@@ -173,7 +173,9 @@ async def test_a_scorer_that_crashes_ends_its_case_in_error_only() -> None:
 async def test_a_judge_that_raises_ends_its_case_in_error_with_a_generic_reason() -> None:
     secret = "sk-test-\u00e9-never-shown"
 
-    async def judge(*_: Any) -> Any:
+    async def judge(
+        config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
+    ) -> tuple[ScoreResult, dict[str, Any]]:
         # What httpx raises for a key no header can carry: its text quotes the key.
         raise UnicodeEncodeError("ascii", secret, 8, 9, "ordinal not in range(128)")
 

@@ -49,17 +49,17 @@ async def test_a_claimed_run_is_held_until_its_lease_lapses(
     assert first.status == "running" and first.lease_expires_at is not None
     assert first.lease_expires_at > utcnow() + timedelta(seconds=50)
     # Another delivery while the first worker lives: no claim, no scoring, no bill.
-    assert await execute_run(api.runtime, run_id) is None
+    assert await execute_run(api.jobs, run_id) is None
     assert (await _row(api, run_id)).status == "running"
     assert await _usage(api, org) == 0
     # The first worker died: its lease lapses, and the next delivery takes over.
     await _set(api, run_id, lease_expires_at=utcnow() - timedelta(seconds=1))
-    done = await execute_run(api.runtime, run_id)
+    done = await execute_run(api.jobs, run_id)
     assert done is not None and done["status"] == "cleared"
     row = await _row(api, run_id)
     assert row.status == "cleared" and row.lease_expires_at is None
     assert row.started_at == first.started_at  # picked up again, it keeps its first start
-    assert await execute_run(api.runtime, run_id) is None  # final: left alone
+    assert await execute_run(api.jobs, run_id) is None  # final: left alone
     assert await _usage(api, org) == 1
 
 
@@ -76,7 +76,7 @@ async def test_the_worker_renews_its_lease_while_it_scores(
         return await real_execute(*args, **kwargs)
 
     monkeypatch.setattr(engine, "execute", slow_execute)
-    job = asyncio.create_task(execute_run(api.runtime, run_id))
+    job = asyncio.create_task(execute_run(api.jobs, run_id))
     try:
         await asyncio.sleep(0.2)
         claimed = (await _row(api, run_id)).lease_expires_at
@@ -118,12 +118,12 @@ async def test_the_sweep_sends_again_exactly_the_runs_no_worker_holds(
         lease_expires_at=utcnow() + timedelta(minutes=1),
     )
     await _set(api, final, created_at=old)
-    assert await execute_run(api.runtime, final) is not None
+    assert await execute_run(api.jobs, final) is not None
     sent = _Held()
-    assert api.runtime.worker is not None
-    monkeypatch.setattr(api.runtime.worker, "enqueue", sent)
+    assert api.runtime.queue is not None
+    monkeypatch.setattr(api.runtime.queue, "enqueue", sent)
     monkeypatch.setattr(api.runtime.settings, "requeue_pending_after_s", 60.0)
-    assert await sweep_runs(api.runtime) == 2
+    assert await sweep_runs(api.jobs) == 2
     assert sorted(p["run_id"] for _, p in sent.jobs) == sorted([forgotten, lapsed])
     assert {name for name, _ in sent.jobs} == {"run.execute"}
     assert fresh not in [p["run_id"] for _, p in sent.jobs]

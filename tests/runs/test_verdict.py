@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from launchgate.runs.verdict import CaseRule, Verdict, case_status, verdict
+from launchgate.runs.verdict import CaseRule, RunOutcome, case_status, run_outcome
 
 statuses = st.sampled_from(["passed", "failed", "error"])
 weights = st.floats(min_value=0.01, max_value=100.0, allow_nan=False, allow_infinity=False)
@@ -71,9 +71,9 @@ def test_a_zero_side_threshold_is_not_replaced_by_the_case_threshold() -> None:
 
 
 def test_weighted_pass_rate_is_rounded_to_four_places() -> None:
-    result = verdict([("passed", 1.0), ("failed", 2.0), ("passed", 3.0)], 0.5)
+    result = run_outcome([("passed", 1.0), ("failed", 2.0), ("passed", 3.0)], 0.5)
     assert result.pass_rate == 0.6667  # 4 / 6
-    assert result == Verdict(
+    assert result == RunOutcome(
         status="cleared",
         passed=True,
         pass_rate=0.6667,
@@ -85,53 +85,53 @@ def test_weighted_pass_rate_is_rounded_to_four_places() -> None:
 
 
 def test_pass_rate_equal_to_the_threshold_clears() -> None:
-    result = verdict([("passed", 1.0), ("failed", 1.0)], 0.5)
+    result = run_outcome([("passed", 1.0), ("failed", 1.0)], 0.5)
     assert (result.status, result.passed, result.pass_rate) == ("cleared", True, 0.5)
 
 
 def test_pass_rate_below_the_threshold_aborts() -> None:
-    result = verdict([("passed", 1.0), ("failed", 3.0)], 0.3)
+    result = run_outcome([("passed", 1.0), ("failed", 3.0)], 0.3)
     assert (result.status, result.passed, result.pass_rate) == ("aborted", False, 0.25)
 
 
 def test_the_threshold_is_compared_with_the_rounded_rate() -> None:
     # 2/3 rounds to 0.6667, which clears a 0.6667 threshold.
-    assert verdict([("passed", 1.0), ("passed", 1.0), ("failed", 1.0)], 0.6667).passed
+    assert run_outcome([("passed", 1.0), ("passed", 1.0), ("failed", 1.0)], 0.6667).passed
 
 
 def test_any_error_makes_the_run_an_error_and_counts_as_not_passed() -> None:
-    result = verdict([("passed", 1.0), ("passed", 1.0), ("error", 1.0)], 0.0)
+    result = run_outcome([("passed", 1.0), ("passed", 1.0), ("error", 1.0)], 0.0)
     assert result.status == "error" and result.passed is False
     assert result.pass_rate == 0.6667
     assert (result.passed_cases, result.failed_cases, result.error_cases) == (2, 0, 1)
 
 
 def test_all_passed_with_a_threshold_of_one_clears() -> None:
-    result = verdict([("passed", 0.5), ("passed", 2.0)], 1.0)
+    result = run_outcome([("passed", 0.5), ("passed", 2.0)], 1.0)
     assert result.status == "cleared" and result.pass_rate == 1.0
 
 
 def test_no_cases_is_refused() -> None:
     with pytest.raises(ValueError):
-        verdict([], 1.0)
+        run_outcome([], 1.0)
 
 
 @given(outcomes, thresholds)
 def test_pass_rate_is_within_unit_interval(cases: list[tuple[str, float]], bar: float) -> None:
-    result = verdict(cases, bar)  # type: ignore[arg-type]
+    result = run_outcome(cases, bar)  # type: ignore[arg-type]
     assert 0.0 <= result.pass_rate <= 1.0
     assert result.pass_rate == round(result.pass_rate, 4)
 
 
 @given(st.lists(statuses, min_size=1, max_size=50), thresholds)
 def test_with_all_weights_one_the_rate_is_passed_over_total(cases: list[str], bar: float) -> None:
-    result = verdict([(status, 1.0) for status in cases], bar)  # type: ignore[misc]
+    result = run_outcome([(status, 1.0) for status in cases], bar)  # type: ignore[misc]
     assert result.pass_rate == round(cases.count("passed") / len(cases), 4)
 
 
 @given(outcomes, thresholds)
 def test_counts_and_status_follow_the_outcomes(cases: list[tuple[str, float]], bar: float) -> None:
-    result = verdict(cases, bar)  # type: ignore[arg-type]
+    result = run_outcome(cases, bar)  # type: ignore[arg-type]
     states = [status for status, _ in cases]
     assert result.total_cases == len(cases)
     assert (result.passed_cases, result.failed_cases, result.error_cases) == (
@@ -150,6 +150,6 @@ def test_counts_and_status_follow_the_outcomes(cases: list[tuple[str, float]], b
 def test_turning_a_failure_into_a_pass_never_lowers_the_rate(
     cases: list[tuple[str, float]], bar: float
 ) -> None:
-    before = verdict(cases, bar)  # type: ignore[arg-type]
+    before = run_outcome(cases, bar)  # type: ignore[arg-type]
     improved = [("passed" if s == "failed" else s, w) for s, w in cases]
-    assert verdict(improved, bar).pass_rate >= before.pass_rate  # type: ignore[arg-type]
+    assert run_outcome(improved, bar).pass_rate >= before.pass_rate  # type: ignore[arg-type]

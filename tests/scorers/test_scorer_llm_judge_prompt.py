@@ -14,8 +14,8 @@ from launchgate.scorers.builtin import ScorerConfigError
 from launchgate.scorers.builtin.llm_judge import (
     SCHEMA_NAME,
     VERDICT_SCHEMA,
+    JudgeAnswer,
     JudgePrompt,
-    Verdict,
     VerdictError,
     build_prompt,
     neutralise,
@@ -281,21 +281,21 @@ def test_blocks_hold_exactly_their_content(
 @pytest.mark.parametrize(
     ("text", "verdict"),
     [
-        ('{"reasoning":"x","score":0.7}', Verdict(0.7, "x")),
-        ('{"score": 0.25, "reasoning": "order is free"}', Verdict(0.25, "order is free")),
-        ('```json\n{"reasoning": "fenced", "score": 0.5}\n```', Verdict(0.5, "fenced")),
-        ('```\n{"reasoning": "bare fence", "score": 0.5}\n```', Verdict(0.5, "bare fence")),
-        ('  \n{"reasoning": "padded", "score": 0}\n ', Verdict(0.0, "padded")),
-        ('{"reasoning":"int one","score":1}', Verdict(1.0, "int one")),
-        ('{"reasoning":"int zero","score":0}', Verdict(0.0, "int zero")),
-        ('{"reasoning":"exp","score":1e-1}', Verdict(0.1, "exp")),
-        ('{"reasoning":"neg zero","score":-0.0}', Verdict(0.0, "neg zero")),
-        ('{"reasoning":"","score":1.0}', Verdict(1.0, "")),
-        ('{"reasoning":"multi\\nline","score":0.3}', Verdict(0.3, "multi\nline")),
-        ('{"reasoning":"extra","score":0.4,"confidence":"high"}', Verdict(0.4, "extra")),
+        ('{"reasoning":"x","score":0.7}', JudgeAnswer(0.7, "x")),
+        ('{"score": 0.25, "reasoning": "order is free"}', JudgeAnswer(0.25, "order is free")),
+        ('```json\n{"reasoning": "fenced", "score": 0.5}\n```', JudgeAnswer(0.5, "fenced")),
+        ('```\n{"reasoning": "bare fence", "score": 0.5}\n```', JudgeAnswer(0.5, "bare fence")),
+        ('  \n{"reasoning": "padded", "score": 0}\n ', JudgeAnswer(0.0, "padded")),
+        ('{"reasoning":"int one","score":1}', JudgeAnswer(1.0, "int one")),
+        ('{"reasoning":"int zero","score":0}', JudgeAnswer(0.0, "int zero")),
+        ('{"reasoning":"exp","score":1e-1}', JudgeAnswer(0.1, "exp")),
+        ('{"reasoning":"neg zero","score":-0.0}', JudgeAnswer(0.0, "neg zero")),
+        ('{"reasoning":"","score":1.0}', JudgeAnswer(1.0, "")),
+        ('{"reasoning":"multi\\nline","score":0.3}', JudgeAnswer(0.3, "multi\nline")),
+        ('{"reasoning":"extra","score":0.4,"confidence":"high"}', JudgeAnswer(0.4, "extra")),
     ],
 )
-def test_parse_verdict_accepts(text: str, verdict: Verdict) -> None:
+def test_parse_verdict_accepts(text: str, verdict: JudgeAnswer) -> None:
     parsed = parse_verdict(text)
     assert parsed == verdict
     assert type(parsed.score) is float

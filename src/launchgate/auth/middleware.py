@@ -30,7 +30,7 @@ from launchgate.errors import LaunchGateError
 from launchgate.kit.auth_context import AuthContext
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import ApiRuntime
 
 # The key of the caller in ``scope["state"]`` (what ``request.state`` reads).
 STATE_KEY = "launchgate_auth"
@@ -70,7 +70,7 @@ class AuthMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        runtime: Callable[[], Runtime | None],
+        runtime: Callable[[], ApiRuntime | None],
         public_paths: tuple[str, ...],
         router: Router,
     ) -> None:

@@ -17,10 +17,10 @@ from launchgate.orgs import repository as orgs
 from launchgate.users import repository as users
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import ApiRuntime
 
 async def authenticate(
-    session: AsyncSession, runtime: Runtime, header: str | None, ip: str
+    session: AsyncSession, runtime: ApiRuntime, header: str | None, ip: str
 ) -> AuthContext:
     try:
         return await _authenticate(session, runtime, header)
@@ -31,7 +31,9 @@ async def authenticate(
         raise
 
 
-async def _authenticate(session: AsyncSession, runtime: Runtime, header: str | None) -> AuthContext:
+async def _authenticate(
+    session: AsyncSession, runtime: ApiRuntime, header: str | None
+) -> AuthContext:
     if not header:
         raise Unauthorized("Missing Authorization header; send 'Authorization: Bearer <api key>'")
     scheme, _, credential = header.partition(" ")
@@ -62,7 +64,7 @@ async def _user_context(
     return AuthContext(org_id=org_id, user_id=user_id, auth_mode="jwt")
 
 
-async def session_context(session: AsyncSession, runtime: Runtime, token: str) -> AuthContext:
+async def session_context(session: AsyncSession, runtime: ApiRuntime, token: str) -> AuthContext:
     """The dashboard's caller, from the built-in JWT its session cookie holds.
 
     Only our own tokens: a cookie is set by our sign-in alone, so neither API keys nor OIDC
@@ -91,7 +93,7 @@ async def _oidc_context(
     return AuthContext(org_id=org_id, user_id=maybe_user, auth_mode="jwt")
 
 
-async def login(session: AsyncSession, runtime: Runtime, email: str, password: str) -> str:
+async def login(session: AsyncSession, runtime: ApiRuntime, email: str, password: str) -> str:
     user = await users.get_by_email(session, email.strip().lower())
     # argon2 takes a CPU-bound fraction of a second: off the event loop, or every other
     # request of the process waits for each login.

@@ -18,7 +18,7 @@ from launchgate.kit.time import utcnow
 from launchgate.models import ByokKey
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import ApiRuntime
 
 PREFIX_LENGTH = 8
 
@@ -50,7 +50,7 @@ async def _make_default(session: AsyncSession, key: ByokKey) -> None:
 
 
 async def create_key(
-    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: ByokKeyCreate
+    session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: ByokKeyCreate
 ) -> ByokKey:
     require_credential_scope(auth, "create BYOK keys")
     config = await configs.normalise(
@@ -83,7 +83,7 @@ async def create_key(
 
 async def update_key(
     session: AsyncSession,
-    runtime: Runtime,
+    runtime: ApiRuntime,
     auth: AuthContext,
     key_id: uuid.UUID,
     body: ByokKeyUpdate,
@@ -136,7 +136,7 @@ def _summary(key: ByokKey) -> dict[str, Any]:
 
 
 async def test_key(
-    session: AsyncSession, runtime: Runtime, auth: AuthContext, key_id: uuid.UUID
+    session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, key_id: uuid.UUID
 ) -> dict[str, Any]:
     """Runs the ``byok.test_key`` job on the worker and waits for it: only worker-side code
     opens a key. The job records the outcome (status, last_tested_at, audit) itself.
@@ -145,9 +145,7 @@ async def test_key(
     key = await get_key(session, auth, key_id)
     if key.status == "revoked":
         raise Conflict("This key is revoked; there is nothing to test")
-    if runtime.worker is None:
-        raise RuntimeError("no worker is running")
-    result: dict[str, Any] = await runtime.worker.call(
+    result: dict[str, Any] = await runtime.queue.call(
         "byok.test_key",
         runtime.settings.provider_timeout_s + 10,
         org_id=str(auth.org_id),

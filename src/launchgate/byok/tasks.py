@@ -17,12 +17,12 @@ from launchgate.kit.time import utcnow
 from launchgate.providers.errors import ProviderAuthError, ProviderError
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import WorkerRuntime
 
 
 @job("byok.test_key")
 async def test_key(
-    runtime: Runtime, org_id: str, key_id: str, auth_mode: str, actor_id: str | None
+    runtime: WorkerRuntime, org_id: str, key_id: str, auth_mode: str, actor_id: str | None
 ) -> dict[str, Any]:
     org, kid = uuid.UUID(org_id), uuid.UUID(key_id)
     async with unit_of_work(runtime.sessions) as session:
@@ -56,10 +56,8 @@ async def test_key(
         return _result(valid, key.provider, latency_ms, message)
 
 
-async def _check(runtime: Runtime, key: Any) -> tuple[bool, float | None, str, bool]:
+async def _check(runtime: WorkerRuntime, key: Any) -> tuple[bool, float | None, str, bool]:
     """``(valid, latency_ms, message, definitive)``."""
-    if runtime.http is None:
-        raise RuntimeError("the provider HTTP client is not running")
     try:
         credential = resolver.credential(runtime.vault, key)
     except VaultError as exc:

@@ -13,8 +13,7 @@ from typing import Any
 from launchgate.byok import rotation
 from launchgate.byok.vault import Vault
 from launchgate.config import Settings
-from launchgate.db import create_engine, create_sessionmaker, unit_of_work
-from launchgate.deps import Runtime
+from launchgate.db import unit_of_work
 from launchgate.kit.auth_context import AuthContext
 from launchgate.models import Run
 from launchgate.orgs import service as orgs
@@ -22,7 +21,7 @@ from launchgate.projects import service as projects
 from launchgate.projects.schemas import ProjectCreate
 from launchgate.runs import service as runs
 from launchgate.runs.schemas import RunRequest
-from launchgate.runs.writer import RunWriter
+from launchgate.runtime import ApiRuntime
 from launchgate.suites.from_template import instantiate
 from launchgate.suites.templates import (
     STRUCTURED_OUTPUT_DEMO_FAIL,
@@ -30,41 +29,29 @@ from launchgate.suites.templates import (
     get_template,
 )
 from launchgate.users import service as users
+from launchgate.wiring import api_runtime, core_runtime
 
 QUICKSTART_MARKER = "quickstart.json"
 DEMO_TEMPLATE = "structured-output"
 OWNER_EMAIL = "owner@launchgate.local"
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """The database half of the server's runtime. Operator commands sign no tokens, so they
-    need no JWT secret: ``orgs create`` against an external database works before
-    ``LAUNCHGATE_SECRET_KEY`` is set (``serve`` still insists on it)."""
-    engine = create_engine(settings.resolved_database_url)
-    return Runtime(
-        settings=settings, engine=engine, sessions=create_sessionmaker(engine), jwt_secret=""
-    )
+# Operator commands run on a ``Core`` (settings and the database): they sign no tokens and
+# open no keys, so ``orgs create`` against an external database works before
+# ``LAUNCHGATE_SECRET_KEY`` is set (``serve`` still insists on it).
 
 
 async def create_org(settings: Settings, name: str, plan: str) -> tuple[str, str]:
-    runtime = build_runtime(settings)
-    try:
-        async with unit_of_work(runtime.sessions) as session:
-            created = await orgs.create_org(session, name, plan)
-        return str(created.org.id), created.api_key
-    finally:
-        await runtime.engine.dispose()
+    async with core_runtime(settings) as core, unit_of_work(core.sessions) as session:
+        created = await orgs.create_org(session, name, plan)
+    return str(created.org.id), created.api_key
 
 
 async def create_user(settings: Settings, org: str, email: str, password: str, role: str) -> str:
     org_id = uuid.UUID(org)
-    runtime = build_runtime(settings)
-    try:
-        async with unit_of_work(runtime.sessions) as session:
-            user = await users.create_user(session, org_id, email, password, role)
-        return str(user.id)
-    finally:
-        await runtime.engine.dispose()
+    async with core_runtime(settings) as core, unit_of_work(core.sessions) as session:
+        user = await users.create_user(session, org_id, email, password, role)
+    return str(user.id)
 
 
 @dataclass
@@ -84,14 +71,9 @@ async def run_quickstart(settings: Settings) -> QuickstartReport:
     marker = settings.data_dir / QUICKSTART_MARKER
     if marker.exists():
         return QuickstartReport(already_done=True, org_id=json.loads(marker.read_text())["org_id"])
-    runtime = build_runtime(settings)
-    runtime.run_writer = RunWriter(settings.resolved_database_url)
-    runtime.run_writer.start()
-    try:
+    # The demo runs are made as the API makes them, so with the API's runtime, whole.
+    async with api_runtime(settings) as runtime:
         report = await _set_up(runtime)
-    finally:
-        await runtime.run_writer.stop()
-        await runtime.engine.dispose()
     # 0600 like every data file (kit/data_files.py): it names the organisation.
     fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -99,7 +81,7 @@ async def run_quickstart(settings: Settings) -> QuickstartReport:
     return report
 
 
-async def _set_up(runtime: Runtime) -> QuickstartReport:
+async def _set_up(runtime: ApiRuntime) -> QuickstartReport:
     password = secrets.token_urlsafe(12)
     template = get_template(DEMO_TEMPLATE)
     assert template is not None and not template.uses_llm
@@ -142,8 +124,5 @@ async def rotate_byok_keys(
     settings: Settings, vault: Vault, batch_size: int = rotation.BATCH_SIZE
 ) -> rotation.RotationReport:
     """Reseal every stored BYOK key under the vault's current master key, batch by batch."""
-    runtime = build_runtime(settings)
-    try:
-        return await rotation.rotate_all(runtime.sessions, vault, batch_size)
-    finally:
-        await runtime.engine.dispose()
+    async with core_runtime(settings) as core:
+        return await rotation.rotate_all(core.sessions, vault, batch_size)

@@ -29,10 +29,11 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from launchgate.auth import service as auth_service
-from launchgate.deps import Runtime, RuntimeDep, SessionDep
+from launchgate.deps import RuntimeDep, SessionDep
 from launchgate.errors import LaunchGateError, NotFound, Unauthorized
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import as_utc
+from launchgate.runtime import ApiRuntime
 from launchgate.users import service as users
 
 log = structlog.get_logger(__name__)
@@ -118,14 +119,14 @@ def _csrf_cookie(request: Request) -> str:
     return str(value)
 
 
-def csrf_token(request: Request, runtime: Runtime) -> str:
+def csrf_token(request: Request, runtime: ApiRuntime) -> str:
     session_token = request.cookies.get(SESSION_COOKIE, "")
     key = hashlib.sha256(b"launchgate-dashboard-csrf|" + runtime.jwt_secret.encode()).digest()
     bound = _csrf_cookie(request) + "|" + hashlib.sha256(session_token.encode()).hexdigest()
     return hmac.new(key, bound.encode(), hashlib.sha256).hexdigest()
 
 
-async def check_csrf(request: Request, runtime: Runtime) -> None:
+async def check_csrf(request: Request, runtime: ApiRuntime) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         form = await request.form()
@@ -187,7 +188,7 @@ def render(
     status: int = 200, headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """A page or fragment, with the CSRF token its forms need and the security headers."""
-    runtime: Runtime = request.app.state.runtime
+    runtime: ApiRuntime = request.app.state.runtime
     values = {"csrf_token": csrf_token(request, runtime), "csrf_field": CSRF_FIELD,
               "path": request.url.path,
               "notice": NOTICES.get(request.query_params.get("notice", "")),
@@ -249,7 +250,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 async def _guard(request: Request, handler: Handler) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: ApiRuntime = request.app.state.runtime
     limits = runtime.limits
     if limits is not None and await limits.locked_out(client_ip(request)):
         return error_page(request, 401, "Too many failed sign-ins",

@@ -40,12 +40,9 @@ async def _database(runtime: RuntimeDep) -> ServiceState:
 
 
 async def _redis(runtime: RuntimeDep) -> ServiceState:
-    if not runtime.settings.redis_url:
+    if runtime.redis_probe is None:  # no Redis configured
         return "not_configured"
-    probe = runtime.extras.get("redis_probe")
-    if probe is None:
-        return "not_configured"
-    return "connected" if await probe() else "disconnected"
+    return "connected" if await runtime.redis_probe() else "disconnected"
 
 
 @router.get(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from launchgate.kit.time import utcnow
-from launchgate.runs.verdict import CaseRule, Verdict, case_status, verdict
+from launchgate.runs.verdict import CaseRule, RunOutcome, case_status, run_outcome
 from launchgate.scorers.builtin import ScoreResult, score
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ async def execute(
     run_input: dict[str, Any],
     options: EngineOptions,
     judge: Judge | None = None,
-) -> tuple[list[dict[str, Any]], Verdict]:
+) -> tuple[list[dict[str, Any]], RunOutcome]:
     cases = snapshot["cases"]
     scores = list(
         await asyncio.gather(
@@ -172,13 +172,13 @@ async def execute(
     return scores, outcome_of(scores, snapshot)
 
 
-def outcome_of(scores: list[dict[str, Any]], snapshot: dict[str, Any]) -> Verdict:
-    return verdict(
+def outcome_of(scores: list[dict[str, Any]], snapshot: dict[str, Any]) -> RunOutcome:
+    return run_outcome(
         [(s["status"], s["weight"]) for s in scores], snapshot["suite"]["pass_threshold"]
     )
 
 
-def completion(scores: list[dict[str, Any]], result: Verdict, started: float) -> dict[str, Any]:
+def completion(scores: list[dict[str, Any]], result: RunOutcome, started: float) -> dict[str, Any]:
     """The column values that complete a run (all but ``started_at``)."""
     return {
         "status": result.status,

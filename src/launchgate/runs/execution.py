@@ -28,7 +28,7 @@ from launchgate.runs import engine, repository
 from launchgate.runs.judging import RunJudge
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,7 @@ async def stale_runs(session: AsyncSession, requeue_pending_after_s: float) -> l
     )
 
 
-async def execute_pending(runtime: Runtime, run_id: str) -> dict[str, Any] | None:
+async def execute_pending(runtime: WorkerRuntime, run_id: str) -> dict[str, Any] | None:
     """The completed run's new column values, or None when another delivery finished it.
     Idempotent: a run already final is left alone; completion is a conditional update, so
     a duplicate delivery neither re-scores nor double-bills. Never raises for a failure of
@@ -71,7 +71,7 @@ async def execute_pending(runtime: Runtime, run_id: str) -> dict[str, Any] | Non
         return await _end_in_error(runtime, run_id, started)
 
 
-async def _execute(runtime: Runtime, run_id: str, started: float) -> dict[str, Any] | None:
+async def _execute(runtime: WorkerRuntime, run_id: str, started: float) -> dict[str, Any] | None:
     async with unit_of_work(runtime.sessions) as session:
         run = await repository.get_any(session, run_id)
         if run is None or run.status in repository.FINAL:
@@ -114,7 +114,9 @@ async def _complete(
     return values
 
 
-async def _end_in_error(runtime: Runtime, run_id: str, started: float) -> dict[str, Any] | None:
+async def _end_in_error(
+    runtime: WorkerRuntime, run_id: str, started: float
+) -> dict[str, Any] | None:
     """In a fresh unit of work, complete the run with every case in ``error``. If even that
     fails (the database is down), the run keeps its lease, which lapses: the sweep (or the
     next start of an embedded server) sends it again."""

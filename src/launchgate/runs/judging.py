@@ -38,7 +38,7 @@ from launchgate.scorers.builtin.llm_judge import (
 )
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import WorkerRuntime
 
 KeyRef = tuple[str, uuid.UUID | None]  # provider, the scorer's key_id (None: the default)
 
@@ -65,7 +65,7 @@ def judge_keys(snapshot: dict[str, Any]) -> set[KeyRef]:
 class RunJudge:
     """The ``Judge`` of one run; ``used`` and ``refused`` are keys to record afterwards."""
 
-    runtime: Runtime
+    runtime: WorkerRuntime
     org_id: uuid.UUID
     keys: dict[KeyRef, ByokKey | None]
     used: set[uuid.UUID] = field(default_factory=set)
@@ -78,7 +78,7 @@ class RunJudge:
     async def prepare(
         cls,
         session: AsyncSession,
-        runtime: Runtime,
+        runtime: WorkerRuntime,
         org_id: uuid.UUID,
         snapshot: dict[str, Any],
         output: str,
@@ -189,7 +189,6 @@ class RunJudge:
         """One judgement: its score, or the case's error result."""
         runtime = self.runtime
         http = runtime.http
-        assert http is not None, "the provider HTTP client is not running"
 
         async def call() -> providers.ChatReply:
             built = prompt()
@@ -242,12 +241,12 @@ class RunJudge:
         details["input_tokens"] += reply.input_tokens
         details["output_tokens"] += reply.output_tokens
         try:
-            verdict = parse_verdict(reply.text)
+            answer = parse_verdict(reply.text)
         except VerdictError as exc:
             details["raw"] = reply.text[:4000]
             return _error(f"The judge's answer is not a verdict: {exc}")
-        details["reasoning"] = verdict.reasoning
-        return verdict.score
+        details["reasoning"] = answer.reasoning
+        return answer.score
 
     def _failed(self, key: ByokKey, error: ProviderError, attempts: int) -> ScoreResult:
         if isinstance(error, ProviderAuthError):

@@ -33,7 +33,7 @@ from launchgate.suites.cases import service as suite_cases
 from launchgate.worker import JobFailed
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import ApiRuntime
     from launchgate.worker import Worker
 
 
@@ -63,7 +63,7 @@ class RunNotFinished(ServiceUnavailable):
 
 
 async def _prepared_suite(
-    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
+    session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: RunRequest
 ) -> PreparedSuite:
     """Usage check, then the suite snapshot: from the cache while the organisation's
     config version stands, else read (suite, active cases, their scorers) and cached."""
@@ -115,7 +115,7 @@ def _pending(auth: AuthContext, body: RunRequest, prepared: PreparedSuite) -> di
 
 
 async def accept_sync(
-    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
+    session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: RunRequest
 ) -> dict[str, Any]:
     """The reads of a synchronous run (usage, the suite's snapshot): the new run's values.
     Reads only; the caller ends its unit of work before ``finish_sync``, so the wait
@@ -123,12 +123,11 @@ async def accept_sync(
     return _pending(auth, body, await _prepared_suite(session, runtime, auth, body))
 
 
-async def finish_sync(runtime: Runtime, values: dict[str, Any]) -> Run:
+async def finish_sync(runtime: ApiRuntime, values: dict[str, Any]) -> Run:
     """Score now, or on the worker for judge suites; the run is committed (by the
     group-commit writer, or by the worker) before this returns. Opens no session of its
     own except for short reads and writes."""
     if engine.needs_judge(values["snapshot"]):
-        assert runtime.admission is not None
         with runtime.admission.admit():
             return await _run_on_worker(runtime, values)
     values["started_at"] = utcnow()
@@ -140,16 +139,14 @@ async def finish_sync(runtime: Runtime, values: dict[str, Any]) -> Run:
             engine.EngineOptions.of(runtime.settings),
         )
     )
-    assert runtime.run_writer is not None
     await runtime.run_writer.write(values)
     return Run(**values)
 
 
-async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
+async def _run_on_worker(runtime: ApiRuntime, values: dict[str, Any]) -> Run:
     """Store the pending run (committed, so the worker finds it), have the worker execute
     it, and read back the finished run: the request waits, the key stays worker-side."""
-    worker = runtime.worker
-    assert worker is not None and runtime.run_writer is not None
+    worker = runtime.queue
     await worker.check_available()
     # The group-commit writer stores it: a burst of runs is one transaction, not one
     # write each queued on the database's write lock.
@@ -188,7 +185,7 @@ async def _run_on_worker(runtime: Runtime, values: dict[str, Any]) -> Run:
             raise RunTimedOut(values["id"], timeout_s)
 
 
-async def _read_final(runtime: Runtime, run_id: str) -> Run | None:
+async def _read_final(runtime: ApiRuntime, run_id: str) -> Run | None:
     """The run if it is final now, else None."""
     async with unit_of_work(runtime.sessions) as own:
         run = await repository.get_any(own, run_id)
@@ -196,11 +193,10 @@ async def _read_final(runtime: Runtime, run_id: str) -> Run | None:
 
 
 async def run_async(
-    session: AsyncSession, runtime: Runtime, auth: AuthContext, body: RunRequest
+    session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: RunRequest
 ) -> Run:
     prepared = await _prepared_suite(session, runtime, auth, body)
-    worker = runtime.worker
-    assert worker is not None
+    worker = runtime.queue
     await worker.check_available()
     run = repository.add(session, Run(**_pending(auth, body, prepared)))
     await session.flush()

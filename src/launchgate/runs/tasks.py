@@ -14,13 +14,13 @@ from launchgate.kit.jobs import job
 from launchgate.runs import execution
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
 
 
 @job("run.execute")
-async def execute_run(runtime: Runtime, run_id: str) -> dict[str, Any] | None:
+async def execute_run(runtime: WorkerRuntime, run_id: str) -> dict[str, Any] | None:
     """The completed run's values (for a synchronous request waiting on it), or None when
     the run was already final, is held by another live worker, or another delivery
     finished it."""
@@ -37,7 +37,7 @@ async def execute_run(runtime: Runtime, run_id: str) -> dict[str, Any] | None:
 
 
 @contextlib.asynccontextmanager
-async def _renewing(runtime: Runtime, run_id: str, lease_s: float) -> AsyncIterator[None]:
+async def _renewing(runtime: WorkerRuntime, run_id: str, lease_s: float) -> AsyncIterator[None]:
     """Renew the run's lease every third of it while the body runs, so a long judge run
     keeps its worker and a dead worker's run comes free within one lease."""
 
@@ -60,15 +60,14 @@ async def _renewing(runtime: Runtime, run_id: str, lease_s: float) -> AsyncItera
 
 
 @job("run.sweep")
-async def sweep_runs(runtime: Runtime) -> int:
+async def sweep_runs(runtime: WorkerRuntime) -> int:
     """Send again the runs no worker holds (a lapsed lease, or pending too long); run by
     the workers every ``LAUNCHGATE_SWEEP_INTERVAL_S``. A run sent twice still finishes
     once: the claim admits one worker at a time and completion is conditional."""
     async with unit_of_work(runtime.sessions) as session:
         run_ids = await execution.stale_runs(session, runtime.settings.requeue_pending_after_s)
-    assert runtime.worker is not None
     for run_id in run_ids:
-        await runtime.worker.enqueue("run.execute", run_id=run_id)
+        await runtime.queue.enqueue("run.execute", run_id=run_id)
     if run_ids:
         log.info("re-queued runs no worker holds", count=len(run_ids))
     return len(run_ids)

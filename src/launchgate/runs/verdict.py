@@ -43,7 +43,9 @@ def case_status(
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class RunOutcome:
+    """What a run's case outcomes add up to (SPEC §5.4–5.5): its status and counts."""
+
     status: RunStatus
     passed: bool
     pass_rate: float
@@ -53,7 +55,7 @@ class Verdict:
     error_cases: int
 
 
-def verdict(outcomes: Sequence[tuple[CaseStatus, float]], pass_threshold: float) -> Verdict:
+def run_outcome(outcomes: Sequence[tuple[CaseStatus, float]], pass_threshold: float) -> RunOutcome:
     """``outcomes`` are ``(status, weight)`` per active case; an error counts as not passed."""
     if not outcomes:
         raise ValueError("a run needs at least one active case")
@@ -70,7 +72,7 @@ def verdict(outcomes: Sequence[tuple[CaseStatus, float]], pass_threshold: float)
         status = "cleared"
     else:
         status = "aborted"
-    return Verdict(
+    return RunOutcome(
         status=status,
         passed=status == "cleared",
         pass_rate=pass_rate,

@@ -26,8 +26,9 @@ async def consume(broker: RedisStreamBroker, concurrency: int, stop: asyncio.Eve
     """Run up to ``concurrency`` jobs at once until ``stop`` is set, then let the running
     ones finish. A job is fetched only when a slot is free, so a busy worker leaves the
     queue to the others."""
-    receiver = Receiver(broker, run_startup=False, ack_type=AcknowledgeType.WHEN_SAVED,
-                        max_async_tasks=concurrency)
+    receiver = Receiver(
+        broker, run_startup=False, ack_type=AcknowledgeType.WHEN_SAVED, max_async_tasks=concurrency
+    )
     slots = asyncio.Semaphore(concurrency)
     running: set[asyncio.Task[None]] = set()
     pause = 0.2
@@ -46,8 +47,9 @@ async def consume(broker: RedisStreamBroker, concurrency: int, stop: asyncio.Eve
             await _fetch_until(broker, slots, stop, running, run)
             pause = 0.2
         except Exception as exc:
-            log.warning("job queue unreachable; retrying", error_type=type(exc).__name__,
-                        retry_in_s=pause)
+            log.warning(
+                "job queue unreachable; retrying", error_type=type(exc).__name__, retry_in_s=pause
+            )
             await _wait(stop, pause)
             pause = min(pause * 2, 5.0)
     if running:
@@ -55,8 +57,11 @@ async def consume(broker: RedisStreamBroker, concurrency: int, stop: asyncio.Eve
 
 
 async def _fetch_until(
-    broker: RedisStreamBroker, slots: asyncio.Semaphore, stop: asyncio.Event,
-    running: set[asyncio.Task[None]], run: Any,
+    broker: RedisStreamBroker,
+    slots: asyncio.Semaphore,
+    stop: asyncio.Event,
+    running: set[asyncio.Task[None]],
+    run: Any,
 ) -> None:
     stream = broker.listen()
     stopped = asyncio.ensure_future(stop.wait())

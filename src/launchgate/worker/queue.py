@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from taskiq import AsyncBroker, AsyncTaskiqTask, InMemoryBroker
@@ -11,6 +11,11 @@ from taskiq.exceptions import ResultGetError
 
 from launchgate.errors import ServiceUnavailable
 from launchgate.kit.jobs import get_job
+
+if TYPE_CHECKING:
+    from taskiq_redis import RedisStreamBroker
+
+    from launchgate.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -25,9 +30,11 @@ class JobFailed(RuntimeError):
         super().__init__(f"job {name!r} failed")
 
 
-_QUEUE_DOWN = ("The job queue (Redis) is unreachable, so work that needs a worker cannot be "
-               "accepted now; retry shortly. Synchronous runs of suites without llm_judge "
-               "cases still work.")
+_QUEUE_DOWN = (
+    "The job queue (Redis) is unreachable, so work that needs a worker cannot be "
+    "accepted now; retry shortly. Synchronous runs of suites without llm_judge "
+    "cases still work."
+)
 
 
 class QueueUnavailable(ServiceUnavailable):
@@ -35,29 +42,47 @@ class QueueUnavailable(ServiceUnavailable):
 
 
 class Worker:
-    """One broker and the runtime its jobs run with. Each app has its own, so two apps
-    in one process (tests) never share a queue.
+    """One broker, and the runtime its jobs run with in this process. Each app has its
+    own, so two apps in one process (tests) never share a queue.
 
     Embedded: an in-memory broker, jobs run in this process. Scaled out: a Redis Streams
     broker (worker/redis_queue.py); the API process only sends, ``launchgate worker``
-    processes consume (worker/consumer.py)."""
+    processes consume (worker/consumer.py). wiring.py builds it and, in a process that
+    runs jobs, gives it their ``WorkerRuntime`` with ``run_jobs_with``."""
 
-    def __init__(self, runtime: Any, broker: AsyncBroker | None = None) -> None:
-        self.runtime = runtime
+    def __init__(self, broker: AsyncBroker | None = None) -> None:
         self.broker = broker or InMemoryBroker()
+        self._runtime: WorkerRuntime | None = None
 
         async def dispatch(name: str, payload: dict[str, Any]) -> Any:
-            try:
-                return await get_job(name)(runtime, **payload)
-            except Exception:
-                log.exception("job failed", job=name)
-                raise
+            return await self._run(name, payload)
 
-        self._run = dispatch
         self._dispatch = self.broker.register_task(dispatch, task_name="launchgate.dispatch")
         # Jobs awaited by ``call`` in this process; kept so none is collected mid-flight.
         self._calls: set[asyncio.Task[Any]] = set()
         self._started = False
+
+    def run_jobs_with(self, runtime: WorkerRuntime) -> None:
+        """The runtime jobs received in this process run with (wiring.py, once)."""
+        self._runtime = runtime
+
+    async def _run(self, name: str, payload: dict[str, Any]) -> Any:
+        if self._runtime is None:  # a sending-only process (a scaled-out API) got a job
+            raise RuntimeError("this process sends jobs but does not run them")
+        try:
+            return await get_job(name)(self._runtime, **payload)
+        except Exception:
+            log.exception("job failed", job=name)
+            raise
+
+    @property
+    def stream(self) -> RedisStreamBroker:
+        """The scaled-out broker, for the consuming loop of ``launchgate worker``."""
+        from taskiq_redis import RedisStreamBroker
+
+        if not isinstance(self.broker, RedisStreamBroker):
+            raise RuntimeError("the job queue is not the Redis stream of the scaled-out mode")
+        return self.broker
 
     @property
     def in_process(self) -> bool:

@@ -29,7 +29,9 @@ XREAD_BLOCK_MS = 1000
 # A pooled connection that Redis dropped (a restart) fails its next command: retried on
 # a fresh connection, so one restart does not fail one request per pooled connection.
 _CONNECTION: dict[str, Any] = {
-    "socket_connect_timeout": 2.0, "socket_timeout": 10.0, "health_check_interval": 15,
+    "socket_connect_timeout": 2.0,
+    "socket_timeout": 10.0,
+    "health_check_interval": 15,
     "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
     "retry_on_error": [RedisConnectionError, RedisTimeoutError],
 }
@@ -50,18 +52,29 @@ class JobStreamBroker(RedisStreamBroker):
         async with Redis(connection_pool=self.connection_pool) as redis:
             while True:
                 claimed: Any = await redis.xautoclaim(
-                    self.queue_name, self.consumer_group_name, self.consumer_name,
-                    min_idle_time=self.idle_timeout, start_id="0-0", count=self.count)
+                    self.queue_name,
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    min_idle_time=self.idle_timeout,
+                    start_id="0-0",
+                    count=self.count,
+                )
                 batch: list[Any] = claimed[1]
                 if not batch:
                     read: Any = await redis.xreadgroup(
-                        self.consumer_group_name, self.consumer_name, {self.queue_name: ">"},
-                        block=self.block, count=self.count)
+                        self.consumer_group_name,
+                        self.consumer_name,
+                        {self.queue_name: ">"},
+                        block=self.block,
+                        count=self.count,
+                    )
                     batch = [entry for _, entries in read or [] for entry in entries]
                 for message_id, fields in batch:
                     if fields:  # an entry deleted from the stream comes back empty
-                        yield AckableMessage(data=fields[b"data"], ack=self._ack_generator(
-                            id=message_id, queue_name=self.queue_name))
+                        yield AckableMessage(
+                            data=fields[b"data"],
+                            ack=self._ack_generator(id=message_id, queue_name=self.queue_name),
+                        )
 
 
 def redis_broker(url: str, result_ttl_s: int, redelivery_idle_s: float) -> RedisStreamBroker:
@@ -73,12 +86,20 @@ def redis_broker(url: str, result_ttl_s: int, redelivery_idle_s: float) -> Redis
     A job a dead worker took and never acknowledged is claimed again after
     ``redelivery_idle_s`` (the run's lease makes sure only one worker finishes it)."""
     broker = JobStreamBroker(
-        url, queue_name=STREAM, consumer_group_name=GROUP, consumer_id="0",
-        xread_block=XREAD_BLOCK_MS, xread_count=1, idle_timeout=int(redelivery_idle_s * 1000),
+        url,
+        queue_name=STREAM,
+        consumer_group_name=GROUP,
+        consumer_id="0",
+        xread_block=XREAD_BLOCK_MS,
+        xread_count=1,
+        idle_timeout=int(redelivery_idle_s * 1000),
         **_CONNECTION,
     )
     backend: RedisAsyncResultBackend[Any] = RedisAsyncResultBackend(
-        url, keep_results=False, result_ex_time=result_ttl_s, prefix_str="launchgate:result",
+        url,
+        keep_results=False,
+        result_ex_time=result_ttl_s,
+        prefix_str="launchgate:result",
         **_CONNECTION,
     )
     return broker.with_result_backend(backend)
@@ -110,5 +131,6 @@ async def take_turn(broker: RedisStreamBroker, name: str, seconds: float) -> boo
     """True for one caller across the fleet per ``seconds``: periodic work (the sweep)
     runs once per period however many workers there are."""
     async with Redis(connection_pool=broker.connection_pool) as redis:
-        return bool(await redis.set(f"launchgate:turn:{name}", "1", nx=True,
-                                    px=max(1, int(seconds * 1000))))
+        return bool(
+            await redis.set(f"launchgate:turn:{name}", "1", nx=True, px=max(1, int(seconds * 1000)))
+        )

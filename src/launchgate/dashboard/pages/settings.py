@@ -34,8 +34,9 @@ from launchgate.dashboard.web import (
     render,
 )
 from launchgate.db import rollback
-from launchgate.deps import Runtime, RuntimeDep, SessionDep
+from launchgate.deps import RuntimeDep, SessionDep
 from launchgate.errors import NotFound
+from launchgate.runtime import ApiRuntime
 from launchgate.users import service as users
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ async def create_api_key(request: Request, caller: CallerDep, session: SessionDe
     return await _api_keys_page(request, caller, session, created=created)
 
 
-async def _auth_limit(runtime: Runtime, request: Request) -> int | None:
+async def _auth_limit(runtime: ApiRuntime, request: Request) -> int | None:
     limits = runtime.limits
     if limits is None:
         return None

@@ -157,7 +157,7 @@ class JudgePrompt:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class JudgeAnswer:
     """A judge's parsed answer: `score` in [0, 1] and its full reasoning."""
 
     score: float
@@ -216,7 +216,7 @@ def _pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def parse_verdict(text: str) -> Verdict:
+def parse_verdict(text: str) -> JudgeAnswer:
     """Read a judge's answer strictly; raise VerdictError rather than guess a score.
 
     The answer must be a JSON object (one ```json fence is unwrapped) with "reasoning", a
@@ -226,7 +226,7 @@ def parse_verdict(text: str) -> Verdict:
     answer = _load_json(text)
     if not isinstance(answer, dict):
         raise VerdictError(f"the judge answered a JSON {json_type(answer)}, not an object")
-    return Verdict(score=_score(answer), reasoning=_reasoning(answer))
+    return JudgeAnswer(score=_score(answer), reasoning=_reasoning(answer))
 
 
 def _load_json(text: str) -> Any:
