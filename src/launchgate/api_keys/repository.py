@@ -26,8 +26,11 @@ async def list_page(
     where = ApiKey.org_id == org_id
     total = await session.scalar(select(func.count()).select_from(ApiKey).where(where))
     rows = await session.scalars(
-        select(ApiKey).where(where).order_by(ApiKey.created_at.desc(), ApiKey.id)
-        .offset(offset).limit(limit)
+        select(ApiKey)
+        .where(where)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows), int(total or 0)
 

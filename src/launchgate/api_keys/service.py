@@ -33,21 +33,43 @@ class CreatedKey:
 
 
 async def create_key(
-    session: AsyncSession, org_id: uuid.UUID, *, name: str, mode: Literal["live", "test"],
-    expires_at: datetime | None = None, auth: AuthContext | None = None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    name: str,
+    mode: Literal["live", "test"],
+    expires_at: datetime | None = None,
+    auth: AuthContext | None = None,
 ) -> CreatedKey:
     require_credential_scope(auth, "create API keys")
     if expires_at is not None and as_utc(expires_at) <= utcnow():
-        raise ValidationFailed("expires_at must be in the future",
-                               details=[{"field": "expires_at", "message": "in the past"}])
+        raise ValidationFailed(
+            "expires_at must be in the future",
+            details=[{"field": "expires_at", "message": "in the past"}],
+        )
     secret = f"lg_{mode}_" + random_base62(32)
-    key = repository.add(session, ApiKey(
-        org_id=org_id, name=name, mode=mode, key_prefix=secret[:PREFIX_LENGTH],
-        key_hash=token_hash(secret), expires_at=expires_at, created_at=utcnow(),
-    ))
+    key = repository.add(
+        session,
+        ApiKey(
+            org_id=org_id,
+            name=name,
+            mode=mode,
+            key_prefix=secret[:PREFIX_LENGTH],
+            key_hash=token_hash(secret),
+            expires_at=expires_at,
+            created_at=utcnow(),
+        ),
+    )
     await session.flush()
-    audit.record(session, org_id, auth, "api_key.created", "api_key", key.id,
-                 {"name": name, "mode": mode, "key_prefix": key.key_prefix})
+    audit.record(
+        session,
+        org_id,
+        auth,
+        "api_key.created",
+        "api_key",
+        key.id,
+        {"name": name, "mode": mode, "key_prefix": key.key_prefix},
+    )
     return CreatedKey(key=key, secret=secret)
 
 
@@ -68,7 +90,9 @@ async def authenticate(
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > TOUCH_EVERY_S:
         key.last_used_at = now
     context = AuthContext(
-        org_id=key.org_id, auth_mode="api_key", api_key_id=key.id,
+        org_id=key.org_id,
+        auth_mode="api_key",
+        api_key_id=key.id,
         key_mode="test" if key.mode == "test" else "live",
     )
     if cache is not None:
@@ -90,8 +114,15 @@ async def revoke_key(
     if key is None or key.revoked_at is not None:
         raise NotFound.of("API key", key_id)
     key.revoked_at = utcnow()
-    audit.record(session, auth.org_id, auth, "api_key.revoked", "api_key", key.id,
-                 {"name": key.name, "key_prefix": key.key_prefix})
+    audit.record(
+        session,
+        auth.org_id,
+        auth,
+        "api_key.revoked",
+        "api_key",
+        key.id,
+        {"name": key.name, "key_prefix": key.key_prefix},
+    )
     if cache is not None:
         # Forget it once the revocation is committed: forgetting earlier would let a
         # request in between cache the still-valid row again.
