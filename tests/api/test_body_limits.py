@@ -147,6 +147,13 @@ async def test_a_valid_credential_still_reaches_the_endpoint(api: Api) -> None:
     assert project["slug"] in [p["slug"] for p in listed["data"]]
 
 
+async def test_using_a_key_still_records_its_last_use(api: Api) -> None:
+    """The middleware's own session commits the key's ``last_used_at`` touch."""
+    org = await api.org()
+    keys = (await api.ok("GET", "/v1/api-keys", org))["data"]
+    assert [k["last_used_at"] is not None for k in keys] == [True]
+
+
 async def test_public_routes_need_no_credential(api: Api) -> None:
     assert (await api.client.get("/v1/templates")).status_code == 200
     assert (await api.client.get("/v1/templates/classification")).status_code == 200

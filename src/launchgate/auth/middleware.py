@@ -25,12 +25,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from launchgate.auth.limits import client_ip
 from launchgate.auth.service import authenticate
-from launchgate.db import unit_of_work
+from launchgate.db import commit
 from launchgate.errors import LaunchGateError
 from launchgate.kit.auth_context import AuthContext
 
 if TYPE_CHECKING:
-    from launchgate.runtime import ApiRuntime
+    from launchgate.deps import Runtime
 
 # The key of the caller in ``scope["state"]`` (what ``request.state`` reads).
 STATE_KEY = "launchgate_auth"
@@ -55,6 +55,18 @@ def routed(router: Router, scope: Scope) -> bool:
     return any(route.matches(probe)[0] is Match.FULL for route in router.routes)
 
 
+async def _authenticate(runtime: Runtime, header: str | None, ip: str) -> AuthContext:
+    """In a session of its own, closed before the endpoint runs. Committed only when it
+    began a transaction (a key looked up, and its ``last_used_at`` touched at most once a
+    minute): a cached key needs none, and committing an unused session would cost the hot
+    path more than the lookup."""
+    async with runtime.sessions() as session:
+        caller = await authenticate(session, runtime, header, ip)
+        if session.in_transaction():
+            await commit(session)
+    return caller
+
+
 def _refusal(exc: LaunchGateError) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": exc.code, "message": exc.message, "details": exc.details}},
@@ -70,7 +82,7 @@ class AuthMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        runtime: Callable[[], ApiRuntime | None],
+        runtime: Callable[[], Runtime | None],
         public_paths: tuple[str, ...],
         router: Router,
     ) -> None:
@@ -90,8 +102,7 @@ class AuthMiddleware:
             return
         header = Headers(scope=scope).get("authorization")
         try:
-            async with unit_of_work(runtime.sessions) as session:
-                caller = await authenticate(session, runtime, header, client_ip(scope))
+            caller = await _authenticate(runtime, header, client_ip(scope))
         except LaunchGateError as exc:
             await _refusal(exc)(scope, receive, send)
             return
