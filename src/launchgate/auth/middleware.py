@@ -30,7 +30,7 @@ from launchgate.errors import LaunchGateError
 from launchgate.kit.auth_context import AuthContext
 
 if TYPE_CHECKING:
-    from launchgate.deps import Runtime
+    from launchgate.runtime import ApiRuntime
 
 # The key of the caller in ``scope["state"]`` (what ``request.state`` reads).
 STATE_KEY = "launchgate_auth"
@@ -55,7 +55,7 @@ def routed(router: Router, scope: Scope) -> bool:
     return any(route.matches(probe)[0] is Match.FULL for route in router.routes)
 
 
-async def _authenticate(runtime: Runtime, header: str | None, ip: str) -> AuthContext:
+async def _authenticate(runtime: ApiRuntime, header: str | None, ip: str) -> AuthContext:
     """In a session of its own, closed before the endpoint runs. Committed only when it
     began a transaction (a key looked up, and its ``last_used_at`` touched at most once a
     minute): a cached key needs none, and committing an unused session would cost the hot
@@ -82,7 +82,7 @@ class AuthMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        runtime: Callable[[], Runtime | None],
+        runtime: Callable[[], ApiRuntime | None],
         public_paths: tuple[str, ...],
         router: Router,
     ) -> None:
