@@ -48,8 +48,9 @@ def parse_flags(flags: str) -> int:
 
 # The compiled-pattern cache is bounded by what its patterns weigh (expanded size, see
 # pattern_cost, plus a fixed part per pattern), not by their number: at the limits one
-# pattern holds ~1.5 MB, so 512 of them could hold 768 MB. 200,000 units is about 25 MB.
-CACHE_BUDGET = 200_000
+# pattern holds several MB, so 512 of them could hold gigabytes. 100,000 units is about
+# 12 MB for ordinary patterns, 35 MB for the heaviest kinds.
+CACHE_BUDGET = 100_000
 ENTRY_OVERHEAD = 10
 
 
