@@ -1,10 +1,14 @@
 """json_schema: parsing, fence unwrapping, drafts, error paths and schema-side time limits."""
 
+import json
 from typing import Any
 
 import pytest
+from jsonschema import validators
+from referencing.exceptions import NoSuchResource
 
 from launchgate.scorers.builtin import ScorerConfigError, ScoreResult, score, validate_config
+from launchgate.scorers.builtin.json_schema import NO_RETRIEVAL
 
 ITEMS_SCHEMA = {
     "type": "object",
@@ -192,3 +196,197 @@ def test_draft_3_is_refused_with_a_clear_error() -> None:
     schema = {"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"}
     with pytest.raises(ScorerConfigError, match="draft 3"):
         validate_config("json_schema", {"schema": schema})
+
+
+# --- self-contained schemas: no reference leaves the schema --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [
+        ({"$ref": "file:///etc/passwd"}, "config.schema.$ref"),
+        ({"$ref": "http://127.0.0.1:9/x.json"}, "config.schema.$ref"),
+        ({"$ref": "other.json#/a"}, "config.schema.$ref"),
+        (
+            {"properties": {"a": {"$ref": "https://example.com/s"}}},
+            "config.schema.properties.a.$ref",
+        ),
+        ({"$dynamicRef": "http://example.com/meta"}, "config.schema.$dynamicRef"),
+        (
+            {"$schema": "https://json-schema.org/draft/2019-09/schema", "$recursiveRef": "x"},
+            "config.schema.$recursiveRef",
+        ),
+        # Relative to a remote $id base, which would be fetched from there.
+        ({"$id": "http://example.com/root.json", "$ref": "item.json"}, "config.schema.$ref"),
+        ({"allOf": [{}, {"$ref": "//evil.example/x"}]}, "config.schema.allOf[1].$ref"),
+    ],
+)
+def test_non_local_references_are_refused(schema: dict[str, Any], path: str) -> None:
+    with pytest.raises(ScorerConfigError, match="not a local reference") as caught:
+        validate_config("json_schema", {"schema": schema})
+    assert caught.value.path == path
+
+
+def test_local_references_and_ids_are_accepted() -> None:
+    schema = {
+        "$id": "https://example.com/product.schema.json",
+        "$defs": {"price": {"type": "number", "minimum": 0}},
+        "properties": {"price": {"$ref": "#/$defs/price"}},
+    }
+    assert run('{"price": 3}', schema).score == 1.0
+    assert run('{"price": -1}', schema).score == 0.0
+
+
+def test_a_stored_remote_reference_is_never_retrieved(tmp_path: Any) -> None:
+    # A config saved before the rule: score() must refuse it, not read the file.
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"enum": ["CANARY-7f3a"]}')
+    for schema in (
+        {"$ref": secret.as_uri()},
+        {"properties": {"a": {"$ref": secret.as_uri()}}},
+        {"$id": tmp_path.as_uri() + "/", "properties": {"a": {"$ref": "secret.json"}}},
+    ):
+        config = {"schema": schema}
+        result = score("json_schema", config, '{"a": 1}', None, regex_timeout_s=0.2)
+        assert result.error is True, result
+        assert "CANARY" not in result.reason
+        assert "not a local reference" in result.reason
+
+
+def test_the_validator_cannot_retrieve_even_past_the_check() -> None:
+    # `#…` resolved against a remote $id base that is not in the schema: the registry
+    # has nothing to give and no way to fetch.
+    with pytest.raises(NoSuchResource, match=r"127\.0\.0\.1"):
+        NO_RETRIEVAL.get_or_retrieve("http://127.0.0.1:9/x.json")
+
+
+# --- schema patterns go through the bounded compile ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [
+        ({"type": "string", "pattern": "a{1000000000}"}, "config.schema.pattern"),
+        (
+            {"properties": {"a": {"pattern": "(a{1000}){1000}x"}}},
+            "config.schema.properties.a.pattern",
+        ),
+        ({"patternProperties": {"(a{1000}){1000}x": {}}}, "config.schema.patternProperties"),
+        ({"propertyNames": {"pattern": "a{1000000000}"}}, "config.schema.propertyNames.pattern"),
+        (
+            {
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "patternProperties": {"a{1000000000}": {}},
+            },
+            "config.schema.patternProperties",
+        ),
+    ],
+)
+def test_costly_schema_patterns_are_refused(schema: dict[str, Any], path: str) -> None:
+    with pytest.raises(ScorerConfigError, match="the limit is") as caught:
+        validate_config("json_schema", {"schema": schema})
+    assert caught.value.path == path
+
+
+def test_a_schema_has_a_pattern_budget() -> None:
+    many = {"anyOf": [{"pattern": f"p{n}"} for n in range(101)]}
+    with pytest.raises(ScorerConfigError, match="101 distinct patterns; the limit is 100"):
+        validate_config("json_schema", {"schema": many})
+    heavy = {"anyOf": [{"pattern": f"(?:{c}{{140}}){{140}}"} for c in "abc"]}
+    with pytest.raises(ScorerConfigError, match="elements in total; the limit is 40,000"):
+        validate_config("json_schema", {"schema": heavy})
+
+
+def test_a_stored_costly_schema_pattern_is_a_case_error() -> None:
+    config = {"schema": {"type": "string", "pattern": "(a{1000}){1000}x"}}
+    result = score("json_schema", config, '"aaa"', None, regex_timeout_s=0.2)
+    assert result.error is True
+    assert result.reason.startswith("The schema is refused: ")
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "https://json-schema.org/draft/2020-12/schema",
+        "https://json-schema.org/draft/2019-09/schema",
+    ],
+)
+def test_unevaluated_properties_match_patterns_on_regex(draft: str) -> None:
+    # \p{Lu} is `regex` syntax; the stdlib `re` jsonschema uses here cannot compile it.
+    schema = {
+        "$schema": draft,
+        "patternProperties": {r"^\p{Lu}": {"type": "integer"}},
+        "unevaluatedProperties": False,
+    }
+    assert run('{"Abc": 1}', schema).score == 1.0
+    result = run('{"Abc": 1, "abc": 2}', schema)
+    assert result.score == 0.0 and "'abc' was unexpected" in result.reason
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "https://json-schema.org/draft/2020-12/schema",
+        "https://json-schema.org/draft/2019-09/schema",
+    ],
+)
+def test_unevaluated_properties_pattern_runs_under_the_time_limit(draft: str) -> None:
+    schema = {
+        "$schema": draft,
+        "allOf": [{"patternProperties": {"(a|aa)+$": {}}}],
+        "unevaluatedProperties": False,
+    }
+    result = run('{"' + "a" * 40 + '!": 1}', schema, timeout=0.2)
+    assert result.error is True and "timed out" in result.reason
+
+
+UNEVALUATED_SCHEMAS: list[dict[str, Any]] = [
+    {"properties": {"a": {}}, "unevaluatedProperties": False},
+    {"allOf": [{"properties": {"a": {}}}], "unevaluatedProperties": False},
+    {
+        "anyOf": [{"properties": {"a": {}}}, {"properties": {"b": {}}}],
+        "unevaluatedProperties": {"type": "integer"},
+    },
+    {
+        "$defs": {"x": {"properties": {"b": {}}}},
+        "$ref": "#/$defs/x",
+        "unevaluatedProperties": False,
+    },
+    {
+        "if": {"required": ["a"]},
+        "then": {"properties": {"b": {}}},
+        "else": {"properties": {"c": {}}},
+        "unevaluatedProperties": False,
+    },
+    {
+        "dependentSchemas": {"a": {"properties": {"b": {}}}},
+        "properties": {"a": {}},
+        "unevaluatedProperties": False,
+    },
+    {"additionalProperties": {"type": "string"}, "unevaluatedProperties": False},
+    {"patternProperties": {"^x": {}}, "unevaluatedProperties": {"type": "string"}},
+]
+UNEVALUATED_OUTPUTS = [
+    "{}",
+    '{"a": 1}',
+    '{"a": 1, "b": 2}',
+    '{"c": "s"}',
+    '{"x1": 1, "d": 2}',
+    '{"b": "t", "y": 3}',
+]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "https://json-schema.org/draft/2020-12/schema",
+        "https://json-schema.org/draft/2019-09/schema",
+    ],
+)
+@pytest.mark.parametrize("schema", UNEVALUATED_SCHEMAS)
+def test_unevaluated_properties_agree_with_jsonschema(draft: str, schema: dict[str, Any]) -> None:
+    full = {"$schema": draft, **schema}
+    stock = validators.validator_for(full)(full)
+    for output in UNEVALUATED_OUTPUTS:
+        expected = stock.is_valid(json.loads(output))
+        assert (run(output, full).score == 1.0) is expected, output
