@@ -117,3 +117,8 @@ async def test_a_key_no_header_can_carry_ends_the_case_in_error_and_stays_secret
         assert by_name["judged"]["reason"] == SCORING_FAILED
         assert by_name["plain"]["status"] == "passed"
         assert secret[8:] not in str(run) and "é" not in str(run)
+    # Its test answers too: not valid, not verified, and still secret.
+    tested = await papi.call("POST", f"/v1/byok-keys/{key_id}/test", org)
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["data"]["valid"] is False
+    assert secret[8:] not in tested.text

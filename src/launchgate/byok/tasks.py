@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from launchgate import providers
 from launchgate.audit import service as audit
 from launchgate.byok import repository, resolver
@@ -18,6 +20,8 @@ from launchgate.providers.errors import ProviderAuthError, ProviderError
 
 if TYPE_CHECKING:
     from launchgate.runtime import WorkerRuntime
+
+log = structlog.get_logger(__name__)
 
 
 @job("byok.test_key")
@@ -68,6 +72,10 @@ async def _check(runtime: WorkerRuntime, key: Any) -> tuple[bool, float | None, 
         return False, None, f"The provider rejected the key: {exc.message}", True
     except ProviderError as exc:
         return False, None, f"Could not verify the key: {exc.message}", False
+    except Exception as exc:  # e.g. a stored key no header can carry: httpx refuses it
+        # The type only: the error's text may quote the key.
+        log.error("testing a key failed", key_id=str(key.id), error_type=type(exc).__name__)
+        return False, None, "Could not verify the key: internal error (the log has its type)", False
     finally:
         del credential  # the plaintext lives no longer than the call
     return True, round(latency_ms, 1), "The provider accepted the key", True
