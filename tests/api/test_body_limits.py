@@ -278,6 +278,20 @@ async def test_dashboard_form_posts_are_limited_too(api: Api) -> None:
     assert body.pulled == 0
 
 
+async def test_a_form_field_the_parser_refuses_is_a_400_page_not_a_500(api: Api) -> None:
+    """Starlette refuses a multipart part over 1 MiB while the form is read; that is the
+    sender's fault, answered as such by the dashboard's error page."""
+    boundary = "lgboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n"
+            + "x" * (1024 * 1024 + 1) + f"\r\n--{boundary}--\r\n").encode()
+    response = await api.client.post(
+        "/sign-in", content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400
+    assert "Cannot read that form" in response.text
+
+
 async def test_health_answers_while_a_huge_body_streams_in(api: Api) -> None:
     """The oversize request is held after its first chunk until /health has answered:
     a server that /health had to wait behind would never finish (the wait_for guard)."""

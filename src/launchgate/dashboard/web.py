@@ -27,6 +27,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from launchgate.auth import service as auth_service
 from launchgate.deps import RuntimeDep, SessionDep
@@ -287,6 +288,11 @@ class PageRoute(APIRoute):
             except LaunchGateError as exc:
                 return error_page(request, exc.status_code, "Cannot do that", exc.message,
                                   exc.headers)
+            except HTTPException as exc:
+                # Starlette's own refusals while reading the form (a part over its 1 MiB
+                # limit, a malformed multipart body, the body limit): the sender's fault.
+                return error_page(request, exc.status_code, "Cannot read that form",
+                                  str(exc.detail))
             except Exception as exc:
                 request_id = uuid.uuid4().hex
                 log.error("dashboard error", request_id=request_id, path=request.url.path,
