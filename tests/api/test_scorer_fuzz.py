@@ -1,0 +1,425 @@
+"""Reliability proof, part 1 (issue 11): generated scorer configs and outputs, the
+pathological families included, at scorer creation, on PATCH and at run time.
+
+Every answer is a 2xx, or a 4xx in the error envelope — never a 5xx — and the server stays
+responsive: a probe asks `GET /health` over and over while the generated requests are in
+flight, and none of its answers may take a second. One test per scorer type, on both
+backends, against the in-process app that can reach the fake provider (judge runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from launchgate.testing.fake_provider import FakeProviderServer
+from tests.byok.conftest import fake_provider, papi, provider_app  # noqa: F401  (fixtures)
+from tests.factories import Api, Org, unique
+
+HEALTH_LIMIT_S = 1.0
+# Examples share the function's fixtures (one organisation, one probe): that is the point.
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+PROVIDERS = ("openai", "anthropic", "google", "azure_openai")
+KEY_PREFIX = {  # the fake provider's test keys (tests/judge)
+    "openai": "sk-test-",
+    "anthropic": "sk-ant-test-",
+    "google": "AIza-test-",
+    "azure_openai": "azure-test-",
+}
+OUTPUT_LIMIT = 1024 * 1024  # SPEC §3: output ≤ 1 MiB
+
+
+class HealthProbe:
+    """Asks GET /health every `INTERVAL` s; `worst` is the longest an answer took from the
+    moment it was due, so a blocked event loop counts even between requests."""
+
+    INTERVAL = 0.02
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.worst = 0.0
+        self.answers = 0
+        self.failures: list[int] = []
+
+    async def run(self) -> None:
+        while True:
+            due = time.perf_counter() + self.INTERVAL
+            await asyncio.sleep(self.INTERVAL)
+            response = await self.client.get("/health")
+            self.worst = max(self.worst, time.perf_counter() - due)
+            self.answers += 1
+            if response.status_code != 200:
+                self.failures.append(response.status_code)
+
+    def check(self) -> None:
+        assert not self.failures, self.failures
+        assert self.worst < HEALTH_LIMIT_S, f"/health took {self.worst:.2f} s"
+
+
+@pytest.fixture
+async def probe(papi: Api) -> AsyncIterator[HealthProbe]:  # noqa: F811
+    health = HealthProbe(papi.client)
+    task = asyncio.create_task(health.run())
+    yield health
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert health.answers > 0
+    health.check()
+
+
+@pytest.fixture
+async def world(papi: Api, fake_provider: FakeProviderServer) -> tuple[Org, str]:  # noqa: F811
+    """An organisation with a key for every provider, and a project."""
+    org = await papi.org()
+    for provider in PROVIDERS:
+        body: dict[str, Any] = {
+            "provider": provider,
+            "name": unique("key"),
+            "key": KEY_PREFIX[provider] + secrets.token_hex(12),
+        }
+        if provider == "azure_openai":
+            body["config"] = {"endpoint": fake_provider.azure_endpoint}
+        await papi.ok("POST", "/v1/byok-keys", org, 201, json=body)
+    project = await papi.project(org)
+    return org, project["slug"]
+
+
+# --- the families -----------------------------------------------------------------------
+
+chars = st.characters(blacklist_categories=("Cs",))  # lone surrogates cannot be sent as UTF-8
+weird_text = st.one_of(
+    st.text(chars, max_size=40),
+    st.text(st.characters(max_codepoint=0x1F), max_size=10),  # NUL and other controls
+    st.sampled_from(["", " ", "\x00", "a\x00b", "\u202eevil", "😀" * 20, "é\u0301", "\ufeff"]),
+    st.integers(1_000, 100_000).map(lambda n: "x" * n),
+)
+huge_numbers = st.one_of(
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, -1, 10**12, 2**63, 2**64, 1e308, -1e308, 5e-324, 0.5]),
+)
+json_leaves = st.one_of(st.none(), st.booleans(), huge_numbers, weird_text)
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = {"k": leaf} if depth % 2 else [leaf]
+    return leaf
+
+
+json_values = st.one_of(
+    st.recursive(
+        json_leaves,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(weird_text, inner, max_size=3),
+        max_leaves=8,
+    ),
+    st.integers(1, 40).map(lambda depth: nested(depth, "deep")),
+)
+counts = st.one_of(st.integers(0, 50), st.sampled_from([999, 1000, 10_000, 10_001, 10**9]))
+quantifier = st.one_of(
+    st.sampled_from(["*", "+", "?", "+?", "*+"]),
+    counts.map(lambda n: f"{{{n}}}"),
+    st.tuples(counts, counts).map(lambda pair: f"{{{min(pair)},{max(pair)}}}"),
+)
+patterns = st.one_of(
+    st.recursive(
+        st.sampled_from(["a", ".", r"\d", "[a-z]", r"\p{L}", "(a|aa)", "x"]),
+        lambda inner: st.one_of(
+            st.tuples(inner.map(lambda body: f"(?:{body})"), quantifier).map("".join),
+            st.tuples(inner.map(lambda body: f"({body})"), quantifier).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map("|".join),
+        ),
+        max_leaves=10,
+    ),
+    st.sampled_from(
+        ["a{1000000000}", "(a{1000}){1000}x", "(a|aa)+$", "(?R)", "(", "[z-a]", "(" * 100]
+    ),
+    st.integers(1, 40).map(lambda depth: "(" * depth + "a" + ")" * depth),
+    weird_text,
+)
+refs = st.sampled_from(
+    [
+        "file:///etc/passwd",
+        "file:///etc/hostname",
+        "http://127.0.0.1:9/x.json",
+        "https://example.com/s.json",
+        "other.json",
+        "#",
+        "#/$defs/missing",
+        "#/properties",
+    ]
+)
+KEYWORDS = [
+    "type",
+    "properties",
+    "items",
+    "pattern",
+    "patternProperties",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "$ref",
+    "$dynamicRef",
+    "$defs",
+    "allOf",
+    "anyOf",
+    "not",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "multipleOf",
+    "enum",
+    "const",
+    "required",
+    "format",
+    "$schema",
+    "$id",
+    "propertyNames",
+]
+
+
+def keyword_value(children: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[str, Any]]:
+    return st.one_of(
+        st.tuples(st.just("pattern"), patterns),
+        st.tuples(st.just("patternProperties"), st.dictionaries(patterns, children, max_size=2)),
+        st.tuples(st.sampled_from(["$ref", "$dynamicRef", "$recursiveRef"]), refs),
+        st.tuples(
+            st.sampled_from(["properties", "$defs"]),
+            st.dictionaries(weird_text, children, max_size=2),
+        ),
+        st.tuples(st.sampled_from(["allOf", "anyOf", "items"]), st.lists(children, max_size=2)),
+        st.tuples(
+            st.sampled_from(
+                ["not", "items", "additionalProperties", "unevaluatedProperties", "propertyNames"]
+            ),
+            children,
+        ),
+        st.tuples(
+            st.sampled_from(["minLength", "maxLength", "minimum", "multipleOf", "maxItems"]),
+            huge_numbers,
+        ),
+        st.tuples(st.sampled_from(KEYWORDS), json_values),
+        st.tuples(
+            st.just("$schema"),
+            st.sampled_from(
+                [
+                    "https://json-schema.org/draft/2020-12/schema",
+                    "https://json-schema.org/draft/2019-09/schema",
+                    "http://json-schema.org/draft-07/schema#",
+                    "http://json-schema.org/draft-04/schema#",
+                    "http://json-schema.org/draft-03/schema#",
+                    "http://127.0.0.1:9/meta",
+                ]
+            ),
+        ),
+    )
+
+
+schemas = st.recursive(
+    st.sampled_from([{}, {"type": "string"}, {"type": "object"}, True, False]),
+    lambda children: st.lists(keyword_value(children), max_size=4).map(dict),
+    max_leaves=10,
+)
+
+
+sane_schemas = st.recursive(
+    st.sampled_from([{}, {"type": "string"}, {"type": "object"}, {"type": "integer"}]),
+    lambda children: st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.sampled_from(["string", "object", "array", "number"]),
+            "properties": st.dictionaries(weird_text, children, max_size=2),
+            "patternProperties": st.dictionaries(patterns, children, max_size=2),
+            "pattern": patterns,
+            "unevaluatedProperties": st.booleans() | children,
+            "additionalProperties": st.booleans() | children,
+            "items": children,
+            "minLength": st.integers(0, 10**20),
+            "maximum": huge_numbers,
+            "$ref": st.sampled_from(["#", "#/$defs/a", "#/$defs/missing"]) | refs,
+            "$defs": st.fixed_dictionaries({"a": children}),
+        },
+    ),
+    max_leaves=8,
+)
+
+
+def sane_configs(type_: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Configs of the right shape whose values stretch every limit."""
+    if type_ == "exact_match":
+        return st.fixed_dictionaries({}, optional={"case_sensitive": st.booleans()})
+    if type_ == "contains":
+        return st.fixed_dictionaries(
+            {"values": st.lists(weird_text.filter(bool), min_size=1, max_size=5)},
+            optional={"mode": st.just("all"), "should_contain": st.booleans()},
+        )
+    if type_ == "regex":
+        return st.fixed_dictionaries(
+            {"pattern": patterns.filter(bool)}, optional={"flags": st.sampled_from(["", "i", "ms"])}
+        )
+    if type_ == "json_schema":
+        return st.fixed_dictionaries({"schema": sane_schemas})
+    return st.fixed_dictionaries(
+        {
+            "rubric": st.just("Score 1 when polite.") | weird_text.filter(str.strip),
+            "_provider": st.sampled_from(["openai", "anthropic", "google"]),
+        },
+        optional={
+            "temperature": st.floats(0, 2) | huge_numbers,
+            "max_tokens": st.integers(1, 65_536) | huge_numbers,
+            "samples": st.integers(1, 3) | huge_numbers,
+            "cache_ttl_s": st.integers(0, 30 * 24 * 3600) | huge_numbers,
+        },
+    )
+
+
+def configs(type_: str) -> st.SearchStrategy[Any]:
+    """Mostly configs of the right shape (with the pathological values), then junk."""
+    junk = json_values
+    if type_ == "exact_match":
+        fields = {"case_sensitive": st.booleans() | junk, "strip": st.booleans() | junk}
+    elif type_ == "contains":
+        fields = {
+            "values": st.lists(weird_text, max_size=5) | junk,
+            "forbidden": st.lists(weird_text, max_size=5) | junk,
+            "mode": st.sampled_from(["all", "any", "some"]) | junk,
+            "case_sensitive": st.booleans(),
+            "should_contain": st.booleans() | junk,
+        }
+    elif type_ == "regex":
+        fields = {
+            "pattern": patterns | junk,
+            "flags": st.text("imsugxy", max_size=4) | junk,
+            "should_match": st.booleans() | junk,
+        }
+    elif type_ == "json_schema":
+        fields = {"schema": schemas | st.integers(1, 40).map(lambda d: nested(d, {})) | junk}
+    else:
+        fields = {
+            "rubric": weird_text | junk,
+            "_provider": st.sampled_from(PROVIDERS) | weird_text,
+            "model": st.sampled_from(["judge-deployment", "gpt-4o"]) | weird_text | junk,
+            "key_id": st.uuids().map(str) | weird_text,
+            "temperature": huge_numbers | junk,
+            "max_tokens": huge_numbers | junk,
+            "samples": st.integers(-3, 12) | huge_numbers,
+            "cache_ttl_s": huge_numbers | junk,
+        }
+    sane = sane_configs(type_)
+    return st.one_of(
+        sane,
+        sane,
+        sane,
+        st.fixed_dictionaries({}, optional=fields),
+        st.dictionaries(weird_text, junk, max_size=3),
+        junk,
+    )
+
+
+outputs = st.one_of(
+    weird_text,
+    json_values.map(json.dumps),
+    st.sampled_from(["a" * 40 + "!", '{"a": 1}', "FAKE_SCORE=0.7", '"aaa"']),
+    st.integers(OUTPUT_LIMIT - 64, OUTPUT_LIMIT).map(lambda n: "a" * n),
+)
+
+
+# --- the property -------------------------------------------------------------------------
+
+
+def answered_properly(response: httpx.Response) -> None:
+    """A 2xx, or a 4xx in the error envelope; never a 5xx."""
+    assert response.status_code < 500, (response.status_code, response.text[:500])
+    if response.status_code >= 400:
+        body = response.json()
+        assert set(body) == {"error"}, body
+        assert {"code", "message", "details"} <= set(body["error"]), body
+
+
+async def exercise(
+    api: Api,
+    world: tuple[Org, str],
+    type_: str,
+    config: Any,
+    update: Any,
+    output: str,
+    dual_sided: bool,
+) -> None:
+    org, project = world
+    body = {"name": unique("fuzz"), "type": type_, "config": config, "dual_sided": dual_sided}
+    created = await api.call("POST", f"/v1/projects/{project}/scorers", org, json=body)
+    answered_properly(created)
+    event(f"create {created.status_code}")
+    if created.status_code != 201:
+        return
+    scorer_id = created.json()["data"]["id"]
+    suite = await api.suite(org, project)
+    await api.case(org, suite["id"], scorer_id, expected=None)
+    run = await api.call("POST", "/v1/run", org, json={"suite": suite["slug"], "output": output})
+    answered_properly(run)
+    event(f"run {run.status_code} {run.json().get('status', '')}")
+    patched = await api.call("PATCH", f"/v1/scorers/{scorer_id}", org, json={"config": update})
+    answered_properly(patched)
+    if patched.status_code == 200:
+        again = await api.call(
+            "POST", "/v1/run", org, json={"suite": suite["slug"], "output": output}
+        )
+        answered_properly(again)
+        if again.status_code == 200:
+            assert again.json()["status"] in ("cleared", "aborted", "error")
+
+
+def fuzz_test(type_: str) -> Any:
+    @FUZZ
+    @given(config=configs(type_), update=configs(type_), output=outputs, dual_sided=st.booleans())
+    async def test(
+        papi: Api,  # noqa: F811
+        world: tuple[Org, str],
+        probe: HealthProbe,
+        config: Any,
+        update: Any,
+        output: str,
+        dual_sided: bool,
+    ) -> None:
+        await exercise(papi, world, type_, config, update, output, dual_sided)
+        probe.check()
+
+    test.__name__ = test.__qualname__ = f"test_{type_}_scorers_never_fail_the_server"
+    return test
+
+
+test_exact_match_scorers_never_fail_the_server = fuzz_test("exact_match")
+test_contains_scorers_never_fail_the_server = fuzz_test("contains")
+test_regex_scorers_never_fail_the_server = fuzz_test("regex")
+test_json_schema_scorers_never_fail_the_server = fuzz_test("json_schema")
+test_llm_judge_scorers_never_fail_the_server = fuzz_test("llm_judge")
+
+
+async def test_the_probe_sees_a_blocked_event_loop(papi: Api) -> None:  # noqa: F811
+    # The responsiveness check can fail: a loop held for 1.2 s shows in `worst`.
+    health = HealthProbe(papi.client)
+    task = asyncio.create_task(health.run())
+    while health.answers == 0:
+        await asyncio.sleep(0.01)
+    time.sleep(1.2)  # holds the loop, as a synchronous compile on it once did
+    while health.answers < 2:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(AssertionError, match="/health took"):
+        health.check()
