@@ -75,9 +75,6 @@ class Settings(BaseSettings):
     sql_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     # How long a synchronous POST /v1/run with judge cases waits for the worker.
     sync_run_timeout_s: float = Field(default=600.0, gt=0)
-    # The judge's model when a scorer names none (SPEC §6); Azure's is the deployment name.
-    openai_judge_model: str = "gpt-4o"
-    anthropic_judge_model: str = "claude-sonnet-4-20250514"
     # How many synchronous judge runs one API process lets wait for the worker at once;
     # the next one is refused with 503 and Retry-After (docs/configuration.md).
     max_waiting_sync_runs: int = Field(default=1000, ge=1, le=100_000)
@@ -86,6 +83,9 @@ class Settings(BaseSettings):
     # free within database_pool_timeout_s is answered 503 with Retry-After.
     database_pool_size: int = Field(default=10, ge=1, le=1000)
     database_pool_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # The judge's model when a scorer names none (SPEC §6); Azure's is the deployment name.
+    openai_judge_model: str = "gpt-4o"
+    anthropic_judge_model: str = "claude-sonnet-4-20250514"
     google_judge_model: str = "gemini-2.5-pro"
     # The BYOK master key (32 bytes as 64 hex characters or base64) and, comma-separated, the
     # previous ones that still decrypt during a rotation. Named without the prefix, as the BYOK
