@@ -8,6 +8,7 @@ documents it for chat completions.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from launchgate.providers.credential import AZURE_DEFAULT_API_VERSION, Credential, ProviderSettings
@@ -25,42 +26,48 @@ async def list_models(
     http: HttpClient, credential: Credential, settings: ProviderSettings
 ) -> list[str]:
     """``GET {endpoint}/openai/models?api-version=…``."""
-    endpoint = await _endpoint(credential, settings)
-    body = await send(
-        http,
-        "GET",
-        f"{endpoint.url}/openai/models",
-        provider=PROVIDER,
-        secret=credential.secret,
-        read_error=_read_error,
-        timeout_s=settings.timeout_s,
-        headers={"api-key": credential.secret},
-        params=_version(credential),
-        connect_to=endpoint.address,
-    )
-    return model_ids(PROVIDER, body)
+    return model_ids(PROVIDER, await _send(http, credential, settings, "GET", "/openai/models"))
 
 
 async def chat(
     http: HttpClient, credential: Credential, settings: ProviderSettings, request: ChatRequest
 ) -> ChatReply:
     """``POST {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…``."""
-    endpoint = await _endpoint(credential, settings)
     deployment = quote(request.model.strip(), safe="")
-    body = await send(
+    body = await _send(
         http,
+        credential,
+        settings,
         "POST",
-        f"{endpoint.url}/openai/deployments/{deployment}/chat/completions",
+        f"/openai/deployments/{deployment}/chat/completions",
+        chat_body(request, max_tokens_field="max_tokens"),
+    )
+    return parse_chat(PROVIDER, body, request)
+
+
+async def _send(
+    http: HttpClient,
+    credential: Credential,
+    settings: ProviderSettings,
+    method: str,
+    path: str,
+    body: Any = None,
+) -> dict[str, Any]:
+    """One call to ``{endpoint}{path}``, pinned to the address the guard checked."""
+    endpoint = await _endpoint(credential, settings)
+    return await send(
+        http,
+        method,
+        f"{endpoint.url}{path}",
         provider=PROVIDER,
         secret=credential.secret,
         read_error=_read_error,
         timeout_s=settings.timeout_s,
         headers={"api-key": credential.secret},
         params=_version(credential),
-        body=chat_body(request, max_tokens_field="max_tokens"),
+        body=body,
         connect_to=endpoint.address,
     )
-    return parse_chat(PROVIDER, body, request)
 
 
 async def _endpoint(credential: Credential, settings: ProviderSettings) -> CheckedUrl:

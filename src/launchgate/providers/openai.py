@@ -42,40 +42,40 @@ async def list_models(
     http: HttpClient, credential: Credential, settings: ProviderSettings
 ) -> list[str]:
     """``GET {base}/models``: the ids the key may use."""
-    base = await _base_url(credential, settings)
-    body = await send(
-        http,
-        "GET",
-        f"{base.url}/models",
-        provider=PROVIDER,
-        secret=credential.secret,
-        read_error=read_error_for(PROVIDER),
-        timeout_s=settings.timeout_s,
-        headers=_headers(credential),
-        connect_to=base.address,
-    )
-    return model_ids(PROVIDER, body)
+    return model_ids(PROVIDER, await _send(http, credential, settings, "GET", "/models"))
 
 
 async def chat(
     http: HttpClient, credential: Credential, settings: ProviderSettings, request: ChatRequest
 ) -> ChatReply:
     """``POST {base}/chat/completions``."""
-    base = await _base_url(credential, settings)
     payload = {"model": request.model, **chat_body(request, max_tokens_field=_MAX_TOKENS)}
-    body = await send(
+    body = await _send(http, credential, settings, "POST", "/chat/completions", payload)
+    return parse_chat(PROVIDER, body, request)
+
+
+async def _send(
+    http: HttpClient,
+    credential: Credential,
+    settings: ProviderSettings,
+    method: str,
+    path: str,
+    body: Any = None,
+) -> dict[str, Any]:
+    """One call to ``{base}{path}``, pinned to the address the guard checked."""
+    base = await _base_url(credential, settings)
+    return await send(
         http,
-        "POST",
-        f"{base.url}/chat/completions",
+        method,
+        f"{base.url}{path}",
         provider=PROVIDER,
         secret=credential.secret,
         read_error=read_error_for(PROVIDER),
         timeout_s=settings.timeout_s,
         headers=_headers(credential),
-        body=payload,
+        body=body,
         connect_to=base.address,
     )
-    return parse_chat(PROVIDER, body, request)
 
 
 async def _base_url(credential: Credential, settings: ProviderSettings) -> CheckedUrl:
