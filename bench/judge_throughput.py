@@ -106,10 +106,13 @@ SUITE_SLUG = "judge-bench"
 THRESHOLD = 0.7
 FAKE_SCORE = 0.9
 # Must match the llm-rubric value in bench/promptfoo/promptfooconfig.yaml (checked).
-RUBRIC = ("The answer names the correct capital city, states it plainly, and stays polite and "
-          "on topic. Score 1 when all three hold, 0 when none do.")
-OUTPUT = (f"The capital of France is Paris. Happy to help with anything else! "
-          f"FAKE_SCORE={FAKE_SCORE}")
+RUBRIC = (
+    "The answer names the correct capital city, states it plainly, and stays polite and "
+    "on topic. Score 1 when all three hold, 0 when none do."
+)
+OUTPUT = (
+    f"The capital of France is Paris. Happy to help with anything else! FAKE_SCORE={FAKE_SCORE}"
+)
 RUN_INPUT = {"question": "What is the capital of France?"}
 
 PHASE_TIMEOUT_S = 180.0
@@ -133,8 +136,10 @@ class Fake:
 
         answer = httpx.request(method, f"{self.base}/_admin/{path}", json=body, timeout=30.0)
         if answer.status_code != 200:
-            raise BenchError(f"fake provider {method} /_admin/{path} answered "
-                             f"{answer.status_code}: {answer.text[:500]}")
+            raise BenchError(
+                f"fake provider {method} /_admin/{path} answered "
+                f"{answer.status_code}: {answer.text[:500]}"
+            )
         return answer.json()
 
     def reset_counters(self) -> None:
@@ -150,8 +155,9 @@ def wait_fake(server: Server, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:
-            raise BenchError(f"the fake provider exited with {server.proc.returncode}:\n"
-                             f"{server.log_tail()}")
+            raise BenchError(
+                f"the fake provider exited with {server.proc.returncode}:\n{server.log_tail()}"
+            )
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(server.url + "/_admin/health", timeout=2.0).status_code == 200:
                 return
@@ -186,8 +192,11 @@ class FakeView:
 def fake_view(fake: Fake, fingerprint: str) -> FakeView:
     counters = fake.admin("GET", "counters")
     key = counters["keys"].get(fingerprint, {})
-    ends = [r["at"] for r in fake.admin("GET", "requests?provider=openai")["requests"]
-            if r["key_fingerprint"] == fingerprint and r["endpoint"] == "chat"]
+    ends = [
+        r["at"]
+        for r in fake.admin("GET", "requests?provider=openai")["requests"]
+        if r["key_fingerprint"] == fingerprint and r["endpoint"] == "chat"
+    ]
     return FakeView(
         requests=int(key.get("endpoints", {}).get("chat", 0)),
         max_concurrent=int(key.get("max_concurrent", 0)),
@@ -206,8 +215,13 @@ def key_fingerprint(key: str) -> str:
 # --------------------------------------------------------------------------- the ideal
 
 
-def simulate(n: int, slots: int, latency_s: float, failing: set[int], retry_after_s: float,
-             ) -> float:
+def simulate(
+    n: int,
+    slots: int,
+    latency_s: float,
+    failing: set[int],
+    retry_after_s: float,
+) -> float:
     """Makespan of n calls through a perfect FIFO limiter of ``slots``, zero overhead.
 
     The k-th call to *start* (1-based, retries included) fails when k is in ``failing``,
@@ -300,8 +314,9 @@ class Measured:
 def setup_launchgate(url: str, api_key: str, openai_key: str, n: int) -> None:
     import httpx
 
-    with httpx.Client(base_url=url + "/v1", timeout=30.0,
-                      headers={"Authorization": f"Bearer {api_key}"}) as client:
+    with httpx.Client(
+        base_url=url + "/v1", timeout=30.0, headers={"Authorization": f"Bearer {api_key}"}
+    ) as client:
 
         def post(path: str, payload: dict[str, Any], expect: int = 201) -> dict[str, Any]:
             answer = client.post(path, json=payload)
@@ -310,31 +325,49 @@ def setup_launchgate(url: str, api_key: str, openai_key: str, n: int) -> None:
             data: dict[str, Any] = answer.json()
             return data
 
-        post("/byok-keys", {"provider": "openai", "name": "bench", "key": openai_key,
-                            "is_default": True})
+        post(
+            "/byok-keys",
+            {"provider": "openai", "name": "bench", "key": openai_key, "is_default": True},
+        )
         post("/projects", {"name": "Judge bench", "slug": PROJECT_SLUG})
-        scorer = post(f"/projects/{PROJECT_SLUG}/scorers", {
-            "name": "capital judge", "type": "llm_judge",
-            "config": {"rubric": RUBRIC, "_provider": "openai"},
-        })["data"]
-        suite = post(f"/projects/{PROJECT_SLUG}/suites",
-                     {"name": "Judge bench", "slug": SUITE_SLUG, "pass_threshold": 1.0})["data"]
+        scorer = post(
+            f"/projects/{PROJECT_SLUG}/scorers",
+            {
+                "name": "capital judge",
+                "type": "llm_judge",
+                "config": {"rubric": RUBRIC, "_provider": "openai"},
+            },
+        )["data"]
+        suite = post(
+            f"/projects/{PROJECT_SLUG}/suites",
+            {"name": "Judge bench", "slug": SUITE_SLUG, "pass_threshold": 1.0},
+        )["data"]
         for i in range(n):
-            post(f"/suites/{suite['id']}/cases", {
-                "name": f"judged {i:03d}", "scorer_id": scorer["id"], "threshold": THRESHOLD,
-                "input": {"case": i},
-            })
+            post(
+                f"/suites/{suite['id']}/cases",
+                {
+                    "name": f"judged {i:03d}",
+                    "scorer_id": scorer["id"],
+                    "threshold": THRESHOLD,
+                    "input": {"case": i},
+                },
+            )
 
 
-def launchgate_run(url: str, api_key: str, timeout_s: float) -> tuple[dict[str, Any], float,
-                                                                       float, float]:
+def launchgate_run(
+    url: str, api_key: str, timeout_s: float
+) -> tuple[dict[str, Any], float, float, float]:
     """One synchronous POST /v1/run: (answer, seconds, wall-clock start, wall-clock end)."""
     import httpx
 
-    body = {"suite": SUITE_SLUG, "output": OUTPUT, "input": RUN_INPUT, "trigger": "api",
-            "trigger_meta": {"bench": "judge_throughput"}}
-    with httpx.Client(timeout=timeout_s,
-                      headers={"Authorization": f"Bearer {api_key}"}) as client:
+    body = {
+        "suite": SUITE_SLUG,
+        "output": OUTPUT,
+        "input": RUN_INPUT,
+        "trigger": "api",
+        "trigger_meta": {"bench": "judge_throughput"},
+    }
+    with httpx.Client(timeout=timeout_s, headers={"Authorization": f"Bearer {api_key}"}) as client:
         client.get(url + "/health")  # connect before the clock starts
         t_start = time.time()
         started = time.perf_counter()
@@ -347,9 +380,18 @@ def launchgate_run(url: str, api_key: str, timeout_s: float) -> tuple[dict[str, 
     return data, seconds, t_start, t_end
 
 
-def measure_launchgate(label: str, server: Server, fake: Fake, fake_pid: int, api_key: str,
-                       fingerprint: str, n: int, args: argparse.Namespace, latency_ms: float,
-                       failing: set[int] | None = None) -> Measured:
+def measure_launchgate(
+    label: str,
+    server: Server,
+    fake: Fake,
+    fake_pid: int,
+    api_key: str,
+    fingerprint: str,
+    n: int,
+    args: argparse.Namespace,
+    latency_ms: float,
+    failing: set[int] | None = None,
+) -> Measured:
     fake.reset_counters()
     cpu0, fake_cpu0 = process_cpu_s(server.proc.pid), process_cpu_s(fake_pid)
     run, seconds, t_start, t_end = launchgate_run(server.url, api_key, PHASE_TIMEOUT_S)
@@ -357,9 +399,19 @@ def measure_launchgate(label: str, server: Server, fake: Fake, fake_pid: int, ap
     fake_cpu = process_cpu_s(fake_pid) - fake_cpu0
     view = fake_view(fake, fingerprint)
     ideal = ideal_s(n, args.concurrency, latency_ms)
-    m = Measured(label, "launchgate", latency_ms, seconds, ideal,
-                 simulate(n, args.concurrency, latency_ms / 1000, failing or set(), 1.0),
-                 view, t_start, t_end, cpu_s=cpu, fake_cpu_s=fake_cpu)
+    m = Measured(
+        label,
+        "launchgate",
+        latency_ms,
+        seconds,
+        ideal,
+        simulate(n, args.concurrency, latency_ms / 1000, failing or set(), 1.0),
+        view,
+        t_start,
+        t_end,
+        cpu_s=cpu,
+        fake_cpu_s=fake_cpu,
+    )
     scores = run.get("scores") or []
     m.passed = sum(s["status"] == "passed" for s in scores)
     m.failed = sum(s["status"] == "failed" for s in scores)
@@ -371,8 +423,10 @@ def measure_launchgate(label: str, server: Server, fake: Fake, fake_pid: int, ap
         m.server_s = float(run["duration_ms"]) / 1000
     if run.get("status") != "cleared" or run.get("total_cases") != n or m.passed != n:
         reasons = sorted({s["reason"] for s in scores if s["status"] != "passed"})[:3]
-        m.notes.append(f"run {run.get('id')} ended `{run.get('status')}` with {m.passed}/{n} "
-                       f"passed, {m.errors} in error: {reasons}")
+        m.notes.append(
+            f"run {run.get('id')} ended `{run.get('status')}` with {m.passed}/{n} "
+            f"passed, {m.errors} in error: {reasons}"
+        )
     print_row(m)
     return m
 
@@ -384,8 +438,9 @@ def ideal_s(n: int, concurrency: int, latency_ms: float) -> float:
 # --------------------------------------------------------------------------- baseline
 
 
-def baseline_client(kind: str, base_url: str, n: int, concurrency: int, body_file: Path,
-                    key: str) -> None:
+def baseline_client(
+    kind: str, base_url: str, n: int, concurrency: int, body_file: Path, key: str
+) -> None:
     """A baseline, run in its own process: N POSTs of LaunchGate's own judge request body, at
     most ``concurrency`` at once, each answer's verdict JSON parsed, and nothing else.
 
@@ -405,22 +460,28 @@ def baseline_client(kind: str, base_url: str, n: int, concurrency: int, body_fil
         import httpx
 
         async with httpx.AsyncClient() as admin:
-            (await admin.post(base_url.removesuffix("/v1") + "/_admin/reset",
-                              json={"counters": True, "config": False})).raise_for_status()
+            (
+                await admin.post(
+                    base_url.removesuffix("/v1") + "/_admin/reset",
+                    json={"counters": True, "config": False},
+                )
+            ).raise_for_status()
 
     async def with_httpx() -> None:
         import httpx
 
         headers = {"authorization": f"Bearer {key}"}
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50,
-                              keepalive_expiry=30.0)
+        limits = httpx.Limits(
+            max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0
+        )
         async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
             gate = asyncio.Semaphore(concurrency)
 
             async def one() -> None:
                 async with gate:
-                    answer = await client.post(f"{base_url}/chat/completions", json=body,
-                                               headers=headers)
+                    answer = await client.post(
+                        f"{base_url}/chat/completions", json=body, headers=headers
+                    )
                 answer.raise_for_status()
                 json.loads(answer.json()["choices"][0]["message"]["content"])["score"]
 
@@ -432,9 +493,11 @@ def baseline_client(kind: str, base_url: str, n: int, concurrency: int, body_fil
         url = base_url.removeprefix("http://")
         host, _, rest = url.partition(":")
         port = int(rest.split("/", 1)[0])
-        request = (f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}:{port}\r\n"
-                   f"authorization: Bearer {key}\r\ncontent-type: application/json\r\n"
-                   f"content-length: {len(raw_body)}\r\n\r\n").encode() + raw_body
+        request = (
+            f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}:{port}\r\n"
+            f"authorization: Bearer {key}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(raw_body)}\r\n\r\n"
+        ).encode() + raw_body
         streams = [await asyncio.open_connection(host, port) for _ in range(concurrency)]
         left = [0]
 
@@ -444,8 +507,11 @@ def baseline_client(kind: str, base_url: str, n: int, concurrency: int, body_fil
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             if not head.startswith("HTTP/1.1 200"):
                 raise RuntimeError(head.splitlines()[0])
-            length = next(int(line.split(":", 1)[1]) for line in head.split("\r\n")
-                          if line.lower().startswith("content-length:"))
+            length = next(
+                int(line.split(":", 1)[1])
+                for line in head.split("\r\n")
+                if line.lower().startswith("content-length:")
+            )
             answer = json.loads(await reader.readexactly(length))
             json.loads(answer["choices"][0]["message"]["content"])["score"]
 
@@ -466,18 +532,38 @@ def baseline_client(kind: str, base_url: str, n: int, concurrency: int, body_fil
     async def timed(batch: Any) -> None:
         cpu0, t_start, started = time.process_time(), time.time(), time.perf_counter()
         await batch
-        result.update(wall_s=time.perf_counter() - started, t_start=t_start, t_end=time.time(),
-                      cpu_s=time.process_time() - cpu0)
+        result.update(
+            wall_s=time.perf_counter() - started,
+            t_start=t_start,
+            t_end=time.time(),
+            cpu_s=time.process_time() - cpu0,
+        )
 
     asyncio.run(with_httpx() if kind == "httpx" else with_raw())
     print("BASELINE " + json.dumps(result), flush=True)
 
 
-def measure_baseline(kind: str, label: str, fake: Fake, fake_pid: int, body_file: Path, n: int,
-                     args: argparse.Namespace) -> Measured:
+def measure_baseline(
+    kind: str,
+    label: str,
+    fake: Fake,
+    fake_pid: int,
+    body_file: Path,
+    n: int,
+    args: argparse.Namespace,
+) -> Measured:
     key = "sk-test-baseline-" + secrets.token_hex(8)
-    argv = [sys.executable, str(Path(__file__).resolve()), "--baseline-client", kind,
-            f"{fake.base}/v1", str(n), str(args.concurrency), str(body_file), key]
+    argv = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--baseline-client",
+        kind,
+        f"{fake.base}/v1",
+        str(n),
+        str(args.concurrency),
+        str(body_file),
+        key,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHGATE_")}
     fake_cpu0 = process_cpu_s(fake_pid)
     code, out = run_bounded(argv, env, REPO, PHASE_TIMEOUT_S)
@@ -487,11 +573,20 @@ def measure_baseline(kind: str, label: str, fake: Fake, fake_pid: int, body_file
         raise BenchError(f"the baseline client failed ({code}):\n{out[-2000:]}")
     result = json.loads(line.removeprefix("BASELINE "))
     view = fake_view(fake, key_fingerprint(key))
-    m = Measured(label, "baseline", args.latency_ms, result["wall_s"],
-                 ideal_s(n, args.concurrency, args.latency_ms),
-                 simulate(n, args.concurrency, args.latency_ms / 1000, set(), 1.0), view,
-                 result["t_start"], result["t_end"], passed=view.statuses.get("200", 0),
-                 cpu_s=result["cpu_s"], fake_cpu_s=fake_cpu)
+    m = Measured(
+        label,
+        "baseline",
+        args.latency_ms,
+        result["wall_s"],
+        ideal_s(n, args.concurrency, args.latency_ms),
+        simulate(n, args.concurrency, args.latency_ms / 1000, set(), 1.0),
+        view,
+        result["t_start"],
+        result["t_end"],
+        passed=view.statuses.get("200", 0),
+        cpu_s=result["cpu_s"],
+        fake_cpu_s=fake_cpu,
+    )
     m.errors = n - m.passed
     print_row(m)
     return m
@@ -499,8 +594,11 @@ def measure_baseline(kind: str, label: str, fake: Fake, fake_pid: int, body_file
 
 def last_request_body(fake: Fake, fingerprint: str, path: Path) -> Path:
     """The body of LaunchGate's last judge request, as the fake recorded it."""
-    found = [r for r in fake.admin("GET", "requests?provider=openai")["requests"]
-             if r["key_fingerprint"] == fingerprint and r["endpoint"] == "chat" and r["body"]]
+    found = [
+        r
+        for r in fake.admin("GET", "requests?provider=openai")["requests"]
+        if r["key_fingerprint"] == fingerprint and r["endpoint"] == "chat" and r["body"]
+    ]
     if not found:
         raise BenchError("the fake recorded no LaunchGate judge request to replay")
     path.write_text(json.dumps(found[-1]["body"]))
@@ -525,34 +623,57 @@ def ensure_promptfoo(directory: Path) -> Path:
                 return directory
     npm = shutil.which("npm")
     if npm is None or shutil.which("npx") is None:
-        raise BenchError("npm/npx not found: install Node.js (20.20+ or 22.22+) to compare "
-                         "with promptfoo")
+        raise BenchError(
+            "npm/npx not found: install Node.js (20.20+ or 22.22+) to compare with promptfoo"
+        )
     with contextlib.suppress(ValueError):
         if directory.resolve().is_relative_to(REPO):
             raise BenchError(f"refusing to npm install inside the repository ({directory})")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "package.json").write_text('{"private": true}\n')
-    print(f"Installing promptfoo@{PROMPTFOO_VERSION} into {directory} (npm, ~1-2 min) ...",
-          flush=True)
-    argv = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error",
-            "--prefix", str(directory), f"promptfoo@{PROMPTFOO_VERSION}"]
+    print(
+        f"Installing promptfoo@{PROMPTFOO_VERSION} into {directory} (npm, ~1-2 min) ...", flush=True
+    )
+    argv = [
+        npm,
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        "--prefix",
+        str(directory),
+        f"promptfoo@{PROMPTFOO_VERSION}",
+    ]
     code, out = run_bounded(argv, dict(os.environ), directory, NPM_TIMEOUT_S)
     if code != 0 or not installed.exists():
-        raise BenchError(f"npm install promptfoo@{PROMPTFOO_VERSION} failed ({code}):\n"
-                         f"{out[-3000:]}")
+        raise BenchError(
+            f"npm install promptfoo@{PROMPTFOO_VERSION} failed ({code}):\n{out[-3000:]}"
+        )
     return directory
 
 
-def run_bounded(argv: list[str], env: dict[str, str], cwd: Path, timeout_s: float,
-                cpu: list[float] | None = None) -> tuple[int, str]:
+def run_bounded(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    timeout_s: float,
+    cpu: list[float] | None = None,
+) -> tuple[int, str]:
     """Run a command in its own process group; kill the group on timeout or interrupt.
 
     ``cpu``, when given, receives the children's user+system CPU seconds.
     """
     with tempfile.TemporaryFile() as log:
         before = os.times()
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             code = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -564,8 +685,10 @@ def run_bounded(argv: list[str], env: dict[str, str], cwd: Path, timeout_s: floa
                 proc.wait(timeout=10)
         after = os.times()
         if cpu is not None:
-            cpu.append((after.children_user - before.children_user)
-                       + (after.children_system - before.children_system))
+            cpu.append(
+                (after.children_user - before.children_user)
+                + (after.children_system - before.children_system)
+            )
         log.seek(0)
         out = log.read().decode(errors="replace")
     if code == -1:
@@ -586,36 +709,64 @@ def prepare_promptfoo_config(work: Path, n: int) -> Path:
 
 
 def promptfoo_tests(n: int) -> str:
-    lines = [f"# {n} tests for promptfooconfig.yaml: written by bench/judge_throughput.py.",
-             "# Each output is the LaunchGate run's output plus its case number."]
+    lines = [
+        f"# {n} tests for promptfooconfig.yaml: written by bench/judge_throughput.py.",
+        "# Each output is the LaunchGate run's output plus its case number.",
+    ]
     for i in range(n):
         lines += ["- vars:", f"    output: {json.dumps(f'[case {i:03d}] {OUTPUT}')}"]
     return "\n".join(lines) + "\n"
 
 
-def measure_promptfoo(label: str, pf_dir: Path, config: Path, fake: Fake, fake_pid: int,
-                      n: int, args: argparse.Namespace, latency_ms: float,
-                      failing: set[int] | None = None) -> Measured:
+def measure_promptfoo(
+    label: str,
+    pf_dir: Path,
+    config: Path,
+    fake: Fake,
+    fake_pid: int,
+    n: int,
+    args: argparse.Namespace,
+    latency_ms: float,
+    failing: set[int] | None = None,
+) -> Measured:
     key = "sk-test-promptfoo-" + secrets.token_hex(8)
     out_json = config.parent / "results.json"
     out_json.unlink(missing_ok=True)
     home = config.parent / "home"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OPENAI_", "PROMPTFOO_", "LAUNCHGATE_"))}
-    env.update({
-        "OPENAI_API_KEY": key,
-        "OPENAI_BASE_URL": f"{fake.base}/v1",
-        "OPENAI_API_BASE_URL": f"{fake.base}/v1",
-        "PROMPTFOO_DISABLE_TELEMETRY": "1",
-        "PROMPTFOO_DISABLE_UPDATE": "1",
-        "PROMPTFOO_DISABLE_SHARING": "1",
-        "PROMPTFOO_DISABLE_REMOTE_GENERATION": "true",
-        "PROMPTFOO_CONFIG_DIR": str(home),  # its database and logs, not ~/.promptfoo
-        "NO_COLOR": "1",
-    })
-    argv = [shutil.which("npx") or "npx", "--no-install", "promptfoo", "eval",
-            "-c", str(config), "--max-concurrency", str(args.concurrency), "--no-cache",
-            "--no-write", "--no-table", "--no-progress-bar", "-o", str(out_json)]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "PROMPTFOO_", "LAUNCHGATE_"))
+    }
+    env.update(
+        {
+            "OPENAI_API_KEY": key,
+            "OPENAI_BASE_URL": f"{fake.base}/v1",
+            "OPENAI_API_BASE_URL": f"{fake.base}/v1",
+            "PROMPTFOO_DISABLE_TELEMETRY": "1",
+            "PROMPTFOO_DISABLE_UPDATE": "1",
+            "PROMPTFOO_DISABLE_SHARING": "1",
+            "PROMPTFOO_DISABLE_REMOTE_GENERATION": "true",
+            "PROMPTFOO_CONFIG_DIR": str(home),  # its database and logs, not ~/.promptfoo
+            "NO_COLOR": "1",
+        }
+    )
+    argv = [
+        shutil.which("npx") or "npx",
+        "--no-install",
+        "promptfoo",
+        "eval",
+        "-c",
+        str(config),
+        "--max-concurrency",
+        str(args.concurrency),
+        "--no-cache",
+        "--no-write",
+        "--no-table",
+        "--no-progress-bar",
+        "-o",
+        str(out_json),
+    ]
     fake.reset_counters()
     fake_cpu0 = process_cpu_s(fake_pid)
     cpu: list[float] = []
@@ -626,14 +777,26 @@ def measure_promptfoo(label: str, pf_dir: Path, config: Path, fake: Fake, fake_p
     t_end = time.time()
     fake_cpu = process_cpu_s(fake_pid) - fake_cpu0
     view = fake_view(fake, key_fingerprint(key))
-    m = Measured(label, "promptfoo", latency_ms, seconds, ideal_s(n, args.concurrency, latency_ms),
-                 simulate(n, args.concurrency, latency_ms / 1000, failing or set(), 1.0),
-                 view, t_start, t_end, cpu_s=cpu[0] if cpu else None, fake_cpu_s=fake_cpu)
+    m = Measured(
+        label,
+        "promptfoo",
+        latency_ms,
+        seconds,
+        ideal_s(n, args.concurrency, latency_ms),
+        simulate(n, args.concurrency, latency_ms / 1000, failing or set(), 1.0),
+        view,
+        t_start,
+        t_end,
+        cpu_s=cpu[0] if cpu else None,
+        fake_cpu_s=fake_cpu,
+    )
     try:
         results = json.loads(out_json.read_text())["results"]
     except (OSError, ValueError, KeyError):
-        m.notes.append(f"promptfoo wrote no results (exit {code}); its output ends: "
-                       + " ".join(out.split())[-600:])
+        m.notes.append(
+            f"promptfoo wrote no results (exit {code}); its output ends: "
+            + " ".join(out.split())[-600:]
+        )
         m.errors = n
         print_row(m)
         return m
@@ -644,10 +807,17 @@ def measure_promptfoo(label: str, pf_dir: Path, config: Path, fake: Fake, fake_p
         m.server_s = float(stats["durationMs"]) / 1000
     m.retries = max(0, view.requests - n)  # promptfoo reports no attempts: extra calls
     if m.passed != n:
-        reasons = sorted({str((r.get("gradingResult") or {}).get("reason") or r.get("error"))
-                          for r in results.get("results", []) if not r.get("success")})
-        m.notes.append(f"promptfoo: {m.passed}/{n} passed, {m.failed} failed, {m.errors} "
-                       f"errors (exit {code}): {[r[:200] for r in reasons[:3]]}")
+        reasons = sorted(
+            {
+                str((r.get("gradingResult") or {}).get("reason") or r.get("error"))
+                for r in results.get("results", [])
+                if not r.get("success")
+            }
+        )
+        m.notes.append(
+            f"promptfoo: {m.passed}/{n} passed, {m.failed} failed, {m.errors} "
+            f"errors (exit {code}): {[r[:200] for r in reasons[:3]]}"
+        )
     print_row(m)
     return m
 
@@ -660,34 +830,47 @@ def measure_promptfoo(label: str, pf_dir: Path, config: Path, fake: Fake, fake_p
 # framework bucket of any frame.
 LIBRARY_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("logging (httpx's INFO line per call, structlog)", ("(logging/", "(structlog/")),
-    ("httpcore: failed `import sniffio` in current_async_library()",
-     ("current_async_library (httpcore/",)),
-    ("httpcore pool: _assign_requests_to_connections (has_expired/is_idle on every connection)",
-     ("_assign_requests_to_connections",)),
+    (
+        "httpcore: failed `import sniffio` in current_async_library()",
+        ("current_async_library (httpcore/",),
+    ),
+    (
+        "httpcore pool: _assign_requests_to_connections (has_expired/is_idle on every connection)",
+        ("_assign_requests_to_connections",),
+    ),
     ("httpx/httpcore/h11: rest of each provider request", ("(httpx/", "(httpcore/", "(h11/")),
-    ("database: pending run, complete() with N scores, key use, read back",
-     ("(sqlalchemy/", "(aiosqlite/")),
+    (
+        "database: pending run, complete() with N scores, key use, read back",
+        ("(sqlalchemy/", "(aiosqlite/"),
+    ),
     ("worker: taskiq dispatch and result polling", ("(taskiq/",)),
 ]
 # The deepest LaunchGate frame's function or file → bucket (first match).
 LAUNCHGATE_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("verdict parse", ("parse_verdict ", "_load_json ", "_unique_keys ", "_score ",
-                       "_reasoning ")),
-    ("judge prompt: build_prompt (config check, JSON, tag escaping, sha256)",
-     ("(launchgate/scorers/",)),
+    ("verdict parse", ("parse_verdict ", "_load_json ", "_unique_keys ", "_score ", "_reasoning ")),
+    (
+        "judge prompt: build_prompt (config check, JSON, tag escaping, sha256)",
+        ("(launchgate/scorers/",),
+    ),
     ("BYOK: key lookup and per-call decrypt", ("(launchgate/byok/",)),
     ("limiter + retry loop", ("(launchgate/providers/limiter", "(launchgate/providers/retry")),
-    ("provider wire: request body, asyncio.timeout, reply read/redact/parse",
-     ("(launchgate/providers/",)),
+    (
+        "provider wire: request body, asyncio.timeout, reply read/redact/parse",
+        ("(launchgate/providers/",),
+    ),
     ("worker: taskiq dispatch and result polling", ("(launchgate/worker/",)),
-    ("database: pending run, complete() with N scores, key use, read back",
-     ("(launchgate/db", "(launchgate/runs/repository", "(launchgate/runs/writer")),
+    (
+        "database: pending run, complete() with N scores, key use, read back",
+        ("(launchgate/db", "(launchgate/runs/repository", "(launchgate/runs/writer"),
+    ),
     ("engine: case loop, verdict, run service, judge details", ("(launchgate/runs/",)),
     ("other LaunchGate code", ("(launchgate/",)),
 ]
 FRAMEWORK_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("HTTP API: FastAPI/Starlette/uvicorn, validation, JSON response",
-     ("(fastapi/", "(starlette/", "(uvicorn/", "(pydantic")),
+    (
+        "HTTP API: FastAPI/Starlette/uvicorn, validation, JSON response",
+        ("(fastapi/", "(starlette/", "(uvicorn/", "(pydantic"),
+    ),
     ("asyncio event loop", ("(asyncio/",)),
 ]
 # Frames down to here are the server's own root (CLI, uvicorn.run, asyncio.run): skipped.
@@ -696,20 +879,30 @@ _LOOP_ROOT = "Runner.run (asyncio/runners"
 
 def bucket_of_sample(frames: list[str]) -> str:
     root = next((i for i, frame in enumerate(frames) if _LOOP_ROOT in frame), -1)
-    below = frames[root + 1:]
+    below = frames[root + 1 :]
 
     def first(buckets: list[tuple[str, tuple[str, ...]]], where: list[str]) -> str | None:
-        return next((name for name, patterns in buckets
-                     if any(p in frame for frame in where for p in patterns)), None)
+        return next(
+            (
+                name
+                for name, patterns in buckets
+                if any(p in frame for frame in where for p in patterns)
+            ),
+            None,
+        )
 
     deepest = next((frame for frame in reversed(below) if "(launchgate/" in frame), None)
-    return (first(LIBRARY_BUCKETS, below)
-            or (first(LAUNCHGATE_BUCKETS, [deepest]) if deepest else None)
-            or first(FRAMEWORK_BUCKETS, below) or "other")
+    return (
+        first(LIBRARY_BUCKETS, below)
+        or (first(LAUNCHGATE_BUCKETS, [deepest]) if deepest else None)
+        or first(FRAMEWORK_BUCKETS, below)
+        or "other"
+    )
 
 
-def summarise_judge_profile(raw_path: Path) -> tuple[list[tuple[str, int]], int,
-                                                     list[tuple[str, int]]]:
+def summarise_judge_profile(
+    raw_path: Path,
+) -> tuple[list[tuple[str, int]], int, list[tuple[str, int]]]:
     """Samples per bucket, their total, and the busiest leaf frames (lines dropped)."""
     buckets: collections.Counter[str] = collections.Counter()
     leaves: collections.Counter[str] = collections.Counter()
@@ -726,8 +919,9 @@ def summarise_judge_profile(raw_path: Path) -> tuple[list[tuple[str, int]], int,
     return buckets.most_common(), total, leaves.most_common(12)
 
 
-def profile_phase(server: Server, fake: Fake, api_key: str, n: int, args: argparse.Namespace,
-                  out_dir: Path) -> str | None:
+def profile_phase(
+    server: Server, fake: Fake, api_key: str, n: int, args: argparse.Namespace, out_dir: Path
+) -> str | None:
     """Sample the server with py-spy over ``--profile-runs`` more runs (not counted above)."""
     spy = find_py_spy()
     if spy is None:
@@ -735,9 +929,24 @@ def profile_phase(server: Server, fake: Fake, api_key: str, n: int, args: argpar
         return None
     raw = out_dir / "launchgate-judge.collapsed.txt"
     recorder = subprocess.Popen(
-        [spy, "record", "--pid", str(server.proc.pid), "--rate", str(args.profile_rate),
-         "--gil", "--format", "raw", "--output", str(raw)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            spy,
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "--rate",
+            str(args.profile_rate),
+            "--gil",
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     spy_err = ""
     try:
         time.sleep(1.0)
@@ -792,19 +1001,34 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 
 def print_row(m: Measured) -> None:
-    print(f"  {m.label}: {m.wall_s:.3f} s = {fmt(m.ratio)} × ideal {m.ideal_s:.2f} s "
-          f"(schedule ideal {m.schedule_ideal_s:.2f} s); {m.fake.requests} calls, "
-          f"max {m.fake.max_concurrent} in flight, statuses {m.fake.statuses}; "
-          f"{m.passed} passed / {m.failed} failed / {m.errors} error; retries {m.retries}; "
-          f"first call after {fmt(m.first_call_after_s, 3)} s, answer "
-          f"{fmt(m.answer_after_s, 3)} s after the last", flush=True)
+    print(
+        f"  {m.label}: {m.wall_s:.3f} s = {fmt(m.ratio)} × ideal {m.ideal_s:.2f} s "
+        f"(schedule ideal {m.schedule_ideal_s:.2f} s); {m.fake.requests} calls, "
+        f"max {m.fake.max_concurrent} in flight, statuses {m.fake.statuses}; "
+        f"{m.passed} passed / {m.failed} failed / {m.errors} error; retries {m.retries}; "
+        f"first call after {fmt(m.first_call_after_s, 3)} s, answer "
+        f"{fmt(m.answer_after_s, 3)} s after the last",
+        flush=True,
+    )
     for note in m.notes:
         print(f"    ! {note}", flush=True)
 
 
 def machine(node: str) -> dict[str, str]:
-    return machine_info(("fastapi", "uvicorn", "httpx", "httpcore", "anyio", "sniffio",
-                         "sqlalchemy", "aiosqlite", "taskiq"), node=node)
+    return machine_info(
+        (
+            "fastapi",
+            "uvicorn",
+            "httpx",
+            "httpcore",
+            "anyio",
+            "sniffio",
+            "sqlalchemy",
+            "aiosqlite",
+            "taskiq",
+        ),
+        node=node,
+    )
 
 
 def node_version() -> str:
@@ -812,13 +1036,19 @@ def node_version() -> str:
     if not node:
         return "not installed"
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        return subprocess.run([node, "--version"], capture_output=True, text=True,
-                              timeout=10, check=False).stdout.strip()
+        return subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout.strip()
     return "unknown"
 
 
-def render(runs: list[Measured], args: argparse.Namespace, info: dict[str, str],
-           started: dt.datetime, promptfoo_problem: str | None) -> tuple[str, bool]:
+def render(
+    runs: list[Measured],
+    args: argparse.Namespace,
+    info: dict[str, str],
+    started: dt.datetime,
+    promptfoo_problem: str | None,
+) -> tuple[str, bool]:
     n, c, lat = args.cases, args.concurrency, args.latency_ms
     ideal = ideal_s(n, c, lat)
     lines = [
@@ -834,11 +1064,11 @@ def render(runs: list[Measured], args: argparse.Namespace, info: dict[str, str],
         f"= {ideal:.2f} s. LaunchGate is measured warm (one unmeasured run first); promptfoo "
         f"is one `npx promptfoo eval` command, Node start-up included. 429 rows: the fake's "
         f"schedule answers every 10th of the first {n} chat requests it receives (retries "
-        f"included) with 429 `retry-after: 1`; \"ideal for the schedule\" is a simulated "
+        f'included) with 429 `retry-after: 1`; "ideal for the schedule" is a simulated '
         f"perfect FIFO limiter with that schedule (zero overhead, Retry-After honoured "
-        f"exactly, no slot held while waiting). \"first call after\" = request (or command) start "
-        f"→ first judge request at the fake; \"answer after last call\" = last judge answer → "
-        f"response (or exit); \"slot idle per call\" = (slots × grading window − calls × "
+        f'exactly, no slot held while waiting). "first call after" = request (or command) start '
+        f'→ first judge request at the fake; "answer after last call" = last judge answer → '
+        f'response (or exit); "slot idle per call" = (slots × grading window − calls × '
         f"latency) / calls, the mean time a slot waits between an answer and its next call "
         f"(0 is perfect); CPU = the server's (LaunchGate) or the whole Node process tree's "
         f"(promptfoo), and the fake's.",
@@ -865,59 +1095,92 @@ def render(runs: list[Measured], args: argparse.Namespace, info: dict[str, str],
     if notes:
         lines += ["", "Problems:", "", *notes]
 
-    clean = [m for m in runs if m.tool == "launchgate" and m.label.startswith("LaunchGate,")
-             and "429" not in m.label and m.latency_ms == lat]
+    clean = [
+        m
+        for m in runs
+        if m.tool == "launchgate"
+        and m.label.startswith("LaunchGate,")
+        and "429" not in m.label
+        and m.latency_ms == lat
+    ]
     limited = [m for m in runs if m.tool == "launchgate" and "429" in m.label]
     pf_clean = next((m for m in runs if m.tool == "promptfoo" and "429" not in m.label), None)
     pf_limited = next((m for m in runs if m.tool == "promptfoo" and "429" in m.label), None)
     goals: list[tuple[str, str, bool]] = []
     if clean:
         median = statistics.median(m.ratio for m in clean)
-        spread = (f" (runs: {', '.join(f'{m.ratio:.2f}×' for m in clean)})"
-                  if len(clean) > 1 else "")
-        goals.append((f"≤ {GOAL_RATIO:.2f} × ideal, no errors injected (median)",
-                      f"{median:.2f}×{spread}", median <= GOAL_RATIO))
+        spread = f" (runs: {', '.join(f'{m.ratio:.2f}×' for m in clean)})" if len(clean) > 1 else ""
+        goals.append(
+            (
+                f"≤ {GOAL_RATIO:.2f} × ideal, no errors injected (median)",
+                f"{median:.2f}×{spread}",
+                median <= GOAL_RATIO,
+            )
+        )
         concurrency = max(m.fake.max_concurrent for m in clean)
-        goals.append((f"never more than {c} judge calls in flight for the key",
-                      str(concurrency), concurrency <= c))
+        goals.append(
+            (
+                f"never more than {c} judge calls in flight for the key",
+                str(concurrency),
+                concurrency <= c,
+            )
+        )
     if limited:
         m = limited[0]
-        goals.append(("10% 429: no case in error", f"{m.errors} in error, {m.retries} retries",
-                      m.errors == 0 and m.passed == n))
+        goals.append(
+            (
+                "10% 429: no case in error",
+                f"{m.errors} in error, {m.retries} retries",
+                m.errors == 0 and m.passed == n,
+            )
+        )
     lines += ["", "| Goal | Measured | Met |", "|---|---:|:---:|"]
     lines += [f"| {g} | {v} | {'yes' if ok else '**no**'} |" for g, v, ok in goals]
 
     ratios: list[str] = []
-    base = [m for m in runs if m.tool == "baseline" and m.label.startswith("Baseline")
-            and m.passed == n]
+    base = [
+        m for m in runs if m.tool == "baseline" and m.label.startswith("Baseline") and m.passed == n
+    ]
     floor = next((m for m in runs if m.label.startswith("Floor") and m.passed == n), None)
     if floor:
-        ratios.append(f"| Raw-client floor / ideal: the fake's and the machine's own share | "
-                      f"{floor.wall_s:.2f} s / {ideal:.2f} s = **{floor.wall_s / ideal:.2f}** |")
+        ratios.append(
+            f"| Raw-client floor / ideal: the fake's and the machine's own share | "
+            f"{floor.wall_s:.2f} s / {ideal:.2f} s = **{floor.wall_s / ideal:.2f}** |"
+        )
     if base:
         base_wall = statistics.median(m.wall_s for m in base)
-        ratios.append(f"| Bare httpx baseline / ideal (median): LaunchGate's HTTP stack "
-                      f"alone, nothing else | "
-                      f"{base_wall:.2f} s / {ideal:.2f} s = **{base_wall / ideal:.2f}** |")
+        ratios.append(
+            f"| Bare httpx baseline / ideal (median): LaunchGate's HTTP stack "
+            f"alone, nothing else | "
+            f"{base_wall:.2f} s / {ideal:.2f} s = **{base_wall / ideal:.2f}** |"
+        )
         if clean:
             lg_wall = statistics.median(m.wall_s for m in clean)
-            ratios.append(f"| LaunchGate / bare httpx baseline, wall time (medians) | "
-                          f"{lg_wall:.2f} s / {base_wall:.2f} s = "
-                          f"**{lg_wall / base_wall:.2f}** |")
+            ratios.append(
+                f"| LaunchGate / bare httpx baseline, wall time (medians) | "
+                f"{lg_wall:.2f} s / {base_wall:.2f} s = "
+                f"**{lg_wall / base_wall:.2f}** |"
+            )
     if clean and pf_clean and pf_clean.passed == n:
         best = min(clean, key=lambda m: abs(m.ratio - statistics.median(x.ratio for x in clean)))
-        ratios.append(f"| LaunchGate / promptfoo, wall time ({lat:g} ms, no errors) | "
-                      f"{best.wall_s:.2f} s / {pf_clean.wall_s:.2f} s = "
-                      f"**{best.wall_s / pf_clean.wall_s:.2f}** |")
+        ratios.append(
+            f"| LaunchGate / promptfoo, wall time ({lat:g} ms, no errors) | "
+            f"{best.wall_s:.2f} s / {pf_clean.wall_s:.2f} s = "
+            f"**{best.wall_s / pf_clean.wall_s:.2f}** |"
+        )
         if best.window_s and pf_clean.window_s:
-            ratios.append(f"| LaunchGate / promptfoo, grading window at the fake (first call "
-                          f"sent → last answer) | {best.window_s:.2f} s / "
-                          f"{pf_clean.window_s:.2f} s = "
-                          f"**{best.window_s / pf_clean.window_s:.2f}** |")
+            ratios.append(
+                f"| LaunchGate / promptfoo, grading window at the fake (first call "
+                f"sent → last answer) | {best.window_s:.2f} s / "
+                f"{pf_clean.window_s:.2f} s = "
+                f"**{best.window_s / pf_clean.window_s:.2f}** |"
+            )
     if limited and pf_limited and pf_limited.passed == n:
         m = limited[0]
-        ratios.append(f"| LaunchGate / promptfoo, wall time with 10% 429 | {m.wall_s:.2f} s / "
-                      f"{pf_limited.wall_s:.2f} s = **{m.wall_s / pf_limited.wall_s:.2f}** |")
+        ratios.append(
+            f"| LaunchGate / promptfoo, wall time with 10% 429 | {m.wall_s:.2f} s / "
+            f"{pf_limited.wall_s:.2f} s = **{m.wall_s / pf_limited.wall_s:.2f}** |"
+        )
     if ratios:
         lines += ["", "| Ratio | Value |", "|---|---:|", *ratios]
     met = all(ok for _, _, ok in goals) and bool(goals)
@@ -925,11 +1188,18 @@ def render(runs: list[Measured], args: argparse.Namespace, info: dict[str, str],
 
 
 def write_results(block_text: str, path: Path) -> None:
-    write_between_markers(path, BEGIN_MARK, END_MARK, block_text, lambda block: (
-        "## LLM judge throughput\n\nProduced by `bench/judge_throughput.py` (how to "
-        "run it and read it: [bench/README.md](README.md)). The block between the "
-        "`judge:` markers is rewritten by every run; the analysis below it is written by "
-        "hand and dated.\n\n### Latest run\n\n" + block + "\n"))
+    write_between_markers(
+        path,
+        BEGIN_MARK,
+        END_MARK,
+        block_text,
+        lambda block: (
+            "## LLM judge throughput\n\nProduced by `bench/judge_throughput.py` (how to "
+            "run it and read it: [bench/README.md](README.md)). The block between the "
+            "`judge:` markers is rewritten by every run; the analysis below it is written by "
+            "hand and dated.\n\n### Latest run\n\n" + block + "\n"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -937,38 +1207,77 @@ def write_results(block_text: str, path: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="200 llm_judge cases in one run vs the ideal and vs promptfoo llm-rubric.")
-    parser.add_argument("--quick", action="store_true",
-                        help="one measured clean run (instead of --repeat) and no promptfoo "
-                             "run with 429s")
+        description="200 llm_judge cases in one run vs the ideal and vs promptfoo llm-rubric."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one measured clean run (instead of --repeat) and no promptfoo run with 429s",
+    )
     parser.add_argument("--cases", type=int, default=200, help="N judge cases (200)")
-    parser.add_argument("--concurrency", type=int, default=20,
-                        help="LAUNCHGATE_JUDGE_CONCURRENCY and promptfoo --max-concurrency (20)")
-    parser.add_argument("--latency-ms", type=float, default=200.0,
-                        help="the fake provider's latency on every answer (200)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="measured clean LaunchGate runs; the goal uses the median (3)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=20,
+        help="LAUNCHGATE_JUDGE_CONCURRENCY and promptfoo --max-concurrency (20)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=200.0,
+        help="the fake provider's latency on every answer (200)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="measured clean LaunchGate runs; the goal uses the median (3)",
+    )
     parser.add_argument("--no-promptfoo", action="store_true", help="skip promptfoo")
-    parser.add_argument("--promptfoo-dir", type=Path, default=None,
-                        help="where promptfoo is npm-installed (default: "
-                             "~/.cache/launchgate-bench/promptfoo-<version>, reused)")
-    parser.add_argument("--fresh-promptfoo", action="store_true",
-                        help="install promptfoo into a new temporary directory, removed after")
-    parser.add_argument("--write-promptfoo-tests", action="store_true",
-                        help="only rewrite bench/promptfoo/tests.yaml for --cases, then exit")
-    parser.add_argument("--output", type=Path, default=RESULTS,
-                        help="Markdown file to update (default bench/RESULTS.md)")
+    parser.add_argument(
+        "--promptfoo-dir",
+        type=Path,
+        default=None,
+        help="where promptfoo is npm-installed (default: "
+        "~/.cache/launchgate-bench/promptfoo-<version>, reused)",
+    )
+    parser.add_argument(
+        "--fresh-promptfoo",
+        action="store_true",
+        help="install promptfoo into a new temporary directory, removed after",
+    )
+    parser.add_argument(
+        "--write-promptfoo-tests",
+        action="store_true",
+        help="only rewrite bench/promptfoo/tests.yaml for --cases, then exit",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="Markdown file to update (default bench/RESULTS.md)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch the results file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
-    parser.add_argument("--profile", action="store_true",
-                        help="after the measurements, sample the server with py-spy over "
-                             "--profile-runs more runs and print where its CPU goes")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the measurements, sample the server with py-spy over "
+        "--profile-runs more runs and print where its CPU goes",
+    )
     parser.add_argument("--profile-runs", type=int, default=3)
     parser.add_argument("--profile-rate", type=int, default=250, help="py-spy samples/s")
-    parser.add_argument("--keep-data", action="store_true",
-                        help="keep the temporary data dir, logs and promptfoo results")
-    parser.add_argument("--baseline-client", nargs=6, help=argparse.SUPPRESS,
-                        metavar=("KIND", "BASE_URL", "N", "CONCURRENCY", "BODY_FILE", "KEY"))
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the temporary data dir, logs and promptfoo results",
+    )
+    parser.add_argument(
+        "--baseline-client",
+        nargs=6,
+        help=argparse.SUPPRESS,
+        metavar=("KIND", "BASE_URL", "N", "CONCURRENCY", "BODY_FILE", "KEY"),
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat = 1
@@ -1002,32 +1311,54 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fake_port = free_port()
         fake_env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHGATE_")}
-        print(f"Fake provider on 127.0.0.1:{fake_port}, latency {args.latency_ms:g} ms",
-              flush=True)
+        print(f"Fake provider on 127.0.0.1:{fake_port}, latency {args.latency_ms:g} ms", flush=True)
         fake_server = start_server(
             "fake-provider",
-            [sys.executable, "-m", "launchgate.testing.fake_provider", "--host", "127.0.0.1",
-             "--port", str(fake_port), "--latency-ms", str(args.latency_ms),
-             "--log-level", "warning"],
-            fake_env, fake_port, work, None)
+            [
+                sys.executable,
+                "-m",
+                "launchgate.testing.fake_provider",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(fake_port),
+                "--latency-ms",
+                str(args.latency_ms),
+                "--log-level",
+                "warning",
+            ],
+            fake_env,
+            fake_port,
+            work,
+            None,
+        )
         wait_fake(fake_server)
         fake = Fake(fake_server, fake_port)
         fake_pid = fake_server.proc.pid
 
         env = server_env(work / "data")
         env.pop("BYOK_ENCRYPTION_KEY_PREVIOUS", None)
-        env.update({
-            "LAUNCHGATE_OPENAI_BASE_URL": f"{fake.base}/v1",
-            "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
-            "LAUNCHGATE_JUDGE_CONCURRENCY": str(args.concurrency),
-            "BYOK_ENCRYPTION_KEY": secrets.token_hex(32),
-        })
+        env.update(
+            {
+                "LAUNCHGATE_OPENAI_BASE_URL": f"{fake.base}/v1",
+                "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
+                "LAUNCHGATE_JUDGE_CONCURRENCY": str(args.concurrency),
+                "BYOK_ENCRYPTION_KEY": secrets.token_hex(32),
+            }
+        )
         port = free_port()
-        print(f"LaunchGate: launchgate serve on 127.0.0.1:{port}, data dir {work / 'data'}",
-              flush=True)
-        server = start_server("launchgate", [*launchgate_command(), "serve", "--host",
-                                             "127.0.0.1", "--port", str(port)],
-                              env, port, work, None)
+        print(
+            f"LaunchGate: launchgate serve on 127.0.0.1:{port}, data dir {work / 'data'}",
+            flush=True,
+        )
+        server = start_server(
+            "launchgate",
+            [*launchgate_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            port,
+            work,
+            None,
+        )
         with running(server):
             api_key = create_org(env, "enterprise")
             openai_key = "sk-test-bench-" + secrets.token_hex(12)
@@ -1036,31 +1367,81 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  org, BYOK key, project, scorer and {n} judge cases created", flush=True)
 
             fake.configure(latency_ms=0)
-            measure_launchgate("warm-up (not reported)", server, fake, fake_pid, api_key,
-                               fingerprint, n, args, 0.0)
-            runs.append(measure_launchgate(
-                "LaunchGate at 0 ms latency (its own cost; ideal 0)", server, fake, fake_pid,
-                api_key, fingerprint, n, args, 0.0))
+            measure_launchgate(
+                "warm-up (not reported)", server, fake, fake_pid, api_key, fingerprint, n, args, 0.0
+            )
+            runs.append(
+                measure_launchgate(
+                    "LaunchGate at 0 ms latency (its own cost; ideal 0)",
+                    server,
+                    fake,
+                    fake_pid,
+                    api_key,
+                    fingerprint,
+                    n,
+                    args,
+                    0.0,
+                )
+            )
             runs[-1].ideal_s = runs[-1].schedule_ideal_s = 0.0
             fake.configure(latency_ms=args.latency_ms)
             for i in range(args.repeat):
                 suffix = f", run {i + 1}/{args.repeat}" if args.repeat > 1 else ""
-                runs.append(measure_launchgate(
-                    f"LaunchGate, {args.latency_ms:g} ms{suffix}", server, fake, fake_pid,
-                    api_key, fingerprint, n, args, args.latency_ms))
+                runs.append(
+                    measure_launchgate(
+                        f"LaunchGate, {args.latency_ms:g} ms{suffix}",
+                        server,
+                        fake,
+                        fake_pid,
+                        api_key,
+                        fingerprint,
+                        n,
+                        args,
+                        args.latency_ms,
+                    )
+                )
             body_file = last_request_body(fake, fingerprint, work / "judge-request.json")
             for i in range(args.repeat):
                 suffix = f", run {i + 1}/{args.repeat}" if args.repeat > 1 else ""
-                runs.append(measure_baseline(
-                    "httpx", f"Baseline: bare httpx client, Semaphore({args.concurrency}), "
-                    f"{args.latency_ms:g} ms{suffix}", fake, fake_pid, body_file, n, args))
-            runs.append(measure_baseline(
-                "raw", f"Floor: raw asyncio HTTP/1.1 client, {args.concurrency} keep-alive "
-                f"connections, {args.latency_ms:g} ms", fake, fake_pid, body_file, n, args))
+                runs.append(
+                    measure_baseline(
+                        "httpx",
+                        f"Baseline: bare httpx client, Semaphore({args.concurrency}), "
+                        f"{args.latency_ms:g} ms{suffix}",
+                        fake,
+                        fake_pid,
+                        body_file,
+                        n,
+                        args,
+                    )
+                )
+            runs.append(
+                measure_baseline(
+                    "raw",
+                    f"Floor: raw asyncio HTTP/1.1 client, {args.concurrency} keep-alive "
+                    f"connections, {args.latency_ms:g} ms",
+                    fake,
+                    fake_pid,
+                    body_file,
+                    n,
+                    args,
+                )
+            )
             fake.configure(schedule={"openai": rate_limit_schedule(n)})
-            runs.append(measure_launchgate(
-                f"LaunchGate, {args.latency_ms:g} ms, 10% 429 retry-after 1", server, fake,
-                fake_pid, api_key, fingerprint, n, args, args.latency_ms, failing))
+            runs.append(
+                measure_launchgate(
+                    f"LaunchGate, {args.latency_ms:g} ms, 10% 429 retry-after 1",
+                    server,
+                    fake,
+                    fake_pid,
+                    api_key,
+                    fingerprint,
+                    n,
+                    args,
+                    args.latency_ms,
+                    failing,
+                )
+            )
             fake.configure(schedule={"openai": []})
             if args.profile:
                 out_dir = Path(tempfile.mkdtemp(prefix="lg-judge-profile-"))
@@ -1079,14 +1460,33 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 config = prepare_promptfoo_config(work, n)
                 print(f"promptfoo {PROMPTFOO_VERSION} from {pf_dir}", flush=True)
-                runs.append(measure_promptfoo(
-                    f"promptfoo llm-rubric, {args.latency_ms:g} ms", pf_dir, config, fake,
-                    fake_pid, n, args, args.latency_ms))
+                runs.append(
+                    measure_promptfoo(
+                        f"promptfoo llm-rubric, {args.latency_ms:g} ms",
+                        pf_dir,
+                        config,
+                        fake,
+                        fake_pid,
+                        n,
+                        args,
+                        args.latency_ms,
+                    )
+                )
                 if not args.quick:
                     fake.configure(schedule={"openai": rate_limit_schedule(n)})
-                    runs.append(measure_promptfoo(
-                        f"promptfoo llm-rubric, {args.latency_ms:g} ms, 10% 429 retry-after 1",
-                        pf_dir, config, fake, fake_pid, n, args, args.latency_ms, failing))
+                    runs.append(
+                        measure_promptfoo(
+                            f"promptfoo llm-rubric, {args.latency_ms:g} ms, 10% 429 retry-after 1",
+                            pf_dir,
+                            config,
+                            fake,
+                            fake_pid,
+                            n,
+                            args,
+                            args.latency_ms,
+                            failing,
+                        )
+                    )
                     fake.configure(schedule={"openai": []})
     except BenchError as exc:
         print(f"\nBench failed: {exc}", file=sys.stderr)
@@ -1113,8 +1513,10 @@ def main(argv: list[str] | None = None) -> int:
         write_results(table + (f"\n{profile_md}" if profile_md else ""), args.output)
         print(f"Written to {args.output}")
     if bad:
-        print("FAILED: a LaunchGate run did not clear every case (results file not written).",
-              file=sys.stderr)
+        print(
+            "FAILED: a LaunchGate run did not clear every case (results file not written).",
+            file=sys.stderr,
+        )
         return 1
     if args.strict and not goals_met:
         print("Goals missed (--strict).", file=sys.stderr)

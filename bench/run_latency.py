@@ -69,16 +69,21 @@ SUITE_SLUG = "bench-suite"
 PROJECT_SLUG = "bench"
 
 # The model answer every run scores: JSON text that all five cases accept.
-OUTPUT = json.dumps({
-    "answer": "Paris",
-    "confidence": 0.92,
-    "sources": ["https://en.wikipedia.org/wiki/Paris", "https://www.britannica.com/place/Paris"],
-    "explanation": (
-        "Paris is the capital and most populous city of France. It has been the seat of the "
-        "French government since the 10th century, apart from brief periods, and hosts the "
-        "President's official residence, the Elysee Palace."
-    ),
-})
+OUTPUT = json.dumps(
+    {
+        "answer": "Paris",
+        "confidence": 0.92,
+        "sources": [
+            "https://en.wikipedia.org/wiki/Paris",
+            "https://www.britannica.com/place/Paris",
+        ],
+        "explanation": (
+            "Paris is the capital and most populous city of France. It has been the seat of the "
+            "French government since the 10th century, apart from brief periods, and hosts the "
+            "President's official residence, the Elysee Palace."
+        ),
+    }
+)
 RUN_BODY = {
     "suite": SUITE_SLUG,
     "output": OUTPUT,
@@ -88,24 +93,43 @@ RUN_BODY = {
 }
 SCORERS: list[dict[str, Any]] = [
     {"name": "mentions", "type": "contains", "config": {"mode": "all"}},
-    {"name": "no-refusal", "type": "contains",
-     "config": {"values": ["I cannot", "As an AI"], "mode": "any", "should_contain": False,
-                "case_sensitive": False}},
-    {"name": "confidence-format", "type": "regex",
-     "config": {"pattern": r"\"confidence\"\s*:\s*0\.\d+", "flags": "i"}},
-    {"name": "exact-answer", "type": "exact_match", "config": {}},
-    {"name": "answer-schema", "type": "json_schema", "config": {"schema": {
-        "type": "object",
-        "required": ["answer", "confidence", "sources"],
-        "properties": {
-            "answer": {"type": "string", "minLength": 1},
-            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "sources": {"type": "array", "items": {"type": "string", "pattern": "^https://"},
-                        "minItems": 1},
-            "explanation": {"type": "string"},
+    {
+        "name": "no-refusal",
+        "type": "contains",
+        "config": {
+            "values": ["I cannot", "As an AI"],
+            "mode": "any",
+            "should_contain": False,
+            "case_sensitive": False,
         },
-        "additionalProperties": False,
-    }}},
+    },
+    {
+        "name": "confidence-format",
+        "type": "regex",
+        "config": {"pattern": r"\"confidence\"\s*:\s*0\.\d+", "flags": "i"},
+    },
+    {"name": "exact-answer", "type": "exact_match", "config": {}},
+    {
+        "name": "answer-schema",
+        "type": "json_schema",
+        "config": {
+            "schema": {
+                "type": "object",
+                "required": ["answer", "confidence", "sources"],
+                "properties": {
+                    "answer": {"type": "string", "minLength": 1},
+                    "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                    "sources": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^https://"},
+                        "minItems": 1,
+                    },
+                    "explanation": {"type": "string"},
+                },
+                "additionalProperties": False,
+            }
+        },
+    },
 ]
 CASES: list[dict[str, Any]] = [
     {"name": "names the capital", "scorer": "mentions", "expected": ["Paris", "France"]},
@@ -149,13 +173,15 @@ def launchgate_command() -> list[str]:
 def server_env(data_dir: Path) -> dict[str, str]:
     """The caller's environment without any LAUNCHGATE_* setting, plus the bench's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHGATE_")}
-    env.update({
-        "LAUNCHGATE_DATA_DIR": str(data_dir),
-        "LAUNCHGATE_RATE_LIMIT": "off",
-        "LAUNCHGATE_AUTH_RATE_LIMIT": "off",
-        "LAUNCHGATE_LOCKOUT_LIMIT": "off",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "LAUNCHGATE_DATA_DIR": str(data_dir),
+            "LAUNCHGATE_RATE_LIMIT": "off",
+            "LAUNCHGATE_AUTH_RATE_LIMIT": "off",
+            "LAUNCHGATE_LOCKOUT_LIMIT": "off",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -174,14 +200,22 @@ def loadavg() -> str:
     return "n/a"
 
 
-def start_server(name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path,
-                 pin: str | None) -> Server:
+def start_server(
+    name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path, pin: str | None
+) -> Server:
     log_path = log_dir / f"{name}.log"
     if pin:
         argv = ["taskset", "-c", pin, *argv]
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     return Server(name, proc, f"http://127.0.0.1:{port}", log_path)
 
 
@@ -191,14 +225,18 @@ def wait_ready(server: Server, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:
-            raise BenchError(f"{server.name} exited with {server.proc.returncode} before it "
-                             f"answered:\n{server.log_tail()}")
+            raise BenchError(
+                f"{server.name} exited with {server.proc.returncode} before it "
+                f"answered:\n{server.log_tail()}"
+            )
         with contextlib.suppress(httpx.HTTPError):
             httpx.get(server.url + "/health", timeout=2.0)
             return
         time.sleep(0.1)
-    raise BenchError(f"{server.name} did not answer on {server.url} within {timeout_s:.0f} s:\n"
-                     f"{server.log_tail()}")
+    raise BenchError(
+        f"{server.name} did not answer on {server.url} within {timeout_s:.0f} s:\n"
+        f"{server.log_tail()}"
+    )
 
 
 def stop_server(server: Server) -> None:
@@ -240,15 +278,18 @@ def ensure_wrk(install: bool) -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    hint = ("wrk is not installed. On Debian/Ubuntu: sudo apt-get update && "
-            "sudo apt-get install -y wrk  (macOS: brew install wrk)")
+    hint = (
+        "wrk is not installed. On Debian/Ubuntu: sudo apt-get update && "
+        "sudo apt-get install -y wrk  (macOS: brew install wrk)"
+    )
     if not install or not shutil.which("apt-get") or os.geteuid() != 0:
         raise BenchError(hint)
     print("wrk not found; installing it with apt-get ...", flush=True)
 
     def apt(*argv: str) -> int:
-        return subprocess.call(["apt-get", *argv], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.STDOUT)
+        return subprocess.call(
+            ["apt-get", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
 
     if apt("install", "-y", "-qq", "wrk") != 0:
         apt("update", "-qq")
@@ -273,10 +314,15 @@ class Phase:
         r = self.result
         out = []
         if r["non200"]:
-            out.append(f"{r['non200']} non-200 answers (first: {r['first_bad_status']} "
-                       f"{r['first_bad_body'][:200]})")
-        socket_errors = {k: r[k] for k in ("errors_connect", "errors_read", "errors_write",
-                                           "errors_timeout") if r[k]}
+            out.append(
+                f"{r['non200']} non-200 answers (first: {r['first_bad_status']} "
+                f"{r['first_bad_body'][:200]})"
+            )
+        socket_errors = {
+            k: r[k]
+            for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout")
+            if r[k]
+        }
         if socket_errors:
             out.append(f"socket errors {socket_errors}")
         if r["requests"] == 0:
@@ -284,10 +330,27 @@ class Phase:
         return out
 
 
-def run_wrk(wrk: str, url: str, body_file: Path, auth: str | None, connections: int,
-            threads: int, duration_s: float, pin: str | None) -> dict[str, Any]:
-    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
-            "--timeout", "10s", "-s", str(LUA_SCRIPT), url + "/v1/run"]
+def run_wrk(
+    wrk: str,
+    url: str,
+    body_file: Path,
+    auth: str | None,
+    connections: int,
+    threads: int,
+    duration_s: float,
+    pin: str | None,
+) -> dict[str, Any]:
+    argv = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration_s))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_SCRIPT),
+        url + "/v1/run",
+    ]
     if pin:
         argv = ["taskset", "-c", pin, *argv]
     env = dict(os.environ, BENCH_BODY_FILE=str(body_file), BENCH_AUTH=auth or "")
@@ -295,8 +358,9 @@ def run_wrk(wrk: str, url: str, body_file: Path, auth: str | None, connections: 
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             return dict(json.loads(line.removeprefix("BENCH_RESULT ")))
-    raise BenchError(f"wrk printed no result (exit {done.returncode}):\n{done.stdout}\n"
-                     f"{done.stderr}")
+    raise BenchError(
+        f"wrk printed no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+    )
 
 
 # --------------------------------------------------------------------------- setup
@@ -314,8 +378,9 @@ def create_suite(url: str, api_key: str) -> dict[str, Any]:
     """Project, scorers, suite and cases through the public API; returns one sample run."""
     import httpx
 
-    with httpx.Client(base_url=url + "/v1", timeout=30.0,
-                      headers={"Authorization": f"Bearer {api_key}"}) as client:
+    with httpx.Client(
+        base_url=url + "/v1", timeout=30.0, headers={"Authorization": f"Bearer {api_key}"}
+    ) as client:
 
         def post(path: str, payload: dict[str, Any], expect: int = 201) -> dict[str, Any]:
             answer = client.post(path, json=payload)
@@ -328,18 +393,24 @@ def create_suite(url: str, api_key: str) -> dict[str, Any]:
         scorer_ids = {
             s["name"]: post(f"/projects/{PROJECT_SLUG}/scorers", s)["data"]["id"] for s in SCORERS
         }
-        suite = post(f"/projects/{PROJECT_SLUG}/suites",
-                     {"name": "Bench suite", "slug": SUITE_SLUG, "pass_threshold": 1.0})["data"]
+        suite = post(
+            f"/projects/{PROJECT_SLUG}/suites",
+            {"name": "Bench suite", "slug": SUITE_SLUG, "pass_threshold": 1.0},
+        )["data"]
         for case in CASES:
-            payload = {"name": case["name"], "scorer_id": scorer_ids[case["scorer"]],
-                       "threshold": 1.0}
+            payload = {
+                "name": case["name"],
+                "scorer_id": scorer_ids[case["scorer"]],
+                "threshold": 1.0,
+            }
             if "expected" in case:
                 payload["expected"] = case["expected"]
             post(f"/suites/{suite['id']}/cases", payload)
         run = post("/run", RUN_BODY, expect=200)
     if run.get("status") != "cleared" or run.get("total_cases") != len(CASES):
-        raise BenchError(f"the sample run did not clear all {len(CASES)} cases: "
-                         f"{json.dumps(run)[:2000]}")
+        raise BenchError(
+            f"the sample run did not clear all {len(CASES)} cases: {json.dumps(run)[:2000]}"
+        )
     return run
 
 
@@ -350,9 +421,10 @@ def create_suite(url: str, api_key: str) -> dict[str, Any]:
 # bucket (in this order) with a frame that matches. SQLAlchemy runs its sync core inside a
 # greenlet, whose samples show no caller: those get buckets of their own.
 MAIN_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("auth: API-key lookup (SELECT api_keys)", ("_current_auth (launchgate/deps",
-                                                "(launchgate/auth/service",
-                                                "(launchgate/api_keys/")),
+    (
+        "auth: API-key lookup (SELECT api_keys)",
+        ("_current_auth (launchgate/deps", "(launchgate/auth/service", "(launchgate/api_keys/"),
+    ),
     ("plan check (SELECT organisations [+ usage])", ("check_can_run",)),
     ("suite resolve (SELECT suites JOIN projects)", ("resolve_for_run",)),
     ("cases query (SELECT cases)", ("active_in_suite",)),
@@ -361,24 +433,37 @@ MAIN_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("scoring (engine + built-in scorers)", ("(launchgate/runs/engine", "(launchgate/scorers/")),
     ("commit: flush INSERT runs + COMMIT", ("commit (launchgate/db",)),
     ("session open/close (get_session)", ("get_session (launchgate/deps",)),
-    ("run_sync rest (Run object, snapshot)", ("(launchgate/runs/service",
-                                              "(launchgate/runs/snapshot")),
-    ("uvicorn HTTP protocol: send/receive (httptools)", ("RequestResponseCycle.send",
-                                                         "RequestResponseCycle.receive",
-                                                         "HttpToolsProtocol.")),
-    ("response: validation + JSON serialisation", ("serialize_response", "(starlette/responses",
-                                                   "jsonable_encoder",
-                                                   "(launchgate/runs/endpoints")),
-    ("request body: read + JSON parse + validation", ("Request.body", "Request.json",
-                                                      "request_body_to_args",
-                                                      "_validate_value")),
-    ("FastAPI/Starlette: routing, dependencies, middleware", ("(fastapi/", "(starlette/",
-                                                              "(launchgate/auth/limits",
-                                                              "(launchgate/app")),
+    (
+        "run_sync rest (Run object, snapshot)",
+        ("(launchgate/runs/service", "(launchgate/runs/snapshot"),
+    ),
+    (
+        "uvicorn HTTP protocol: send/receive (httptools)",
+        ("RequestResponseCycle.send", "RequestResponseCycle.receive", "HttpToolsProtocol."),
+    ),
+    (
+        "response: validation + JSON serialisation",
+        (
+            "serialize_response",
+            "(starlette/responses",
+            "jsonable_encoder",
+            "(launchgate/runs/endpoints",
+        ),
+    ),
+    (
+        "request body: read + JSON parse + validation",
+        ("Request.body", "Request.json", "request_body_to_args", "_validate_value"),
+    ),
+    (
+        "FastAPI/Starlette: routing, dependencies, middleware",
+        ("(fastapi/", "(starlette/", "(launchgate/auth/limits", "(launchgate/app"),
+    ),
     ("uvicorn: rest of the request cycle", ("(uvicorn/",)),
 ]
-GREENLET_ROOTS = {"Session.commit": "SQLAlchemy in greenlet: commit/flush (unit of work)",
-                  "Session.flush": "SQLAlchemy in greenlet: commit/flush (unit of work)"}
+GREENLET_ROOTS = {
+    "Session.commit": "SQLAlchemy in greenlet: commit/flush (unit of work)",
+    "Session.flush": "SQLAlchemy in greenlet: commit/flush (unit of work)",
+}
 SQLA_GREENLET = "SQLAlchemy in greenlet: execute (compile cache, cursor, ORM loading)"
 
 
@@ -406,16 +491,22 @@ def bucket_of(frames: list[str], aiosqlite_lines: tuple[int, int]) -> str | None
     thread, stack = frames[0], frames[1:]
     leaf = stack[-1] if stack else ""
     if "_connection_worker_thread" in thread:
-        if leaf.startswith("_connection_worker_thread") and \
-                leaf.endswith(f":{aiosqlite_lines[0]})"):
+        if leaf.startswith("_connection_worker_thread") and leaf.endswith(
+            f":{aiosqlite_lines[0]})"
+        ):
             return None
-        if leaf.startswith("_connection_worker_thread") and \
-                leaf.endswith(f":{aiosqlite_lines[1]})"):
+        if leaf.startswith("_connection_worker_thread") and leaf.endswith(
+            f":{aiosqlite_lines[1]})"
+        ):
             return "aiosqlite threads: around the SQLite call"
         return "aiosqlite threads: queue hand-off, futures, wake-ups"
     if not thread.endswith("MainThread"):
-        if any(f.startswith(("Condition.wait", "_worker (concurrent", "Queue.get",
-                             "WorkerThread.run (anyio")) for f in stack[-1:]):
+        if any(
+            f.startswith(
+                ("Condition.wait", "_worker (concurrent", "Queue.get", "WorkerThread.run (anyio")
+            )
+            for f in stack[-1:]
+        ):
             return None
         if "AnyIO worker thread" in thread:
             return "AnyIO threadpool: sync dependency (get_runtime)"
@@ -470,8 +561,9 @@ def find_py_spy() -> str | None:
     return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
-def profile_phase(server: Server, wrk: str, body_file: Path, auth: str, args: argparse.Namespace,
-                  out_dir: Path) -> str | None:
+def profile_phase(
+    server: Server, wrk: str, body_file: Path, auth: str, args: argparse.Namespace, out_dir: Path
+) -> str | None:
     """Load the server with wrk while py-spy samples it; returns a Markdown section."""
     spy = find_py_spy()
     if spy is None:
@@ -480,15 +572,32 @@ def profile_phase(server: Server, wrk: str, body_file: Path, auth: str, args: ar
     raw = out_dir / f"launchgate-c{args.connections}.collapsed.txt"
     seconds = max(3, round(args.profile_seconds))
     recorder = subprocess.Popen(
-        [spy, "record", "--pid", str(server.proc.pid), "--duration", str(seconds + 1),
-         "--rate", str(args.profile_rate), "--threads", "--gil", "--nonblocking",
-         "--format", "raw",
-         "--output", str(raw)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            spy,
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "--duration",
+            str(seconds + 1),
+            "--rate",
+            str(args.profile_rate),
+            "--threads",
+            "--gil",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(0.5)
     cpu_before = process_cpu_s(server.proc.pid)
-    result = run_wrk(wrk, server.url, body_file, auth, args.connections, args.threads,
-                     seconds, args.pin_client)
+    result = run_wrk(
+        wrk, server.url, body_file, auth, args.connections, args.threads, seconds, args.pin_client
+    )
     cpu = process_cpu_s(server.proc.pid) - cpu_before
     try:
         _, spy_err = recorder.communicate(timeout=60)
@@ -554,10 +663,24 @@ def machine_info(packages: tuple[str, ...], **extra: str) -> dict[str, str]:
 def machine() -> dict[str, str]:
     wrk_version = ""
     with contextlib.suppress(Exception):
-        wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True,
-                                     check=False).stdout.split("Copyright")[0].strip()
-    return machine_info(("fastapi", "starlette", "uvicorn", "pydantic", "sqlalchemy",
-                         "aiosqlite", "uvloop", "httptools"), wrk=wrk_version)
+        wrk_version = (
+            subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+            .stdout.split("Copyright")[0]
+            .strip()
+        )
+    return machine_info(
+        (
+            "fastapi",
+            "starlette",
+            "uvicorn",
+            "pydantic",
+            "sqlalchemy",
+            "aiosqlite",
+            "uvloop",
+            "httptools",
+        ),
+        wrk=wrk_version,
+    )
 
 
 def command_line() -> str:
@@ -574,8 +697,12 @@ def ms(us: float) -> str:
     return f"{us / 1000:.2f}"
 
 
-def render(phases: dict[tuple[str, str], Phase], args: argparse.Namespace,
-           info: dict[str, str], started: dt.datetime) -> tuple[str, bool]:
+def render(
+    phases: dict[tuple[str, str], Phase],
+    args: argparse.Namespace,
+    info: dict[str, str],
+    started: dt.datetime,
+) -> tuple[str, bool]:
     lg_lat, lg_tp = phases[("launchgate", "latency")], phases[("launchgate", "throughput")]
     base_lat, base_tp = phases[("baseline", "latency")], phases[("baseline", "throughput")]
     lines = [
@@ -594,8 +721,11 @@ def render(phases: dict[tuple[str, str], Phase], args: argparse.Namespace,
     ]
     for phase in (lg_lat, lg_tp, base_lat, base_tp):
         r = phase.result
-        name = "LaunchGate `POST /v1/run`" if phase.server == "launchgate" else \
-            "Baseline (bare FastAPI POST)"
+        name = (
+            "LaunchGate `POST /v1/run`"
+            if phase.server == "launchgate"
+            else "Baseline (bare FastAPI POST)"
+        )
         lines.append(
             f"| {name} | {phase.connections} | {ms(r['p50_us'])} | {ms(r['p95_us'])} | "
             f"{ms(r['p99_us'])} | {ms(r['max_us'])} | {r['rps']:.0f} | {r['requests']} | "
@@ -627,16 +757,21 @@ def render(phases: dict[tuple[str, str], Phase], args: argparse.Namespace,
     goals = [
         (f"p50 ≤ {GOAL_P50_MS:g} ms, 1 client", f"{p50:.2f} ms", p50 <= GOAL_P50_MS),
         (f"p99 ≤ {GOAL_P99_MS:g} ms, 1 client", f"{p99:.2f} ms", p99 <= GOAL_P99_MS),
-        (f"throughput ≥ {100 * GOAL_THROUGHPUT_RATIO:.0f}% of baseline, {args.connections} "
-         "connections", f"{100 * tp_ratio:.1f}%", tp_ratio >= GOAL_THROUGHPUT_RATIO),
+        (
+            f"throughput ≥ {100 * GOAL_THROUGHPUT_RATIO:.0f}% of baseline, {args.connections} "
+            "connections",
+            f"{100 * tp_ratio:.1f}%",
+            tp_ratio >= GOAL_THROUGHPUT_RATIO,
+        ),
     ]
     lines += ["| Goal | Measured | Met |", "|---|---:|:---:|"]
     lines += [f"| {goal} | {value} | {'yes' if ok else '**no**'} |" for goal, value, ok in goals]
     return "\n".join(lines) + "\n", all(ok for _, _, ok in goals)
 
 
-def write_between_markers(path: Path, begin: str, end: str, body: str,
-                          section: Callable[[str], str]) -> None:
+def write_between_markers(
+    path: Path, begin: str, end: str, body: str, section: Callable[[str], str]
+) -> None:
     """Rewrite what lies between ``begin`` and ``end`` in ``path``, keeping the hand-written
     text around it; when the markers are not there yet, append ``section(block)``. Every
     bench script records its figures in bench/RESULTS.md this way."""
@@ -651,10 +786,15 @@ def write_between_markers(path: Path, begin: str, end: str, body: str,
 
 
 def write_results(table: str, path: Path) -> None:
-    title = ("" if path.exists() else "# POST /v1/run latency and throughput\n\n"
-             "Produced by `bench/run_latency.py` (see bench/README.md).\n\n")
-    write_between_markers(path, BEGIN_MARK, END_MARK, table,
-                          lambda block: title + "## Latest run\n\n" + block + "\n")
+    title = (
+        ""
+        if path.exists()
+        else "# POST /v1/run latency and throughput\n\n"
+        "Produced by `bench/run_latency.py` (see bench/README.md).\n\n"
+    )
+    write_between_markers(
+        path, BEGIN_MARK, END_MARK, table, lambda block: title + "## Latest run\n\n" + block + "\n"
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -662,43 +802,76 @@ def write_results(table: str, path: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Latency/throughput of POST /v1/run vs a bare FastAPI baseline (wrk).")
-    parser.add_argument("--duration", type=float, default=10.0,
-                        help="seconds per measured phase (default 10)")
-    parser.add_argument("--warmup", type=float, default=2.0,
-                        help="seconds of warm-up per server (default 2)")
-    parser.add_argument("--quick", action="store_true",
-                        help="3 s phases and 1 s warm-up (overrides --duration/--warmup)")
-    parser.add_argument("--connections", type=int, default=32,
-                        help="connections of the throughput phase (default 32)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="wrk threads of the throughput phase (default 1: on 2 cores a "
-                             "second wrk thread takes CPU from the server)")
-    parser.add_argument("--plan", default="enterprise",
-                        choices=["free", "pro", "scale", "enterprise"],
-                        help="plan of the bench organisation (default enterprise: unlimited "
-                             "runs; the others add the monthly-usage read)")
-    parser.add_argument("--only", choices=["launchgate", "baseline"],
-                        help="measure one server only (no ratios, RESULTS.md not written)")
-    parser.add_argument("--pin-server", metavar="CPUS",
-                        help="taskset CPU list for the servers, e.g. 0")
-    parser.add_argument("--pin-client", metavar="CPUS",
-                        help="taskset CPU list for wrk, e.g. 1")
-    parser.add_argument("--output", type=Path, default=RESULTS,
-                        help="Markdown file to update (default bench/RESULTS.md)")
+        description="Latency/throughput of POST /v1/run vs a bare FastAPI baseline (wrk)."
+    )
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per measured phase (default 10)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of warm-up per server (default 2)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 s phases and 1 s warm-up (overrides --duration/--warmup)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="connections of the throughput phase (default 32)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="wrk threads of the throughput phase (default 1: on 2 cores a "
+        "second wrk thread takes CPU from the server)",
+    )
+    parser.add_argument(
+        "--plan",
+        default="enterprise",
+        choices=["free", "pro", "scale", "enterprise"],
+        help="plan of the bench organisation (default enterprise: unlimited "
+        "runs; the others add the monthly-usage read)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["launchgate", "baseline"],
+        help="measure one server only (no ratios, RESULTS.md not written)",
+    )
+    parser.add_argument(
+        "--pin-server", metavar="CPUS", help="taskset CPU list for the servers, e.g. 0"
+    )
+    parser.add_argument("--pin-client", metavar="CPUS", help="taskset CPU list for wrk, e.g. 1")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="Markdown file to update (default bench/RESULTS.md)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch the results file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
-    parser.add_argument("--profile", action="store_true",
-                        help="after the measurements, profile the LaunchGate server with "
-                             "py-spy under the throughput load and print where time goes")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the measurements, profile the LaunchGate server with "
+        "py-spy under the throughput load and print where time goes",
+    )
     parser.add_argument("--profile-seconds", type=float, default=10.0)
     parser.add_argument("--profile-rate", type=int, default=250, help="py-spy samples/s")
-    parser.add_argument("--profile-dir", type=Path, default=None,
-                        help="where py-spy output goes (default: a temp dir that is kept)")
-    parser.add_argument("--keep-data", action="store_true",
-                        help="keep the temporary data dir and server logs")
-    parser.add_argument("--no-install", action="store_true",
-                        help="never apt-get install wrk; just say how")
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        default=None,
+        help="where py-spy output goes (default: a temp dir that is kept)",
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the temporary data dir and server logs"
+    )
+    parser.add_argument(
+        "--no-install", action="store_true", help="never apt-get install wrk; just say how"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.profile_seconds = 3.0, 1.0, 4.0
@@ -707,31 +880,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def measure(server: Server, name: str, wrk: str, body_file: Path, auth: str | None,
-            args: argparse.Namespace, phases: dict[tuple[str, str], Phase]) -> None:
+def measure(
+    server: Server,
+    name: str,
+    wrk: str,
+    body_file: Path,
+    auth: str | None,
+    args: argparse.Namespace,
+    phases: dict[tuple[str, str], Phase],
+) -> None:
     if args.warmup > 0:
         warm = Phase(name, "warm-up", args.connections, args.threads, args.warmup)
-        warm.result = run_wrk(wrk, server.url, body_file, auth, args.connections, args.threads,
-                              args.warmup, args.pin_client)
+        warm.result = run_wrk(
+            wrk,
+            server.url,
+            body_file,
+            auth,
+            args.connections,
+            args.threads,
+            args.warmup,
+            args.pin_client,
+        )
         if warm.problems:
             raise BenchError(f"{name} warm-up: " + "; ".join(warm.problems))
-    for label, connections, threads in (("latency", 1, 1),
-                                        ("throughput", args.connections, args.threads)):
+    for label, connections, threads in (
+        ("latency", 1, 1),
+        ("throughput", args.connections, args.threads),
+    ):
         phase = Phase(name, label, connections, threads, args.duration)
-        print(f"  {name}: {label}, {connections} connection(s), {args.duration:g} s ...",
-              flush=True)
+        print(
+            f"  {name}: {label}, {connections} connection(s), {args.duration:g} s ...", flush=True
+        )
         cpu_before = process_cpu_s(server.proc.pid)
-        phase.result = run_wrk(wrk, server.url, body_file, auth, connections, threads,
-                               args.duration, args.pin_client)
+        phase.result = run_wrk(
+            wrk, server.url, body_file, auth, connections, threads, args.duration, args.pin_client
+        )
         r = phase.result
         cpu = process_cpu_s(server.proc.pid) - cpu_before
         r["server_cpu_ms_per_req"] = 1000 * cpu / r["requests"] if r["requests"] else 0.0
         r["server_cpu_util"] = cpu / r["duration_s"] if r["duration_s"] else 0.0
         r["loadavg"] = loadavg()
-        print(f"    p50 {ms(r['p50_us'])} ms  p95 {ms(r['p95_us'])} ms  p99 {ms(r['p99_us'])} ms"
-              f"  {r['rps']:.0f} req/s  ({r['requests']} requests, {r['non200']} non-200)  "
-              f"server CPU {r['server_cpu_ms_per_req']:.2f} ms/req, "
-              f"{100 * r['server_cpu_util']:.0f}% of a core; load {r['loadavg']}", flush=True)
+        print(
+            f"    p50 {ms(r['p50_us'])} ms  p95 {ms(r['p95_us'])} ms  p99 {ms(r['p99_us'])} ms"
+            f"  {r['rps']:.0f} req/s  ({r['requests']} requests, {r['non200']} non-200)  "
+            f"server CPU {r['server_cpu_ms_per_req']:.2f} ms/req, "
+            f"{100 * r['server_cpu_util']:.0f}% of a core; load {r['loadavg']}",
+            flush=True,
+        )
         phases[(name, label)] = phase
 
 
@@ -742,8 +937,11 @@ def main(argv: list[str] | None = None) -> int:
     cores = len(os.sched_getaffinity(0))
     with contextlib.suppress(ValueError):
         if float(load_start.split()[0]) > cores / 2:
-            print(f"Note: load average is {load_start} on {cores} cores; other work will "
-                  "skew latency (server CPU ms/req is the number least affected).", flush=True)
+            print(
+                f"Note: load average is {load_start} on {cores} cores; other work will "
+                "skew latency (server CPU ms/req is the number least affected).",
+                flush=True,
+            )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         wrk = ensure_wrk(install=not args.no_install)
@@ -762,11 +960,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only in (None, "launchgate"):
             port = free_port()
-            print(f"LaunchGate: launchgate serve on 127.0.0.1:{port}, data dir {data_dir}",
-                  flush=True)
-            server = start_server("launchgate", [*launchgate_command(), "serve", "--host",
-                                                 "127.0.0.1", "--port", str(port)],
-                                  env, port, work, args.pin_server)
+            print(
+                f"LaunchGate: launchgate serve on 127.0.0.1:{port}, data dir {data_dir}", flush=True
+            )
+            server = start_server(
+                "launchgate",
+                [*launchgate_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                port,
+                work,
+                args.pin_server,
+            )
             with running(server):
                 api_key = create_org(env, args.plan)
                 create_suite(server.url, api_key)
@@ -779,9 +983,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "baseline"):
             port = free_port()
             print(f"Baseline: bench/baseline_app.py on 127.0.0.1:{port}", flush=True)
-            server = start_server("baseline", [sys.executable, str(BASELINE_APP), "--host",
-                                               "127.0.0.1", "--port", str(port)],
-                                  env, port, work, args.pin_server)
+            server = start_server(
+                "baseline",
+                [sys.executable, str(BASELINE_APP), "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                port,
+                work,
+                args.pin_server,
+            )
             with running(server):
                 measure(server, "baseline", wrk, body_file, None, args, phases)
     except BenchError as exc:
@@ -807,8 +1016,11 @@ def main(argv: list[str] | None = None) -> int:
     table, goals_met = render(phases, args, info, started)
     print("\n" + table)
     if failed:
-        print("FAILED: responses other than 200 (or socket errors) during the load:\n  "
-              + "\n  ".join(failed), file=sys.stderr)
+        print(
+            "FAILED: responses other than 200 (or socket errors) during the load:\n  "
+            + "\n  ".join(failed),
+            file=sys.stderr,
+        )
         return 1
     if not args.no_write:
         write_results(table + (f"\n{profile_md}" if profile_md else ""), args.output)

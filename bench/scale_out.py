@@ -134,15 +134,16 @@ def _proc_stats() -> Iterator[tuple[int, str, int, float]]:
             raw = Path(f"/proc/{entry.name}/stat").read_text()
         except OSError:
             continue
-        comm = raw[raw.find("(") + 1:raw.rfind(")")]
+        comm = raw[raw.find("(") + 1 : raw.rfind(")")]
         fields = raw.rsplit(")", 1)[1].split()
         yield int(entry.name), comm, int(fields[2]), (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-            errors="replace")
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
     except OSError:
         return ""
 
@@ -187,8 +188,11 @@ class CpuWatch:
         out = {k: after[k] - before.get(k, 0.0) for k in after if not k.startswith("_")}
         pg_before: dict[int, float] = before["_pg"]
         pg_after: dict[int, float] = after["_pg"]
-        out["postgres"] = (sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
-                           if pg_after else float("nan"))
+        out["postgres"] = (
+            sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
+            if pg_after
+            else float("nan")
+        )
         out["machine"] = after["_machine"] - before["_machine"]
         return out
 
@@ -356,10 +360,17 @@ def submit_all(client: Client, jobs: list[tuple[Org, str]]) -> list[tuple[Org, s
 
     def one(job: tuple[Org, str]) -> tuple[Org, str]:
         org, slug = job
-        answer = client.get().post("/v1/run", headers={"Authorization": f"Bearer {org.api_key}"},
-                                   json={"suite": slug, "output": OUTPUT, "async": True,
-                                         "trigger": "api",
-                                         "trigger_meta": {"bench": "scale_out"}})
+        answer = client.get().post(
+            "/v1/run",
+            headers={"Authorization": f"Bearer {org.api_key}"},
+            json={
+                "suite": slug,
+                "output": OUTPUT,
+                "async": True,
+                "trigger": "api",
+                "trigger_meta": {"bench": "scale_out"},
+            },
+        )
         if answer.status_code != 202:
             raise BenchError(f"POST /v1/run answered {answer.status_code}: {answer.text[:500]}")
         return org, str(answer.json()["id"])
@@ -375,15 +386,17 @@ def submit_all(client: Client, jobs: list[tuple[Org, str]]) -> list[tuple[Org, s
 
 
 def usage(client: Client, org: Org) -> int:
-    answer = client.get().get("/v1/billing/usage",
-                              headers={"Authorization": f"Bearer {org.api_key}"})
+    answer = client.get().get(
+        "/v1/billing/usage", headers={"Authorization": f"Bearer {org.api_key}"}
+    )
     if answer.status_code != 200:
         raise BenchError(f"GET /v1/billing/usage answered {answer.status_code}: {answer.text}")
     return int(answer.json()["current_usage"])
 
 
-def wait_usage(client: Client, targets: dict[str, tuple[Org, int]], timeout_s: float,
-               logs: Callable[[], str]) -> None:
+def wait_usage(
+    client: Client, targets: dict[str, tuple[Org, int]], timeout_s: float, logs: Callable[[], str]
+) -> None:
     """Poll each org's usage until it reaches its target (a run counts when it completes)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -391,8 +404,9 @@ def wait_usage(client: Client, targets: dict[str, tuple[Org, int]], timeout_s: f
         if all(left <= 0 for left in short.values()):
             return
         if time.monotonic() > deadline:
-            raise BenchError(f"runs still open after {timeout_s:.0f} s ({short}); "
-                             f"fleet logs:\n{logs()}")
+            raise BenchError(
+                f"runs still open after {timeout_s:.0f} s ({short}); fleet logs:\n{logs()}"
+            )
         time.sleep(POLL_S)
 
 
@@ -405,9 +419,11 @@ def batch_runs(client: Client, org: Org, suite_id: str, ids: set[str]) -> list[d
     found: list[dict[str, Any]] = []
     page = 1
     while len(found) < len(ids):
-        answer = client.get().get(f"/v1/suites/{suite_id}/runs",
-                                  params={"page": page, "pageSize": 100},
-                                  headers={"Authorization": f"Bearer {org.api_key}"})
+        answer = client.get().get(
+            f"/v1/suites/{suite_id}/runs",
+            params={"page": page, "pageSize": 100},
+            headers={"Authorization": f"Bearer {org.api_key}"},
+        )
         if answer.status_code != 200:
             raise BenchError(f"GET runs answered {answer.status_code}: {answer.text[:500]}")
         body = answer.json()
@@ -422,8 +438,15 @@ def batch_runs(client: Client, org: Org, suite_id: str, ids: set[str]) -> list[d
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, fleet: Fleet, fake: FakeProviderProcess,
-                 url: str, orgs: list[Org], watch: CpuWatch) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        fleet: Fleet,
+        fake: FakeProviderProcess,
+        url: str,
+        orgs: list[Org],
+        watch: CpuWatch,
+    ) -> None:
         self.args = args
         self.fleet = fleet
         self.fake = fake
@@ -444,11 +467,14 @@ class Bench:
         while "worker started" not in self.fleet.log_tail(name, 20000):
             process = self.fleet.processes[name]
             if process.poll() is not None:
-                raise BenchError(f"{name} exited with {process.returncode}:\n"
-                                 f"{self.fleet.log_tail(name)}")
+                raise BenchError(
+                    f"{name} exited with {process.returncode}:\n{self.fleet.log_tail(name)}"
+                )
             if time.monotonic() > deadline:
-                raise BenchError(f"{name} did not start in {WORKER_START_TIMEOUT_S:.0f} s:\n"
-                                 f"{self.fleet.log_tail(name)}")
+                raise BenchError(
+                    f"{name} did not start in {WORKER_START_TIMEOUT_S:.0f} s:\n"
+                    f"{self.fleet.log_tail(name)}"
+                )
             time.sleep(0.05)
         self.workers.append(name)
         self.watch.groups[name] = self.fleet.processes[name].pid
@@ -500,8 +526,9 @@ class Bench:
         submit_all(self.client, jobs)
         wait_usage(self.client, targets, BATCH_TIMEOUT_S, self.fleet.logs)
 
-    def check(self, config: Config, runs: list[tuple[Org, str]], started: float,
-              accepted_s: float) -> Timing:
+    def check(
+        self, config: Config, runs: list[tuple[Org, str]], started: float, accepted_s: float
+    ) -> Timing:
         """Every run cleared with all its cases passed; the fake saw exactly the judge calls
         expected. The timing ends at the last run's completed_at."""
         slug = "det" if config.workload == "det" else "judge"
@@ -510,10 +537,17 @@ class Bench:
             ids = {run_id for o, run_id in runs if o is org}
             found = batch_runs(self.client, org, org.suites[slug], ids)
             if len(found) != len(ids):
-                raise BenchError(f"{config.label}: {len(ids) - len(found)} runs of {org.name} "
-                                 "missing from the run list")
-            bad = [r for r in found if r["status"] != "cleared"
-                   or r["passed_cases"] != r["total_cases"] or r["completed_at"] is None]
+                raise BenchError(
+                    f"{config.label}: {len(ids) - len(found)} runs of {org.name} "
+                    "missing from the run list"
+                )
+            bad = [
+                r
+                for r in found
+                if r["status"] != "cleared"
+                or r["passed_cases"] != r["total_cases"]
+                or r["completed_at"] is None
+            ]
             if bad:
                 raise BenchError(f"{config.label}: {len(bad)} runs did not clear, e.g. {bad[0]}")
             last = max(last, *(parse_time(r["completed_at"]) for r in found))
@@ -521,10 +555,18 @@ class Bench:
         calls = sum(int(k.get("endpoints", {}).get("chat", 0)) for k in keys.values())
         expected = len(runs) * JUDGE_CASES if config.workload == "judge" else 0
         if calls != expected:
-            raise BenchError(f"{config.label}: the fake saw {calls} judge calls, expected "
-                             f"{expected} ({len(runs)} runs × {JUDGE_CASES})")
-        in_flight = {org.name: int(keys.get(org.fingerprint, {}).get("max_concurrent", 0))
-                     for org in self.orgs[:config.orgs]} if config.workload == "judge" else {}
+            raise BenchError(
+                f"{config.label}: the fake saw {calls} judge calls, expected "
+                f"{expected} ({len(runs)} runs × {JUDGE_CASES})"
+            )
+        in_flight = (
+            {
+                org.name: int(keys.get(org.fingerprint, {}).get("max_concurrent", 0))
+                for org in self.orgs[: config.orgs]
+            }
+            if config.workload == "judge"
+            else {}
+        )
         return Timing(len(runs), last - started, accepted_s, calls, in_flight)
 
     def measure(self, config: Config) -> Batch:
@@ -565,37 +607,77 @@ class Bench:
 
 
 def report(config: Config, mode: str, t: Timing) -> None:
-    flag = ("  ** JUDGE LIMIT EXCEEDED **"
-            if any(v > JUDGE_LIMIT for v in t.max_in_flight.values()) else "")
-    print(f"  {config.label}, {mode}: {t.runs} runs in {t.seconds:.2f} s = {t.runs_s:.1f} "
-          f"runs/s (accepted in {t.accepted_s:.2f} s)"
-          + (f", {t.judge_calls} judge calls = {t.calls_s:.1f}/s, max in flight "
-             f"{t.max_in_flight}" if t.judge_calls else "") + flag, flush=True)
+    flag = (
+        "  ** JUDGE LIMIT EXCEEDED **"
+        if any(v > JUDGE_LIMIT for v in t.max_in_flight.values())
+        else ""
+    )
+    print(
+        f"  {config.label}, {mode}: {t.runs} runs in {t.seconds:.2f} s = {t.runs_s:.1f} "
+        f"runs/s (accepted in {t.accepted_s:.2f} s)"
+        + (
+            f", {t.judge_calls} judge calls = {t.calls_s:.1f}/s, max in flight {t.max_in_flight}"
+            if t.judge_calls
+            else ""
+        )
+        + flag,
+        flush=True,
+    )
 
 
 def plan(args: argparse.Namespace) -> list[tuple[int, list[Config]]]:
     """Stages: (worker concurrency, configurations with 1 worker then 2)."""
     c, low, n_det, n_judge = args.concurrency, args.low_concurrency, args.det_runs, args.judge_runs
     stages = [
-        (args.det_concurrency, [
-            Config("det1", f"deterministic, 1 worker × {args.det_concurrency}", "det", 1,
-                   args.det_concurrency, 1, n_det),
-            Config("det2", f"deterministic, 2 workers × {args.det_concurrency}", "det", 2,
-                   args.det_concurrency, 1, n_det),
-        ]),
-        (c, [
-            Config("j1", f"judge, 1 worker × {c}, 1 org", "judge", 1, c, 1, n_judge),
-            *([] if args.quick else [
-                Config("j1o2", f"judge, 1 worker × {c}, 2 orgs", "judge", 1, c, 2, n_judge)]),
-            Config("j2", f"judge, 2 workers × {c}, 1 org", "judge", 2, c, 1, n_judge),
-            Config("j2o2", f"judge, 2 workers × {c}, 2 orgs", "judge", 2, c, 2, n_judge),
-        ]),
+        (
+            args.det_concurrency,
+            [
+                Config(
+                    "det1",
+                    f"deterministic, 1 worker × {args.det_concurrency}",
+                    "det",
+                    1,
+                    args.det_concurrency,
+                    1,
+                    n_det,
+                ),
+                Config(
+                    "det2",
+                    f"deterministic, 2 workers × {args.det_concurrency}",
+                    "det",
+                    2,
+                    args.det_concurrency,
+                    1,
+                    n_det,
+                ),
+            ],
+        ),
+        (
+            c,
+            [
+                Config("j1", f"judge, 1 worker × {c}, 1 org", "judge", 1, c, 1, n_judge),
+                *(
+                    []
+                    if args.quick
+                    else [
+                        Config("j1o2", f"judge, 1 worker × {c}, 2 orgs", "judge", 1, c, 2, n_judge)
+                    ]
+                ),
+                Config("j2", f"judge, 2 workers × {c}, 1 org", "judge", 2, c, 1, n_judge),
+                Config("j2o2", f"judge, 2 workers × {c}, 2 orgs", "judge", 2, c, 2, n_judge),
+            ],
+        ),
     ]
     if not args.quick:
-        stages.append((low, [
-            Config("l1", f"judge, 1 worker × {low}, 1 org", "judge", 1, low, 1, n_judge),
-            Config("l2", f"judge, 2 workers × {low}, 1 org", "judge", 2, low, 1, n_judge),
-        ]))
+        stages.append(
+            (
+                low,
+                [
+                    Config("l1", f"judge, 1 worker × {low}, 1 org", "judge", 1, low, 1, n_judge),
+                    Config("l2", f"judge, 2 workers × {low}, 1 org", "judge", 2, low, 1, n_judge),
+                ],
+            )
+        )
     return stages
 
 
@@ -603,8 +685,10 @@ def plan(args: argparse.Namespace) -> list[tuple[int, list[Config]]]:
 
 
 def fleet_machine_info(pg_url: str, redis_url: str) -> dict[str, str]:
-    return machine_info(("fastapi", "uvicorn", "sqlalchemy", "psycopg", "redis", "taskiq",
-                         "taskiq-redis", "httpx"), servers=server_versions(pg_url, redis_url))
+    return machine_info(
+        ("fastapi", "uvicorn", "sqlalchemy", "psycopg", "redis", "taskiq", "taskiq-redis", "httpx"),
+        servers=server_versions(pg_url, redis_url),
+    )
 
 
 def _cores(cpu_s: float, window_s: float) -> str:
@@ -621,8 +705,14 @@ def _in_flight(t: Timing | None) -> str:
     return ", ".join(parts)
 
 
-def render(batches: list[Batch], args: argparse.Namespace, info: dict[str, str],
-           started: dt.datetime, load_start: str, load_end: str) -> str:
+def render(
+    batches: list[Batch],
+    args: argparse.Namespace,
+    info: dict[str, str],
+    started: dt.datetime,
+    load_start: str,
+    load_end: str,
+) -> str:
     lat = args.latency_ms
     ceiling1 = JUDGE_LIMIT / (lat / 1000)
     drain = not args.no_drain
@@ -653,22 +743,23 @@ def render(batches: list[Batch], args: argparse.Namespace, info: dict[str, str],
         + ("| drain: all final after s | drain runs/s " if drain else "")
         + "| ideal runs/s | judge calls/s | limit ceiling calls/s | calls in flight wanted "
         "| max in flight per key (fake) |",
-        "|---|---:|---:|---:|---:|" + ("---:|---:|" if drain else "")
-        + "---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|" + ("---:|---:|" if drain else "") + "---:|---:|---:|---:|---|",
     ]
     for b in batches:
         c, e = b.config, b.e2e
         ideal = c.ideal_runs_s(lat)
-        row = (f"| {c.label} | {c.runs} | {e.accepted_s:.2f} | {e.seconds:.2f} | "
-               f"**{e.runs_s:.1f}** | ")
+        row = (
+            f"| {c.label} | {c.runs} | {e.accepted_s:.2f} | {e.seconds:.2f} | **{e.runs_s:.1f}** | "
+        )
         if drain:
-            row += (f"{b.drain.seconds:.2f} | **{b.drain.runs_s:.1f}** | " if b.drain
-                    else "– | – | ")
+            row += f"{b.drain.seconds:.2f} | **{b.drain.runs_s:.1f}** | " if b.drain else "– | – | "
         if c.workload == "judge":
             calls = f"{e.calls_s:.1f}" + (f" / {b.drain.calls_s:.1f}" if b.drain else "")
             flights = _in_flight(e) + (f" / {_in_flight(b.drain)}" if b.drain else "")
-            row += (f"{ideal:.1f} | {calls} | {ceiling1 * c.orgs:g} | {c.wanted_in_flight()} | "
-                    f"{flights} |")
+            row += (
+                f"{ideal:.1f} | {calls} | {ceiling1 * c.orgs:g} | {c.wanted_in_flight()} | "
+                f"{flights} |"
+            )
         else:
             row += "– | – | – | – | – |"
         lines.append(row)
@@ -678,50 +769,76 @@ def render(batches: list[Batch], args: argparse.Namespace, info: dict[str, str],
     by_key = {b.config.key: b for b in batches}
     pairs = [
         ("det1", "det2", f"Deterministic ({DET_CASES} contains cases), 1 org", None),
-        ("l1", "l2", f"Judge, concurrency {args.low_concurrency}, 1 org: under the limit",
-         None),
-        ("j1", "j2", f"Judge, concurrency {args.concurrency}, 1 org: the limit binds with 2 "
-         "workers", None),
-        ("j1o2", "j2o2", f"Judge, concurrency {args.concurrency}, runs split over 2 orgs "
-         f"(each its own {JUDGE_LIMIT})", None),
+        ("l1", "l2", f"Judge, concurrency {args.low_concurrency}, 1 org: under the limit", None),
+        (
+            "j1",
+            "j2",
+            f"Judge, concurrency {args.concurrency}, 1 org: the limit binds with 2 workers",
+            None,
+        ),
+        (
+            "j1o2",
+            "j2o2",
+            f"Judge, concurrency {args.concurrency}, runs split over 2 orgs "
+            f"(each its own {JUDGE_LIMIT})",
+            None,
+        ),
     ]
     if "j1o2" not in by_key:  # --quick: 1 worker never reaches the limit, orgs or not
-        pairs[-1] = ("j1", "j2o2", f"Judge, concurrency {args.concurrency}: 1 worker (1 org) "
-                     f"vs 2 workers with runs split over 2 orgs", None)
-    lines += ["", "| Workload | 1 worker runs/s | 2 workers runs/s | 2 / 1 "
-              + ("| drain 1 worker | drain 2 workers | drain 2 / 1 " if drain else "")
-              + "| ideal 2 / 1 | calls in flight wanted (1 → 2 workers) vs the limit |",
-              "|---|---:|---:|---:|" + ("---:|---:|---:|" if drain else "") + "---:|---|"]
+        pairs[-1] = (
+            "j1",
+            "j2o2",
+            f"Judge, concurrency {args.concurrency}: 1 worker (1 org) "
+            f"vs 2 workers with runs split over 2 orgs",
+            None,
+        )
+    lines += [
+        "",
+        "| Workload | 1 worker runs/s | 2 workers runs/s | 2 / 1 "
+        + ("| drain 1 worker | drain 2 workers | drain 2 / 1 " if drain else "")
+        + "| ideal 2 / 1 | calls in flight wanted (1 → 2 workers) vs the limit |",
+        "|---|---:|---:|---:|" + ("---:|---:|---:|" if drain else "") + "---:|---|",
+    ]
     for one, two, label, _ in pairs:
         if one not in by_key or two not in by_key:
             continue
         a, b = by_key[one], by_key[two]
         ia, ib = a.config.ideal_runs_s(lat), b.config.ideal_runs_s(lat)
-        row = (f"| {label} | {a.e2e.runs_s:.1f} | {b.e2e.runs_s:.1f} | "
-               f"**{b.e2e.runs_s / a.e2e.runs_s:.2f}** | ")
+        row = (
+            f"| {label} | {a.e2e.runs_s:.1f} | {b.e2e.runs_s:.1f} | "
+            f"**{b.e2e.runs_s / a.e2e.runs_s:.2f}** | "
+        )
         if drain:
             if a.drain and b.drain:
-                row += (f"{a.drain.runs_s:.1f} | {b.drain.runs_s:.1f} | "
-                        f"**{b.drain.runs_s / a.drain.runs_s:.2f}** | ")
+                row += (
+                    f"{a.drain.runs_s:.1f} | {b.drain.runs_s:.1f} | "
+                    f"**{b.drain.runs_s / a.drain.runs_s:.2f}** | "
+                )
             else:
                 row += "– | – | – | "
         if ia and ib:
-            row += (f"{ib / ia:.2f} | {a.config.wanted_in_flight()} → "
-                    f"{b.config.wanted_in_flight()} vs {JUDGE_LIMIT} × {b.config.orgs} "
-                    f"org{'s' if b.config.orgs > 1 else ''} |")
+            row += (
+                f"{ib / ia:.2f} | {a.config.wanted_in_flight()} → "
+                f"{b.config.wanted_in_flight()} vs {JUDGE_LIMIT} × {b.config.orgs} "
+                f"org{'s' if b.config.orgs > 1 else ''} |"
+            )
         else:
             row += "– | no judge calls |"
         lines.append(row)
 
-    lines += ["", f"CPU over each end-to-end batch (first submit → all final seen by the "
-              f"poll), in cores (CPU s / wall s; the machine has {info['cores']}). PostgreSQL ="
-              f" this database's backends + the server's shared processes; other = the rest "
-              f"of the machine (kernel, other users' work); ours per run = API, workers, fake, "
-              f"PostgreSQL, Redis and the bench client together, CPU ms per run, which other "
-              f"load changes little.", "",
-              "| Configuration | machine busy | API | worker(s) | fake | PostgreSQL | Redis | "
-              "bench client | other | ours, CPU ms per run |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"CPU over each end-to-end batch (first submit → all final seen by the "
+        f"poll), in cores (CPU s / wall s; the machine has {info['cores']}). PostgreSQL ="
+        f" this database's backends + the server's shared processes; other = the rest "
+        f"of the machine (kernel, other users' work); ours per run = API, workers, fake, "
+        f"PostgreSQL, Redis and the bench client together, CPU ms per run, which other "
+        f"load changes little.",
+        "",
+        "| Configuration | machine busy | API | worker(s) | fake | PostgreSQL | Redis | "
+        "bench client | other | ours, CPU ms per run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for b in batches:
         w = b.cpu_window_s
         cpu = b.cpu
@@ -733,23 +850,40 @@ def render(batches: list[Batch], args: argparse.Namespace, info: dict[str, str],
             f"{workers} | {_cores(cpu['fake'], w)} | {_cores(cpu['postgres'], w)} | "
             f"{_cores(cpu.get('redis', float('nan')), w)} | {_cores(cpu['client'], w)} | "
             f"{_cores(max(0.0, cpu['machine'] - ours), w)} | "
-            f"{1000 * ours / b.config.runs:.1f} |")
-    breaches = [f"- {b.config.label}, {mode}: {org} had {value} judge calls in flight"
-                for b in batches for mode, t in (("end to end", b.e2e), ("drain", b.drain))
-                if t is not None for org, value in t.max_in_flight.items()
-                if value > JUDGE_LIMIT]
+            f"{1000 * ours / b.config.runs:.1f} |"
+        )
+    breaches = [
+        f"- {b.config.label}, {mode}: {org} had {value} judge calls in flight"
+        for b in batches
+        for mode, t in (("end to end", b.e2e), ("drain", b.drain))
+        if t is not None
+        for org, value in t.max_in_flight.items()
+        if value > JUDGE_LIMIT
+    ]
     if breaches:
-        lines += ["", f"**JUDGE LIMIT EXCEEDED**: more than {JUDGE_LIMIT} calls in flight for "
-                  "one organisation and provider:", "", *breaches]
+        lines += [
+            "",
+            f"**JUDGE LIMIT EXCEEDED**: more than {JUDGE_LIMIT} calls in flight for "
+            "one organisation and provider:",
+            "",
+            *breaches,
+        ]
     return "\n".join(lines) + "\n"
 
 
 def write_results(block_text: str, path: Path) -> None:
-    write_between_markers(path, BEGIN_MARK, END_MARK, block_text, lambda block: (
-        f"{SECTION_TITLE}\n\nProduced by `bench/scale_out.py` (how to run it: "
-        "[bench/README.md](README.md)). The block between the `scale:` markers is "
-        "rewritten by every run; the analysis below it is written by hand and dated."
-        "\n\n### Latest run\n\n" + block + "\n"))
+    write_between_markers(
+        path,
+        BEGIN_MARK,
+        END_MARK,
+        block_text,
+        lambda block: (
+            f"{SECTION_TITLE}\n\nProduced by `bench/scale_out.py` (how to run it: "
+            "[bench/README.md](README.md)). The block between the `scale:` markers is "
+            "rewritten by every run; the analysis below it is written by hand and dated."
+            "\n\n### Latest run\n\n" + block + "\n"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -758,44 +892,90 @@ def write_results(block_text: str, path: Path) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Async-run throughput with 1 and 2 launchgate worker processes "
-                    "(PostgreSQL + Redis), deterministic and judge suites.")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller batches, no 1-worker/2-org and no low-concurrency judge pair "
-                             "(< 1 min)")
-    parser.add_argument("--det-runs", type=int, default=None,
-                        help="runs per deterministic batch (500; --quick 100)")
-    parser.add_argument("--judge-runs", type=int, default=None,
-                        help="runs per judge batch (120; --quick 60)")
-    parser.add_argument("--det-concurrency", type=int, default=10,
-                        help="worker --concurrency for the deterministic suite (10)")
-    parser.add_argument("--concurrency", type=int, default=6,
-                        help="worker --concurrency for the judge suite; with 3 judge cases "
-                             "per run, 6 keeps 1 worker under the limit of 20 and takes 2 "
-                             "over it (6)")
-    parser.add_argument("--low-concurrency", type=int, default=3,
-                        help="worker --concurrency of the under-the-limit judge pair (3)")
-    parser.add_argument("--latency-ms", type=float, default=200.0,
-                        help="the fake provider's latency on every answer (200)")
-    parser.add_argument("--postgres-url", default=DEFAULT_PG_URL,
-                        help=f"server to create the throwaway database on ({DEFAULT_PG_URL})")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
-                        help=f"Redis with a database index of the bench's own, emptied before "
-                             f"and after ({DEFAULT_REDIS_URL})")
-    parser.add_argument("--no-drain", action="store_true",
-                        help="skip the drain measurement (runs queued while the workers are "
-                             "paused, then timed from resume)")
-    parser.add_argument("--output", type=Path, default=RESULTS,
-                        help="Markdown file to update (default bench/RESULTS.md)")
+        "(PostgreSQL + Redis), deterministic and judge suites."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller batches, no 1-worker/2-org and no low-concurrency judge pair (< 1 min)",
+    )
+    parser.add_argument(
+        "--det-runs", type=int, default=None, help="runs per deterministic batch (500; --quick 100)"
+    )
+    parser.add_argument(
+        "--judge-runs", type=int, default=None, help="runs per judge batch (120; --quick 60)"
+    )
+    parser.add_argument(
+        "--det-concurrency",
+        type=int,
+        default=10,
+        help="worker --concurrency for the deterministic suite (10)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=6,
+        help="worker --concurrency for the judge suite; with 3 judge cases "
+        "per run, 6 keeps 1 worker under the limit of 20 and takes 2 "
+        "over it (6)",
+    )
+    parser.add_argument(
+        "--low-concurrency",
+        type=int,
+        default=3,
+        help="worker --concurrency of the under-the-limit judge pair (3)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=200.0,
+        help="the fake provider's latency on every answer (200)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_PG_URL,
+        help=f"server to create the throwaway database on ({DEFAULT_PG_URL})",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS_URL,
+        help=f"Redis with a database index of the bench's own, emptied before "
+        f"and after ({DEFAULT_REDIS_URL})",
+    )
+    parser.add_argument(
+        "--no-drain",
+        action="store_true",
+        help="skip the drain measurement (runs queued while the workers are "
+        "paused, then timed from resume)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="Markdown file to update (default bench/RESULTS.md)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch the results file")
-    parser.add_argument("--keep-data", action="store_true",
-                        help="keep the fleet's logs (the database is dropped regardless)")
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the fleet's logs (the database is dropped regardless)",
+    )
     args = parser.parse_args(argv)
     if args.det_runs is None:
         args.det_runs = 100 if args.quick else 500
     if args.judge_runs is None:
         args.judge_runs = 60 if args.quick else 120
-    if min(args.det_runs, args.judge_runs, args.det_concurrency, args.concurrency,
-           args.low_concurrency) < 1 or args.latency_ms <= 0:
+    if (
+        min(
+            args.det_runs,
+            args.judge_runs,
+            args.det_concurrency,
+            args.concurrency,
+            args.low_concurrency,
+        )
+        < 1
+        or args.latency_ms <= 0
+    ):
         parser.error("run counts, concurrencies and --latency-ms must be positive")
     return args
 
@@ -819,37 +999,68 @@ def main(argv: list[str] | None = None) -> int:
             database_url, database = stack.enter_context(throwaway_database(args.postgres_url))
             redis_pid = stack.enter_context(emptied_redis(args.redis_url))
             print(f"Database {database}, Redis {args.redis_url} (emptied)", flush=True)
-            fake = FakeProviderProcess(extra_args=["--log-level", "warning", "--latency-ms",
-                                                   str(args.latency_ms)])
+            fake = FakeProviderProcess(
+                extra_args=["--log-level", "warning", "--latency-ms", str(args.latency_ms)]
+            )
             stack.callback(fake.stop)
             fake.start()
             fake.configure(latency_ms=args.latency_ms)
-            fleet = Fleet(work / "fleet", database_url, args.redis_url, settings={
-                **QUIET_LIMITS, "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
-                "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
-                "LAUNCHGATE_JUDGE_CONCURRENCY": str(JUDGE_LIMIT)})
+            fleet = Fleet(
+                work / "fleet",
+                database_url,
+                args.redis_url,
+                settings={
+                    **QUIET_LIMITS,
+                    "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
+                    "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
+                    "LAUNCHGATE_JUDGE_CONCURRENCY": str(JUDGE_LIMIT),
+                },
+            )
             stack.callback(fleet.stop)
             fleet.migrate()
             orgs = []
             for name in ("org-a", "org-b"):
                 provider_key = f"sk-test-{name}-" + uuid.uuid4().hex
-                orgs.append(Org(name, fleet.create_org(name), provider_key,
-                                key_fingerprint(provider_key)))
+                orgs.append(
+                    Org(name, fleet.create_org(name), provider_key, key_fingerprint(provider_key))
+                )
             url = fleet.start_api("api")
-            print(f"API on {url}, fake provider on {fake.base_url} ({args.latency_ms:g} ms); "
-                  f"setup took {time.monotonic() - t0:.1f} s", flush=True)
+            print(
+                f"API on {url}, fake provider on {fake.base_url} ({args.latency_ms:g} ms); "
+                f"setup took {time.monotonic() - t0:.1f} s",
+                flush=True,
+            )
             a = orgs[0]
-            a.suites["det"] = str(setup_judged_suite(
-                url, a.api_key, provider_key=a.provider_key, slug="det", judge_cases=0,
-                exact_cases=DET_CASES)["id"])
+            a.suites["det"] = str(
+                setup_judged_suite(
+                    url,
+                    a.api_key,
+                    provider_key=a.provider_key,
+                    slug="det",
+                    judge_cases=0,
+                    exact_cases=DET_CASES,
+                )["id"]
+            )
             for org in orgs:
-                org.suites["judge"] = str(setup_judged_suite(
-                    url, org.api_key, provider_key=org.provider_key, slug="judge",
-                    judge_cases=JUDGE_CASES, exact_cases=0)["id"])
-            watch = CpuWatch(groups={"api": fleet.processes["api"].pid},
-                             pids={"fake": fake.process.pid if fake.process else -1,
-                                   "client": os.getpid(), "redis": redis_pid or -1},
-                             pg_database=database if is_local(args.postgres_url) else None)
+                org.suites["judge"] = str(
+                    setup_judged_suite(
+                        url,
+                        org.api_key,
+                        provider_key=org.provider_key,
+                        slug="judge",
+                        judge_cases=JUDGE_CASES,
+                        exact_cases=0,
+                    )["id"]
+                )
+            watch = CpuWatch(
+                groups={"api": fleet.processes["api"].pid},
+                pids={
+                    "fake": fake.process.pid if fake.process else -1,
+                    "client": os.getpid(),
+                    "redis": redis_pid or -1,
+                },
+                pg_database=database if is_local(args.postgres_url) else None,
+            )
             bench = Bench(args, fleet, fake, url, orgs, watch)
             stack.callback(bench.client.close)
             stack.callback(bench.resume_workers)  # a paused worker would not stop on SIGTERM
@@ -879,10 +1090,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write_results(table, args.output)
         print(f"Written to {args.output}")
-    if any(v > JUDGE_LIMIT for b in batches for t in b.timings()
-           for v in t.max_in_flight.values()):
-        print(f"FAILED: more than {JUDGE_LIMIT} judge calls in flight for one key (see the "
-              "table).", file=sys.stderr)
+    if any(v > JUDGE_LIMIT for b in batches for t in b.timings() for v in t.max_in_flight.values()):
+        print(
+            f"FAILED: more than {JUDGE_LIMIT} judge calls in flight for one key (see the table).",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

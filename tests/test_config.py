@@ -59,8 +59,24 @@ def test_parse_rate(value: str, expected: tuple[int, int] | None) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "  ", "abc", "never", "100", "100/", "/minute", "0/minute", "-1/minute", "1.5/minute",
-     "100/fortnight", "100 minute", "100/0 minutes", "on", "off/minute", "100/minute/extra"],
+    [
+        "",
+        "  ",
+        "abc",
+        "never",
+        "100",
+        "100/",
+        "/minute",
+        "0/minute",
+        "-1/minute",
+        "1.5/minute",
+        "100/fortnight",
+        "100 minute",
+        "100/0 minutes",
+        "on",
+        "off/minute",
+        "100/minute/extra",
+    ],
 )
 def test_parse_rate_refuses(value: str) -> None:
     with pytest.raises(ValueError, match="is not a rate like"):
@@ -149,9 +165,7 @@ repeated_secrets = st.tuples(
     st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=16),
     st.integers(32, 80),
 ).map(lambda pattern_length: (pattern_length[0] * 80)[: pattern_length[1]])
-few_character_secrets = st.text(
-    st.sampled_from("abcdefg"), min_size=32, max_size=80
-)
+few_character_secrets = st.text(st.sampled_from("abcdefg"), min_size=32, max_size=80)
 
 
 @hypothesis_settings(max_examples=200, deadline=None)
@@ -164,8 +178,10 @@ def test_random_secret_keys_are_accepted(secret: str, env: str) -> None:
 
 
 @hypothesis_settings(max_examples=200, deadline=None)
-@given(secret=st.one_of(repeated_secrets, few_character_secrets),
-       env=st.sampled_from(["development", "production"]))
+@given(
+    secret=st.one_of(repeated_secrets, few_character_secrets),
+    env=st.sampled_from(["development", "production"]),
+)
 def test_low_entropy_secret_keys_are_refused(secret: str, env: str) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAUNCHGATE_ENV", env)

@@ -50,15 +50,29 @@ def test_the_files_the_image_copies_are_enough_to_build_the_package(tmp_path: Pa
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(source, target)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
-         str(tmp_path / "dist"), str(context)], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(context),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("launchgate-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     migrations = {n for n in names if n.startswith("launchgate/migrations/versions/")}
     assert "launchgate/migrations/versions/0004_run_leases.py" in migrations
     assert "launchgate/migrations/alembic.ini" in names or any(
-        n.startswith("launchgate/migrations/") and n.endswith("env.py") for n in names)
+        n.startswith("launchgate/migrations/") and n.endswith("env.py") for n in names
+    )
 
 
 def test_compose_runs_an_api_two_workers_and_a_migration_on_postgres_and_redis() -> None:
@@ -79,8 +93,9 @@ def test_compose_runs_an_api_two_workers_and_a_migration_on_postgres_and_redis()
     assert services["worker"]["deploy"]["replicas"] == 2
     assert services["api"]["command"][0] == "serve"
     for name in ("api", "worker"):
-        assert services[name]["depends_on"]["migrate"]["condition"] == \
-            "service_completed_successfully"
+        assert (
+            services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        )
 
 
 def test_every_command_the_compose_file_runs_exists() -> None:
@@ -88,6 +103,7 @@ def test_every_command_the_compose_file_runs_exists() -> None:
     for name in ("migrate", "api", "worker"):
         command = [c for c in compose["services"][name]["command"] if not c.startswith("-")]
         words = command[:2] if command[0] == "db" else command[:1]
-        done = subprocess.run([str(BIN), *words, "--help"], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [str(BIN), *words, "--help"], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, (name, done.stderr)

@@ -55,8 +55,11 @@ def document_security(schema: dict[str, Any]) -> dict[str, Any]:
     it. Done here rather than with FastAPI's ``HTTPBearer`` dependency, which would add
     its per-request cost to the hot path for what is only documentation."""
     schema.setdefault("components", {})["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer",
-                   "description": "An API key (lg_live_…/lg_test_…) or a JWT"}
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (lg_live_…/lg_test_…) or a JWT",
+        }
     }
     for path, operations in schema["paths"].items():
         if not path.startswith(PUBLIC_PATHS):

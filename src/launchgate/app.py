@@ -85,9 +85,11 @@ def _allowed_methods(request: Request) -> str:
     )
     if table is None:
         table = [
-            (path.count("{"),
-             re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
-             {method.upper() for method in operations})
+            (
+                path.count("{"),
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                {method.upper() for method in operations},
+            )
             for path, operations in request.app.openapi()["paths"].items()
         ]
         request.app.state.allow = table
@@ -200,8 +202,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_api_runtime(settings)
         app.state.runtime = runtime
-        background = [asyncio.create_task(_resume_open_runs(runtime)),
-                      asyncio.create_task(_retention_loop(runtime))]
+        background = [
+            asyncio.create_task(_resume_open_runs(runtime)),
+            asyncio.create_task(_retention_loop(runtime)),
+        ]
         try:
             yield
         finally:
@@ -225,8 +229,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_dashboard(app)  # after the API: its pages never shadow an API path
     # The last added runs first: per-IP limits, the declared body size (413 unread), the
     # credential (401 unread); the body is counted as the endpoint reads it (413 past it).
-    app.add_middleware(AuthMiddleware, runtime=lambda: getattr(app.state, "runtime", None),
-                       public_paths=PUBLIC_PATHS, router=app.router)
+    app.add_middleware(
+        AuthMiddleware,
+        runtime=lambda: getattr(app.state, "runtime", None),
+        public_paths=PUBLIC_PATHS,
+        router=app.router,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))

@@ -92,13 +92,16 @@ class Settings(BaseSettings):
     # guide promises. Kept as opaque strings and parsed by byok.vault, so a malformed key never
     # ends up in a pydantic error; repr=False and SecretStr keep it out of reprs and dumps.
     byok_encryption_key: SecretStr | None = Field(
-        default=None, repr=False,
+        default=None,
+        repr=False,
         validation_alias=AliasChoices("BYOK_ENCRYPTION_KEY", "LAUNCHGATE_BYOK_ENCRYPTION_KEY"),
     )
     byok_encryption_key_previous: SecretStr | None = Field(
-        default=None, repr=False,
-        validation_alias=AliasChoices("BYOK_ENCRYPTION_KEY_PREVIOUS",
-                                      "LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS"),
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices(
+            "BYOK_ENCRYPTION_KEY_PREVIOUS", "LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS"
+        ),
     )
     # Provider base URLs, written as the official SDKs take them; for proxies and tests
     # (the fake provider). Operator-set, so they are not put through the SSRF guard.
@@ -176,8 +179,12 @@ class Settings(BaseSettings):
         return parse_rate(self.lockout_limit)
 
     def judge_models(self) -> dict[str, str | None]:
-        return {"openai": self.openai_judge_model, "anthropic": self.anthropic_judge_model,
-                "google": self.google_judge_model, "azure_openai": None}
+        return {
+            "openai": self.openai_judge_model,
+            "anthropic": self.anthropic_judge_model,
+            "google": self.google_judge_model,
+            "azure_openai": None,
+        }
 
     @property
     def embedded(self) -> bool:
@@ -200,7 +207,7 @@ class Settings(BaseSettings):
         if self.env == "production" or not self.embedded:
             raise SettingsError(
                 "LAUNCHGATE_SECRET_KEY is not set: set it to a long random value, e.g. "
-                "python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -235,6 +242,6 @@ def load_settings() -> Settings:
     if problem and settings.env != "test":
         raise SettingsError(
             f"LAUNCHGATE_SECRET_KEY {problem}, so it is not a random secret: set it to a long "
-            "random value, e.g. python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+            'random value, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
     return settings

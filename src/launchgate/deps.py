@@ -62,7 +62,9 @@ async def _current_auth(request: Request, runtime: RuntimeDep, session: SessionD
         return caller
     # Only without that middleware (an app assembled differently): still never unchecked.
     return await authenticate(
-        session, runtime, request.headers.get("authorization"),
+        session,
+        runtime,
+        request.headers.get("authorization"),
         request.client.host if request.client else "unknown",
     )
 

@@ -61,7 +61,6 @@ class Conflict(LaunchGateError):
     code = "CONFLICT"
 
 
-
 class ServiceUnavailable(LaunchGateError):
     """A part the request needs is down (the job queue); nothing was done, retry later.
     ``SERVICE_UNAVAILABLE`` is ours: SPEC §2 names no code for 503."""

@@ -89,9 +89,15 @@ async def test_database_keeps_only_a_hash(api: Api) -> None:
     created = await create_key(api, org)
     secret = created["key"]
     async with unit_of_work(api.runtime.sessions) as session:
-        row = (await session.execute(
-            select(ApiKey.__table__).where(ApiKey.id == uuid.UUID(created["id"]))
-        )).mappings().one()
+        row = (
+            (
+                await session.execute(
+                    select(ApiKey.__table__).where(ApiKey.id == uuid.UUID(created["id"]))
+                )
+            )
+            .mappings()
+            .one()
+        )
     assert row["key_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert row["key_prefix"] == secret[:12]
     for column, value in row.items():
@@ -172,8 +178,9 @@ async def test_future_expiry_is_kept_and_the_key_works(api: Api) -> None:
 )
 async def test_expiry_in_the_past_is_refused(api: Api, expires_at: str) -> None:
     org = await api.org()
-    response = await api.call("POST", "/v1/api-keys", org, json={"name": "x",
-                                                                 "expires_at": expires_at})
+    response = await api.call(
+        "POST", "/v1/api-keys", org, json={"name": "x", "expires_at": expires_at}
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     assert len((await api.ok("GET", "/v1/api-keys", org))["data"]) == 1
@@ -184,7 +191,8 @@ async def test_expired_key_is_unauthorized(api: Api) -> None:
     created = await create_key(api, org, expires_at=(utcnow() + timedelta(hours=1)).isoformat())
     async with unit_of_work(api.runtime.sessions) as session:
         await session.execute(
-            update(ApiKey).where(ApiKey.id == uuid.UUID(created["id"]))
+            update(ApiKey)
+            .where(ApiKey.id == uuid.UUID(created["id"]))
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     assert_unauthorized(await api.client.get("/v1/projects", headers=bearer(created["key"])))

@@ -219,13 +219,17 @@ class Jwks:
     def mint(self, key: Any = None, kid: str | None = None, **claims: Any) -> str:
         now = utcnow()
         values: dict[str, Any] = {
-            "iss": OIDC_ISSUER, "aud": OIDC_AUDIENCE, "iat": now,
-            "exp": now + timedelta(minutes=5), "sub": "external-user-42",
+            "iss": OIDC_ISSUER,
+            "aud": OIDC_AUDIENCE,
+            "iat": now,
+            "exp": now + timedelta(minutes=5),
+            "sub": "external-user-42",
         }
         values.update(claims)
         values = {k: v for k, v in values.items() if v is not None}
-        return jwt.encode(values, key or self.key, algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+        return jwt.encode(
+            values, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -244,8 +248,11 @@ async def oidc_app(
     database_url: str, jwks: Jwks, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FastAPI]:
     settings = make_settings(
-        database_url, tmp_path_factory.mktemp("oidc"), oidc_jwks_url=jwks.url,
-        oidc_issuer=OIDC_ISSUER, oidc_audience=OIDC_AUDIENCE,
+        database_url,
+        tmp_path_factory.mktemp("oidc"),
+        oidc_jwks_url=jwks.url,
+        oidc_issuer=OIDC_ISSUER,
+        oidc_audience=OIDC_AUDIENCE,
     )
     async for running in started(create_app(settings)):
         yield running
@@ -317,14 +324,16 @@ async def test_oidc_token_of_an_unknown_organisation_is_401(oidc: Api, jwks: Jwk
     assert_unauthorized(response)
 
 
-async def test_oidc_sub_names_a_user_only_when_it_is_one_of_the_orgs(
-    oidc: Api, jwks: Jwks
-) -> None:
+async def test_oidc_sub_names_a_user_only_when_it_is_one_of_the_orgs(oidc: Api, jwks: Jwks) -> None:
     org, other = await oidc.org(), await oidc.org()
     ours = await _user_id(oidc.runtime, await oidc.user(org))
     theirs = await _user_id(oidc.runtime, await oidc.user(other))
-    expected = {str(ours): ours, str(theirs): None, "external-user-42": None,
-                str(uuid.uuid4()): None}
+    expected = {
+        str(ours): ours,
+        str(theirs): None,
+        "external-user-42": None,
+        str(uuid.uuid4()): None,
+    }
     for sub, user_id in expected.items():
         header = "Bearer " + jwks.mint(org_id=str(org.id), sub=sub)
         async with unit_of_work(oidc.runtime.sessions) as session:

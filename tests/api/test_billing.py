@@ -17,8 +17,14 @@ from launchgate.kit.time import month_key, utcnow
 from launchgate.models import Organisation, Run, UsageCounter
 from tests.factories import Api, Org
 
-USAGE_KEYS = {"plan", "plan_name", "monthly_limit", "current_usage", "retention_days",
-              "usage_percentage"}
+USAGE_KEYS = {
+    "plan",
+    "plan_name",
+    "monthly_limit",
+    "current_usage",
+    "retention_days",
+    "usage_percentage",
+}
 JUDGE = {"rubric": "Is it kind?", "_provider": "openai"}
 
 
@@ -44,8 +50,9 @@ async def _runs_total(api: Api, org: Org, suite_id: str) -> int:
 
 async def _backdate(api: Api, run_id: str, days: float) -> None:
     async with unit_of_work(api.runtime.sessions) as session:
-        await session.execute(update(Run).where(Run.id == run_id).values(
-            created_at=utcnow() - timedelta(days=days)))
+        await session.execute(
+            update(Run).where(Run.id == run_id).values(created_at=utcnow() - timedelta(days=days))
+        )
 
 
 async def _sweep(api: Api, enterprise_default: int | None = None) -> int:
@@ -64,8 +71,12 @@ async def _exists(api: Api, org: Org, run_id: str) -> bool:
 
 @pytest.mark.parametrize(
     ("plan", "name", "limit", "retention"),
-    [("free", "Free", 500, 14), ("pro", "Pro", 15_000, 365), ("scale", "Scale", 100_000, 365),
-     ("enterprise", "Enterprise", None, None)],
+    [
+        ("free", "Free", 500, 14),
+        ("pro", "Pro", 15_000, 365),
+        ("scale", "Scale", 100_000, 365),
+        ("enterprise", "Enterprise", None, None),
+    ],
 )
 async def test_usage_for_each_plan(
     api: Api, plan: str, name: str, limit: int | None, retention: int | None
@@ -73,9 +84,14 @@ async def test_usage_for_each_plan(
     org = await api.org(plan)
     usage = await _usage(api, org)
     assert set(usage) == USAGE_KEYS  # not wrapped in data
-    assert usage == {"plan": plan, "plan_name": name, "monthly_limit": limit,
-                     "current_usage": 0, "retention_days": retention,
-                     "usage_percentage": 0.0}
+    assert usage == {
+        "plan": plan,
+        "plan_name": name,
+        "monthly_limit": limit,
+        "current_usage": 0,
+        "retention_days": retention,
+        "usage_percentage": 0.0,
+    }
 
 
 async def test_usage_percentage(api: Api) -> None:
@@ -141,8 +157,9 @@ async def test_async_runs_count_once_they_finish(api: Api) -> None:
     _, suite = await api.gated_suite(org)
     test_org = Org(org.id, await api.test_key(org))
     for caller in (org, test_org):
-        accepted = await api.run(caller, suite["slug"], "hello world", status=202,
-                                 **{"async": True})
+        accepted = await api.run(
+            caller, suite["slug"], "hello world", status=202, **{"async": True}
+        )
         for _ in range(400):
             run = (await api.ok("GET", f"/v1/runs/{accepted['id']}", org))["data"]
             if run["status"] == "cleared":
@@ -164,9 +181,11 @@ async def test_a_free_org_at_its_limit_gets_402_before_any_work(api: Api) -> Non
     usage = await _usage(api, org)
     assert usage["current_usage"] == 500 and usage["usage_percentage"] == 100.0
     before = await _runs_total(api, org, suite["id"])
-    for body in ({"suite": suite["slug"], "output": "hello world"},
-                 {"suite": suite["slug"], "output": "hello world", "async": True},
-                 {"suite": "no-such-suite", "output": "x"}):
+    for body in (
+        {"suite": suite["slug"], "output": "hello world"},
+        {"suite": suite["slug"], "output": "hello world", "async": True},
+        {"suite": "no-such-suite", "output": "x"},
+    ):
         response = await api.call("POST", "/v1/run", org, json=body)
         assert response.status_code == 402, body
         error = response.json()["error"]
@@ -182,8 +201,9 @@ async def test_a_pro_org_at_its_limit_gets_402(api: Api) -> None:
     org = await api.org("pro")
     _, suite = await api.gated_suite(org)
     await _set_usage(api, org, 15_000)
-    response = await api.call("POST", "/v1/run", org,
-                              json={"suite": suite["slug"], "output": "hello world"})
+    response = await api.call(
+        "POST", "/v1/run", org, json={"suite": suite["slug"], "output": "hello world"}
+    )
     assert response.status_code == 402
     assert response.json()["error"]["code"] == "USAGE_LIMIT_EXCEEDED"
 
@@ -227,8 +247,9 @@ async def test_last_months_usage_does_not_count(api: Api) -> None:
 async def test_sweep_deletes_a_free_orgs_old_runs_only(api: Api) -> None:
     org = await api.org("free")
     _, suite = await api.gated_suite(org)
-    old, recent, fresh = [(await api.run(org, suite["slug"], "hello world"))["id"]
-                          for _ in range(3)]
+    old, recent, fresh = [
+        (await api.run(org, suite["slug"], "hello world"))["id"] for _ in range(3)
+    ]
     await _backdate(api, old, 15)
     await _backdate(api, recent, 13)
     assert await _sweep(api) >= 1
@@ -261,8 +282,9 @@ async def test_sweep_keeps_enterprise_runs_by_default(api: Api) -> None:
 async def test_enterprise_retention_comes_from_the_org_or_the_setting(api: Api) -> None:
     own, default = await api.org("enterprise"), await api.org("enterprise")
     async with unit_of_work(api.runtime.sessions) as session:
-        await session.execute(update(Organisation).where(Organisation.id == own.id)
-                              .values(retention_days=30))
+        await session.execute(
+            update(Organisation).where(Organisation.id == own.id).values(retention_days=30)
+        )
     assert (await _usage(api, own))["retention_days"] == 30
     runs = {}
     for org in (own, default):

@@ -282,10 +282,14 @@ async def test_a_form_field_the_parser_refuses_is_a_400_page_not_a_500(api: Api)
     """Starlette refuses a multipart part over 1 MiB while the form is read; that is the
     sender's fault, answered as such by the dashboard's error page."""
     boundary = "lgboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n"
-            + "x" * (1024 * 1024 + 1) + f"\r\n--{boundary}--\r\n").encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\n'
+        + "x" * (1024 * 1024 + 1)
+        + f"\r\n--{boundary}--\r\n"
+    ).encode()
     response = await api.client.post(
-        "/sign-in", content=body,
+        "/sign-in",
+        content=body,
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert response.status_code == 400

@@ -25,8 +25,9 @@ PROVIDER_CONFIG: dict[str, dict[str, str] | None] = {
 
 
 def new_secret(provider: str = "openai") -> str:
-    return {"openai": "sk-", "anthropic": "sk-ant-", "google": "AIza",
-            "azure_openai": "az"}[provider] + secrets.token_hex(20)
+    return {"openai": "sk-", "anthropic": "sk-ant-", "google": "AIza", "azure_openai": "az"}[
+        provider
+    ] + secrets.token_hex(20)
 
 
 async def create(api: Api, org: Org, provider: str = "openai", **body: Any) -> dict[str, Any]:
@@ -34,8 +35,9 @@ async def create(api: Api, org: Org, provider: str = "openai", **body: Any) -> d
     body.setdefault("key", new_secret(provider))
     if PROVIDER_CONFIG[provider] is not None:
         body.setdefault("config", PROVIDER_CONFIG[provider])
-    return (await api.ok("POST", "/v1/byok-keys", org, 201,
-                         json={"provider": provider, **body}))["data"]
+    return (await api.ok("POST", "/v1/byok-keys", org, 201, json={"provider": provider, **body}))[
+        "data"
+    ]
 
 
 async def keys(api: Api, org: Org) -> list[dict[str, Any]]:
@@ -46,15 +48,32 @@ async def keys(api: Api, org: Org) -> list[dict[str, Any]]:
 async def test_create_answers_metadata_only(api: Api, provider: str) -> None:
     org = await api.org()
     secret = new_secret(provider)
-    response = await api.call("POST", "/v1/byok-keys", org, json={
-        "provider": provider, "name": "Production", "key": secret,
-        **({"config": PROVIDER_CONFIG[provider]} if PROVIDER_CONFIG[provider] else {}),
-    })
+    response = await api.call(
+        "POST",
+        "/v1/byok-keys",
+        org,
+        json={
+            "provider": provider,
+            "name": "Production",
+            "key": secret,
+            **({"config": PROVIDER_CONFIG[provider]} if PROVIDER_CONFIG[provider] else {}),
+        },
+    )
     assert response.status_code == 201, response.text
     data = response.json()["data"]
-    assert set(data) == {"id", "provider", "name", "key_prefix", "is_default", "status",
-                         "config", "created_at", "updated_at", "last_used_at",
-                         "last_tested_at"}
+    assert set(data) == {
+        "id",
+        "provider",
+        "name",
+        "key_prefix",
+        "is_default",
+        "status",
+        "config",
+        "created_at",
+        "updated_at",
+        "last_used_at",
+        "last_tested_at",
+    }
     assert data["key_prefix"] == secret[:8] and data["status"] == "active"
     assert data["is_default"] is True  # the first key of a provider
     assert secret[8:] not in response.text
@@ -69,9 +88,9 @@ async def test_the_database_holds_only_ciphertext(api: Api) -> None:
     secret = new_secret()
     created = await create(api, org, key=secret)
     async with unit_of_work(api.runtime.sessions) as session:
-        row = (await session.execute(
-            select(ByokKey).where(ByokKey.id == uuid.UUID(created["id"]))
-        )).scalar_one()
+        row = (
+            await session.execute(select(ByokKey).where(ByokKey.id == uuid.UUID(created["id"])))
+        ).scalar_one()
     assert row.ciphertext and secret not in row.ciphertext and secret[8:] not in repr(row)
 
 
@@ -81,11 +100,18 @@ async def test_one_default_per_provider_and_the_first_is_it(api: Api) -> None:
     second = await create(api, org)
     other_provider = await create(api, org, "anthropic")
     assert (first["is_default"], second["is_default"], other_provider["is_default"]) == (
-        True, False, True)
+        True,
+        False,
+        True,
+    )
     third = await create(api, org, is_default=True)
     state = {k["id"]: k["is_default"] for k in await keys(api, org)}
-    assert state == {first["id"]: False, second["id"]: False, third["id"]: True,
-                     other_provider["id"]: True}
+    assert state == {
+        first["id"]: False,
+        second["id"]: False,
+        third["id"]: True,
+        other_provider["id"]: True,
+    }
     await api.ok("PATCH", f"/v1/byok-keys/{second['id']}", org, json={"is_default": True})
     state = {k["id"]: k["is_default"] for k in await keys(api, org)}
     assert {i for i, d in state.items() if d} == {second["id"], other_provider["id"]}
@@ -94,10 +120,12 @@ async def test_one_default_per_provider_and_the_first_is_it(api: Api) -> None:
 async def test_twenty_parallel_make_default_calls_leave_exactly_one(api: Api) -> None:
     org = await api.org()
     created = [await create(api, org) for _ in range(20)]
-    responses = await asyncio.gather(*(
-        api.call("PATCH", f"/v1/byok-keys/{k['id']}", org, json={"is_default": True})
-        for k in created
-    ))
+    responses = await asyncio.gather(
+        *(
+            api.call("PATCH", f"/v1/byok-keys/{k['id']}", org, json={"is_default": True})
+            for k in created
+        )
+    )
     assert all(r.status_code in (200, 409) for r in responses), [r.text for r in responses]
     defaults = [k for k in await keys(api, org) if k["is_default"]]
     assert len(defaults) == 1
@@ -107,12 +135,22 @@ async def test_patch_name_and_config_then_revoke(api: Api) -> None:
     org = await api.org()
     key = await create(api, org, "azure_openai")
     path = f"/v1/byok-keys/{key['id']}"
-    updated = (await api.ok("PATCH", path, org, json={
-        "name": "Renamed", "config": {"endpoint": "https://20.38.100.2",
-                                      "api_version": "2025-01-01-preview"}}))["data"]
+    updated = (
+        await api.ok(
+            "PATCH",
+            path,
+            org,
+            json={
+                "name": "Renamed",
+                "config": {"endpoint": "https://20.38.100.2", "api_version": "2025-01-01-preview"},
+            },
+        )
+    )["data"]
     assert updated["name"] == "Renamed"
-    assert updated["config"] == {"endpoint": "https://20.38.100.2",
-                                 "api_version": "2025-01-01-preview"}
+    assert updated["config"] == {
+        "endpoint": "https://20.38.100.2",
+        "api_version": "2025-01-01-preview",
+    }
     assert (await api.call("DELETE", path, org)).status_code == 204
     revoked = (await api.ok("GET", path, org))["data"]
     assert revoked["status"] == "revoked" and revoked["is_default"] is False
@@ -129,14 +167,37 @@ async def test_patch_name_and_config_then_revoke(api: Api) -> None:
     [
         ({"provider": "mistral", "name": "k", "key": "abc"}, "provider"),
         ({"provider": "azure_openai", "name": "k", "key": "abc"}, "config.endpoint"),
-        ({"provider": "azure_openai", "name": "k", "key": "abc",
-          "config": {"endpoint": "http://example.openai.azure.com"}}, "config.endpoint"),
-        ({"provider": "openai", "name": "k", "key": "abc",
-          "config": {"base_url": "https://169.254.169.254/v1"}}, "config.base_url"),
-        ({"provider": "openai", "name": "k", "key": "abc",
-          "config": {"base_url": "https://127.0.0.1:8443/v1"}}, "config.base_url"),
-        ({"provider": "openai", "name": "k", "key": "abc",
-          "config": {"deployment": "x"}}, "config.deployment"),
+        (
+            {
+                "provider": "azure_openai",
+                "name": "k",
+                "key": "abc",
+                "config": {"endpoint": "http://example.openai.azure.com"},
+            },
+            "config.endpoint",
+        ),
+        (
+            {
+                "provider": "openai",
+                "name": "k",
+                "key": "abc",
+                "config": {"base_url": "https://169.254.169.254/v1"},
+            },
+            "config.base_url",
+        ),
+        (
+            {
+                "provider": "openai",
+                "name": "k",
+                "key": "abc",
+                "config": {"base_url": "https://127.0.0.1:8443/v1"},
+            },
+            "config.base_url",
+        ),
+        (
+            {"provider": "openai", "name": "k", "key": "abc", "config": {"deployment": "x"}},
+            "config.deployment",
+        ),
         ({"provider": "openai", "name": "k", "key": ""}, "key"),
         ({"provider": "openai", "name": "k", "key": "sk-has space"}, "key"),
         ({"provider": "openai", "name": "k", "key": "x" * 4097}, "key"),  # over KEY_MAX
@@ -144,11 +205,13 @@ async def test_patch_name_and_config_then_revoke(api: Api) -> None:
         ({"provider": "openai", "name": "k", "key": 12345}, "key"),
     ],
 )
-async def test_bad_bodies_are_400_and_store_nothing(api: Api, body: dict[str, Any],
-                                                      field: str) -> None:
+async def test_bad_bodies_are_400_and_store_nothing(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
     org = await api.org()
-    error = assert_error(await api.call("POST", "/v1/byok-keys", org, json=body),
-                         400, "VALIDATION_ERROR")
+    error = assert_error(
+        await api.call("POST", "/v1/byok-keys", org, json=body), 400, "VALIDATION_ERROR"
+    )
     assert any(field in d["field"] for d in error["details"]), error
     if isinstance(body.get("key"), str) and len(body["key"]) > 3:
         assert body["key"][3:40] not in str(error)
@@ -159,8 +222,12 @@ async def test_other_organisations_get_404_everywhere(api: Api) -> None:
     owner, stranger = await api.org(), await api.org()
     key = await create(api, owner)
     path = f"/v1/byok-keys/{key['id']}"
-    for method, suffix, body in [("GET", "", None), ("PATCH", "", {"name": "x"}),
-                                 ("DELETE", "", None), ("POST", "/test", None)]:
+    for method, suffix, body in [
+        ("GET", "", None),
+        ("PATCH", "", {"name": "x"}),
+        ("DELETE", "", None),
+        ("POST", "/test", None),
+    ]:
         kwargs = {"json": body} if body is not None else {}
         assert_error(await api.call(method, path + suffix, stranger, **kwargs), 404, "NOT_FOUND")
     assert await keys(api, stranger) == []
@@ -178,8 +245,13 @@ async def test_changes_are_in_the_audit_log_without_secrets(api: Api) -> None:
     response = await api.call("GET", "/v1/audit-log?pageSize=100", org)
     assert response.status_code == 200 and secret[8:] not in response.text
     actions = [e["action"] for e in response.json()["data"]]
-    for expected in ("byok_key.created", "byok_key.default_set", "byok_key.updated",
-                     "byok_key.revoked", "api_key.created"):
+    for expected in (
+        "byok_key.created",
+        "byok_key.default_set",
+        "byok_key.updated",
+        "byok_key.revoked",
+        "api_key.created",
+    ):
         assert expected in actions, actions
     assert actions[0] == "api_key.created"  # newest first
     stranger = await api.org()

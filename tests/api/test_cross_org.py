@@ -40,10 +40,20 @@ async def make_world(api: Api) -> World:
     case = await api.case(org, suite["id"], scorer["id"], expected="hello", threshold=1.0)
     run = await api.run(org, suite["slug"], "hello world")
     assert run["status"] == "cleared"
-    key = (await api.ok("POST", "/v1/api-keys", org, 201,
-                        json={"name": "A's CI key", "mode": "live"}))["data"]
-    return World(org, project["slug"], suite["slug"], suite["id"], scorer["id"], case["id"],
-                 run["id"], key["id"], key["key"])
+    key = (
+        await api.ok("POST", "/v1/api-keys", org, 201, json={"name": "A's CI key", "mode": "live"})
+    )["data"]
+    return World(
+        org,
+        project["slug"],
+        suite["slug"],
+        suite["id"],
+        scorer["id"],
+        case["id"],
+        run["id"],
+        key["id"],
+        key["key"],
+    )
 
 
 def _without(items: list[dict[str, Any]], *fields: str) -> list[dict[str, Any]]:
@@ -81,51 +91,71 @@ MATRIX: list[tuple[str, Callable[[World], Request]]] = [
     ("list suites", lambda w: ("GET", f"/v1/projects/{w.project}/suites", None)),
     ("create suite", lambda w: ("POST", f"/v1/projects/{w.project}/suites", {"name": "owned"})),
     ("get suite", lambda w: ("GET", f"/v1/projects/{w.project}/suites/{w.suite}", None)),
-    ("patch suite", lambda w: (
-        "PATCH", f"/v1/projects/{w.project}/suites/{w.suite}", {"pass_threshold": 0.0}
-    )),
+    (
+        "patch suite",
+        lambda w: ("PATCH", f"/v1/projects/{w.project}/suites/{w.suite}", {"pass_threshold": 0.0}),
+    ),
     ("delete suite", lambda w: ("DELETE", f"/v1/projects/{w.project}/suites/{w.suite}", None)),
-    ("suite from template", lambda w: (
-        "POST", f"/v1/projects/{w.project}/suites/from-template",
-        {"template_slug": "classification", "slug": "owned"},
-    )),
+    (
+        "suite from template",
+        lambda w: (
+            "POST",
+            f"/v1/projects/{w.project}/suites/from-template",
+            {"template_slug": "classification", "slug": "owned"},
+        ),
+    ),
     ("list cases", lambda w: ("GET", f"/v1/suites/{w.suite_id}/cases", None)),
-    ("create case", lambda w: (
-        "POST", f"/v1/suites/{w.suite_id}/cases", {"name": "owned", "scorer_id": w.scorer_id}
-    )),
-    ("reorder cases", lambda w: (
-        "POST", f"/v1/suites/{w.suite_id}/cases/reorder", {"case_ids": [w.case_id]}
-    )),
+    (
+        "create case",
+        lambda w: (
+            "POST",
+            f"/v1/suites/{w.suite_id}/cases",
+            {"name": "owned", "scorer_id": w.scorer_id},
+        ),
+    ),
+    (
+        "reorder cases",
+        lambda w: ("POST", f"/v1/suites/{w.suite_id}/cases/reorder", {"case_ids": [w.case_id]}),
+    ),
     ("get case", lambda w: ("GET", f"/v1/cases/{w.case_id}", None)),
-    ("patch case", lambda w: (
-        "PATCH", f"/v1/cases/{w.case_id}", {"is_active": False, "expected": None}
-    )),
+    (
+        "patch case",
+        lambda w: ("PATCH", f"/v1/cases/{w.case_id}", {"is_active": False, "expected": None}),
+    ),
     ("delete case", lambda w: ("DELETE", f"/v1/cases/{w.case_id}", None)),
     ("list scorers", lambda w: ("GET", f"/v1/projects/{w.project}/scorers", None)),
-    ("create scorer", lambda w: (
-        "POST", f"/v1/projects/{w.project}/scorers",
-        {"name": "owned", "type": "exact_match", "config": {}},
-    )),
+    (
+        "create scorer",
+        lambda w: (
+            "POST",
+            f"/v1/projects/{w.project}/scorers",
+            {"name": "owned", "type": "exact_match", "config": {}},
+        ),
+    ),
     ("get scorer", lambda w: ("GET", f"/v1/scorers/{w.scorer_id}", None)),
-    ("patch scorer", lambda w: (
-        "PATCH", f"/v1/scorers/{w.scorer_id}", {"config": {"values": ["owned"]}}
-    )),
+    (
+        "patch scorer",
+        lambda w: ("PATCH", f"/v1/scorers/{w.scorer_id}", {"config": {"values": ["owned"]}}),
+    ),
     ("delete scorer", lambda w: ("DELETE", f"/v1/scorers/{w.scorer_id}", None)),
     ("get run", lambda w: ("GET", f"/v1/runs/{w.run_id}", None)),
     ("list suite runs", lambda w: ("GET", f"/v1/suites/{w.suite_id}/runs", None)),
     ("revoke api key", lambda w: ("DELETE", f"/v1/api-keys/{w.api_key_id}", None)),
     ("run A's suite", lambda w: ("POST", "/v1/run", {"suite": w.suite, "output": "hello"})),
-    ("run A's suite in A's project", lambda w: (
-        "POST", "/v1/run", {"suite": w.suite, "output": "hello", "project": w.project}
-    )),
-    ("run A's suite async", lambda w: (
-        "POST", "/v1/run", {"suite": w.suite, "output": "hello", "async": True}
-    )),
+    (
+        "run A's suite in A's project",
+        lambda w: ("POST", "/v1/run", {"suite": w.suite, "output": "hello", "project": w.project}),
+    ),
+    (
+        "run A's suite async",
+        lambda w: ("POST", "/v1/run", {"suite": w.suite, "output": "hello", "async": True}),
+    ),
 ]
 
 
-@pytest.mark.parametrize("request_for", [row for _, row in MATRIX],
-                         ids=[name for name, _ in MATRIX])
+@pytest.mark.parametrize(
+    "request_for", [row for _, row in MATRIX], ids=[name for name, _ in MATRIX]
+)
 async def test_other_org_gets_404_and_changes_nothing(
     api: Api, request_for: Callable[[World], Request]
 ) -> None:
@@ -143,8 +173,14 @@ async def test_other_org_gets_404_and_changes_nothing(
     assert a.org.key not in response.text and a.api_key not in response.text
     assert await snapshot(api, a) == before
     # A's second key still works; B's own world is still empty.
-    assert (await api.call("GET", f"/v1/projects/{a.project}", None,
-                           headers={"Authorization": f"Bearer {a.api_key}"})).status_code == 200
+    assert (
+        await api.call(
+            "GET",
+            f"/v1/projects/{a.project}",
+            None,
+            headers={"Authorization": f"Bearer {a.api_key}"},
+        )
+    ).status_code == 200
     projects = await api.ok("GET", "/v1/projects", b)
     assert projects["data"] == []
 
@@ -153,12 +189,17 @@ async def test_foreign_answer_equals_missing_answer(api: Api) -> None:
     """B cannot tell A's objects from objects that never existed."""
     a = await make_world(api)
     b = await api.org()
-    missing = World(a.org, "no-such-project", "no-such-suite",
-                    "00000000-0000-4000-8000-000000000000",
-                    "00000000-0000-4000-8000-000000000001",
-                    "00000000-0000-4000-8000-000000000002",
-                    "run_" + "0" * 24,
-                    "00000000-0000-4000-8000-000000000003", "")
+    missing = World(
+        a.org,
+        "no-such-project",
+        "no-such-suite",
+        "00000000-0000-4000-8000-000000000000",
+        "00000000-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-000000000002",
+        "run_" + "0" * 24,
+        "00000000-0000-4000-8000-000000000003",
+        "",
+    )
     for name, request_for in MATRIX:
         method, foreign_path, body = request_for(a)
         _, missing_path, missing_body = request_for(missing)
@@ -174,8 +215,12 @@ async def test_lists_do_not_leak(api: Api) -> None:
     b = await api.org()
     b_project = await api.project(b, slug=a.project)  # same slug, other org: a separate project
     assert (await api.ok("GET", f"/v1/projects/{a.project}", b))["data"]["id"] == b_project["id"]
-    for path in ("/v1/projects", f"/v1/projects/{a.project}/suites",
-                 f"/v1/projects/{a.project}/scorers", "/v1/api-keys"):
+    for path in (
+        "/v1/projects",
+        f"/v1/projects/{a.project}/suites",
+        f"/v1/projects/{a.project}/scorers",
+        "/v1/api-keys",
+    ):
         listing = await api.ok("GET", path, b)
         text = str(listing)
         for ident in (a.suite_id, a.scorer_id, a.case_id, a.run_id, a.api_key_id):
@@ -189,16 +234,22 @@ async def test_other_orgs_scorer_cannot_be_attached(api: Api) -> None:
     b = await api.org()
     project = await api.project(b)
     suite = await api.suite(b, project["slug"])
-    response = await api.call("POST", f"/v1/suites/{suite['id']}/cases", b,
-                              json={"name": "x", "scorer_id": a.scorer_id})
+    response = await api.call(
+        "POST", f"/v1/suites/{suite['id']}/cases", b, json={"name": "x", "scorer_id": a.scorer_id}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     own = await api.scorer(b, project["slug"])
     case = await api.case(b, suite["id"], own["id"])
-    response = await api.call("PATCH", f"/v1/cases/{case['id']}", b,
-                              json={"scorer_id": a.scorer_id})
+    response = await api.call(
+        "PATCH", f"/v1/cases/{case['id']}", b, json={"scorer_id": a.scorer_id}
+    )
     assert response.status_code == 400
-    response = await api.call("POST", f"/v1/suites/{suite['id']}/cases/reorder", b,
-                              json={"case_ids": [case["id"], a.case_id]})
+    response = await api.call(
+        "POST",
+        f"/v1/suites/{suite['id']}/cases/reorder",
+        b,
+        json={"case_ids": [case["id"], a.case_id]},
+    )
     assert response.status_code == 400
     assert (await api.ok("GET", f"/v1/scorers/{a.scorer_id}", a.org))["data"]["id"] == a.scorer_id

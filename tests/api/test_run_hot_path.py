@@ -62,11 +62,13 @@ async def test_an_edit_made_through_another_process_is_seen_on_the_next_run(
     async with other.router.lifespan_context(other):
         transport = httpx.ASGITransport(app=other)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            cases = (await client.get(f"/v1/suites/{suite['id']}/cases",
-                                      headers=org.headers)).json()["data"]
+            cases = (
+                await client.get(f"/v1/suites/{suite['id']}/cases", headers=org.headers)
+            ).json()["data"]
             world = next(c for c in cases if c["name"] == "has world")
-            response = await client.patch(f"/v1/cases/{world['id']}", headers=org.headers,
-                                          json={"is_active": False})
+            response = await client.patch(
+                f"/v1/cases/{world['id']}", headers=org.headers, json={"is_active": False}
+            )
             assert response.status_code == 200
     second = await api.run(org, suite["slug"], "hello")
     assert (second["status"], second["total_cases"]) == ("cleared", 1)
@@ -75,12 +77,27 @@ async def test_an_edit_made_through_another_process_is_seen_on_the_next_run(
 def _row(org_id: uuid.UUID, suite: dict[str, Any], project: dict[str, Any]) -> dict[str, Any]:
     now = utcnow()
     return {
-        "id": new_run_id(), "org_id": org_id, "project_id": uuid.UUID(project["id"]),
-        "suite_id": uuid.UUID(suite["id"]), "api_key_id": None, "status": "cleared",
-        "trigger": "api", "trigger_meta": {}, "output": "x", "input": {},
-        "snapshot": {"suite": {}, "cases": []}, "billable": True, "total_cases": 1,
-        "passed_cases": 1, "failed_cases": 0, "error_cases": 0, "scores": [],
-        "pass_rate": 1.0, "duration_ms": 0.1, "created_at": now, "started_at": now,
+        "id": new_run_id(),
+        "org_id": org_id,
+        "project_id": uuid.UUID(project["id"]),
+        "suite_id": uuid.UUID(suite["id"]),
+        "api_key_id": None,
+        "status": "cleared",
+        "trigger": "api",
+        "trigger_meta": {},
+        "output": "x",
+        "input": {},
+        "snapshot": {"suite": {}, "cases": []},
+        "billable": True,
+        "total_cases": 1,
+        "passed_cases": 1,
+        "failed_cases": 0,
+        "error_cases": 0,
+        "scores": [],
+        "pass_rate": 1.0,
+        "duration_ms": 0.1,
+        "created_at": now,
+        "started_at": now,
         "completed_at": now,
     }
 
@@ -93,8 +110,9 @@ async def test_one_bad_row_does_not_fail_the_runs_committed_with_it(api: Api) ->
     writer = RunWriter(api.runtime.settings.resolved_database_url)
     writer.start()
     try:
-        results = await asyncio.gather(*(writer.write(r) for r in [good[0], bad, *good[1:]]),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(writer.write(r) for r in [good[0], bad, *good[1:]]), return_exceptions=True
+        )
     finally:
         await writer.stop()
     assert [isinstance(r, Exception) for r in results] == [False, True, False, False]

@@ -11,10 +11,20 @@ from tests.factories import Api, Org
 
 RUN_ID = re.compile(r"^run_[0-9a-z]{24}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-SYNC_KEYS = {"id", "status", "passed", "total_cases", "passed_cases", "failed_cases",
-             "error_cases", "pass_rate", "duration_ms", "scores", "failures"}
-CASE_KEYS = {"case", "case_id", "passed", "score", "threshold", "reason", "status",
-             "duration_ms"}
+SYNC_KEYS = {
+    "id",
+    "status",
+    "passed",
+    "total_cases",
+    "passed_cases",
+    "failed_cases",
+    "error_cases",
+    "pass_rate",
+    "duration_ms",
+    "scores",
+    "failures",
+}
+CASE_KEYS = {"case", "case_id", "passed", "score", "threshold", "reason", "status", "duration_ms"}
 CATASTROPHIC = "(a|aa)+$"  # exponential backtracking, even in the `regex` module
 
 
@@ -28,8 +38,13 @@ async def _suite(
     suite = await api.suite(org, project["slug"], **suite_body)
     for spec in cases:
         spec = dict(spec)
-        scorer = await api.scorer(org, project["slug"], spec.pop("type", "contains"),
-                                  spec.pop("config", None), **spec.pop("scorer", {}))
+        scorer = await api.scorer(
+            org,
+            project["slug"],
+            spec.pop("type", "contains"),
+            spec.pop("config", None),
+            **spec.pop("scorer", {}),
+        )
         await api.case(org, suite["id"], scorer["id"], **spec)
     return project, suite
 
@@ -53,8 +68,12 @@ async def test_sync_answer_is_unwrapped_with_exactly_the_spec_keys(api: Api) -> 
     assert set(result) == SYNC_KEYS
     assert RUN_ID.match(result["id"])
     assert result["status"] == "cleared" and result["passed"] is True
-    assert (result["total_cases"], result["passed_cases"], result["failed_cases"],
-            result["error_cases"]) == (2, 1, 1, 0)
+    assert (
+        result["total_cases"],
+        result["passed_cases"],
+        result["failed_cases"],
+        result["error_cases"],
+    ) == (2, 1, 1, 0)
     assert result["pass_rate"] == 0.5
     assert isinstance(result["duration_ms"], (int, float)) and result["duration_ms"] >= 0
     assert [s["case"] for s in result["scores"]] == ["has hello", "has world"]
@@ -116,20 +135,30 @@ async def test_a_pass_rate_equal_to_the_threshold_clears(api: Api) -> None:
 
 async def test_a_case_passes_at_its_threshold(api: Api) -> None:
     org = await api.org()
-    _, suite = await _suite(api, org, [
-        {"type": "contains", "config": {"values": ["x"]}, "name": "zero bar", "threshold": 0.0},
-        {"type": "contains", "config": {"values": ["x"]}, "name": "full bar", "threshold": 1.0},
-    ], pass_threshold=0.5)
+    _, suite = await _suite(
+        api,
+        org,
+        [
+            {"type": "contains", "config": {"values": ["x"]}, "name": "zero bar", "threshold": 0.0},
+            {"type": "contains", "config": {"values": ["x"]}, "name": "full bar", "threshold": 1.0},
+        ],
+        pass_threshold=0.5,
+    )
     result = await api.run(org, suite["slug"], "no letter here")
     assert [(s["case"], s["score"], s["status"]) for s in result["scores"]] == [
-        ("zero bar", 0.0, "passed"), ("full bar", 0.0, "failed")]
+        ("zero bar", 0.0, "passed"),
+        ("full bar", 0.0, "failed"),
+    ]
     assert result["status"] == "cleared"
 
 
 async def test_an_llm_judge_case_makes_the_run_an_error(api: Api) -> None:
     org = await api.org()
-    judge = {"type": "llm_judge", "config": {"rubric": "Is it kind?", "_provider": "openai"},
-             "name": "kind"}
+    judge = {
+        "type": "llm_judge",
+        "config": {"rubric": "Is it kind?", "_provider": "openai"},
+        "name": "kind",
+    }
     _, suite = await _suite(api, org, [_has("hello"), judge], pass_threshold=0.0)
     result = await api.run(org, suite["slug"], "hello")
     assert result["status"] == "error" and result["passed"] is False
@@ -143,8 +172,11 @@ async def test_an_llm_judge_case_makes_the_run_an_error(api: Api) -> None:
 
 async def test_a_regex_timeout_is_a_case_error_not_a_pass(api: Api) -> None:
     org = await api.org()
-    catastrophic = {"type": "regex", "name": "no runaway",
-                    "config": {"pattern": CATASTROPHIC, "should_match": False}}
+    catastrophic = {
+        "type": "regex",
+        "name": "no runaway",
+        "config": {"pattern": CATASTROPHIC, "should_match": False},
+    }
     _, suite = await _suite(api, org, [catastrophic, _has("a")], pass_threshold=0.0)
     result = await api.run(org, suite["slug"], "a" * 40 + "!")
     assert result["status"] == "error" and result["passed"] is False
@@ -160,12 +192,27 @@ async def test_dual_sided_contains_end_to_end(api: Api) -> None:
     config = {"values": ["alpha", "beta"], "forbidden": ["gamma", "delta"]}
     loose = {"dual_sided": True, "precision_threshold": 0.5, "recall_threshold": 0.5}
     strict = {"dual_sided": True, "precision_threshold": 1.0, "recall_threshold": 0.5}
-    _, suite = await _suite(api, org, [
-        {"type": "contains", "config": config, "scorer": loose, "name": "loose",
-         "threshold": 0.9},
-        {"type": "contains", "config": config, "scorer": strict, "name": "strict",
-         "threshold": 0.9},
-    ], pass_threshold=1.0)
+    _, suite = await _suite(
+        api,
+        org,
+        [
+            {
+                "type": "contains",
+                "config": config,
+                "scorer": loose,
+                "name": "loose",
+                "threshold": 0.9,
+            },
+            {
+                "type": "contains",
+                "config": config,
+                "scorer": strict,
+                "name": "strict",
+                "threshold": 0.9,
+            },
+        ],
+        pass_threshold=1.0,
+    )
     result = await api.run(org, suite["slug"], "alpha, gamma")
     loose_score, strict_score = result["scores"]
     assert (loose_score["precision"], loose_score["recall"]) == (0.5, 0.5)
@@ -182,10 +229,20 @@ async def test_dual_sided_contains_end_to_end(api: Api) -> None:
 async def test_side_thresholds_default_to_the_case_threshold(api: Api) -> None:
     org = await api.org()
     config = {"values": ["alpha", "beta"], "forbidden": ["gamma"]}
-    _, suite = await _suite(api, org, [
-        {"type": "contains", "config": config, "scorer": {"dual_sided": True},
-         "name": "dual", "threshold": 0.5},
-    ], pass_threshold=1.0)
+    _, suite = await _suite(
+        api,
+        org,
+        [
+            {
+                "type": "contains",
+                "config": config,
+                "scorer": {"dual_sided": True},
+                "name": "dual",
+                "threshold": 0.5,
+            },
+        ],
+        pass_threshold=1.0,
+    )
     assert (await api.run(org, suite["slug"], "alpha"))["status"] == "cleared"  # r=0.5 p=1
     assert (await api.run(org, suite["slug"], "alpha beta gamma"))["status"] == "aborted"
 
@@ -197,8 +254,14 @@ async def test_the_run_stores_input_trigger_and_meta(api: Api) -> None:
     org = await api.org()
     _, suite = await api.gated_suite(org)
     meta = {"sha": "abc123", "pr": 7, "nested": {"ok": True}}
-    result = await api.run(org, suite["slug"], "hello world", input={"question": "hi?"},
-                           trigger="github_action", trigger_meta=meta)
+    result = await api.run(
+        org,
+        suite["slug"],
+        "hello world",
+        input={"question": "hi?"},
+        trigger="github_action",
+        trigger_meta=meta,
+    )
     run = await _get(api, org, result["id"])
     assert run["input"] == {"question": "hi?"}
     assert (run["trigger"], run["trigger_meta"]) == ("github_action", meta)
@@ -210,16 +273,23 @@ async def test_the_run_stores_input_trigger_and_meta(api: Api) -> None:
 async def test_bad_run_bodies_are_400(api: Api) -> None:
     org = await api.org()
     _, suite = await api.gated_suite(org)
-    limits = await api.run(org, suite["slug"], "hello world" + " " * (1024 * 1024 - 11),
-                           trigger_meta={"k": "m" * 16_000})
+    limits = await api.run(
+        org,
+        suite["slug"],
+        "hello world" + " " * (1024 * 1024 - 11),
+        trigger_meta={"k": "m" * 16_000},
+    )
     assert limits["status"] == "cleared"
-    for body in ({"output": "x"}, {"suite": suite["slug"]},
-                 {"suite": suite["slug"], "output": "x", "trigger": "cron"},
-                 {"suite": suite["slug"], "output": "x", "surprise": 1},
-                 {"suite": suite["slug"], "output": 5},
-                 {"suite": suite["slug"], "output": "x", "input": []},
-                 {"suite": suite["slug"], "output": "x", "trigger_meta": {"k": "m" * 17_000}},
-                 {"suite": suite["slug"], "output": "x" * (1024 * 1024 + 1)}):
+    for body in (
+        {"output": "x"},
+        {"suite": suite["slug"]},
+        {"suite": suite["slug"], "output": "x", "trigger": "cron"},
+        {"suite": suite["slug"], "output": "x", "surprise": 1},
+        {"suite": suite["slug"], "output": 5},
+        {"suite": suite["slug"], "output": "x", "input": []},
+        {"suite": suite["slug"], "output": "x", "trigger_meta": {"k": "m" * 17_000}},
+        {"suite": suite["slug"], "output": "x" * (1024 * 1024 + 1)},
+    ):
         response = await api.call("POST", "/v1/run", org, json=body)
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "VALIDATION_ERROR"
@@ -229,13 +299,11 @@ async def test_a_suite_with_no_active_case_is_400(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
     empty = await api.suite(org, project["slug"])
-    response = await api.call("POST", "/v1/run", org, json={"suite": empty["slug"],
-                                                             "output": "x"})
+    response = await api.call("POST", "/v1/run", org, json={"suite": empty["slug"], "output": "x"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     _, idle = await _suite(api, org, [_has("a", is_active=False)])
-    response = await api.call("POST", "/v1/run", org, json={"suite": idle["slug"],
-                                                             "output": "a"})
+    response = await api.call("POST", "/v1/run", org, json={"suite": idle["slug"], "output": "a"})
     assert response.status_code == 400
     assert "no active case" in response.json()["error"]["message"]
     runs = await api.ok("GET", f"/v1/suites/{idle['id']}/runs", org)
@@ -263,8 +331,9 @@ async def test_an_unknown_suite_is_404(api: Api) -> None:
 async def test_another_organisations_suite_is_404(api: Api) -> None:
     owner, stranger = await api.org(), await api.org()
     _, suite = await api.gated_suite(owner)
-    response = await api.call("POST", "/v1/run", stranger,
-                              json={"suite": suite["slug"], "output": "hello world"})
+    response = await api.call(
+        "POST", "/v1/run", stranger, json={"suite": suite["slug"], "output": "hello world"}
+    )
     assert response.status_code == 404
     run = await api.run(owner, suite["slug"], "hello world")
     assert (await api.call("GET", f"/v1/runs/{run['id']}", stranger)).status_code == 404
@@ -285,8 +354,9 @@ async def test_a_slug_in_two_projects_needs_project(api: Api) -> None:
     assert picked["status"] == "cleared" and picked["scores"][0]["case"] == "has two"
     other = await api.run(org, "shared", "two", project=first["slug"])
     assert other["status"] == "aborted" and other["scores"][0]["case"] == "has one"
-    response = await api.call("POST", "/v1/run", org,
-                              json={"suite": "shared", "output": "x", "project": "nope"})
+    response = await api.call(
+        "POST", "/v1/run", org, json={"suite": "shared", "output": "x", "project": "nope"}
+    )
     assert response.status_code == 404
 
 
@@ -332,8 +402,9 @@ async def test_no_endpoint_mutates_a_run(api: Api) -> None:
     result = await api.run(org, suite["slug"], "hello world")
     before = await _get(api, org, result["id"])
     for method in ("PATCH", "PUT", "DELETE", "POST"):
-        response = await api.call(method, f"/v1/runs/{result['id']}", org,
-                                  json={"status": "aborted"})
+        response = await api.call(
+            method, f"/v1/runs/{result['id']}", org, json={"status": "aborted"}
+        )
         assert response.status_code in (404, 405), (method, response.status_code)
         assert set(response.json()) == {"error"}
         error = response.json()["error"]
@@ -349,12 +420,21 @@ async def test_editing_the_suite_later_does_not_change_a_past_run(api: Api) -> N
     before = await _get(api, org, result["id"])
     cases = (await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org))["data"]
     hello, world = cases
-    await api.ok("PATCH", f"/v1/cases/{hello['id']}", org,
-                 json={"name": "renamed", "threshold": 0.9, "weight": 5})
-    await api.ok("PATCH", f"/v1/scorers/{hello['scorer_id']}", org,
-                 json={"config": {"values": ["changed"]}})
-    await api.ok("PATCH", f"/v1/projects/{project['slug']}/suites/{suite['slug']}", org,
-                 json={"name": "Renamed suite", "pass_threshold": 1.0})
+    await api.ok(
+        "PATCH",
+        f"/v1/cases/{hello['id']}",
+        org,
+        json={"name": "renamed", "threshold": 0.9, "weight": 5},
+    )
+    await api.ok(
+        "PATCH", f"/v1/scorers/{hello['scorer_id']}", org, json={"config": {"values": ["changed"]}}
+    )
+    await api.ok(
+        "PATCH",
+        f"/v1/projects/{project['slug']}/suites/{suite['slug']}",
+        org,
+        json={"name": "Renamed suite", "pass_threshold": 1.0},
+    )
     await api.ok("DELETE", f"/v1/cases/{world['id']}", org, 204)
     await api.ok("DELETE", f"/v1/scorers/{world['scorer_id']}", org, 204)
     assert await _get(api, org, result["id"]) == before
@@ -420,7 +500,8 @@ async def test_runs_list_rejects_bad_queries(api: Api) -> None:
 async def test_runs_need_authentication(api: Api) -> None:
     org = await api.org()
     _, suite = await api.gated_suite(org)
-    response = await api.call("POST", "/v1/run", None, json={"suite": suite["slug"],
-                                                              "output": "hello"})
+    response = await api.call(
+        "POST", "/v1/run", None, json={"suite": suite["slug"], "output": "hello"}
+    )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"

@@ -39,14 +39,29 @@ async def _poll(api: Api, org: Org, run_id: str) -> dict[str, Any]:
 
 def _comparable(result: dict[str, Any]) -> dict[str, Any]:
     """A run result without its id and timings."""
+
     def case(entry: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in entry.items() if k != "duration_ms"}
 
-    kept = {k: v for k, v in result.items()
-            if k in ("status", "passed", "total_cases", "passed_cases", "failed_cases",
-                     "error_cases", "pass_rate")}
-    return {**kept, "scores": [case(s) for s in result["scores"]],
-            "failures": [case(s) for s in result["failures"]]}
+    kept = {
+        k: v
+        for k, v in result.items()
+        if k
+        in (
+            "status",
+            "passed",
+            "total_cases",
+            "passed_cases",
+            "failed_cases",
+            "error_cases",
+            "pass_rate",
+        )
+    }
+    return {
+        **kept,
+        "scores": [case(s) for s in result["scores"]],
+        "failures": [case(s) for s in result["failures"]],
+    }
 
 
 async def _usage(api: Api, org: Org) -> int:
@@ -92,8 +107,15 @@ async def _held_run(
 async def test_async_run_is_accepted_then_finishes_like_a_sync_run(api: Api) -> None:
     org = await api.org()
     _, suite = await api.gated_suite(org, pass_threshold=0.5)
-    accepted = await api.run(org, suite["slug"], "hello there", status=202,
-                             input={"q": "x"}, trigger="sdk", **{"async": True})
+    accepted = await api.run(
+        org,
+        suite["slug"],
+        "hello there",
+        status=202,
+        input={"q": "x"},
+        trigger="sdk",
+        **{"async": True},
+    )
     assert set(accepted) == {"id", "status", "message"}
     assert accepted["status"] == "pending" and accepted["id"].startswith("run_")
     assert accepted["id"] in accepted["message"]
@@ -118,13 +140,15 @@ async def test_async_runs_of_each_outcome(api: Api) -> None:
 
 async def test_async_run_errors_are_answered_before_queueing(api: Api) -> None:
     org = await api.org()
-    unknown = await api.call("POST", "/v1/run", org,
-                             json={"suite": "nope", "output": "x", "async": True})
+    unknown = await api.call(
+        "POST", "/v1/run", org, json={"suite": "nope", "output": "x", "async": True}
+    )
     assert unknown.status_code == 404
     project = await api.project(org)
     empty = await api.suite(org, project["slug"])
-    response = await api.call("POST", "/v1/run", org,
-                              json={"suite": empty["slug"], "output": "x", "async": True})
+    response = await api.call(
+        "POST", "/v1/run", org, json={"suite": empty["slug"], "output": "x", "async": True}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
 
@@ -141,8 +165,9 @@ async def test_a_pending_run_is_scored_from_its_snapshot(
     assert pending["pass_rate"] is None and pending["completed_at"] is None
     # The case changes before the worker gets to the run: the run keeps what it froze.
     case = (await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org))["data"][0]
-    await api.ok("PATCH", f"/v1/scorers/{case['scorer_id']}", org,
-                 json={"config": {"values": ["goodbye"]}})
+    await api.ok(
+        "PATCH", f"/v1/scorers/{case['scorer_id']}", org, json={"config": {"values": ["goodbye"]}}
+    )
     assert await execution.execute_pending(api.jobs, run_id) is not None
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
     assert done["status"] == "cleared"

@@ -9,8 +9,9 @@ from launchgate.kit.time import utcnow
 
 
 def _context() -> AuthContext:
-    return AuthContext(org_id=uuid.uuid4(), auth_mode="api_key", api_key_id=uuid.uuid4(),
-                       key_mode="live")
+    return AuthContext(
+        org_id=uuid.uuid4(), auth_mode="api_key", api_key_id=uuid.uuid4(), key_mode="live"
+    )
 
 
 def test_a_cached_key_stops_working_when_it_expires() -> None:

@@ -30,8 +30,12 @@ USER, ORG = uuid.uuid4(), uuid.uuid4()
 def claims(**overrides: Any) -> dict[str, Any]:
     now = utcnow()
     values: dict[str, Any] = {
-        "sub": str(USER), "org_id": str(ORG), "iss": ISSUER, "aud": AUDIENCE,
-        "iat": now, "exp": now + timedelta(minutes=5),
+        "sub": str(USER),
+        "org_id": str(ORG),
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
     }
     values.update(overrides)
     return {k: v for k, v in values.items() if v is not None}
@@ -108,8 +112,9 @@ async def test_oidc_with_its_jwks_unreachable_is_an_invalid_token() -> None:
     """A down identity provider makes tokens fail as 401, never a 500."""
     verifier = OidcVerifier(f"http://127.0.0.1:{_closed_port()}/jwks", "https://idp", "aud")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = jwt.encode(claims(iss="https://idp", aud="aud"), key, algorithm="RS256",
-                       headers={"kid": "k1"})
+    token = jwt.encode(
+        claims(iss="https://idp", aud="aud"), key, algorithm="RS256", headers={"kid": "k1"}
+    )
     with pytest.raises(InvalidToken):
         await verifier.verify(token)
 

@@ -23,23 +23,30 @@ def fake_provider() -> Iterator[FakeProviderServer]:
         yield fake
 
 
-def provider_settings(database_url: str, data_dir: Path, fake: FakeProviderServer,
-                      **overrides: object) -> Settings:
+def provider_settings(
+    database_url: str, data_dir: Path, fake: FakeProviderServer, **overrides: object
+) -> Settings:
     return make_settings(
-        database_url, data_dir, allow_private_provider_urls=True,
-        openai_base_url=fake.openai_base_url, anthropic_base_url=fake.anthropic_base_url,
-        google_base_url=fake.google_base_url, provider_timeout_s=5.0,
-        judge_backoff_base_s=0.01, judge_retry_after_cap_s=0.05, **overrides,
+        database_url,
+        data_dir,
+        allow_private_provider_urls=True,
+        openai_base_url=fake.openai_base_url,
+        anthropic_base_url=fake.anthropic_base_url,
+        google_base_url=fake.google_base_url,
+        provider_timeout_s=5.0,
+        judge_backoff_base_s=0.01,
+        judge_retry_after_cap_s=0.05,
+        **overrides,
     )
 
 
 @pytest.fixture(scope="session")
 async def provider_app(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
     fake_provider: FakeProviderServer,
 ) -> AsyncIterator[FastAPI]:
-    settings = provider_settings(database_url, tmp_path_factory.mktemp("providers"),
-                                 fake_provider)
+    settings = provider_settings(database_url, tmp_path_factory.mktemp("providers"), fake_provider)
     async for running in started(create_app(settings)):
         yield running
 

@@ -28,8 +28,12 @@ from tests.conftest import BACKENDS
 from tests.factories import Api, Org
 from tests.pg import empty_database
 
-PREFIX = {"openai": "sk-test-", "anthropic": "sk-ant-test-", "google": "AIza-test-",
-          "azure_openai": "azure-test-"}
+PREFIX = {
+    "openai": "sk-test-",
+    "anthropic": "sk-ant-test-",
+    "google": "AIza-test-",
+    "azure_openai": "azure-test-",
+}
 # Random and long: a fragment of it cannot turn up anywhere by chance.
 CANARIES = {p: prefix + "canary" + secrets.token_hex(24) for p, prefix in PREFIX.items()}
 WRONG = "sk-wrong-canary" + secrets.token_hex(24)  # rejected by the fake: the error path
@@ -41,8 +45,9 @@ def hidden_parts() -> list[str]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def canary_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[tuple[str, str]]:
+def canary_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     """``(backend, url)`` of a database used by this module alone."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("canary") / "canary.db"
@@ -69,8 +74,9 @@ class Recorder:
 
 async def _client(app: FastAPI, recorder: Recorder) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                 event_hooks={"response": [recorder]}) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks={"response": [recorder]}
+    ) as client:
         yield Api(client, app.state.runtime)
 
 
@@ -84,16 +90,28 @@ async def _use_every_key(api: Api, org: Org, fake: FakeProviderServer) -> list[s
         ids.append(created["id"])
         result = (await api.ok("POST", f"/v1/byok-keys/{created['id']}/test", org))["data"]
         assert result["valid"] is True, result
-    wrong = (await api.ok("POST", "/v1/byok-keys", org, 201, json={
-        "provider": "openai", "name": "wrong", "key": WRONG}))["data"]
+    wrong = (
+        await api.ok(
+            "POST",
+            "/v1/byok-keys",
+            org,
+            201,
+            json={"provider": "openai", "name": "wrong", "key": WRONG},
+        )
+    )["data"]
     assert (await api.ok("POST", f"/v1/byok-keys/{wrong['id']}/test", org))["data"][
-        "valid"] is False
+        "valid"
+    ] is False
     await api.ok("PATCH", f"/v1/byok-keys/{wrong['id']}", org, json={"is_default": True})
     await api.ok("PATCH", f"/v1/byok-keys/{ids[0]}", org, json={"name": "renamed"})
     for path in ("/v1/byok-keys", f"/v1/byok-keys/{ids[1]}", "/v1/audit-log?pageSize=100"):
         await api.ok("GET", path, org)
-    bad = await api.call("POST", "/v1/byok-keys", org, json={
-        "provider": "openai", "name": "bad", "key": CANARIES["openai"], "surprise": 1})
+    bad = await api.call(
+        "POST",
+        "/v1/byok-keys",
+        org,
+        json={"provider": "openai", "name": "bad", "key": CANARIES["openai"], "surprise": 1},
+    )
     assert bad.status_code == 400
     await api.call("DELETE", f"/v1/byok-keys/{ids[2]}", org)
     return ids
@@ -106,8 +124,12 @@ def _database_bytes(backend: str, url: str) -> bytes:
     plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
     dump = []
     with psycopg.connect(plain) as connection:
-        tables = [r[0] for r in connection.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        tables = [
+            r[0]
+            for r in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
+        ]
         for table in tables:
             for row in connection.execute(f'SELECT row_to_json(t)::text FROM "{table}" t'):
                 dump.append(row[0])
@@ -116,8 +138,11 @@ def _database_bytes(backend: str, url: str) -> bytes:
 
 
 async def test_a_canary_key_leaks_nowhere(
-    canary_database: tuple[str, str], fake_provider: FakeProviderServer,
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    canary_database: tuple[str, str],
+    fake_provider: FakeProviderServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     backend, url = canary_database
     caplog.set_level(logging.DEBUG)
@@ -129,8 +154,11 @@ async def test_a_canary_key_leaks_nowhere(
             org = await api.org()
             ids = await _use_every_key(api, org, fake_provider)
     # The same database under another master key: opening fails clearly, the API works.
-    other = create_app(provider_settings(url, tmp_path / "b", fake_provider,
-                                         log_level="DEBUG", byok_encryption_key="1e" * 32))
+    other = create_app(
+        provider_settings(
+            url, tmp_path / "b", fake_provider, log_level="DEBUG", byok_encryption_key="1e" * 32
+        )
+    )
     async with other.router.lifespan_context(other):
         async for api in _client(other, recorder):
             result = (await api.ok("POST", f"/v1/byok-keys/{ids[0]}/test", org))["data"]

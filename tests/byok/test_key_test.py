@@ -10,16 +10,21 @@ import pytest
 from launchgate.testing.fake_provider import FakeProviderServer, free_port
 from tests.factories import Api, Org
 
-VALID_PREFIX = {"openai": "sk-test-", "anthropic": "sk-ant-test-", "google": "AIza-test-",
-                "azure_openai": "azure-test-"}
+VALID_PREFIX = {
+    "openai": "sk-test-",
+    "anthropic": "sk-ant-test-",
+    "google": "AIza-test-",
+    "azure_openai": "azure-test-",
+}
 
 
 def secret_for(provider: str, valid: bool = True) -> str:
     return (VALID_PREFIX[provider] if valid else "sk-wrong-") + secrets.token_hex(16)
 
 
-async def add_key(api: Api, org: Org, provider: str, key: str,
-                  config: dict[str, str] | None = None) -> dict[str, Any]:
+async def add_key(
+    api: Api, org: Org, provider: str, key: str, config: dict[str, str] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"provider": provider, "name": f"{provider} key", "key": key}
     if config is not None:
         body["config"] = config
@@ -31,8 +36,9 @@ def azure(fake: FakeProviderServer) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("provider", list(VALID_PREFIX))
-async def test_a_valid_key_is_valid(papi: Api, fake_provider: FakeProviderServer,
-                                    provider: str) -> None:
+async def test_a_valid_key_is_valid(
+    papi: Api, fake_provider: FakeProviderServer, provider: str
+) -> None:
     org = await papi.org()
     config = azure(fake_provider) if provider == "azure_openai" else None
     key = await add_key(papi, org, provider, secret_for(provider), config)
@@ -76,8 +82,13 @@ async def test_an_openai_key_uses_its_own_base_url(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
     org = await papi.org()
-    key = await add_key(papi, org, "openai", secret_for("openai"),
-                        {"base_url": fake_provider.openai_base_url, "organization": "org-1"})
+    key = await add_key(
+        papi,
+        org,
+        "openai",
+        secret_for("openai"),
+        {"base_url": fake_provider.openai_base_url, "organization": "org-1"},
+    )
     result = (await papi.ok("POST", f"/v1/byok-keys/{key['id']}/test", org))["data"]
     assert result["valid"] is True
 

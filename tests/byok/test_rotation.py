@@ -61,14 +61,27 @@ class Keys:
         self.org_ids.append(org_id)
         return org_id
 
-    async def add(self, vault: Vault, org_id: uuid.UUID, provider: str = "openai",
-                  plaintext: str | None = None, status: str = "active") -> ByokKey:
+    async def add(
+        self,
+        vault: Vault,
+        org_id: uuid.UUID,
+        provider: str = "openai",
+        plaintext: str | None = None,
+        status: str = "active",
+    ) -> ByokKey:
         key_id = uuid.uuid4()
         plaintext = plaintext or f"sk-test-{uuid.uuid4().hex}"
         sealed = vault.seal(plaintext, org_id=org_id, key_id=key_id, provider=provider)
-        row = ByokKey(id=key_id, org_id=org_id, provider=provider, name=f"key {key_id.hex[:6]}",
-                      key_prefix=plaintext[:8], ciphertext=None if status == "revoked" else sealed,
-                      status=status, config={})
+        row = ByokKey(
+            id=key_id,
+            org_id=org_id,
+            provider=provider,
+            name=f"key {key_id.hex[:6]}",
+            key_prefix=plaintext[:8],
+            ciphertext=None if status == "revoked" else sealed,
+            status=status,
+            config={},
+        )
         async with unit_of_work(self.runtime.sessions) as session:
             session.add(row)
         self.plaintexts[key_id] = plaintext
@@ -109,8 +122,7 @@ async def assert_all_open_under(keys: Keys, vault: Vault) -> None:
         if row.status == "revoked":
             continue
         assert row.ciphertext is not None and vault.is_current(row.ciphertext)
-        opened = vault.open(row.ciphertext, org_id=row.org_id, key_id=row.id,
-                            provider=row.provider)
+        opened = vault.open(row.ciphertext, org_id=row.org_id, key_id=row.id, provider=row.provider)
         assert opened == keys.plaintexts[key_id]
 
 
@@ -157,8 +169,9 @@ async def test_an_interrupted_rotation_keeps_its_progress_and_a_rerun_completes(
     ciphertexts = await keys.ciphertexts()
     done = [c for c in ciphertexts.values() if c is not None and Vault(new).is_current(c)]
     assert 4 <= len(done) <= 5
-    assert all(c is not None and (Vault(old).is_current(c) or c in done)
-               for c in ciphertexts.values())
+    assert all(
+        c is not None and (Vault(old).is_current(c) or c in done) for c in ciphertexts.values()
+    )
 
     rerun = await rotate_all(runtime.sessions, Vault(new, [old]), batch_size=2)
 
@@ -197,7 +210,8 @@ async def test_a_row_no_accepted_key_opens_is_reported_by_id(
     failure = next(f for f in report.failed if f.key_id == orphan.id)
     assert str(orphan.id) in failure.message and "cannot be decrypted" in failure.message
     assert orphan.ciphertext is not None and orphan.ciphertext.split(".")[2][:12] not in (
-        failure.message)
+        failure.message
+    )
     # The orphan is left exactly as it was, for the operator to deal with.
     assert (await keys.ciphertexts())[orphan.id] == orphan.ciphertext
     # Reported again on every run until someone supplies its key.

@@ -29,9 +29,13 @@ BINDING: dict[str, Any] = {"org_id": ORG, "key_id": KEY, "provider": "openai"}
 PLAINTEXT = "sk-proj-" + "Zq3" * 16
 FORMAT = re.compile(r"^v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+$")
 MAKE_ONE = 'python -c "import secrets; print(secrets.token_hex(32))"'
-ENV_NAMES = ("BYOK_ENCRYPTION_KEY", "BYOK_ENCRYPTION_KEY_PREVIOUS",
-             "LAUNCHGATE_BYOK_ENCRYPTION_KEY", "LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS",
-             "LAUNCHGATE_ENV")
+ENV_NAMES = (
+    "BYOK_ENCRYPTION_KEY",
+    "BYOK_ENCRYPTION_KEY_PREVIOUS",
+    "LAUNCHGATE_BYOK_ENCRYPTION_KEY",
+    "LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS",
+    "LAUNCHGATE_ENV",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +57,12 @@ def vault(raw: bytes) -> Vault:
 
 def spellings(raw: bytes) -> list[str]:
     """Every way an operator may write a key down: what must never be shown."""
-    return [raw.hex(), raw.hex().upper(), base64.b64encode(raw).decode(),
-            base64.urlsafe_b64encode(raw).decode().rstrip("=")]
+    return [
+        raw.hex(),
+        raw.hex().upper(),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    ]
 
 
 def assert_no_key_material(text: str, *raws: bytes) -> None:
@@ -103,8 +111,10 @@ def test_the_ciphertext_is_versioned_and_names_the_master_key_by_fingerprint(
 
 
 @settings(max_examples=200, deadline=None)
-@given(plaintext=st.text(min_size=1),
-       provider=st.sampled_from(["openai", "anthropic", "google", "azure_openai"]))
+@given(
+    plaintext=st.text(min_size=1),
+    provider=st.sampled_from(["openai", "anthropic", "google", "azure_openai"]),
+)
 def test_any_text_round_trips(plaintext: str, provider: str) -> None:
     vault = Vault(bytes(range(32)))
     binding = {**BINDING, "provider": provider}
@@ -118,12 +128,15 @@ def test_two_seals_of_the_same_key_differ(vault: Vault) -> None:
     assert vault.open(first, **BINDING) == vault.open(second, **BINDING) == PLAINTEXT
 
 
-@pytest.mark.parametrize("moved", [
-    {"key_id": uuid.UUID("6f1c2a4e-0000-4000-8000-000000000003")},
-    {"org_id": uuid.UUID("6f1c2a4e-0000-4000-8000-000000000004")},
-    {"provider": "anthropic"},
-    {"provider": "openai "},
-])
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"key_id": uuid.UUID("6f1c2a4e-0000-4000-8000-000000000003")},
+        {"org_id": uuid.UUID("6f1c2a4e-0000-4000-8000-000000000004")},
+        {"provider": "anthropic"},
+        {"provider": "openai "},
+    ],
+)
 def test_a_ciphertext_moved_to_another_row_does_not_open(
     vault: Vault, moved: dict[str, Any]
 ) -> None:
@@ -153,11 +166,23 @@ def test_a_flipped_bit_anywhere_does_not_open(data: st.DataObject) -> None:
         vault.open(flip(sealed, index, data.draw(st.integers(0, 7))), **BINDING)
 
 
-@pytest.mark.parametrize("ciphertext", [
-    "", "v1", "v1..", "v2.00000000.AAAA", "v1.ZZZZZZZZ.AAAA", "v1.0000000.AAAA",
-    "v1.00000000.!!!!", "v1.00000000.AAAA", "v1.00000000.AAAA.AAAA", "sk-plain-text-key",
-    "v1.00000000." + "A" * 30 + "!" + "A" * 30, "v1.00000000." + "A" * 40 + "==",
-])
+@pytest.mark.parametrize(
+    "ciphertext",
+    [
+        "",
+        "v1",
+        "v1..",
+        "v2.00000000.AAAA",
+        "v1.ZZZZZZZZ.AAAA",
+        "v1.0000000.AAAA",
+        "v1.00000000.!!!!",
+        "v1.00000000.AAAA",
+        "v1.00000000.AAAA.AAAA",
+        "sk-plain-text-key",
+        "v1.00000000." + "A" * 30 + "!" + "A" * 30,
+        "v1.00000000." + "A" * 40 + "==",
+    ],
+)
 def test_a_malformed_ciphertext_is_refused_without_being_quoted(
     vault: Vault, ciphertext: str
 ) -> None:
@@ -251,10 +276,18 @@ def test_a_vault_shows_no_key_and_cannot_be_pickled_or_copied(raw: bytes) -> Non
 
 def test_settings_show_no_master_key(tmp_path: Path, raw: bytes) -> None:
     previous = os.urandom(32)
-    settings = sqlite_settings(tmp_path, byok_encryption_key=raw.hex(),
-                               byok_encryption_key_previous=base64.b64encode(previous).decode())
-    for shown in (repr(settings), str(settings), settings.model_dump_json(),
-                  repr(settings.model_dump()), repr(settings.byok_encryption_key)):
+    settings = sqlite_settings(
+        tmp_path,
+        byok_encryption_key=raw.hex(),
+        byok_encryption_key_previous=base64.b64encode(previous).decode(),
+    )
+    for shown in (
+        repr(settings),
+        str(settings),
+        settings.model_dump_json(),
+        repr(settings.model_dump()),
+        repr(settings.byok_encryption_key),
+    ):
         assert_no_key_material(shown, raw, previous)
     assert load_vault(settings).current_kid == Vault(raw).current_kid
 
@@ -265,8 +298,9 @@ def test_settings_show_no_master_key(tmp_path: Path, raw: bytes) -> None:
 def sqlite_settings(tmp_path: Path, **overrides: Any) -> Settings:
     # The shared test settings carry a fixed master key; these tests choose their own.
     overrides.setdefault("byok_encryption_key", None)
-    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'launchgate.db'}",
-                         tmp_path / "data", **overrides)
+    return make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'launchgate.db'}", tmp_path / "data", **overrides
+    )
 
 
 def refused(settings: Settings) -> str:
@@ -280,18 +314,21 @@ def refused(settings: Settings) -> str:
     return message
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("Kq7wZ", "too short"),
-    ("0123456789abcdef", "16 hex characters, not 64"),
-    ("not a key at all, is it? no! it is not a key at all, is it?", "neither"),
-    ("é" * 64, "neither"),
-    ("00" * 31, "62 hex characters, not 64"),
-    ("00" * 33, "66 hex characters, not 64"),
-    ("ab" * 31 + "zz", "decodes to"),
-    (base64.b64encode(b"k" * 31).decode(), "decodes to 31 bytes"),
-    (base64.b64encode(b"k" * 33).decode(), "decodes to 33 bytes"),
-    (base64.urlsafe_b64encode(b"\xfb" * 48).decode(), "decodes to 48 bytes"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("Kq7wZ", "too short"),
+        ("0123456789abcdef", "16 hex characters, not 64"),
+        ("not a key at all, is it? no! it is not a key at all, is it?", "neither"),
+        ("é" * 64, "neither"),
+        ("00" * 31, "62 hex characters, not 64"),
+        ("00" * 33, "66 hex characters, not 64"),
+        ("ab" * 31 + "zz", "decodes to"),
+        (base64.b64encode(b"k" * 31).decode(), "decodes to 31 bytes"),
+        (base64.b64encode(b"k" * 33).decode(), "decodes to 33 bytes"),
+        (base64.urlsafe_b64encode(b"\xfb" * 48).decode(), "decodes to 48 bytes"),
+    ],
+)
 def test_a_malformed_key_stops_start_up_in_one_line(
     tmp_path: Path, value: str, problem: str
 ) -> None:
@@ -301,15 +338,18 @@ def test_a_malformed_key_stops_start_up_in_one_line(
     assert value not in message
 
 
-@pytest.mark.parametrize("spell", [
-    lambda raw: raw.hex(),
-    lambda raw: raw.hex().upper(),
-    lambda raw: base64.b64encode(raw).decode(),
-    lambda raw: base64.b64encode(raw).decode().rstrip("="),
-    lambda raw: base64.urlsafe_b64encode(raw).decode(),
-    lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    lambda raw: f"  {raw.hex()}\n",
-])
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda raw: raw.hex(),
+        lambda raw: raw.hex().upper(),
+        lambda raw: base64.b64encode(raw).decode(),
+        lambda raw: base64.b64encode(raw).decode().rstrip("="),
+        lambda raw: base64.urlsafe_b64encode(raw).decode(),
+        lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        lambda raw: f"  {raw.hex()}\n",
+    ],
+)
 def test_hex_and_base64_are_accepted(tmp_path: Path, spell: Any) -> None:
     raw = bytes([0xFB, 0xFF, 0xFE]) + os.urandom(29)  # "+/" in standard base64, "-_" in urlsafe
     vault = load_vault(sqlite_settings(tmp_path, byok_encryption_key=spell(raw)))
@@ -330,8 +370,9 @@ def test_previous_keys_come_from_the_environment_and_only_open(
 ) -> None:
     first, second = os.urandom(32), os.urandom(32)
     monkeypatch.setenv("BYOK_ENCRYPTION_KEY", raw.hex())
-    monkeypatch.setenv("BYOK_ENCRYPTION_KEY_PREVIOUS",
-                       f" {first.hex()} , {base64.b64encode(second).decode()},")
+    monkeypatch.setenv(
+        "BYOK_ENCRYPTION_KEY_PREVIOUS", f" {first.hex()} , {base64.b64encode(second).decode()},"
+    )
     vault = load_vault(sqlite_settings(tmp_path))
     for old in (first, second):
         sealed = Vault(old).seal(PLAINTEXT, **BINDING)
@@ -342,8 +383,13 @@ def test_previous_keys_come_from_the_environment_and_only_open(
 
 
 def test_a_malformed_previous_key_names_its_entry(tmp_path: Path, raw: bytes) -> None:
-    message = refused(sqlite_settings(tmp_path, byok_encryption_key=raw.hex(),
-                                      byok_encryption_key_previous=f"{raw.hex()},nope"))
+    message = refused(
+        sqlite_settings(
+            tmp_path,
+            byok_encryption_key=raw.hex(),
+            byok_encryption_key_previous=f"{raw.hex()},nope",
+        )
+    )
     assert message.startswith("BYOK_ENCRYPTION_KEY_PREVIOUS (entry 2) ")
     assert_no_key_material(message, raw)
 
@@ -365,8 +411,9 @@ def test_production_with_the_variable_starts(tmp_path: Path, raw: bytes) -> None
 
 
 def test_a_shared_database_needs_the_variable(tmp_path: Path) -> None:
-    settings = make_settings("postgresql://lg@db.invalid/lg", tmp_path / "data",
-                             byok_encryption_key=None)
+    settings = make_settings(
+        "postgresql://lg@db.invalid/lg", tmp_path / "data", byok_encryption_key=None
+    )
     assert not settings.embedded
     assert "BYOK_ENCRYPTION_KEY is not set" in refused(settings)
     assert not (tmp_path / "data" / "byok.key").exists()
@@ -431,15 +478,18 @@ random_keys = st.binary(max_size=64).map(lambda seed: hashlib.sha256(seed).diges
 # A pattern of 1-16 bytes repeated to 32: every one is refused, whatever the pattern.
 repeated_keys = st.binary(min_size=1, max_size=16).map(lambda p: (p * 32)[:32])
 # 32 bytes drawn from at most 7 values.
-few_valued_keys = st.lists(st.binary(min_size=1, max_size=1), min_size=1, max_size=7).flatmap(
-    lambda alphabet: st.lists(st.sampled_from(alphabet), min_size=32, max_size=32)
-).map(b"".join)
+few_valued_keys = (
+    st.lists(st.binary(min_size=1, max_size=1), min_size=1, max_size=7)
+    .flatmap(lambda alphabet: st.lists(st.sampled_from(alphabet), min_size=32, max_size=32))
+    .map(b"".join)
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(key=random_keys, env=st.sampled_from(["development", "production"]))
-def test_random_master_keys_are_accepted(tmp_path_factory: pytest.TempPathFactory,
-                                         key: bytes, env: str) -> None:
+def test_random_master_keys_are_accepted(
+    tmp_path_factory: pytest.TempPathFactory, key: bytes, env: str
+) -> None:
     path = tmp_path_factory.mktemp("random")
     for spelling in (key.hex(), base64.b64encode(key).decode()):
         settings_ = sqlite_settings(path, env=env, byok_encryption_key=spelling)
@@ -447,20 +497,23 @@ def test_random_master_keys_are_accepted(tmp_path_factory: pytest.TempPathFactor
 
 
 @settings(max_examples=200, deadline=None)
-@given(key=st.one_of(repeated_keys, few_valued_keys),
-       env=st.sampled_from(["development", "production"]))
-def test_low_entropy_master_keys_are_refused(tmp_path_factory: pytest.TempPathFactory,
-                                            key: bytes, env: str) -> None:
-    settings_ = sqlite_settings(tmp_path_factory.mktemp("weak"), env=env,
-                                byok_encryption_key=key.hex())
+@given(
+    key=st.one_of(repeated_keys, few_valued_keys),
+    env=st.sampled_from(["development", "production"]),
+)
+def test_low_entropy_master_keys_are_refused(
+    tmp_path_factory: pytest.TempPathFactory, key: bytes, env: str
+) -> None:
+    settings_ = sqlite_settings(
+        tmp_path_factory.mktemp("weak"), env=env, byok_encryption_key=key.hex()
+    )
     message = refused(settings_)
     assert message.startswith("BYOK_ENCRYPTION_KEY ") and "not a random key" in message
     assert_no_key_material(message, key)
 
 
 def test_the_all_zero_key_is_refused_in_production(tmp_path: Path) -> None:
-    message = refused(sqlite_settings(tmp_path, env="production",
-                                      byok_encryption_key="00" * 32))
+    message = refused(sqlite_settings(tmp_path, env="production", byok_encryption_key="00" * 32))
     assert "uses only 1 distinct byte" in message
 
 
@@ -481,6 +534,10 @@ def test_a_weak_previous_key_still_opens_so_it_can_be_rotated_away(
 ) -> None:
     weak = bytes(32)
     old = Vault(weak, []).seal(PLAINTEXT, **BINDING)
-    settings_ = sqlite_settings(tmp_path, env="production", byok_encryption_key=raw.hex(),
-                                byok_encryption_key_previous=weak.hex())
+    settings_ = sqlite_settings(
+        tmp_path,
+        env="production",
+        byok_encryption_key=raw.hex(),
+        byok_encryption_key_previous=weak.hex(),
+    )
     assert load_vault(settings_).open(old, **BINDING) == PLAINTEXT

@@ -92,8 +92,6 @@ def assert_one_clear_line(stderr: str, *needles: str) -> None:
         assert needle in lines[0], lines[0]
 
 
-
-
 @dataclass
 class Server:
     url: str

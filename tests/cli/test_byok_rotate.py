@@ -35,12 +35,19 @@ def seed(cli: Cli, vault: Vault, count: int, org_id: str | None = None) -> dict[
             for index in range(count):
                 key_id, provider = uuid.uuid4(), ("openai", "anthropic", "google")[index % 3]
                 plaintext = f"sk-canary-{uuid.uuid4().hex}"
-                session.add(ByokKey(
-                    id=key_id, org_id=org, provider=provider, name=f"key {index}",
-                    key_prefix=plaintext[:8], config={},
-                    ciphertext=vault.seal(plaintext, org_id=org, key_id=key_id,
-                                          provider=provider),
-                ))
+                session.add(
+                    ByokKey(
+                        id=key_id,
+                        org_id=org,
+                        provider=provider,
+                        name=f"key {index}",
+                        key_prefix=plaintext[:8],
+                        config={},
+                        ciphertext=vault.seal(
+                            plaintext, org_id=org, key_id=key_id, provider=provider
+                        ),
+                    )
+                )
                 plaintexts[key_id] = plaintext
     finally:
         engine.dispose()
@@ -61,13 +68,18 @@ def assert_all_open_under(cli: Cli, vault: Vault, plaintexts: dict[uuid.UUID, st
     for key_id, plaintext in plaintexts.items():
         row = rows[key_id]
         assert row.ciphertext is not None and vault.is_current(row.ciphertext)
-        assert vault.open(row.ciphertext, org_id=row.org_id, key_id=row.id,
-                          provider=row.provider) == plaintext
+        assert (
+            vault.open(row.ciphertext, org_id=row.org_id, key_id=row.id, provider=row.provider)
+            == plaintext
+        )
 
 
 def counts(stdout: str) -> tuple[int, int]:
-    match = re.search(r"Re-encrypted (\d+) BYOK key\(s\) under master key [0-9a-f]{8}; "
-                      r"(\d+) already current", stdout)
+    match = re.search(
+        r"Re-encrypted (\d+) BYOK key\(s\) under master key [0-9a-f]{8}; "
+        r"(\d+) already current",
+        stdout,
+    )
     assert match, stdout
     return int(match.group(1)), int(match.group(2))
 
@@ -88,8 +100,10 @@ def test_help_lists_byok_rotate(cli: Cli) -> None:
 def test_rotate_reseals_every_key_and_a_second_run_does_nothing(cli: Cli) -> None:
     old, new = os.urandom(32), os.urandom(32)
     plaintexts = seed(cli, Vault(old), 5)
-    env: dict[str, Any] = {"BYOK_ENCRYPTION_KEY": new.hex(),
-                           "BYOK_ENCRYPTION_KEY_PREVIOUS": base64.b64encode(old).decode()}
+    env: dict[str, Any] = {
+        "BYOK_ENCRYPTION_KEY": new.hex(),
+        "BYOK_ENCRYPTION_KEY_PREVIOUS": base64.b64encode(old).decode(),
+    }
 
     done = cli.run("byok", "rotate", "--batch-size", "2", **env)
 
@@ -108,8 +122,12 @@ def test_rotate_reseals_every_key_and_a_second_run_does_nothing(cli: Cli) -> Non
 def test_the_prefixed_variable_names_work_too(cli: Cli) -> None:
     old, new = os.urandom(32), os.urandom(32)
     plaintexts = seed(cli, Vault(old), 2)
-    done = cli.run("byok", "rotate", LAUNCHGATE_BYOK_ENCRYPTION_KEY=new.hex(),
-                   LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS=old.hex())
+    done = cli.run(
+        "byok",
+        "rotate",
+        LAUNCHGATE_BYOK_ENCRYPTION_KEY=new.hex(),
+        LAUNCHGATE_BYOK_ENCRYPTION_KEY_PREVIOUS=old.hex(),
+    )
     assert done.returncode == 0, done.stderr
     assert counts(done.stdout) == (2, 0)
     assert_all_open_under(cli, Vault(new), plaintexts)
@@ -121,8 +139,10 @@ def test_a_key_that_does_not_open_is_reported_by_id_and_exits_1(cli: Cli) -> Non
     plaintexts = seed(cli, Vault(old), 3, org_id)
     orphans = seed(cli, Vault(lost), 1, org_id)
     (orphan_id,) = orphans
-    env: dict[str, Any] = {"BYOK_ENCRYPTION_KEY": new.hex(),
-                           "BYOK_ENCRYPTION_KEY_PREVIOUS": old.hex()}
+    env: dict[str, Any] = {
+        "BYOK_ENCRYPTION_KEY": new.hex(),
+        "BYOK_ENCRYPTION_KEY_PREVIOUS": old.hex(),
+    }
 
     done = cli.run("byok", "rotate", "--batch-size", "1", **env)
 
@@ -137,8 +157,12 @@ def test_a_key_that_does_not_open_is_reported_by_id_and_exits_1(cli: Cli) -> Non
 
     # Still reported on the next run; with the lost key supplied, the run completes.
     assert cli.run("byok", "rotate", **env).returncode == 1
-    fixed = cli.run("byok", "rotate", BYOK_ENCRYPTION_KEY=new.hex(),
-                    BYOK_ENCRYPTION_KEY_PREVIOUS=f"{old.hex()},{lost.hex()}")
+    fixed = cli.run(
+        "byok",
+        "rotate",
+        BYOK_ENCRYPTION_KEY=new.hex(),
+        BYOK_ENCRYPTION_KEY_PREVIOUS=f"{old.hex()},{lost.hex()}",
+    )
     assert fixed.returncode == 0, fixed.stderr
     assert counts(fixed.stdout) == (1, 3)
 
@@ -163,8 +187,12 @@ def test_a_malformed_master_key_stops_in_one_line(cli: Cli) -> None:
 
 
 def test_a_malformed_previous_key_stops_in_one_line(cli: Cli) -> None:
-    done = cli.run("byok", "rotate", BYOK_ENCRYPTION_KEY=os.urandom(32).hex(),
-                   BYOK_ENCRYPTION_KEY_PREVIOUS="00" * 31)
+    done = cli.run(
+        "byok",
+        "rotate",
+        BYOK_ENCRYPTION_KEY=os.urandom(32).hex(),
+        BYOK_ENCRYPTION_KEY_PREVIOUS="00" * 31,
+    )
     assert done.returncode == 2
     assert_one_clear_line(done.stderr, "BYOK_ENCRYPTION_KEY_PREVIOUS", "62 hex characters")
 
@@ -193,8 +221,9 @@ def test_embedded_mode_without_the_variable_uses_the_generated_key_file(cli: Cli
     assert counts(second.stdout) == (0, 2)
     assert "byok.master_key_generated" not in second.stdout + second.stderr
     new = os.urandom(32)
-    moved = cli.run("byok", "rotate", BYOK_ENCRYPTION_KEY=new.hex(),
-                    BYOK_ENCRYPTION_KEY_PREVIOUS=raw.hex())
+    moved = cli.run(
+        "byok", "rotate", BYOK_ENCRYPTION_KEY=new.hex(), BYOK_ENCRYPTION_KEY_PREVIOUS=raw.hex()
+    )
     assert moved.returncode == 0, moved.stderr
     assert counts(moved.stdout) == (2, 0)
     assert_all_open_under(cli, Vault(new), plaintexts)

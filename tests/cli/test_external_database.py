@@ -17,9 +17,19 @@ def test_db_upgrade_then_orgs_create(cli: Cli, fresh_postgres: str) -> None:
 
     # No LAUNCHGATE_SECRET_KEY is needed to create organisations and users.
     org_id, key = cli.create_org("Acme", **database)
-    created = cli.run("users", "create", "--org", org_id, "--email", "ops@example.com",
-                      "--password-stdin", "--role", "owner", stdin="long enough password\n",
-                      **database)
+    created = cli.run(
+        "users",
+        "create",
+        "--org",
+        org_id,
+        "--email",
+        "ops@example.com",
+        "--password-stdin",
+        "--role",
+        "owner",
+        stdin="long enough password\n",
+        **database,
+    )
     assert created.returncode == 0, created.stderr
 
     with psycopg.connect(fresh_postgres) as db:

@@ -6,16 +6,30 @@ from __future__ import annotations
 import subprocess
 import sys
 
-SERVER_ONLY = ("fastapi", "starlette", "sqlalchemy", "pydantic_settings", "uvicorn", "alembic",
-               "taskiq", "structlog", "jsonschema", "regex", "limits", "jwt", "argon2")
+SERVER_ONLY = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "pydantic_settings",
+    "uvicorn",
+    "alembic",
+    "taskiq",
+    "structlog",
+    "jsonschema",
+    "regex",
+    "limits",
+    "jwt",
+    "argon2",
+)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     hide = "; ".join(f"sys.modules[{name!r}] = None" for name in SERVER_ONLY)
-    code = (f"import sys; {hide}; sys.argv = ['launchgate', *{list(args)!r}]; "
-            "from launchgate.cli.main import main; main()")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        f"import sys; {hide}; sys.argv = ['launchgate', *{list(args)!r}]; "
+        "from launchgate.cli.main import main; main()"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
 def test_help_works_without_the_server_stack() -> None:

@@ -50,8 +50,18 @@ def test_orgs_create_refuses_an_unknown_plan(cli: Cli) -> None:
 def test_users_create_reads_the_password_from_stdin(cli: Cli) -> None:
     org_id, _ = cli.create_org()
     password = "correct horse battery staple"
-    done = cli.run("users", "create", "--org", org_id, "--email", "Ada@Example.com",
-                   "--password-stdin", "--role", "owner", stdin=password + "\n")
+    done = cli.run(
+        "users",
+        "create",
+        "--org",
+        org_id,
+        "--email",
+        "Ada@Example.com",
+        "--password-stdin",
+        "--role",
+        "owner",
+        stdin=password + "\n",
+    )
     assert done.returncode == 0, done.stderr
     assert "ada@example.com" in done.stdout.lower() and password not in done.stdout + done.stderr
     with sqlite3.connect(cli.cwd / "data" / "launchgate.db") as db:
@@ -64,16 +74,32 @@ def test_users_create_reads_the_password_from_stdin(cli: Cli) -> None:
 
 def test_users_create_refuses_a_bad_org_id(cli: Cli) -> None:
     # Square brackets are Rich markup: the id must be shown as typed, not rendered.
-    done = cli.run("users", "create", "--org", "[b]not-a-uuid", "--email", "a@example.com",
-                   "--password-stdin", stdin="long enough password\n")
+    done = cli.run(
+        "users",
+        "create",
+        "--org",
+        "[b]not-a-uuid",
+        "--email",
+        "a@example.com",
+        "--password-stdin",
+        stdin="long enough password\n",
+    )
     assert done.returncode == 2
     assert_one_clear_line(done.stderr, "'[b]not-a-uuid' is not an organisation id")
 
 
 def test_users_create_refuses_an_unknown_org(cli: Cli) -> None:
     missing = str(uuid.uuid4())
-    done = cli.run("users", "create", "--org", missing, "--email", "a@example.com",
-                   "--password-stdin", stdin="long enough password\n")
+    done = cli.run(
+        "users",
+        "create",
+        "--org",
+        missing,
+        "--email",
+        "a@example.com",
+        "--password-stdin",
+        stdin="long enough password\n",
+    )
     assert done.returncode == 2
     assert_one_clear_line(done.stderr, missing, "not found")
 
@@ -87,8 +113,16 @@ def test_users_create_refuses_a_short_password_and_a_taken_email(cli: Cli) -> No
     assert cli.run(*args, stdin="long enough password\n").returncode == 0
     # Login emails are unique across organisations, not only within one.
     other_org, _ = cli.create_org("Other")
-    taken = cli.run("users", "create", "--org", other_org, "--email", "A@example.com",
-                    "--password-stdin", stdin="long enough password\n")
+    taken = cli.run(
+        "users",
+        "create",
+        "--org",
+        other_org,
+        "--email",
+        "A@example.com",
+        "--password-stdin",
+        stdin="long enough password\n",
+    )
     assert taken.returncode == 2
     assert_one_clear_line(taken.stderr, "already exists")
 

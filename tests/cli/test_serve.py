@@ -27,8 +27,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
     cli = make_cli(tmp_path_factory.mktemp("served"))
     cli.settings.update(QUIET_LIMITS)
     org_id, key = cli.create_org("Acme")
-    done = cli.run("users", "create", "--org", org_id, "--email", "owner@example.com",
-                   "--password-stdin", "--role", "owner", stdin=PASSWORD + "\n")
+    done = cli.run(
+        "users",
+        "create",
+        "--org",
+        org_id,
+        "--email",
+        "owner@example.com",
+        "--password-stdin",
+        "--role",
+        "owner",
+        stdin=PASSWORD + "\n",
+    )
     assert done.returncode == 0, done.stderr
     server = start_server(cli)
     try:
@@ -46,22 +56,30 @@ def test_serve_answers_health_and_the_api(served: tuple[Server, str, str]) -> No
     body = health.json()
     assert body["status"] == "ok" and body["version"]
     assert body["services"] == {"database": "connected", "redis": "not_configured"}
-    usage = httpx.get(f"{server.url}/v1/billing/usage",
-                      headers={"Authorization": f"Bearer {key}"}, timeout=5)
+    usage = httpx.get(
+        f"{server.url}/v1/billing/usage", headers={"Authorization": f"Bearer {key}"}, timeout=5
+    )
     assert usage.status_code == 200 and usage.json()["plan"] == "enterprise"
 
 
 def test_a_user_made_with_the_cli_can_log_in(served: tuple[Server, str, str]) -> None:
     server, _, _ = served
-    login = httpx.post(f"{server.url}/v1/auth/login", timeout=10,
-                       json={"email": "Owner@Example.com", "password": PASSWORD})
+    login = httpx.post(
+        f"{server.url}/v1/auth/login",
+        timeout=10,
+        json={"email": "Owner@Example.com", "password": PASSWORD},
+    )
     assert login.status_code == 200, login.text
     token = login.json()["data"]["access_token"]
-    projects = httpx.get(f"{server.url}/v1/projects",
-                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    projects = httpx.get(
+        f"{server.url}/v1/projects", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
     assert projects.status_code == 200 and projects.json()["data"] == []
-    wrong = httpx.post(f"{server.url}/v1/auth/login", timeout=10,
-                       json={"email": "owner@example.com", "password": PASSWORD + "!"})
+    wrong = httpx.post(
+        f"{server.url}/v1/auth/login",
+        timeout=10,
+        json={"email": "owner@example.com", "password": PASSWORD + "!"},
+    )
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "UNAUTHORIZED"
 
@@ -83,12 +101,18 @@ def test_the_readme_walkthrough_runs_as_written(
     # scripts/test installs them; a missing tool is a failure here, never a skip.
     assert shutil.which("curl") and shutil.which("jq"), "the README walk-through needs curl and jq"
     server, _, key = served
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_walkthrough(server.url, key)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", readme_walkthrough(server.url, key)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert '{"status":"ok"' in out
     assert '"status":"cleared","passed":true,"pass_rate":1' in out
-    assert '{"status":"aborted","pass_rate":0.5,"failures":[{"case":"Keeps addresses private"' \
-        in out
+    assert (
+        '{"status":"aborted","pass_rate":0.5,"failures":[{"case":"Keeps addresses private"' in out
+    )
     assert '"plan":"enterprise"' in out

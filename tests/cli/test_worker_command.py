@@ -27,9 +27,14 @@ def test_the_worker_stops_cleanly_on_sigterm_even_when_redis_is_unreachable(cli:
     out_file, err_file = cli.cwd / "worker.out", cli.cwd / "worker.err"
     with out_file.open("w") as out, err_file.open("w") as err:
         process = subprocess.Popen(
-            [str(BIN), "worker", "--concurrency", "2"], cwd=cli.cwd, text=True,
+            [str(BIN), "worker", "--concurrency", "2"],
+            cwd=cli.cwd,
+            text=True,
             env=cli.env(LAUNCHGATE_REDIS_URL="redis://127.0.0.1:1/0"),
-            stdout=out, stderr=err, start_new_session=True)
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
 
     def said() -> str:
         return out_file.read_text() + err_file.read_text()
@@ -37,8 +42,11 @@ def test_the_worker_stops_cleanly_on_sigterm_even_when_redis_is_unreachable(cli:
     # The consume loop's retry line comes after the signal handlers are in place; a fixed
     # sleep instead would SIGTERM a slow machine's worker while it is still importing.
     deadline = time.monotonic() + 60
-    while "job queue unreachable; retrying" not in said() and process.poll() is None \
-            and time.monotonic() < deadline:
+    while (
+        "job queue unreachable; retrying" not in said()
+        and process.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     assert process.poll() is None, said()  # it keeps retrying the queue instead of dying
     assert "job queue unreachable; retrying" in said()
@@ -52,6 +60,8 @@ def test_the_worker_stops_cleanly_on_sigterm_even_when_redis_is_unreachable(cli:
 def test_the_start_line_names_the_redis_url_without_its_password() -> None:
     from launchgate.cli.admin import _redacted
 
-    assert _redacted("redis://:s3cret@redis.internal:6379/0") == "redis://:***@redis.internal:6379/0"
+    assert (
+        _redacted("redis://:s3cret@redis.internal:6379/0") == "redis://:***@redis.internal:6379/0"
+    )
     assert _redacted("rediss://app:s3cret@redis:6380") == "rediss://app:***@redis:6380"
     assert _redacted("redis://redis:6379/0") == "redis://redis:6379/0"

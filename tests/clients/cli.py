@@ -23,18 +23,31 @@ class Terminal:
     def env(self, **settings: str) -> dict[str, str]:
         return clean_env(self.home, **settings)
 
-    def run(self, *args: str, stdin: str | None = None,
-            **settings: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN), *args], cwd=self.cwd, env=self.env(**settings),
-                              input=stdin, capture_output=True, text=True, timeout=120,
-                              stdin=None if stdin is not None else subprocess.DEVNULL)
+    def run(
+        self, *args: str, stdin: str | None = None, **settings: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN), *args],
+            cwd=self.cwd,
+            env=self.env(**settings),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+        )
 
     def run_in_a_terminal(self, *args: str, **settings: str) -> tuple[int, str]:
         """Stdout and stderr on a pseudo-terminal, as a developer sees them."""
         master, slave = pty.openpty()
-        process = subprocess.Popen([str(BIN), *args], cwd=self.cwd,
-                                   env=self.env(TERM="xterm-256color", **settings),
-                                   stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+        process = subprocess.Popen(
+            [str(BIN), *args],
+            cwd=self.cwd,
+            env=self.env(TERM="xterm-256color", **settings),
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave,
+        )
         os.close(slave)
         chunks = []
         while True:

@@ -31,8 +31,14 @@ class GitHubState:
     def add(self, repo: str, issue: int, body: str, user: str = "someone") -> dict[str, Any]:
         with self.lock:
             self.next_id += 1
-            comment = {"id": self.next_id, "repo": repo, "issue": issue, "body": body,
-                       "user": {"login": user}, "edits": 0}
+            comment = {
+                "id": self.next_id,
+                "repo": repo,
+                "issue": issue,
+                "body": body,
+                "user": {"login": user},
+                "edits": 0,
+            }
             self.comments[self.next_id] = comment
             return comment
 
@@ -85,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         per_page = min(int(query.get("per_page", ["30"])[0]), 100)
         page = int(query.get("page", ["1"])[0])
         comments = self.server.state.on(match[1], int(match[2]))
-        self._send(200, comments[(page - 1) * per_page: page * per_page])
+        self._send(200, comments[(page - 1) * per_page : page * per_page])
 
     def do_POST(self) -> None:
         if not self._authorised():
@@ -94,8 +100,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not match:
             self._send(404, {"message": "Not Found"})
             return
-        self._send(201, self.server.state.add(match[1], int(match[2]), self._body()["body"],
-                                              user="github-actions[bot]"))
+        self._send(
+            201,
+            self.server.state.add(
+                match[1], int(match[2]), self._body()["body"], user="github-actions[bot]"
+            ),
+        )
 
     def do_PATCH(self) -> None:
         if not self._authorised():

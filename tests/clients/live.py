@@ -31,9 +31,14 @@ SCORERS: dict[str, tuple[str, dict[str, Any]]] = {
     "no_email": ("regex", {"pattern": EMAIL, "flags": "i", "should_match": False}),
     "judge": ("llm_judge", {"rubric": "Is the answer kind?", "_provider": "openai"}),
 }
-CASE_NAMES = {"refund": "Offers a refund", "sorry": "Apologises", "order": "Names the order",
-              "timeline": "Gives a timeline", "no_email": "Keeps addresses private",
-              "judge": "Kind tone"}
+CASE_NAMES = {
+    "refund": "Offers a refund",
+    "sorry": "Apologises",
+    "order": "Names the order",
+    "timeline": "Gives a timeline",
+    "no_email": "Keeps addresses private",
+    "judge": "Kind tone",
+}
 SUITES = {
     "refund-replies": ["refund", "no_email"],
     "support-answers": ["refund", "sorry", "order", "timeline", "no_email"],
@@ -58,8 +63,9 @@ class Gate:
         return self.server.api_key
 
     def api(self, key: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30,
-                            headers={"Authorization": f"Bearer {key or self.key}"})
+        return httpx.Client(
+            base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {key or self.key}"}
+        )
 
     def stored_run(self, run_id: str) -> dict[str, Any]:
         with self.api() as client:
@@ -70,9 +76,14 @@ class Gate:
 
     def new_org(self, name: str, plan: str) -> str:
         """Another organisation on this server; its API key."""
-        done = subprocess.run([str(BIN), "orgs", "create", name, "--plan", plan, "--json"],
-                              env=server_env(self.data_dir), capture_output=True, text=True,
-                              timeout=120, check=True)
+        done = subprocess.run(
+            [str(BIN), "orgs", "create", name, "--plan", plan, "--json"],
+            env=server_env(self.data_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         import json
 
         key: str = json.loads(done.stdout)["api_key"]
@@ -83,21 +94,50 @@ def seed_suites(gate: Gate) -> None:
     with gate.api() as client:
         for project in ("support", "other"):
             _ok(client.post("/v1/projects", json={"name": project.title(), "slug": project}))
-        ids = {name: _ok(client.post("/v1/projects/support/scorers", json={
-            "name": name, "type": kind, "config": config}))["id"]
-            for name, (kind, config) in SCORERS.items()}
+        ids = {
+            name: _ok(
+                client.post(
+                    "/v1/projects/support/scorers",
+                    json={"name": name, "type": kind, "config": config},
+                )
+            )["id"]
+            for name, (kind, config) in SCORERS.items()
+        }
         for slug, scorers in SUITES.items():
-            suite = _ok(client.post("/v1/projects/support/suites",
-                                    json={"name": slug.replace("-", " ").title(), "slug": slug}))
+            suite = _ok(
+                client.post(
+                    "/v1/projects/support/suites",
+                    json={"name": slug.replace("-", " ").title(), "slug": slug},
+                )
+            )
             for scorer in scorers:
-                _ok(client.post(f"/v1/suites/{suite['id']}/cases", json={
-                    "name": CASE_NAMES[scorer], "scorer_id": ids[scorer], "threshold": 1.0}))
-        other = _ok(client.post("/v1/projects/other/scorers", json={
-            "name": "sorry", "type": "contains", "config": SCORERS["sorry"][1]}))
-        suite = _ok(client.post("/v1/projects/other/suites",
-                                json={"name": "Tone check", "slug": "tone-check"}))
-        _ok(client.post(f"/v1/suites/{suite['id']}/cases", json={
-            "name": "Apologises", "scorer_id": other["id"], "threshold": 1.0}))
+                _ok(
+                    client.post(
+                        f"/v1/suites/{suite['id']}/cases",
+                        json={
+                            "name": CASE_NAMES[scorer],
+                            "scorer_id": ids[scorer],
+                            "threshold": 1.0,
+                        },
+                    )
+                )
+        other = _ok(
+            client.post(
+                "/v1/projects/other/scorers",
+                json={"name": "sorry", "type": "contains", "config": SCORERS["sorry"][1]},
+            )
+        )
+        suite = _ok(
+            client.post(
+                "/v1/projects/other/suites", json={"name": "Tone check", "slug": "tone-check"}
+            )
+        )
+        _ok(
+            client.post(
+                f"/v1/suites/{suite['id']}/cases",
+                json={"name": "Apologises", "scorer_id": other["id"], "threshold": 1.0},
+            )
+        )
 
 
 def paid_out_org(gate: Gate) -> str:
@@ -106,15 +146,28 @@ def paid_out_org(gate: Gate) -> str:
     key = gate.new_org("Broke", "free")
     with gate.api(key) as client:
         _ok(client.post("/v1/projects", json={"name": "Broke", "slug": "broke"}))
-        scorer = _ok(client.post("/v1/projects/broke/scorers", json={
-            "name": "refund", "type": "contains", "config": SCORERS["refund"][1]}))
-        suite = _ok(client.post("/v1/projects/broke/suites", json={"name": "Refund replies",
-                                                                   "slug": "refund-replies"}))
-        _ok(client.post(f"/v1/suites/{suite['id']}/cases",
-                        json={"name": "Offers a refund", "scorer_id": scorer["id"]}))
+        scorer = _ok(
+            client.post(
+                "/v1/projects/broke/scorers",
+                json={"name": "refund", "type": "contains", "config": SCORERS["refund"][1]},
+            )
+        )
+        suite = _ok(
+            client.post(
+                "/v1/projects/broke/suites",
+                json={"name": "Refund replies", "slug": "refund-replies"},
+            )
+        )
+        _ok(
+            client.post(
+                f"/v1/suites/{suite['id']}/cases",
+                json={"name": "Offers a refund", "scorer_id": scorer["id"]},
+            )
+        )
         for _ in range(500):
-            client.post("/v1/run", json={"suite": "refund-replies", "output": "refund"}
-                        ).raise_for_status()
+            client.post(
+                "/v1/run", json={"suite": "refund-replies", "output": "refund"}
+            ).raise_for_status()
         assert client.get("/v1/billing/usage").json()["current_usage"] == 500
     return key
 

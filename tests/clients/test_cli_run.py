@@ -49,7 +49,8 @@ def test_a_fixed_run_prints_exactly_the_spec_lines(term: Terminal, gate: Gate) -
     duration = stored["duration_ms"]
     assert re.fullmatch(r"Duration: \d+(\.\d)?ms", lines[2])
     assert float(lines[2].removeprefix("Duration: ").removesuffix("ms")) == pytest.approx(
-        duration, abs=0.5)
+        duration, abs=0.5
+    )
     assert lines == [
         "✗ Launch aborted",
         "Pass rate: 40% (2/5)",
@@ -60,7 +61,7 @@ def test_a_fixed_run_prints_exactly_the_spec_lines(term: Terminal, gate: Gate) -
         f"✗ Names the order 0.0 / 1.0 — {reasons['Names the order']}",
         f"✗ Gives a timeline 0.0 / 1.0 — {reasons['Gives a timeline']}",
         "✗ Keeps addresses private 0.0 / 1.0 — Pattern matched but should not have: "
-        "\"billing@example.com\"",
+        '"billing@example.com"',
     ]
     assert stored["trigger"] == "cli" and stored["output"] == FIXED_OUTPUT
     assert not ANSI.search("\n".join(lines) + stderr)  # not a terminal: no colour
@@ -105,8 +106,9 @@ def test_json_prints_the_run(term: Terminal, gate: Gate) -> None:
 
 def test_junit_is_valid_xml_with_one_testcase_per_case(term: Terminal, gate: Gate) -> None:
     report = term.cwd / "reports" / "launchgate.xml"
-    code, lines, _ = _run(term, gate, "support-answers", "--output", FIXED_OUTPUT,
-                          "--junit", str(report))
+    code, lines, _ = _run(
+        term, gate, "support-answers", "--output", FIXED_OUTPUT, "--junit", str(report)
+    )
     assert code == 1
     root = ET.parse(report).getroot()
     assert root.tag == "testsuites"
@@ -114,12 +116,19 @@ def test_junit_is_valid_xml_with_one_testcase_per_case(term: Terminal, gate: Gat
     assert suite.get("name") == "support-answers"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "3", "0")
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["Offers a refund", "Apologises",
-                                             "Names the order", "Gives a timeline",
-                                             "Keeps addresses private"]
+    assert [c.get("name") for c in cases] == [
+        "Offers a refund",
+        "Apologises",
+        "Names the order",
+        "Gives a timeline",
+        "Keeps addresses private",
+    ]
     failed = [c for c in cases if c.find("failure") is not None]
-    assert [c.get("name") for c in failed] == ["Names the order", "Gives a timeline",
-                                              "Keeps addresses private"]
+    assert [c.get("name") for c in failed] == [
+        "Names the order",
+        "Gives a timeline",
+        "Keeps addresses private",
+    ]
     failure = failed[2].find("failure")
     assert failure is not None and "billing@example.com" in (failure.get("message") or "")
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
@@ -132,8 +141,19 @@ def test_junit_is_valid_xml_with_one_testcase_per_case(term: Terminal, gate: Gat
 
 def test_an_unreachable_api_is_tried_4_times_then_skipped_with_exit_0(term: Terminal) -> None:
     with scripted_server(error_answer(503, "UNAVAILABLE", "maintenance")) as (url, script):
-        done = term.run("run", "refund-replies", "--output", "x", "--api-key", "lg_test_k",
-                        "--api-url", url, "--junit", "report.xml", **FAST)
+        done = term.run(
+            "run",
+            "refund-replies",
+            "--output",
+            "x",
+            "--api-key",
+            "lg_test_k",
+            "--api-url",
+            url,
+            "--junit",
+            "report.xml",
+            **FAST,
+        )
     assert len(script.requests) == 4
     assert done.returncode == 0
     assert done.stdout.splitlines() == ["⚠ Eval skipped (API unreachable)"]
@@ -141,34 +161,59 @@ def test_an_unreachable_api_is_tried_4_times_then_skipped_with_exit_0(term: Term
     suite = ET.parse(term.cwd / "report.xml").getroot()[0]
     assert (suite.get("tests"), suite.get("skipped"), suite.get("failures")) == ("1", "1", "0")
 
-    done = term.run("run", "refund-replies", "--output", "x", "--api-key", "lg_test_k",
-                    "--api-url", closed_port(), "--json", **FAST)
+    done = term.run(
+        "run",
+        "refund-replies",
+        "--output",
+        "x",
+        "--api-key",
+        "lg_test_k",
+        "--api-url",
+        closed_port(),
+        "--json",
+        **FAST,
+    )
     assert done.returncode == 0
     skipped = json.loads(done.stdout)
     assert (skipped["status"], skipped["passed"], skipped["id"]) == ("skipped", True, None)
     assert "ConnectError" in skipped["message"]
 
 
-@pytest.mark.parametrize(("case", "message"), [
-    ("bad_key", "Error: Invalid API key (UNAUTHORIZED)"),
-    ("paid_out", "Error: Monthly run limit of 500 reached on the Free plan "
-                 "(USAGE_LIMIT_EXCEEDED)"),
-    ("no_cases", "has no active cases"),
-    ("unknown_suite", "Error: Suite 'no-such-suite' not found (NOT_FOUND)"),
-])
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("bad_key", "Error: Invalid API key (UNAUTHORIZED)"),
+        (
+            "paid_out",
+            "Error: Monthly run limit of 500 reached on the Free plan (USAGE_LIMIT_EXCEEDED)",
+        ),
+        ("no_cases", "has no active cases"),
+        ("unknown_suite", "Error: Suite 'no-such-suite' not found (NOT_FOUND)"),
+    ],
+)
 def test_refusals_exit_2_with_the_servers_message_without_retrying(
-        term: Terminal, gate: Gate, request: pytest.FixtureRequest, case: str,
-        message: str) -> None:
+    term: Terminal, gate: Gate, request: pytest.FixtureRequest, case: str, message: str
+) -> None:
     key = gate.key
     if case == "bad_key":
         key = "lg_live_" + "y" * 32
     elif case == "paid_out":
         key = request.getfixturevalue("broke_key")
     suite = {"unknown_suite": "no-such-suite", "no_cases": _empty_suite(gate)}.get(
-        case, "refund-replies")
+        case, "refund-replies"
+    )
     started = time.monotonic()
-    done = term.run("run", suite, "--output", "x", "--api-key", key, "--api-url", gate.url,
-                    LAUNCHGATE_RETRY_BACKOFF="10")
+    done = term.run(
+        "run",
+        suite,
+        "--output",
+        "x",
+        "--api-key",
+        key,
+        "--api-url",
+        gate.url,
+        LAUNCHGATE_RETRY_BACKOFF="10",
+    )
     assert time.monotonic() - started < 9  # a single retry would have slept 10 s
     assert done.returncode == 2 and done.stdout == ""
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
@@ -177,21 +222,26 @@ def test_refusals_exit_2_with_the_servers_message_without_retrying(
 def _empty_suite(gate: Gate) -> str:
     with gate.api() as client:
         if client.get("/v1/projects/support/suites/empty").status_code == 404:
-            client.post("/v1/projects/support/suites",
-                        json={"name": "Empty", "slug": "empty"}).raise_for_status()
+            client.post(
+                "/v1/projects/support/suites", json={"name": "Empty", "slug": "empty"}
+            ).raise_for_status()
     return "empty"
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    ([], "--output TEXT or --output-file PATH"),
-    (["--output", "x", "--output-file", "out.txt"], "not both"),
-    (["--output-file", "missing.txt"], "does not exist: missing.txt"),
-    (["--output", "x", "--input", "{oops"], "not valid JSON"),
-    (["--output", "x", "--input", "[1, 2]"], "must be a JSON object"),
-    (["--output", "x", "--async", "--junit", "r.xml"], "cannot be combined with --async"),
-])
-def test_bad_usage_exits_2_with_one_line(term: Terminal, gate: Gate, args: list[str],
-                                        needle: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ([], "--output TEXT or --output-file PATH"),
+        (["--output", "x", "--output-file", "out.txt"], "not both"),
+        (["--output-file", "missing.txt"], "does not exist: missing.txt"),
+        (["--output", "x", "--input", "{oops"], "not valid JSON"),
+        (["--output", "x", "--input", "[1, 2]"], "must be a JSON object"),
+        (["--output", "x", "--async", "--junit", "r.xml"], "cannot be combined with --async"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(
+    term: Terminal, gate: Gate, args: list[str], needle: str
+) -> None:
     code, lines, stderr = _run(term, gate, "refund-replies", *args)
     assert code == 2 and lines == []
     assert needle in stderr and "Traceback" not in stderr
@@ -206,14 +256,25 @@ def test_no_key_anywhere_exits_2_saying_where_to_put_one(term: Terminal) -> None
 def test_output_and_input_from_files_and_stdin(term: Terminal, gate: Gate) -> None:
     (term.cwd / "answer.txt").write_text(CLEARED_OUTPUT)
     (term.cwd / "input.json").write_text('{"customer": "Ann", "order": 7}')
-    code, lines, _ = _run(term, gate, "refund-replies", "--output-file", "answer.txt",
-                          "--input-file", "input.json")
+    code, lines, _ = _run(
+        term, gate, "refund-replies", "--output-file", "answer.txt", "--input-file", "input.json"
+    )
     assert code == 0
     stored = gate.stored_run(_run_id(lines))
-    assert stored["output"] == CLEARED_OUTPUT and stored["input"] == {"customer": "Ann",
-                                                                      "order": 7}
-    done = term.run("run", "refund-replies", "--output-file", "-", "--input", '{"a": 1}',
-                    "--api-key", gate.key, "--api-url", gate.url, stdin=ABORTED_OUTPUT)
+    assert stored["output"] == CLEARED_OUTPUT and stored["input"] == {"customer": "Ann", "order": 7}
+    done = term.run(
+        "run",
+        "refund-replies",
+        "--output-file",
+        "-",
+        "--input",
+        '{"a": 1}',
+        "--api-key",
+        gate.key,
+        "--api-url",
+        gate.url,
+        stdin=ABORTED_OUTPUT,
+    )
     assert done.returncode == 1
     assert gate.stored_run(_run_id(done.stdout.splitlines()))["output"] == ABORTED_OUTPUT
     code, lines, _ = _run(term, gate, "refund-replies", "--output", "")  # said nothing at all
@@ -225,12 +286,18 @@ def test_the_key_comes_from_the_first_of_the_four_sources(term: Terminal, gate: 
     bad = "lg_live_" + "z" * 32
 
     def rc(directory: Path, key: str) -> None:
-        (directory / ".launchgaterc").write_text(json.dumps({"apiKey": key,
-                                                             "baseUrl": gate.url}))
+        (directory / ".launchgaterc").write_text(json.dumps({"apiKey": key, "baseUrl": gate.url}))
 
     def run(*args: str, env_key: str) -> int:
-        done = term.run("run", "refund-replies", "--output", CLEARED_OUTPUT, *args,
-                        LAUNCHGATE_API_KEY=env_key, LAUNCHGATE_API_URL=gate.url)
+        done = term.run(
+            "run",
+            "refund-replies",
+            "--output",
+            CLEARED_OUTPUT,
+            *args,
+            LAUNCHGATE_API_KEY=env_key,
+            LAUNCHGATE_API_URL=gate.url,
+        )
         assert done.returncode in (0, 2), done.stderr
         return done.returncode
 
@@ -249,8 +316,16 @@ def test_the_key_comes_from_the_first_of_the_four_sources(term: Terminal, gate: 
 
 
 def test_colour_only_on_a_terminal(term: Terminal, gate: Gate) -> None:
-    code, screen = term.run_in_a_terminal("run", "refund-replies", "--output", CLEARED_OUTPUT,
-                                          "--api-key", gate.key, "--api-url", gate.url)
+    code, screen = term.run_in_a_terminal(
+        "run",
+        "refund-replies",
+        "--output",
+        CLEARED_OUTPUT,
+        "--api-key",
+        gate.key,
+        "--api-url",
+        gate.url,
+    )
     assert code == 0
     assert "\x1b[1;32m✓ Cleared for launch\x1b[0m" in screen
     assert "\x1b[32m✓\x1b[0m Offers a refund 1.0 / 1.0" in screen
@@ -262,12 +337,14 @@ def test_colour_only_on_a_terminal(term: Terminal, gate: Gate) -> None:
 def test_a_spinner_while_a_long_run_is_scored_on_a_terminal(term: Terminal) -> None:
     slow = Slow(1.5, (200, {}, run_answer("cleared")))
     with scripted_server(slow) as (url, _):
-        code, screen = term.run_in_a_terminal("run", "refund-replies", "--output", "x",
-                                              "--api-key", "lg_test_k", "--api-url", url)
+        code, screen = term.run_in_a_terminal(
+            "run", "refund-replies", "--output", "x", "--api-key", "lg_test_k", "--api-url", url
+        )
         assert code == 0
         assert "\x1b[?25l" in screen  # the spinner's live display hides the cursor…
         assert "Scoring the output against 'refund-replies'" in screen
         assert screen.index("\x1b[?25h") < screen.index("Cleared for launch")  # …until done
-        done = term.run("run", "refund-replies", "--output", "x", "--api-key", "lg_test_k",
-                        "--api-url", url)
+        done = term.run(
+            "run", "refund-replies", "--output", "x", "--api-key", "lg_test_k", "--api-url", url
+        )
     assert done.returncode == 0 and done.stderr == "" and not ANSI.search(done.stdout)

@@ -37,21 +37,37 @@ class Action:
     github_url: str
     github: GitHubState
 
-    def run(self, suite: str, output: str, event: str = "pull_request",
-            overrides: dict[str, str] | None = None, **inputs: str) -> tuple[int, str]:
+    def run(
+        self,
+        suite: str,
+        output: str,
+        event: str = "pull_request",
+        overrides: dict[str, str] | None = None,
+        **inputs: str,
+    ) -> tuple[int, str]:
         workspace = self.term.cwd
         outputs, summary = workspace / "outputs.txt", workspace / "summary.md"
         for path in (outputs, summary):
             path.write_text("")
         event_file = workspace / "event.json"
-        payload = ({"pull_request": {"number": PR, "head": {"sha": HEAD_SHA}}}
-                   if event == "pull_request" else {"ref": "refs/heads/main"})
+        payload = (
+            {"pull_request": {"number": PR, "head": {"sha": HEAD_SHA}}}
+            if event == "pull_request"
+            else {"ref": "refs/heads/main"}
+        )
         event_file.write_text(json.dumps(payload))
-        env = {"INPUT_API_KEY": self.gate.key, "INPUT_API_URL": self.gate.url,
-               "INPUT_SUITE": suite, "INPUT_OUTPUT": output, "INPUT_COMMENT": "true",
-               "LAUNCHGATE_RETRY_BACKOFF": "0.001", **github_env(self, event_file),
-               "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
-               **{f"INPUT_{k.upper()}": v for k, v in inputs.items()}}
+        env = {
+            "INPUT_API_KEY": self.gate.key,
+            "INPUT_API_URL": self.gate.url,
+            "INPUT_SUITE": suite,
+            "INPUT_OUTPUT": output,
+            "INPUT_COMMENT": "true",
+            "LAUNCHGATE_RETRY_BACKOFF": "0.001",
+            **github_env(self, event_file),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+        }
         if event != "pull_request":
             env.update(GITHUB_EVENT_NAME="push", GITHUB_REF="refs/heads/main")
         env.update(overrides or {})
@@ -70,12 +86,20 @@ class Action:
 
 
 def github_env(action: Action, event_file: Path) -> dict[str, str]:
-    return {"GITHUB_API_URL": action.github_url, "GITHUB_TOKEN": action.github.token,
-            "GITHUB_REPOSITORY": REPO, "GITHUB_EVENT_NAME": "pull_request",
-            "GITHUB_EVENT_PATH": str(event_file), "GITHUB_SHA": "f" * 40,
-            "GITHUB_REF": f"refs/pull/{PR}/merge", "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1",
-            "GITHUB_WORKSPACE": str(action.term.cwd), "GITHUB_WORKFLOW": "CI"}
+    return {
+        "GITHUB_API_URL": action.github_url,
+        "GITHUB_TOKEN": action.github.token,
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event_file),
+        "GITHUB_SHA": "f" * 40,
+        "GITHUB_REF": f"refs/pull/{PR}/merge",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_WORKSPACE": str(action.term.cwd),
+        "GITHUB_WORKFLOW": "CI",
+    }
 
 
 @pytest.fixture
@@ -92,11 +116,22 @@ def _expected_body(gate: Gate, body: str, heading: str, rows: list[str]) -> str:
     duration = re.search(r"^- \*\*Duration:\*\* (\d+(?:\.\d)?)ms$", body, flags=re.M)
     assert duration and float(duration[1]) == pytest.approx(stored["duration_ms"], abs=0.5)
     rate = f"{round(stored['pass_rate'] * 100)}% ({stored['passed_cases']}/{stored['total_cases']})"
-    return "\n".join([
-        f"<!-- launchgate:suite={stored['suite']['slug']} -->", heading, "",
-        f"- **Suite:** `{stored['suite']['slug']}`", f"- **Pass rate:** {rate}",
-        f"- **Duration:** {duration[1]}ms", f"- **Run ID:** `{stored['id']}`", "",
-        *rows, "", FOOTER, ""])
+    return "\n".join(
+        [
+            f"<!-- launchgate:suite={stored['suite']['slug']} -->",
+            heading,
+            "",
+            f"- **Suite:** `{stored['suite']['slug']}`",
+            f"- **Pass rate:** {rate}",
+            f"- **Duration:** {duration[1]}ms",
+            f"- **Run ID:** `{stored['id']}`",
+            "",
+            *rows,
+            "",
+            FOOTER,
+            "",
+        ]
+    )
 
 
 def test_one_comment_per_suite_created_then_edited(action: Action) -> None:
@@ -107,32 +142,43 @@ def test_one_comment_per_suite_created_then_edited(action: Action) -> None:
     assert code == 1, log
     [first] = [c for c in action.comments() if "launchgate:suite" in c["body"]]
     assert first["edits"] == 0 and first["user"]["login"] == "github-actions[bot]"
-    assert first["body"] == _expected_body(action.gate, first["body"],
-                                           "## 🔴 LaunchGate: Launch aborted", [
-        "| Case | Score | Threshold | Status | Reason |",
-        "|---|---|---|---|---|",
-        "| Offers a refund | 1.0 | 1.0 | ✅ Passed |  |",
-        "| Keeps addresses private | 0.0 | 1.0 | ❌ Failed | Pattern matched but should "
-        "not have: \"billing@example.com\" |"])
+    assert first["body"] == _expected_body(
+        action.gate,
+        first["body"],
+        "## 🔴 LaunchGate: Launch aborted",
+        [
+            "| Case | Score | Threshold | Status | Reason |",
+            "|---|---|---|---|---|",
+            "| Offers a refund | 1.0 | 1.0 | ✅ Passed |  |",
+            "| Keeps addresses private | 0.0 | 1.0 | ❌ Failed | Pattern matched but should "
+            'not have: "billing@example.com" |',
+        ],
+    )
 
     code, log = action.run("refund-replies", CLEARED_OUTPUT)
     assert code == 0, log
     ours = [c for c in action.comments() if "launchgate:suite" in c["body"]]
     assert [c["id"] for c in ours] == [first["id"]] and ours[0]["edits"] == 1
-    assert ours[0]["body"] == _expected_body(action.gate, ours[0]["body"],
-                                             "## 🟢 LaunchGate: Cleared for launch", [
-        "| Case | Score | Threshold | Status |",
-        "|---|---|---|---|",
-        "| Offers a refund | 1.0 | 1.0 | ✅ Passed |",
-        "| Keeps addresses private | 1.0 | 1.0 | ✅ Passed |"])
+    assert ours[0]["body"] == _expected_body(
+        action.gate,
+        ours[0]["body"],
+        "## 🟢 LaunchGate: Cleared for launch",
+        [
+            "| Case | Score | Threshold | Status |",
+            "|---|---|---|---|",
+            "| Offers a refund | 1.0 | 1.0 | ✅ Passed |",
+            "| Keeps addresses private | 1.0 | 1.0 | ✅ Passed |",
+        ],
+    )
     assert f"comment {first['id']} updated" in log
 
     code, _ = action.run("support-answers", FIXED_OUTPUT)
     assert code == 1
     ours = [c for c in action.comments() if "launchgate:suite" in c["body"]]
     assert len(ours) == 2 and len(action.comments()) == 122
-    assert ours[1]["body"].startswith("<!-- launchgate:suite=support-answers -->\n"
-                                      "## 🔴 LaunchGate: Launch aborted\n")
+    assert ours[1]["body"].startswith(
+        "<!-- launchgate:suite=support-answers -->\n## 🔴 LaunchGate: Launch aborted\n"
+    )
     assert "Pass rate:** 40% (2/5)" in ours[1]["body"]
     assert ours[0]["body"].startswith("<!-- launchgate:suite=refund-replies -->")
 
@@ -141,8 +187,10 @@ def test_a_project_input_gets_its_own_marker(action: Action) -> None:
     action.run("tone-check", "A refund", project="support")
     action.run("tone-check", "A refund", project="other")
     bodies = sorted(c["body"].splitlines()[0] for c in action.comments())
-    assert bodies == ["<!-- launchgate:suite=other/tone-check -->",
-                      "<!-- launchgate:suite=support/tone-check -->"]
+    assert bodies == [
+        "<!-- launchgate:suite=other/tone-check -->",
+        "<!-- launchgate:suite=support/tone-check -->",
+    ]
 
 
 def test_comment_false_posts_nothing(action: Action) -> None:
@@ -150,8 +198,9 @@ def test_comment_false_posts_nothing(action: Action) -> None:
     assert code == 1
     assert action.github.requests == [] and action.comments() == []
     assert action.outputs()["status"] == "aborted"
-    assert action.summary().startswith("<!-- launchgate:suite=refund-replies -->\n"
-                                       "## 🔴 LaunchGate: Launch aborted")
+    assert action.summary().startswith(
+        "<!-- launchgate:suite=refund-replies -->\n## 🔴 LaunchGate: Launch aborted"
+    )
 
 
 def test_outputs_summary_exit_codes_and_trigger_meta(action: Action) -> None:
@@ -165,13 +214,19 @@ def test_outputs_summary_exit_codes_and_trigger_meta(action: Action) -> None:
     assert stored["trigger"] == "github_action"
     meta = stored["trigger_meta"]
     assert (meta["commit_sha"], meta["pr_number"], meta["workflow_run_url"]) == (
-        HEAD_SHA, PR, RUN_URL)
+        HEAD_SHA,
+        PR,
+        RUN_URL,
+    )
     assert (meta["repository"], meta["event"]) == (REPO, "pull_request")
     assert action.summary() == action.comments()[0]["body"] + "\n"
 
     code, log = action.run("refund-replies", CLEARED_OUTPUT)
     assert code == 0 and action.outputs() == {
-        "status": "cleared", "pass-rate": "1.0", "run-id": action.outputs()["run-id"]}
+        "status": "cleared",
+        "pass-rate": "1.0",
+        "run-id": action.outputs()["run-id"],
+    }
     code, log = action.run("judged", CLEARED_OUTPUT)
     assert code == 2 and action.outputs()["status"] == "error"
     assert "## 🔴 LaunchGate: Run ended in error" in action.summary()
@@ -195,8 +250,9 @@ def test_outside_a_pull_request_there_is_no_comment(action: Action) -> None:
 
 
 def test_a_refused_comment_warns_but_the_verdict_decides(action: Action) -> None:
-    code, log = action.run("refund-replies", CLEARED_OUTPUT,
-                           overrides={"GITHUB_TOKEN": "ghs_revoked"})
+    code, log = action.run(
+        "refund-replies", CLEARED_OUTPUT, overrides={"GITHUB_TOKEN": "ghs_revoked"}
+    )
     assert code == 0
     assert "::warning::The pull request comment could not be posted" in log
     assert action.comments() == []
@@ -222,12 +278,13 @@ def test_action_yml_declares_the_spec_inputs_and_outputs() -> None:
     assert spec["runs"]["using"] == "composite"
     inputs = spec["inputs"]
     assert {"api-key", "suite", "output", "output-file", "input", "api-url", "comment"} <= set(
-        inputs)
+        inputs
+    )
     assert inputs["comment"]["default"] == "true" and inputs["suite"]["required"] is True
     [step] = [s for s in spec["runs"]["steps"] if s.get("id") == "gate"]
     assert {name: out["value"] for name, out in spec["outputs"].items()} == {
-        name: f"${{{{ steps.gate.outputs.{name} }}}}" for name in ("status", "pass-rate",
-                                                                   "run-id")}
+        name: f"${{{{ steps.gate.outputs.{name} }}}}" for name in ("status", "pass-rate", "run-id")
+    }
     # Every input reaches the step (composite actions do not export INPUT_* by themselves).
     passed = " ".join(step["env"].values())
     assert all(f"inputs.{name} }}" in passed for name in inputs)
@@ -242,36 +299,52 @@ def _render(value: str, inputs: dict[str, str], defaults: dict[str, str]) -> str
             name = expression.removeprefix("inputs.")
             return inputs.get(name, defaults.get(name, ""))
         raise AssertionError(f"unexpected expression {expression}")
+
     return re.sub(r"\$\{\{(.*?)\}\}", one, value)
 
 
-def test_the_run_step_of_action_yml_works_as_the_runner_runs_it(action: Action,
-                                                                 tmp_path: Path) -> None:
+def test_the_run_step_of_action_yml_works_as_the_runner_runs_it(
+    action: Action, tmp_path: Path
+) -> None:
     spec = _action_yml()
     [step] = [s for s in spec["runs"]["steps"] if s.get("id") == "gate"]
     # The install step's result: the package in a venv under RUNNER_TEMP (here, ours).
     runner_temp = tmp_path / "runner-temp"
     (runner_temp / "launchgate-action" / "bin").mkdir(parents=True)
     (runner_temp / "launchgate-action" / "bin" / "launchgate").symlink_to(BIN)
-    inputs = {"api-key": action.gate.key, "api-url": action.gate.url, "suite": "refund-replies",
-              "output-file": "answer.txt", "input": '{"customer": "Ann"}',
-              "github-token": action.github.token}
+    inputs = {
+        "api-key": action.gate.key,
+        "api-url": action.gate.url,
+        "suite": "refund-replies",
+        "output-file": "answer.txt",
+        "input": '{"customer": "Ann"}',
+        "github-token": action.github.token,
+    }
     defaults = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
     workspace = action.term.cwd
     (workspace / "answer.txt").write_text(ABORTED_OUTPUT)
     (workspace / "event.json").write_text(json.dumps({"pull_request": {"number": PR}}))
-    env = action.term.env(RUNNER_TEMP=str(runner_temp), LAUNCHGATE_RETRY_BACKOFF="0.001",
-                          GITHUB_OUTPUT=str(workspace / "out.txt"),
-                          **github_env(action, workspace / "event.json"))
-    env.update({name: _render(str(value), inputs, defaults)
-                for name, value in step["env"].items()})
-    done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=workspace, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = action.term.env(
+        RUNNER_TEMP=str(runner_temp),
+        LAUNCHGATE_RETRY_BACKOFF="0.001",
+        GITHUB_OUTPUT=str(workspace / "out.txt"),
+        **github_env(action, workspace / "event.json"),
+    )
+    env.update({name: _render(str(value), inputs, defaults) for name, value in step["env"].items()})
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     outputs = dict(line.split("=", 1) for line in (workspace / "out.txt").read_text().split())
     assert outputs["status"] == "aborted"
     stored = action.gate.stored_run(outputs["run-id"])
     assert stored["output"] == ABORTED_OUTPUT and stored["input"] == {"customer": "Ann"}
     [comment] = action.comments()
-    assert comment["body"].startswith("<!-- launchgate:suite=refund-replies -->\n"
-                                      "## 🔴 LaunchGate: Launch aborted")
+    assert comment["body"].startswith(
+        "<!-- launchgate:suite=refund-replies -->\n## 🔴 LaunchGate: Launch aborted"
+    )

@@ -40,7 +40,10 @@ def test_an_aborted_run_lists_its_failures(gate: Gate) -> None:
     assert (result.status, result.passed, result.pass_rate) == ("aborted", False, 0.4)
     assert (result.total_cases, result.passed_cases, result.failed_cases) == (5, 2, 3)
     assert [case.case for case in result.failures] == [
-        "Names the order", "Gives a timeline", "Keeps addresses private"]
+        "Names the order",
+        "Gives a timeline",
+        "Keeps addresses private",
+    ]
     assert all(case.status == "failed" and case.reason for case in result.failures)
 
 
@@ -54,8 +57,12 @@ def test_an_error_run_is_a_result_not_an_exception(gate: Gate) -> None:
 
 def test_get_run_returns_what_was_stored_with_the_sdk_trigger(gate: Gate) -> None:
     with LaunchGate(gate.key, gate.url) as client:
-        made = client.run("refund-replies", ABORTED_OUTPUT, input={"customer": "Ann"},
-                          trigger_meta={"release": "v42"})
+        made = client.run(
+            "refund-replies",
+            ABORTED_OUTPUT,
+            input={"customer": "Ann"},
+            trigger_meta={"release": "v42"},
+        )
         stored = client.get_run(made.id or "")
     assert (stored.id, stored.status, stored.pass_rate) == (made.id, "aborted", 0.5)
     assert stored.trigger == "sdk" and stored.trigger_meta == {"release": "v42"}
@@ -72,7 +79,11 @@ def test_an_async_run_is_pending_then_wait_returns_the_verdict(gate: Gate) -> No
         assert queued.id and queued.message
         final = client.wait(queued, interval=0.05, timeout=30)
     assert (final.id, final.status, final.done, final.pass_rate) == (
-        queued.id, "aborted", True, 0.5)
+        queued.id,
+        "aborted",
+        True,
+        0.5,
+    )
 
 
 async def test_the_async_client_runs_and_waits_too(gate: Gate) -> None:
@@ -95,15 +106,24 @@ def test_project_picks_a_suite_slug_that_two_projects_share(gate: Gate) -> None:
     assert (support.status, other.status) == ("cleared", "aborted")
 
 
-@pytest.mark.parametrize(("setup", "kind", "code", "needle"), [
-    ("bad_key", AuthError, "UNAUTHORIZED", "API key"),
-    ("paid_out", PaymentError, "USAGE_LIMIT_EXCEEDED", "500"),
-    ("too_big", ValidationError, "VALIDATION_ERROR", "output"),
-    ("unknown_suite", NotFoundError, "NOT_FOUND", "no-such-suite"),
-])
+@pytest.mark.parametrize(
+    ("setup", "kind", "code", "needle"),
+    [
+        ("bad_key", AuthError, "UNAUTHORIZED", "API key"),
+        ("paid_out", PaymentError, "USAGE_LIMIT_EXCEEDED", "500"),
+        ("too_big", ValidationError, "VALIDATION_ERROR", "output"),
+        ("unknown_suite", NotFoundError, "NOT_FOUND", "no-such-suite"),
+    ],
+)
 def test_refusals_raise_at_once_with_the_servers_code_and_message(
-        gate: Gate, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture,
-        setup: str, kind: type[Exception], code: str, needle: str) -> None:
+    gate: Gate,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    setup: str,
+    kind: type[Exception],
+    code: str,
+    needle: str,
+) -> None:
     caplog.set_level(logging.DEBUG, logger="launchgate.sdk")
     key = gate.key
     if setup == "bad_key":

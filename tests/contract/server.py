@@ -19,8 +19,6 @@ from launchgate.testing.fake_provider import free_port
 BIN = Path(sys.executable).parent / "launchgate"
 
 
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -74,8 +72,9 @@ def start(data_dir: Path, database_url: str | None = None) -> LiveServer:
     return server
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Callable[[], str],
-                 seconds: float = 60) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log: Callable[[], str], seconds: float = 60
+) -> None:
     """Until ``/health`` answers 200; a server that exits or stays silent is stopped and
     reported with its log."""
     deadline = time.monotonic() + seconds

@@ -15,30 +15,49 @@ from pathlib import Path
 
 from tests.contract.server import LiveServer
 
-CHECKS = ",".join([
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-    "response_headers_conformance",
-    "negative_data_rejection",
-    "ignored_auth",
-    "unsupported_method",
-    "allow_header_conformance",
-    "missing_required_header",
-])
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+        "negative_data_rejection",
+        "ignored_auth",
+        "unsupported_method",
+        "allow_header_conformance",
+        "missing_required_header",
+    ]
+)
 
 
 def test_api_honours_its_schema(live_server: LiveServer, tmp_path: Path) -> None:
     command = [
-        str(Path(sys.executable).parent / "schemathesis"), "run",
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
         f"{live_server.url}/openapi.json",
-        "--header", f"Authorization: Bearer {live_server.api_key}",
-        "--checks", CHECKS, "--phases", "examples,coverage,fuzzing",
-        "--max-examples", "30", "--workers", "2", "--seed", "20261129",
-        "--suppress-health-check", "all", "--request-timeout", "10",
+        "--header",
+        f"Authorization: Bearer {live_server.api_key}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "30",
+        "--workers",
+        "2",
+        "--seed",
+        "20261129",
+        "--suppress-health-check",
+        "all",
+        "--request-timeout",
+        "10",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    report = (result.stdout[-20000:] + result.stderr[-4000:]
-              + "\n--- server log ---\n" + live_server.log_tail())
+    report = (
+        result.stdout[-20000:]
+        + result.stderr[-4000:]
+        + "\n--- server log ---\n"
+        + live_server.log_tail()
+    )
     assert result.returncode == 0, report

@@ -23,8 +23,9 @@ def dashboard_fake_provider() -> Iterator[FakeProviderServer]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           dashboard_fake_provider: FakeProviderServer) -> Iterator[LiveServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, dashboard_fake_provider: FakeProviderServer
+) -> Iterator[LiveServer]:
     live = start_server(tmp_path_factory.mktemp("dashboard"), fake=dashboard_fake_provider)
     try:
         yield live
@@ -67,8 +68,13 @@ def page(context: BrowserContext) -> Iterator[Page]:
     tab = context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(str(error)))
-    tab.on("console", lambda message: problems.append(message.text)
-           if message.type == "error" and "Failed to load resource" not in message.text
-           else None)
+    tab.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
     yield tab
     assert problems == []

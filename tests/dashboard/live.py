@@ -70,10 +70,14 @@ class Member:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def server_env(data_dir: Path, database_url: str | None, fake: FakeProviderServer | None,
-               **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LAUNCHGATE_", "BYOK_ENCRYPTION_KEY"))}
+def server_env(
+    data_dir: Path, database_url: str | None, fake: FakeProviderServer | None, **extra: str
+) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LAUNCHGATE_", "BYOK_ENCRYPTION_KEY"))
+    }
     env.update(
         LAUNCHGATE_DATA_DIR=str(data_dir),
         LAUNCHGATE_RATE_LIMIT="off",
@@ -99,18 +103,28 @@ def server_env(data_dir: Path, database_url: str | None, fake: FakeProviderServe
     return env
 
 
-def start_server(data_dir: Path, database_url: str | None = None,
-                 fake: FakeProviderServer | None = None, **extra: str) -> LiveServer:
+def start_server(
+    data_dir: Path,
+    database_url: str | None = None,
+    fake: FakeProviderServer | None = None,
+    **extra: str,
+) -> LiveServer:
     """``launchgate serve`` on a free port; returns once ``/health`` answers 200."""
     env = server_env(data_dir, database_url, fake, **extra)
     if database_url:  # an external database is migrated by the operator, as documented
-        subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True,
-                       timeout=120)
+        subprocess.run(
+            [str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
+        )
     port = free_port()
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
-                                   stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
     resolved = database_url or f"sqlite+aiosqlite:///{data_dir / 'launchgate.db'}"
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, resolved, env, process, log_path)
     wait_healthy(server.url, process, server.log)
@@ -140,14 +154,37 @@ def new_member(server: LiveServer, plan: str = "enterprise") -> Member:
 
 def cli_member(server: LiveServer) -> Member:
     """The same, through the console scripts an operator types."""
-    created = subprocess.run([str(BIN), "orgs", "create", "Acme", "--json"], env=server.env,
-                             capture_output=True, text=True, check=True, timeout=120)
+    created = subprocess.run(
+        [str(BIN), "orgs", "create", "Acme", "--json"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     found = re.search(r'"org_id": "([^"]+)", "api_key": "([^"]+)"', created.stdout)
     assert found, created.stdout
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    subprocess.run([str(BIN), "users", "create", "--org", found[1], "--email", email,
-                    "--role", "owner", "--password-stdin"], env=server.env, input=PASSWORD,
-                   capture_output=True, text=True, check=True, timeout=120)
+    subprocess.run(
+        [
+            str(BIN),
+            "users",
+            "create",
+            "--org",
+            found[1],
+            "--email",
+            email,
+            "--role",
+            "owner",
+            "--password-stdin",
+        ],
+        env=server.env,
+        input=PASSWORD,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return Member(found[1], found[2], email)
 
 

@@ -32,8 +32,14 @@ class Recorder:
             self.without_body.append((response.url, response.status, str(exc)[:200]))
 
 
-def add_key(page: Page, provider: str, name: str, key: str, default: bool = False,
-            endpoint: str | None = None) -> None:
+def add_key(
+    page: Page,
+    provider: str,
+    name: str,
+    key: str,
+    default: bool = False,
+    endpoint: str | None = None,
+) -> None:
     page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="BYOK Keys").click()
     page.get_by_role("link", name="Add Key").click()
@@ -88,12 +94,23 @@ def run_judged(page: Page, server: LiveServer) -> None:
 def visit_everything(page: Page, server: LiveServer, member: Member) -> list[str]:
     """Every kind of page, after the key was added; returns their HTML."""
     with api(server, member) as client:
-        run_id = client.get("/v1/suites/" + client.get("/v1/projects/judged/suites/tone")
-                            .json()["data"]["id"] + "/runs").json()["data"][0]["id"]
+        run_id = client.get(
+            "/v1/suites/"
+            + client.get("/v1/projects/judged/suites/tone").json()["data"]["id"]
+            + "/runs"
+        ).json()["data"][0]["id"]
     pages = []
-    for path in ("/projects", "/projects/judged", "/projects/judged/suites/tone",
-                 f"/runs/{run_id}", "/settings/api-keys", "/settings/byok-keys",
-                 "/settings/byok-keys/new", "/settings/usage", "/settings/audit-log"):
+    for path in (
+        "/projects",
+        "/projects/judged",
+        "/projects/judged/suites/tone",
+        f"/runs/{run_id}",
+        "/settings/api-keys",
+        "/settings/byok-keys",
+        "/settings/byok-keys/new",
+        "/settings/usage",
+        "/settings/audit-log",
+    ):
         page.goto(server.url + path)
         expect(page.locator("main")).to_be_visible()
         pages.append(page.content())
@@ -141,20 +158,25 @@ def test_a_canary_key_never_shows_beyond_its_prefix(page: Page, server: LiveServ
     assert any(canary[:8] in html for html in htmls)
 
     page.goto(server.url + "/settings/byok-keys")
-    expect(key_row(page, "Primary").locator("td[data-label='Last used']")).not_to_have_text(
-        "never")
+    expect(key_row(page, "Primary").locator("td[data-label='Last used']")).not_to_have_text("never")
     screenshot(page, "byok-keys")
 
     # Everything the browser received: the prefix is there, the rest nowhere.
     assert len(recorder.bodies) > 20
     assert any(canary[:8].encode() in body for _, body in recorder.bodies)
-    leaks = [url for url, body in recorder.bodies
-             if secret_part.encode() in body or azure_canary[8:].encode() in body]
+    leaks = [
+        url
+        for url, body in recorder.bodies
+        if secret_part.encode() in body or azure_canary[8:].encode() in body
+    ]
     assert leaks == []
     # Unread: redirects (no body), and static files whose download a navigation cut short
     # (files of the package, the same for everyone). Any other unread answer fails the test.
-    unread = [entry for entry in recorder.without_body if entry[1] not in (302, 303, 307)
-              and "/static/" not in entry[0]]
+    unread = [
+        entry
+        for entry in recorder.without_body
+        if entry[1] not in (302, 303, 307) and "/static/" not in entry[0]
+    ]
     assert unread == []
     assert secret_part not in server.log() and azure_canary[8:] not in server.log()
 
@@ -175,7 +197,8 @@ def test_test_make_default_and_revoke(page: Page, server: LiveServer) -> None:
     expect(result).to_contain_text("Valid")
     expect(result).to_contain_text("The provider accepted the key")
     expect(key_row(page, "Primary").locator("td[data-label='Last tested']")).not_to_have_text(
-        "never")
+        "never"
+    )
 
     key_row(page, "Spare").get_by_role("button", name="Test").click()
     result = key_row(page, "Spare").locator(".test-result")
@@ -215,7 +238,8 @@ def test_test_make_default_and_revoke(page: Page, server: LiveServer) -> None:
     run_judged(page, server)
     expect(page.locator("#run-result .verdict")).to_contain_text("Run ended in error")
     expect(page.locator("#run-result .reason")).to_contain_text(
-        "No active BYOK key for provider openai")
+        "No active BYOK key for provider openai"
+    )
 
 
 def test_a_run_being_judged_updates_itself(
@@ -223,28 +247,38 @@ def test_a_run_being_judged_updates_itself(
 ) -> None:
     member = new_member(server)
     with api(server, member) as client:
-        client.post("/v1/byok-keys", json={"provider": "anthropic", "name": "Claude",
-                                           "key": "sk-ant-test-" + secrets.token_hex(8)}
-                    ).raise_for_status()
+        client.post(
+            "/v1/byok-keys",
+            json={
+                "provider": "anthropic",
+                "name": "Claude",
+                "key": "sk-ant-test-" + secrets.token_hex(8),
+            },
+        ).raise_for_status()
         client.post("/v1/projects", json={"name": "P", "slug": "p"}).raise_for_status()
-        judge = client.post("/v1/projects/p/scorers", json={
-            "name": "Judge", "type": "llm_judge",
-            "config": {"rubric": "Kind?", "_provider": "anthropic"}}).json()["data"]
-        suite = client.post("/v1/projects/p/suites", json={"name": "S", "slug": "s"}
-                            ).json()["data"]
-        client.post(f"/v1/suites/{suite['id']}/cases", json={
-            "name": "Kind", "scorer_id": judge["id"]}).raise_for_status()
+        judge = client.post(
+            "/v1/projects/p/scorers",
+            json={
+                "name": "Judge",
+                "type": "llm_judge",
+                "config": {"rubric": "Kind?", "_provider": "anthropic"},
+            },
+        ).json()["data"]
+        suite = client.post("/v1/projects/p/suites", json={"name": "S", "slug": "s"}).json()["data"]
+        client.post(
+            f"/v1/suites/{suite['id']}/cases", json={"name": "Kind", "scorer_id": judge["id"]}
+        ).raise_for_status()
         # The judge takes its time: the run page is seen while the run is being scored,
         # even if signing in takes a slow machine a few seconds (the server gives up on a
         # provider after 5 s).
         dashboard_fake_provider.configure(providers={"anthropic": {"latency_ms": 3500}})
         try:
-            accepted = client.post("/v1/run", json={"suite": "s", "output": "Sure, gladly!",
-                                                    "async": True}).json()
+            accepted = client.post(
+                "/v1/run", json={"suite": "s", "output": "Sure, gladly!", "async": True}
+            ).json()
             sign_in(page, server, member, start=f"/runs/{accepted['id']}")
             expect(page.locator(".verdict")).to_contain_text("Scoring…")
-            expect(page.locator(".verdict")).to_contain_text("Cleared for launch",
-                                                             timeout=30_000)
+            expect(page.locator(".verdict")).to_contain_text("Cleared for launch", timeout=30_000)
         finally:
             dashboard_fake_provider.configure(providers={"anthropic": {"latency_ms": 0}})
     judged = page.locator("table.scores tr", has_text="Kind")

@@ -13,8 +13,10 @@ START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 def runs(*rows: tuple[str, float | None]) -> list[tuple[str, str, float | None, datetime]]:
     """Newest first, as the runs list gives them."""
-    made = [(f"run_{i:024d}", status, rate, START + timedelta(minutes=i))
-            for i, (status, rate) in enumerate(rows)]
+    made = [
+        (f"run_{i:024d}", status, rate, START + timedelta(minutes=i))
+        for i, (status, rate) in enumerate(rows)
+    ]
     return list(reversed(made))
 
 
@@ -24,8 +26,7 @@ def test_no_finished_run_draws_nothing() -> None:
 
 
 def test_marks_by_status_oldest_first() -> None:
-    points = points_of(runs(("cleared", 1.0), ("aborted", 0.5), ("error", 0.0),
-                            ("pending", None)))
+    points = points_of(runs(("cleared", 1.0), ("aborted", 0.5), ("error", 0.0), ("pending", None)))
     assert [p.status for p in points] == ["cleared", "aborted", "error"]
     svg = str(trend_svg(points, 0.8))
     marks = re.findall(r'class="mark mark-(\w+)"', svg)

@@ -12,8 +12,9 @@ from playwright.sync_api import Page, expect
 from tests.dashboard.live import LiveServer, Member, api, new_member, sign_in
 
 
-def api_error(server: LiveServer, member: Member, path: str, body: dict[str, Any]) -> dict[
-        str, Any]:
+def api_error(
+    server: LiveServer, member: Member, path: str, body: dict[str, Any]
+) -> dict[str, Any]:
     with api(server, member) as client:
         response = client.post(path, json=body)
     assert response.status_code in (400, 409), response.text
@@ -40,9 +41,16 @@ def test_scorer_forms_refuse_in_the_apis_words(page: Page, server: LiveServer) -
     form = scorer_form(page, "Broken regex", "regex")
     form.get_by_label("Pattern").fill("(unclosed")
     form.get_by_role("button", name="Create scorer").click()
-    expected = api_error(server, member, "/v1/projects/p/scorers", {
-        "name": "Broken regex", "type": "regex", "config": {"pattern": "(unclosed",
-                                                            "should_match": True}})
+    expected = api_error(
+        server,
+        member,
+        "/v1/projects/p/scorers",
+        {
+            "name": "Broken regex",
+            "type": "regex",
+            "config": {"pattern": "(unclosed", "should_match": True},
+        },
+    )
     error = page.locator("#scorer-config-pattern-error")
     expect(error).to_have_text(expected["details"][0]["message"])
     expect(page.locator("#scorers .alert.error")).to_have_text(expected["message"])
@@ -53,10 +61,15 @@ def test_scorer_forms_refuse_in_the_apis_words(page: Page, server: LiveServer) -
     form = scorer_form(page, "Bad schema", "json_schema")
     form.get_by_label("JSON schema").fill('{"type": "nope"}')
     form.get_by_role("button", name="Create scorer").click()
-    expected = api_error(server, member, "/v1/projects/p/scorers", {
-        "name": "Bad schema", "type": "json_schema", "config": {"schema": {"type": "nope"}}})
+    expected = api_error(
+        server,
+        member,
+        "/v1/projects/p/scorers",
+        {"name": "Bad schema", "type": "json_schema", "config": {"schema": {"type": "nope"}}},
+    )
     expect(page.locator("#scorer-config-schema-error")).to_have_text(
-        expected["details"][0]["message"])
+        expected["details"][0]["message"]
+    )
 
     form = scorer_form(page, "Not JSON", "json_schema")
     form.get_by_label("JSON schema").fill("{nope")
@@ -67,30 +80,50 @@ def test_scorer_forms_refuse_in_the_apis_words(page: Page, server: LiveServer) -
     form.get_by_label("Dual-sided", exact=False).check()
     form.get_by_label("Mode").select_option("any")
     form.get_by_role("button", name="Create scorer").click()
-    expected = api_error(server, member, "/v1/projects/p/scorers", {
-        "name": "Both ways", "type": "contains", "dual_sided": True,
-        "config": {"mode": "any", "case_sensitive": True, "should_contain": True}})
+    expected = api_error(
+        server,
+        member,
+        "/v1/projects/p/scorers",
+        {
+            "name": "Both ways",
+            "type": "contains",
+            "dual_sided": True,
+            "config": {"mode": "any", "case_sensitive": True, "should_contain": True},
+        },
+    )
     expect(page.locator("#scorer-config-mode-error")).to_have_text(
-        expected["details"][0]["message"])
+        expected["details"][0]["message"]
+    )
 
     form = scorer_form(page, "Judge", "llm_judge")
     form.get_by_label("Rubric").fill("Is it kind?")
     form.get_by_label("Temperature").fill("warm")
     form.get_by_role("button", name="Create scorer").click()
-    expected = api_error(server, member, "/v1/projects/p/scorers", {
-        "name": "Judge", "type": "llm_judge", "config": {
-            "rubric": "Is it kind?", "_provider": "openai", "temperature": "warm",
-            "samples": 1}})
+    expected = api_error(
+        server,
+        member,
+        "/v1/projects/p/scorers",
+        {
+            "name": "Judge",
+            "type": "llm_judge",
+            "config": {
+                "rubric": "Is it kind?",
+                "_provider": "openai",
+                "temperature": "warm",
+                "samples": 1,
+            },
+        },
+    )
     expect(page.locator("#scorer-config-temperature-error")).to_have_text(
-        expected["details"][0]["message"])
+        expected["details"][0]["message"]
+    )
 
-    scorer_form(page, "Exact", "exact_match").get_by_role(
-        "button", name="Create scorer").click()
+    scorer_form(page, "Exact", "exact_match").get_by_role("button", name="Create scorer").click()
     expect(page.locator("#scorers tbody tr")).to_have_count(1)
-    scorer_form(page, "Exact", "exact_match").get_by_role(
-        "button", name="Create scorer").click()
-    expected = api_error(server, member, "/v1/projects/p/scorers", {
-        "name": "Exact", "type": "exact_match"})
+    scorer_form(page, "Exact", "exact_match").get_by_role("button", name="Create scorer").click()
+    expected = api_error(
+        server, member, "/v1/projects/p/scorers", {"name": "Exact", "type": "exact_match"}
+    )
     expect(page.locator("#scorer-name-error")).to_have_text(expected["message"])
     expect(page.locator("#scorers tbody tr")).to_have_count(1)  # nothing half-made
 
@@ -99,8 +132,9 @@ def test_cases_in_place_and_the_apis_words(page: Page, server: LiveServer) -> No
     member = new_member(server)
     with api(server, member) as client:
         client.post("/v1/projects", json={"name": "P", "slug": "p"}).raise_for_status()
-        client.post("/v1/projects/p/scorers", json={
-            "name": "Same", "type": "exact_match"}).raise_for_status()
+        client.post(
+            "/v1/projects/p/scorers", json={"name": "Same", "type": "exact_match"}
+        ).raise_for_status()
         client.post("/v1/projects/p/suites", json={"name": "S", "slug": "s"}).raise_for_status()
     sign_in(page, server, member, start="/projects/p/suites/s")
     expect(page.get_by_text("No cases yet.")).to_be_visible()
@@ -114,8 +148,12 @@ def test_cases_in_place_and_the_apis_words(page: Page, server: LiveServer) -> No
     with api(server, member) as client:
         suite_id = client.get("/v1/projects/p/suites/s").json()["data"]["id"]
         scorer_id = client.get("/v1/projects/p/scorers").json()["data"][0]["id"]
-    expected = api_error(server, member, f"/v1/suites/{suite_id}/cases", {
-        "name": "Bad threshold", "scorer_id": scorer_id, "threshold": 1.5})
+    expected = api_error(
+        server,
+        member,
+        f"/v1/suites/{suite_id}/cases",
+        {"name": "Bad threshold", "scorer_id": scorer_id, "threshold": 1.5},
+    )
     expect(page.locator("#f-threshold-error")).to_have_text(expected["details"][0]["message"])
     expect(page.get_by_text("No cases yet.")).to_be_visible()
 
@@ -145,11 +183,14 @@ def test_cases_in_place_and_the_apis_words(page: Page, server: LiveServer) -> No
     expect(rows.first).to_have_attribute("data-case", "Same object")
     page.get_by_role("switch", name="Active: Same text").click()
     expect(page.get_by_role("switch", name="Active: Same text")).to_have_attribute(
-        "aria-checked", "false")
+        "aria-checked", "false"
+    )
     with api(server, member) as client:
         cases = client.get(f"/v1/suites/{suite_id}/cases").json()["data"]
-    assert [(c["name"], c["is_active"]) for c in cases] == [("Same object", True),
-                                                           ("Same text", False)]
+    assert [(c["name"], c["is_active"]) for c in cases] == [
+        ("Same object", True),
+        ("Same text", False),
+    ]
     assert cases[0]["expected"] == {"ok": True, "n": 1}
 
     # The run skips the inactive case; the JSON expectation is compared structurally.
@@ -168,11 +209,13 @@ def test_cases_in_place_and_the_apis_words(page: Page, server: LiveServer) -> No
 
     page.get_by_role("switch", name="Active: Same object").click()
     expect(page.get_by_role("switch", name="Active: Same object")).to_have_attribute(
-        "aria-checked", "false")
+        "aria-checked", "false"
+    )
     page.get_by_label("Run input (JSON object, optional)").fill("")
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.locator("#run-result .alert.error")).to_have_text(
-        "Suite 's' has no active cases to run")
+        "Suite 's' has no active cases to run"
+    )
 
 
 def test_a_suite_from_a_template_and_its_runs(page: Page, server: LiveServer) -> None:
@@ -190,16 +233,27 @@ def test_a_suite_from_a_template_and_its_runs(page: Page, server: LiveServer) ->
         suite = client.get("/v1/projects/p/suites/classification").json()["data"]
         cases = client.get(f"/v1/suites/{suite['id']}/cases").json()["data"]
         assert len(cases) == suite["case_count"] > 0
-        client.post("/v1/run", json={
-            "suite": "classification", "output": "nonsense", "trigger": "github_action",
-            "trigger_meta": {"commit": "9f2c1e7d4b", "pull_request": 17}}).raise_for_status()
+        client.post(
+            "/v1/run",
+            json={
+                "suite": "classification",
+                "output": "nonsense",
+                "trigger": "github_action",
+                "trigger_meta": {"commit": "9f2c1e7d4b", "pull_request": 17},
+            },
+        ).raise_for_status()
         # A judge case with no BYOK key ends in error: the third kind of mark.
-        judge = client.post("/v1/projects/p/scorers", json={
-            "name": "Judge", "type": "llm_judge", "config": {"rubric": "Kind?",
-                                                             "_provider": "openai"}}
+        judge = client.post(
+            "/v1/projects/p/scorers",
+            json={
+                "name": "Judge",
+                "type": "llm_judge",
+                "config": {"rubric": "Kind?", "_provider": "openai"},
+            },
         ).json()["data"]
-        client.post(f"/v1/suites/{suite['id']}/cases", json={
-            "name": "Judged", "scorer_id": judge["id"]}).raise_for_status()
+        client.post(
+            f"/v1/suites/{suite['id']}/cases", json={"name": "Judged", "scorer_id": judge["id"]}
+        ).raise_for_status()
         errored = client.post("/v1/run", json={"suite": "classification", "output": "x"}).json()
         assert errored["status"] == "error"
     page.reload()
@@ -222,4 +276,5 @@ def test_a_suite_from_a_template_and_its_runs(page: Page, server: LiveServer) ->
     runs.first.get_by_role("link").click()
     expect(page.locator(".verdict")).to_contain_text("Run ended in error")
     expect(page.locator("table.scores tr", has_text="Judged")).to_contain_text(
-        "No active BYOK key for provider openai")
+        "No active BYOK key for provider openai"
+    )

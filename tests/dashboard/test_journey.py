@@ -21,8 +21,13 @@ TICKET_SCHEMA = {
 EMAIL_PATTERN = r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}"
 
 
-def create_scorer(page: Page, name: str, kind: str, fill: dict[str, str] | None = None,
-                  untick: tuple[str, ...] = ()) -> None:
+def create_scorer(
+    page: Page,
+    name: str,
+    kind: str,
+    fill: dict[str, str] | None = None,
+    untick: tuple[str, ...] = (),
+) -> None:
     form = page.locator("#scorer-form")
     form.get_by_label("Name", exact=True).fill(name)
     # The config fields of the chosen type are swapped in by htmx (choosing the type
@@ -67,11 +72,15 @@ def test_a_new_user_is_cleared_for_launch_then_aborted(page: Page, server: LiveS
     expect(page.get_by_text("No suites yet.")).to_be_visible()
     expect(page.get_by_text("No scorers yet.")).to_be_visible()
 
-    create_scorer(page, "Valid ticket", "json_schema",
-                  {"JSON schema": json.dumps(TICKET_SCHEMA)})
+    create_scorer(page, "Valid ticket", "json_schema", {"JSON schema": json.dumps(TICKET_SCHEMA)})
     create_scorer(page, "Mentions", "contains", untick=("Case sensitive",))
-    create_scorer(page, "No email address", "regex", {"Pattern": EMAIL_PATTERN, "Flags": "i"},
-                  untick=("The output should match",))
+    create_scorer(
+        page,
+        "No email address",
+        "regex",
+        {"Pattern": EMAIL_PATTERN, "Flags": "i"},
+        untick=("The output should match",),
+    )
     create_scorer(page, "Same ticket", "exact_match")
     scorers = page.locator("#scorers tbody tr")
     expect(scorers).to_have_count(4)
@@ -81,8 +90,11 @@ def test_a_new_user_is_cleared_for_launch_then_aborted(page: Page, server: LiveS
         listed = client.get("/v1/projects/support-bot/scorers").json()["data"]
     configs = {s["name"]: s["config"] for s in listed}
     assert configs["Mentions"]["case_sensitive"] is False
-    assert configs["No email address"] == {"pattern": EMAIL_PATTERN, "flags": "i",
-                                           "should_match": False}
+    assert configs["No email address"] == {
+        "pattern": EMAIL_PATTERN,
+        "flags": "i",
+        "should_match": False,
+    }
     assert configs["Valid ticket"]["schema"] == TICKET_SCHEMA
     screenshot(page, "project")
 

@@ -15,14 +15,30 @@ PACKAGE = ROOT / "src" / "launchgate" / "dashboard"
 
 def test_the_wheel_carries_the_templates_and_static_files(tmp_path: Path) -> None:
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--quiet",
-         "--disable-pip-version-check", "-w", str(tmp_path)],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr
     wheel = next(tmp_path.glob("launchgate-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = {str(p.relative_to(ROOT / "src")) for p in PACKAGE.rglob("*")
-               if p.is_file() and "__pycache__" not in p.parts}
+    shipped = {
+        str(p.relative_to(ROOT / "src"))
+        for p in PACKAGE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert shipped - names == set()
     assert "launchgate/dashboard/static/vendor/htmx-2.0.11/LICENSE" in names
     assert "launchgate/dashboard/templates/base.html" in names

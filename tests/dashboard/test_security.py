@@ -39,15 +39,21 @@ def seed(server: LiveServer, member: Member) -> dict[str, Any]:
     """A project with a scorer, a suite, a case and a run, a BYOK key and an API key."""
     with api(server, member) as client:
         client.post("/v1/projects", json={"name": "Alpha", "slug": "alpha"}).raise_for_status()
-        scorer = client.post("/v1/projects/alpha/scorers", json={
-            "name": "Says hi", "type": "contains", "config": {"values": ["hi"]}}).json()["data"]
-        suite = client.post("/v1/projects/alpha/suites", json={"name": "S", "slug": "s"}
-                            ).json()["data"]
-        case = client.post(f"/v1/suites/{suite['id']}/cases", json={
-            "name": "Greets", "scorer_id": scorer["id"], "threshold": 1.0}).json()["data"]
+        scorer = client.post(
+            "/v1/projects/alpha/scorers",
+            json={"name": "Says hi", "type": "contains", "config": {"values": ["hi"]}},
+        ).json()["data"]
+        suite = client.post("/v1/projects/alpha/suites", json={"name": "S", "slug": "s"}).json()[
+            "data"
+        ]
+        case = client.post(
+            f"/v1/suites/{suite['id']}/cases",
+            json={"name": "Greets", "scorer_id": scorer["id"], "threshold": 1.0},
+        ).json()["data"]
         run = client.post("/v1/run", json={"suite": "s", "output": "hi there"}).json()
-        byok = client.post("/v1/byok-keys", json={
-            "provider": "anthropic", "name": "Theirs", "key": "sk-ant-test-0123456789"}
+        byok = client.post(
+            "/v1/byok-keys",
+            json={"provider": "anthropic", "name": "Theirs", "key": "sk-ant-test-0123456789"},
         ).json()["data"]
         key = client.post("/v1/api-keys", json={"name": "CI"}).json()["data"]
     return {"suite": suite, "case": case, "run": run, "byok": byok, "api_key": key}
@@ -74,23 +80,31 @@ def test_another_organisations_ids_give_the_404_page(page: Page, pg_server: Live
     seed(pg_server, mine)
     sign_in(page, pg_server, mine)
     case_id, run_id = seeded["case"]["id"], seeded["run"]["id"]
-    for path in (f"/runs/{run_id}", f"/projects/alpha/suites/s/cases/{case_id}/edit",
-                 "/projects/not-mine", "/projects/not-mine/suites/s",
-                 "/runs/run_00000000000000000000000000", "/projects/alpha/suites/s/cases/x/edit"):
+    for path in (
+        f"/runs/{run_id}",
+        f"/projects/alpha/suites/s/cases/{case_id}/edit",
+        "/projects/not-mine",
+        "/projects/not-mine/suites/s",
+        "/runs/run_00000000000000000000000000",
+        "/projects/alpha/suites/s/cases/x/edit",
+    ):
         assert_404_page(page, path, pg_server)
 
     page.goto(pg_server.url + "/projects")
     token = csrf_of(page)
-    posts = (f"/settings/byok-keys/{seeded['byok']['id']}/revoke",
-             f"/settings/byok-keys/{seeded['byok']['id']}/default",
-             f"/settings/byok-keys/{seeded['byok']['id']}/test",
-             f"/settings/api-keys/{seeded['api_key']['id']}/revoke",
-             f"/projects/alpha/suites/s/cases/{case_id}/active",
-             f"/projects/alpha/suites/s/cases/{case_id}/delete",
-             f"/projects/alpha/suites/s/cases/{case_id}")
+    posts = (
+        f"/settings/byok-keys/{seeded['byok']['id']}/revoke",
+        f"/settings/byok-keys/{seeded['byok']['id']}/default",
+        f"/settings/byok-keys/{seeded['byok']['id']}/test",
+        f"/settings/api-keys/{seeded['api_key']['id']}/revoke",
+        f"/projects/alpha/suites/s/cases/{case_id}/active",
+        f"/projects/alpha/suites/s/cases/{case_id}/delete",
+        f"/projects/alpha/suites/s/cases/{case_id}",
+    )
     for path in posts:
-        response = page.request.post(pg_server.url + path, form={"csrf_token": token,
-                                                                 "name": "Hijacked"})
+        response = page.request.post(
+            pg_server.url + path, form={"csrf_token": token, "name": "Hijacked"}
+        )
         assert response.status == 404, (path, response.status)
         assert "404 — Not found" in response.text()
 
@@ -100,8 +114,12 @@ def test_another_organisations_ids_give_the_404_page(page: Page, pg_server: Live
         case = client.get(f"/v1/cases/{case_id}").json()["data"]
         assert case["is_active"] and case["name"] == "Greets"
     key = seeded["api_key"]["key"]
-    assert httpx.get(pg_server.url + "/v1/projects", headers={
-        "Authorization": f"Bearer {key}"}).status_code == 200
+    assert (
+        httpx.get(
+            pg_server.url + "/v1/projects", headers={"Authorization": f"Bearer {key}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_form_without_its_csrf_token_is_refused(
@@ -125,16 +143,20 @@ def test_a_form_without_its_csrf_token_is_refused(
     for form in ({}, {"csrf_token": ""}, {"csrf_token": foreign}, {"csrf_token": "0" * 64}):
         response = page.request.post(pg_server.url + "/projects", form={"name": "Sneaky", **form})
         assert response.status == 403, form
-    response = page.request.post(pg_server.url + "/settings/api-keys", form={"name": "x"},
-                                 headers={"X-CSRF-Token": foreign, "HX-Request": "true"})
+    response = page.request.post(
+        pg_server.url + "/settings/api-keys",
+        form={"name": "x"},
+        headers={"X-CSRF-Token": foreign, "HX-Request": "true"},
+    )
     assert response.status == 403
     with api(pg_server, member) as client:
         assert client.get("/v1/projects").json()["data"] == []
         assert len(client.get("/v1/api-keys").json()["data"]) == 1  # the first key only
     # With the token, the same form goes through.
     page.goto(pg_server.url + "/projects")
-    response = page.request.post(pg_server.url + "/projects",
-                                 form={"name": "Honest", "csrf_token": csrf_of(page)})
+    response = page.request.post(
+        pg_server.url + "/projects", form={"name": "Honest", "csrf_token": csrf_of(page)}
+    )
     assert response.ok and "Honest" in response.text()
 
 
@@ -158,9 +180,10 @@ def test_the_session_cookie_and_sign_out(page: Page, pg_server: LiveServer) -> N
     page.go_back()
     expect(page).to_have_url(re.compile(r"/sign-in"))
     # An htmx call without a session is told where to go rather than given a page.
-    response = page.request.post(pg_server.url + "/projects/x/suites/y/run",
-                                 headers={"HX-Request": "true", "HX-Current-URL":
-                                          pg_server.url + "/projects/x/suites/y"})
+    response = page.request.post(
+        pg_server.url + "/projects/x/suites/y/run",
+        headers={"HX-Request": "true", "HX-Current-URL": pg_server.url + "/projects/x/suites/y"},
+    )
     assert response.headers.get("hx-redirect", "").startswith("/sign-in?next=/projects/x")
 
 
@@ -174,9 +197,16 @@ def test_the_session_cookie_is_secure_behind_https(pg_server: LiveServer) -> Non
         assert token
         # httpx, like a browser, keeps a Secure cookie off plain http: the proxy's leg is.
         cookie = form.headers["set-cookie"].split(";")[0]
-        signed_in = client.post("/sign-in", headers={"Cookie": cookie}, data={
-            "email": member.email, "password": member.password, "csrf_token": token[1],
-            "next": "/projects"})
+        signed_in = client.post(
+            "/sign-in",
+            headers={"Cookie": cookie},
+            data={
+                "email": member.email,
+                "password": member.password,
+                "csrf_token": token[1],
+                "next": "/projects",
+            },
+        )
     assert signed_in.status_code == 303
     cookies = signed_in.headers.get_list("set-cookie")
     session = next(c for c in cookies if c.startswith("lg_session="))

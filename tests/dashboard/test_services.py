@@ -33,8 +33,9 @@ def jwt_of(org: Org) -> AuthContext:
 async def test_a_session_token_names_its_user(api: Api, runtime: ApiRuntime) -> None:
     org = await api.org()
     _, email = await make_user(runtime, org)
-    login = await api.client.post("/v1/auth/login",
-                                  json={"email": email, "password": "correct horse battery"})
+    login = await api.client.post(
+        "/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+    )
     token = login.json()["data"]["access_token"]
     async with unit_of_work(runtime.sessions) as session:
         auth = await auth_service.session_context(session, runtime, token)
@@ -88,7 +89,8 @@ async def test_a_project_by_id_is_scoped(api: Api, runtime: ApiRuntime) -> None:
     project = await api.project(org)
     project_id = uuid.UUID(project["id"])
     async with unit_of_work(runtime.sessions) as session:
-        assert (await projects.get_project_by_id(session, jwt_of(org), project_id)).slug == \
-            project["slug"]
+        assert (await projects.get_project_by_id(session, jwt_of(org), project_id)).slug == project[
+            "slug"
+        ]
         with pytest.raises(NotFound):
             await projects.get_project_by_id(session, jwt_of(other), project_id)

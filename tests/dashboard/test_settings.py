@@ -36,8 +36,12 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(
     screenshot(page, "api-keys")
 
     # It works, and it is never shown again.
-    assert httpx.get(server.url + "/v1/projects",
-                     headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        httpx.get(
+            server.url + "/v1/projects", headers={"Authorization": f"Bearer {secret}"}
+        ).status_code
+        == 200
+    )
     page.goto(server.url + "/settings/api-keys")
     expect(page.locator("#new-key-value")).to_have_count(0)
     assert secret[12:] not in page.content()
@@ -46,15 +50,17 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(
     page.locator("tbody tr", has_text=secret[:12]).get_by_role("button", name="Revoke").click()
     expect(page).to_have_url(re.compile(r"notice=api-key-revoked"))
     expect(page.locator("tbody tr", has_text=secret[:12])).to_contain_text("revoked")
-    assert httpx.get(server.url + "/v1/projects",
-                     headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        httpx.get(
+            server.url + "/v1/projects", headers={"Authorization": f"Bearer {secret}"}
+        ).status_code
+        == 401
+    )
 
     page.get_by_role("link", name="Audit log").click()
     events = page.locator("tbody tr")
-    expect(events.filter(has_text="api_key.created").filter(has_text=member.email)).to_have_count(
-        1)
-    expect(events.filter(has_text="api_key.revoked").filter(has_text=member.email)).to_have_count(
-        1)
+    expect(events.filter(has_text="api_key.created").filter(has_text=member.email)).to_have_count(1)
+    expect(events.filter(has_text="api_key.revoked").filter(has_text=member.email)).to_have_count(1)
     expect(events.first).to_contain_text("api_key.revoked")  # newest first
     expect(events.first).to_contain_text(secret[:12])
 
@@ -79,12 +85,14 @@ def test_usage_against_the_plan(page: Page, server: LiveServer) -> None:
     expect(page.locator("#runs-used")).to_have_text("0 of 500 (0.0%)")
     with api(server, member) as client:
         client.post("/v1/projects", json={"name": "P", "slug": "p"}).raise_for_status()
-        scorer = client.post("/v1/projects/p/scorers", json={
-            "name": "Hi", "type": "contains", "config": {"values": ["hi"]}}).json()["data"]
-        suite = client.post("/v1/projects/p/suites", json={"name": "S", "slug": "s"}
-                            ).json()["data"]
-        client.post(f"/v1/suites/{suite['id']}/cases", json={
-            "name": "Greets", "scorer_id": scorer["id"]}).raise_for_status()
+        scorer = client.post(
+            "/v1/projects/p/scorers",
+            json={"name": "Hi", "type": "contains", "config": {"values": ["hi"]}},
+        ).json()["data"]
+        suite = client.post("/v1/projects/p/suites", json={"name": "S", "slug": "s"}).json()["data"]
+        client.post(
+            f"/v1/suites/{suite['id']}/cases", json={"name": "Greets", "scorer_id": scorer["id"]}
+        ).raise_for_status()
         for output in ("hi", "bye", "hi"):
             client.post("/v1/run", json={"suite": "s", "output": output}).raise_for_status()
     page.reload()

@@ -18,9 +18,11 @@ LOCKOUT = 3
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("dashboard-limits"),
-                        LAUNCHGATE_AUTH_RATE_LIMIT=f"{AUTH_LIMIT}/15 minutes",
-                        LAUNCHGATE_LOCKOUT_LIMIT=f"{LOCKOUT}/15 minutes")
+    live = start_server(
+        tmp_path_factory.mktemp("dashboard-limits"),
+        LAUNCHGATE_AUTH_RATE_LIMIT=f"{AUTH_LIMIT}/15 minutes",
+        LAUNCHGATE_LOCKOUT_LIMIT=f"{LOCKOUT}/15 minutes",
+    )
     try:
         yield live
     finally:
@@ -31,8 +33,9 @@ def attempt(page: Page, server: LiveServer, member: Member, password: str) -> in
     page.goto(server.url + "/sign-in")
     page.get_by_label("Email").fill(member.email)
     page.get_by_label("Password").fill(password)
-    with page.expect_response(lambda r: r.url.endswith("/sign-in")
-                              and r.request.method == "POST") as answer:
+    with page.expect_response(
+        lambda r: r.url.endswith("/sign-in") and r.request.method == "POST"
+    ) as answer:
         page.get_by_role("button", name="Sign in").click()
     return answer.value.status
 
@@ -54,8 +57,9 @@ def test_sign_in_is_rate_limited_then_locked_out(page: Page, limited: LiveServer
     assert int(answer.value.headers["retry-after"]) > 0
     expect(page.locator(".alert.error")).to_contain_text("Too many sign-in attempts")
     # The API's login shares the budget of this address.
-    login = httpx.post(limited.url + "/v1/auth/login",
-                       json={"email": member.email, "password": member.password})
+    login = httpx.post(
+        limited.url + "/v1/auth/login", json={"email": member.email, "password": member.password}
+    )
     assert login.status_code == 429
 
     # The browser is still signed in (its earlier sign-in succeeded): pages work ...
@@ -64,8 +68,9 @@ def test_sign_in_is_rate_limited_then_locked_out(page: Page, limited: LiveServer
     # ... until this address fails to authenticate LOCKOUT times in all (the sign-in form's
     # failure counted): then pages and API alike answer 401.
     for _ in range(LOCKOUT - 1):
-        bad = httpx.get(limited.url + "/v1/projects",
-                        headers={"Authorization": "Bearer lg_live_" + "x" * 32})
+        bad = httpx.get(
+            limited.url + "/v1/projects", headers={"Authorization": "Bearer lg_live_" + "x" * 32}
+        )
         assert bad.status_code == 401
     response = page.goto(limited.url + "/projects")
     assert response is not None and response.status == 401

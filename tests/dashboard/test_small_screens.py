@@ -26,30 +26,51 @@ def assert_reachable(page: Page, locator_name: str, role: str = "button") -> Non
 def test_pages_fit_a_360_px_screen(browser: Browser, server: LiveServer) -> None:
     member = new_member(server)
     with api(server, member) as client:
-        client.post("/v1/projects", json={"name": "Support bot", "slug": "support-bot"}
-                    ).raise_for_status()
-        client.post("/v1/projects/support-bot/suites/from-template",
-                    json={"template_slug": "structured-output"}).raise_for_status()
-        run = client.post("/v1/run", json={
-            "suite": "structured-output", "output": '{"answer": "A refund is on its way"}',
-            "trigger": "github_action",
-            "trigger_meta": {"commit": "0123456789abcdef0123456789abcdef01234567"}}).json()
-        client.post("/v1/byok-keys", json={"provider": "azure_openai", "name": "Azure prod",
-                                           "key": "azure-test-0123456789abcdef",
-                                           "config": {"endpoint": server.url}}
-                    ).raise_for_status()
-    context = browser.new_context(viewport={"width": WIDTH, "height": 740}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+        client.post(
+            "/v1/projects", json={"name": "Support bot", "slug": "support-bot"}
+        ).raise_for_status()
+        client.post(
+            "/v1/projects/support-bot/suites/from-template",
+            json={"template_slug": "structured-output"},
+        ).raise_for_status()
+        run = client.post(
+            "/v1/run",
+            json={
+                "suite": "structured-output",
+                "output": '{"answer": "A refund is on its way"}',
+                "trigger": "github_action",
+                "trigger_meta": {"commit": "0123456789abcdef0123456789abcdef01234567"},
+            },
+        ).json()
+        client.post(
+            "/v1/byok-keys",
+            json={
+                "provider": "azure_openai",
+                "name": "Azure prod",
+                "key": "azure-test-0123456789abcdef",
+                "config": {"endpoint": server.url},
+            },
+        ).raise_for_status()
+    context = browser.new_context(
+        viewport={"width": WIDTH, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
         sign_in(page, server, member)
         suite = "/projects/support-bot/suites/structured-output"
         pages = {
-            "/projects": "Create project", "/projects/support-bot": "Create scorer",
-            suite: "Run", f"/runs/{run['id']}": "Sign out",
-            "/settings/api-keys": "Create API key", "/settings/byok-keys": "Test Azure prod",
-            "/settings/byok-keys/new": "Add Key", "/settings/usage": "Sign out",
+            "/projects": "Create project",
+            "/projects/support-bot": "Create scorer",
+            suite: "Run",
+            f"/runs/{run['id']}": "Sign out",
+            "/settings/api-keys": "Create API key",
+            "/settings/byok-keys": "Test Azure prod",
+            "/settings/byok-keys/new": "Add Key",
+            "/settings/usage": "Sign out",
             "/settings/audit-log": "Sign out",
         }
         for path, action in pages.items():

@@ -12,8 +12,12 @@ import pytest
 from launchgate.testing.fake_provider import FakeProviderServer, key_fingerprint
 from tests.factories import Api, Org, unique
 
-PREFIX = {"openai": "sk-test-", "anthropic": "sk-ant-test-", "google": "AIza-test-",
-          "azure_openai": "azure-test-"}
+PREFIX = {
+    "openai": "sk-test-",
+    "anthropic": "sk-ant-test-",
+    "google": "AIza-test-",
+    "azure_openai": "azure-test-",
+}
 RUBRIC = "Score 1 when the answer is polite and correct, 0 otherwise."
 
 
@@ -25,8 +29,14 @@ def clean_fake(fake_provider: FakeProviderServer) -> Iterator[None]:
 
 
 async def judge_suite(
-    api: Api, org: Org, fake: FakeProviderServer, provider: str, cases: int = 1,
-    threshold: float = 0.5, key: str | None = None, extra_cases: bool = False,
+    api: Api,
+    org: Org,
+    fake: FakeProviderServer,
+    provider: str,
+    cases: int = 1,
+    threshold: float = 0.5,
+    key: str | None = None,
+    extra_cases: bool = False,
     **config_extra: Any,
 ) -> tuple[dict[str, Any], str]:
     """A suite of ``cases`` judge cases on ``provider`` (plus a deterministic case when
@@ -69,8 +79,10 @@ async def test_a_judged_case_passes_and_fails_on_the_score(
     stored = (await papi.ok("GET", f"/v1/runs/{failed['id']}", org))["data"]
     judged = stored["scores"][0]["judge"]
     assert judged["output_tokens"] > 0
-    assert stored["judge_tokens"] == {"input_tokens": judged["input_tokens"],
-                                      "output_tokens": judged["output_tokens"]}
+    assert stored["judge_tokens"] == {
+        "input_tokens": judged["input_tokens"],
+        "output_tokens": judged["output_tokens"],
+    }
     requests = fake_provider.recorded_requests(provider)
     chats = [r for r in requests if r["endpoint"] == "chat"]
     assert len(chats) == 2 and all(r["status"] == 200 for r in chats)
@@ -147,9 +159,11 @@ async def test_each_org_and_each_provider_gets_its_own_twenty(
     s1, k1 = await judge_suite(papi, first, fake_provider, "openai", cases=30)
     s2, k2 = await judge_suite(papi, second, fake_provider, "openai", cases=30)
     s3, k3 = await judge_suite(papi, first, fake_provider, "anthropic", cases=30)
-    await asyncio.gather(papi.run(first, s1["slug"], "FAKE_SCORE=1"),
-                         papi.run(second, s2["slug"], "FAKE_SCORE=1"),
-                         papi.run(first, s3["slug"], "FAKE_SCORE=1"))
+    await asyncio.gather(
+        papi.run(first, s1["slug"], "FAKE_SCORE=1"),
+        papi.run(second, s2["slug"], "FAKE_SCORE=1"),
+        papi.run(first, s3["slug"], "FAKE_SCORE=1"),
+    )
     keys = fake_provider.counters()["keys"]
     assert [keys[key_fingerprint(k)]["max_concurrent"] for k in (k1, k2, k3)] == [20, 20, 20]
     assert fake_provider.counters()["max_concurrent"] > 20
@@ -195,9 +209,7 @@ async def test_a_401_is_not_retried_and_marks_the_key_invalid(
     assert keys[0]["status"] == "invalid" and keys[0]["last_used_at"] is not None
 
 
-async def test_quota_exhausted_is_not_retried(
-    papi: Api, fake_provider: FakeProviderServer
-) -> None:
+async def test_quota_exhausted_is_not_retried(papi: Api, fake_provider: FakeProviderServer) -> None:
     org = await papi.org()
     suite, _ = await judge_suite(papi, org, fake_provider, "google")
     fake_provider.schedule("google", {"kind": "quota", "endpoint": "chat"})
@@ -209,8 +221,9 @@ async def test_quota_exhausted_is_not_retried(
 async def test_no_key_is_a_case_error(papi: Api) -> None:
     org = await papi.org()
     project = await papi.project(org)
-    scorer = await papi.scorer(org, project["slug"], type="llm_judge",
-                               config={"rubric": RUBRIC, "_provider": "anthropic"})
+    scorer = await papi.scorer(
+        org, project["slug"], type="llm_judge", config={"rubric": RUBRIC, "_provider": "anthropic"}
+    )
     suite = await papi.suite(org, project["slug"])
     await papi.case(org, suite["id"], scorer["id"])
     result = await papi.run(org, suite["slug"], "x")
@@ -248,8 +261,7 @@ async def test_the_opt_in_cache_reuses_only_successful_verdicts(
     assert chats() == 3
     assert again["scores"][0]["judge"]["cached"] is True and again["scores"][0]["score"] == 0.75
     other_org = await papi.org()  # the cache is per organisation
-    other_suite, _ = await judge_suite(papi, other_org, fake_provider, "openai",
-                                       cache_ttl_s=3600)
+    other_suite, _ = await judge_suite(papi, other_org, fake_provider, "openai", cache_ttl_s=3600)
     await papi.run(other_org, other_suite["slug"], "a good answer FAKE_SCORE=0.75")
     assert chats() == 4
 
@@ -270,11 +282,27 @@ async def test_template_judge_cases_run_with_the_default_key(
     papi: Api, fake_provider: FakeProviderServer, template: str
 ) -> None:
     org = await papi.org()
-    await papi.ok("POST", "/v1/byok-keys", org, 201, json={
-        "provider": "openai", "name": "default", "key": PREFIX["openai"] + secrets.token_hex(12)})
+    await papi.ok(
+        "POST",
+        "/v1/byok-keys",
+        org,
+        201,
+        json={
+            "provider": "openai",
+            "name": "default",
+            "key": PREFIX["openai"] + secrets.token_hex(12),
+        },
+    )
     project = await papi.project(org)
-    suite = (await papi.ok("POST", f"/v1/projects/{project['slug']}/suites/from-template", org,
-                           201, json={"template_slug": template}))["data"]
+    suite = (
+        await papi.ok(
+            "POST",
+            f"/v1/projects/{project['slug']}/suites/from-template",
+            org,
+            201,
+            json={"template_slug": template},
+        )
+    )["data"]
     result = await papi.run(org, suite["slug"], "Thanks for asking! [1] FAKE_SCORE=1")
     judged = [s for s in result["scores"] if s.get("judge")]
     assert judged and all(s["status"] == "passed" for s in judged), judged

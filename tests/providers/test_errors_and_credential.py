@@ -68,10 +68,19 @@ def test_redact_removes_a_given_secret_of_any_shape() -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, ProviderBadRequest), (401, ProviderAuthError), (403, ProviderAuthError),
-     (402, ProviderQuotaExhausted), (404, ProviderBadRequest), (408, ProviderTimeout),
-     (422, ProviderBadRequest), (429, ProviderRateLimited), (500, ProviderServerError),
-     (503, ProviderServerError), (529, ProviderServerError)],
+    [
+        (400, ProviderBadRequest),
+        (401, ProviderAuthError),
+        (403, ProviderAuthError),
+        (402, ProviderQuotaExhausted),
+        (404, ProviderBadRequest),
+        (408, ProviderTimeout),
+        (422, ProviderBadRequest),
+        (429, ProviderRateLimited),
+        (500, ProviderServerError),
+        (503, ProviderServerError),
+        (529, ProviderServerError),
+    ],
 )
 def test_status_mapping(status: int, cls: type[ProviderError]) -> None:
     error = from_status("anthropic", status, "message")
@@ -118,14 +127,20 @@ def test_credential_validates_provider_and_key() -> None:
 def test_provider_settings_come_from_the_server_settings(tmp_path: Path) -> None:
     assert ProviderSettings().openai_base_url == "https://api.openai.com/v1"
     settings = Settings(
-        data_dir=tmp_path, openai_base_url="http://127.0.0.1:9/v1/",
-        anthropic_base_url="http://127.0.0.1:9", google_base_url="http://127.0.0.1:9",
-        provider_timeout_s=5, allow_private_provider_urls=True,
+        data_dir=tmp_path,
+        openai_base_url="http://127.0.0.1:9/v1/",
+        anthropic_base_url="http://127.0.0.1:9",
+        google_base_url="http://127.0.0.1:9",
+        provider_timeout_s=5,
+        allow_private_provider_urls=True,
     )
     built = provider_settings(settings)
     assert built == ProviderSettings(
-        openai_base_url="http://127.0.0.1:9/v1", anthropic_base_url="http://127.0.0.1:9",
-        google_base_url="http://127.0.0.1:9", anthropic_version="2023-06-01", timeout_s=5.0,
+        openai_base_url="http://127.0.0.1:9/v1",
+        anthropic_base_url="http://127.0.0.1:9",
+        google_base_url="http://127.0.0.1:9",
+        anthropic_version="2023-06-01",
+        timeout_s=5.0,
         allow_private_urls=True,
     )
     defaults = provider_settings(Settings(data_dir=tmp_path))
@@ -141,13 +156,19 @@ def test_provider_settings_read_the_environment(
     monkeypatch.setenv("LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS", "true")
     built = provider_settings(Settings(data_dir=tmp_path))
     assert (built.openai_base_url, built.timeout_s, built.allow_private_urls) == (
-        "http://proxy.internal/v1", 12.5, True
+        "http://proxy.internal/v1",
+        12.5,
+        True,
     )
 
 
 def test_chat_request_checks_its_schema_and_names_it_safely() -> None:
-    request = ChatRequest("gpt-4o", "sys", "user", json_schema={
-        "name": "judge verdict!", "schema": {"type": "object"}})
+    request = ChatRequest(
+        "gpt-4o",
+        "sys",
+        "user",
+        json_schema={"name": "judge verdict!", "schema": {"type": "object"}},
+    )
     assert request.schema_name == "judge_verdict_"
     with pytest.raises(ValueError, match="json_schema"):
         ChatRequest("gpt-4o", "sys", "user", json_schema={"schema": {}})

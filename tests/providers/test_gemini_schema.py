@@ -57,10 +57,12 @@ def test_refs_are_inlined_and_all_of_merged() -> None:
         "type": "object",
         "properties": {
             "score": {"$ref": "#/$defs/Score", "description": "the score"},
-            "both": {"allOf": [
-                {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
-                {"properties": {"b": {"type": "boolean"}}, "required": ["b"]},
-            ]},
+            "both": {
+                "allOf": [
+                    {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+                    {"properties": {"b": {"type": "boolean"}}, "required": ["b"]},
+                ]
+            },
         },
     }
     converted = to_gemini_schema(schema)["properties"]

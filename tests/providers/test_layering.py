@@ -10,9 +10,18 @@ import launchgate.providers
 
 PACKAGE = Path(launchgate.providers.__file__).parent
 FORBIDDEN = (
-    "launchgate.byok", "launchgate.models", "launchgate.db", "launchgate.deps",
-    "launchgate.config", "launchgate.runs", "launchgate.scorers", "fastapi", "starlette",
-    "sqlalchemy", "pydantic", "cryptography",
+    "launchgate.byok",
+    "launchgate.models",
+    "launchgate.db",
+    "launchgate.deps",
+    "launchgate.config",
+    "launchgate.runs",
+    "launchgate.scorers",
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "pydantic",
+    "cryptography",
 )
 
 
@@ -20,9 +29,13 @@ def runtime_imports(path: Path) -> set[str]:
     """Modules imported at run time (``if TYPE_CHECKING:`` blocks do not count)."""
     tree = ast.parse(path.read_text())
     skipped = {
-        id(node) for stmt in ast.walk(tree) if isinstance(stmt, ast.If)
-        and isinstance(stmt.test, ast.Name) and stmt.test.id == "TYPE_CHECKING"
-        for child in stmt.body for node in ast.walk(child)
+        id(node)
+        for stmt in ast.walk(tree)
+        if isinstance(stmt, ast.If)
+        and isinstance(stmt.test, ast.Name)
+        and stmt.test.id == "TYPE_CHECKING"
+        for child in stmt.body
+        for node in ast.walk(child)
     }
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -37,7 +50,8 @@ def runtime_imports(path: Path) -> set[str]:
 
 def test_exactly_one_module_imports_httpx() -> None:
     importers = sorted(
-        path.name for path in PACKAGE.glob("*.py")
+        path.name
+        for path in PACKAGE.glob("*.py")
         if any(name.split(".")[0] == "httpx" for name in runtime_imports(path))
     )
     assert importers == ["http.py"]

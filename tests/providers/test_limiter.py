@@ -54,8 +54,9 @@ class Holders:
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
 
-async def granted_at_once(limiter: LocalJudgeLimiter, org: str = ORG,
-                          provider: str = OPENAI) -> bool:
+async def granted_at_once(
+    limiter: LocalJudgeLimiter, org: str = ORG, provider: str = OPENAI
+) -> bool:
     """Whether a new caller gets a slot without queueing (the limiter's fast path)."""
     before = limiter.in_flight(org, provider)
     async with asyncio.timeout(1), limiter.slot(org, provider):

@@ -93,8 +93,9 @@ class Holders:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._gates: dict[str, asyncio.Event] = {}
 
-    def start(self, name: str, limiter: RedisJudgeLimiter, org: str = ORG,
-              provider: str = OPENAI) -> None:
+    def start(
+        self, name: str, limiter: RedisJudgeLimiter, org: str = ORG, provider: str = OPENAI
+    ) -> None:
         gate = self._gates[name] = asyncio.Event()
 
         async def hold() -> None:
@@ -159,7 +160,8 @@ async def test_it_is_a_judge_limiter_with_one_hash_tag_per_key() -> None:
 
 
 async def test_sixty_callers_in_two_processes_never_exceed_twenty(
-    make: MakeLimiter, redis: Redis,
+    make: MakeLimiter,
+    redis: Redis,
 ) -> None:
     a, b = await make(20), await make(20)
     inside = peak = done = 0
@@ -184,10 +186,13 @@ async def test_sixty_callers_in_two_processes_never_exceed_twenty(
     assert 0 < await redis.pttl(a.redis_keys(ORG, OPENAI).tickets) <= 2 * (20_000 + 3_000)
 
 
-@pytest.mark.parametrize("other", [("org_b", OPENAI), (ORG, "anthropic")],
-                         ids=["another-org", "another-provider"])
+@pytest.mark.parametrize(
+    "other", [("org_b", OPENAI), (ORG, "anthropic")], ids=["another-org", "another-provider"]
+)
 async def test_each_organisation_and_provider_gets_its_own_twenty(
-    make: MakeLimiter, other: tuple[str, str], holders: Holders,
+    make: MakeLimiter,
+    other: tuple[str, str],
+    holders: Holders,
 ) -> None:
     a, b = await make(20), await make(20)
     for i in range(25):
@@ -205,7 +210,8 @@ async def test_each_organisation_and_provider_gets_its_own_twenty(
 
 
 async def test_a_dead_process_s_slots_come_free_after_one_lease_and_not_before(
-    make: MakeLimiter, holders: Holders,
+    make: MakeLimiter,
+    holders: Holders,
 ) -> None:
     dead = await make(20, lease_s=1.0)
     taken = [dead.slot(ORG, OPENAI) for _ in range(20)]
@@ -230,7 +236,9 @@ async def test_a_dead_process_s_slots_come_free_after_one_lease_and_not_before(
 
 
 async def test_callers_of_one_process_get_slots_in_arrival_order(
-    make: MakeLimiter, redis: Redis, holders: Holders,
+    make: MakeLimiter,
+    redis: Redis,
+    holders: Holders,
 ) -> None:
     limiter = await make(1)
     order: list[str] = []
@@ -257,7 +265,9 @@ async def test_callers_of_one_process_get_slots_in_arrival_order(
 
 
 async def test_across_processes_the_earlier_contender_is_served_first(
-    make: MakeLimiter, redis: Redis, holders: Holders,
+    make: MakeLimiter,
+    redis: Redis,
+    holders: Holders,
 ) -> None:
     holder = await make(1, lease_s=0.5)
     early = await make(1, poll_s=0.5)  # slow to notice a free slot…
@@ -281,7 +291,9 @@ async def test_across_processes_the_earlier_contender_is_served_first(
 
 
 async def test_a_cancelled_waiter_leaves_no_trace(
-    make: MakeLimiter, redis: Redis, holders: Holders,
+    make: MakeLimiter,
+    redis: Redis,
+    holders: Holders,
 ) -> None:
     limiter, other = await make(1), await make(1)
     holders.start("h", limiter)
@@ -311,7 +323,8 @@ async def test_a_cancelled_waiter_leaves_no_trace(
 
 
 async def test_renewal_keeps_a_long_call_s_slot_past_its_lease(
-    make: MakeLimiter, holders: Holders,
+    make: MakeLimiter,
+    holders: Holders,
 ) -> None:
     a, b = await make(1, lease_s=0.6), await make(1, lease_s=0.6)
     holders.start("long", a)
@@ -327,7 +340,9 @@ async def test_renewal_keeps_a_long_call_s_slot_past_its_lease(
 
 
 async def test_a_release_wakes_a_waiter_in_another_process_at_once(
-    make: MakeLimiter, redis: Redis, holders: Holders,
+    make: MakeLimiter,
+    redis: Redis,
+    holders: Holders,
 ) -> None:
     a = await make(1)
     # Only the release message can wake b within 2 s: its own poll comes every 5 s.

@@ -94,8 +94,9 @@ async def test_chat_answers_with_structured_json(
     provider: str, fake: Fake, http: HttpClient
 ) -> None:
     fake.server.configure(policy={"kind": "fixed", "score": 0.75, "reasoning": "Correct."})
-    reply = await providers.chat(http, fake.credential(provider), fake.settings,
-                                 judge_request(provider))
+    reply = await providers.chat(
+        http, fake.credential(provider), fake.settings, judge_request(provider)
+    )
     assert json.loads(reply.text) == {"reasoning": "Correct.", "score": 0.75}
     assert reply.model == CHAT_MODELS[provider]
     assert reply.input_tokens > 0 and reply.output_tokens > 0
@@ -120,8 +121,12 @@ async def test_openai_request_wire_format(fake: Fake, http: HttpClient) -> None:
 
 
 async def test_anthropic_request_wire_format(fake: Fake, http: HttpClient) -> None:
-    reply = await providers.chat(http, fake.credential("anthropic"), fake.settings,
-                                 judge_request("anthropic", max_tokens=None))
+    reply = await providers.chat(
+        http,
+        fake.credential("anthropic"),
+        fake.settings,
+        judge_request("anthropic", max_tokens=None),
+    )
     [recorded] = fake.server.recorded_requests("anthropic")
     assert recorded["path"] == "/v1/messages"
     assert recorded["headers"]["anthropic-version"] == "2023-06-01"
@@ -135,8 +140,9 @@ async def test_anthropic_request_wire_format(fake: Fake, http: HttpClient) -> No
 
 
 async def test_gemini_request_wire_format(fake: Fake, http: HttpClient) -> None:
-    reply = await providers.chat(http, fake.credential("google"), fake.settings,
-                                 judge_request("google"))
+    reply = await providers.chat(
+        http, fake.credential("google"), fake.settings, judge_request("google")
+    )
     [recorded] = fake.server.recorded_requests("google")
     assert recorded["path"] == "/v1beta/models/gemini-2.5-pro:generateContent"
     body = recorded["body"]
@@ -178,8 +184,12 @@ async def test_azure_default_api_version_and_pasted_openai_suffix(
 async def test_plain_text_chat_without_a_schema(fake: Fake, http: HttpClient) -> None:
     fake.server.configure(policy={"kind": "garbage", "text": "just words"})
     for provider in PROVIDER_NAMES:
-        reply = await providers.chat(http, fake.credential(provider), fake.settings,
-                                     judge_request(provider, json_schema=None))
+        reply = await providers.chat(
+            http,
+            fake.credential(provider),
+            fake.settings,
+            judge_request(provider, json_schema=None),
+        )
         assert reply.text == "just words"
 
 
@@ -189,8 +199,9 @@ async def test_an_unparseable_answer_comes_back_as_text(
 ) -> None:
     """The judge decides that such an answer is a case error; the provider layer reports it."""
     fake.server.schedule(provider, {"kind": "garbage"})
-    reply = await providers.chat(http, fake.credential(provider), fake.settings,
-                                 judge_request(provider))
+    reply = await providers.chat(
+        http, fake.credential(provider), fake.settings, judge_request(provider)
+    )
     with pytest.raises(ValueError):
         json.loads(reply.text)
 
@@ -204,8 +215,10 @@ async def test_wrong_key_is_an_auth_error_with_the_providers_message(
 ) -> None:
     prefix = "sk-" if provider in ("openai", "anthropic") else ""
     credential = fake.credential(provider, secret=prefix + "wrong-canary-" + "f00d" * 8)
-    for call in (providers.check_key(http, credential, fake.settings),
-                 providers.chat(http, credential, fake.settings, judge_request(provider))):
+    for call in (
+        providers.check_key(http, credential, fake.settings),
+        providers.chat(http, credential, fake.settings, judge_request(provider)),
+    ):
         error = await expect(ProviderAuthError, call)
         assert WRONG_KEY_MESSAGES[provider] in error.message
         assert error.provider == provider
@@ -222,13 +235,13 @@ async def test_openai_echo_of_the_wrong_key_is_redacted(fake: Fake, http: HttpCl
 
 
 @all_providers
-async def test_rate_limit_carries_retry_after(
-    provider: str, fake: Fake, http: HttpClient
-) -> None:
+async def test_rate_limit_carries_retry_after(provider: str, fake: Fake, http: HttpClient) -> None:
     fake.server.schedule(provider, {"kind": "rate_limit", "retry_after": 2})
     credential = fake.credential(provider)
-    error = await expect(ProviderRateLimited, providers.chat(
-        http, credential, fake.settings, judge_request(provider)))
+    error = await expect(
+        ProviderRateLimited,
+        providers.chat(http, credential, fake.settings, judge_request(provider)),
+    )
     assert error.status == 429
     assert error.retry_after == pytest.approx(2.0, abs=0.01)
     assert error.retryable
@@ -239,35 +252,57 @@ async def test_rate_limit_carries_retry_after(
 async def test_retry_after_as_an_http_date_and_in_milliseconds(
     fake: Fake, http: HttpClient
 ) -> None:
-    fake.server.schedule("openai", {
-        "kind": "custom", "status": 429,
-        "body": {"error": {"message": "Slow down", "type": "requests",
-                           "code": "rate_limit_exceeded"}},
-        "headers": {"retry-after-ms": "1500"},
-    })
-    error = await expect(ProviderRateLimited, providers.chat(
-        http, fake.credential("openai"), fake.settings, judge_request("openai")))
+    fake.server.schedule(
+        "openai",
+        {
+            "kind": "custom",
+            "status": 429,
+            "body": {
+                "error": {"message": "Slow down", "type": "requests", "code": "rate_limit_exceeded"}
+            },
+            "headers": {"retry-after-ms": "1500"},
+        },
+    )
+    error = await expect(
+        ProviderRateLimited,
+        providers.chat(http, fake.credential("openai"), fake.settings, judge_request("openai")),
+    )
     assert error.retry_after == 1.5 and error.message == "Slow down"
-    fake.server.schedule("anthropic", {
-        "kind": "custom", "status": 429,
-        "body": {"type": "error", "error": {"type": "rate_limit_error", "message": "later"}},
-        "headers": {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"},
-    })
-    error = await expect(ProviderRateLimited, providers.chat(
-        http, fake.credential("anthropic"), fake.settings, judge_request("anthropic")))
+    fake.server.schedule(
+        "anthropic",
+        {
+            "kind": "custom",
+            "status": 429,
+            "body": {"type": "error", "error": {"type": "rate_limit_error", "message": "later"}},
+            "headers": {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"},
+        },
+    )
+    error = await expect(
+        ProviderRateLimited,
+        providers.chat(
+            http, fake.credential("anthropic"), fake.settings, judge_request("anthropic")
+        ),
+    )
     assert error.retry_after == 0.0  # a date in the past: retry now
 
 
 @all_providers
 async def test_server_errors_are_retryable(provider: str, fake: Fake, http: HttpClient) -> None:
-    fake.server.schedule(provider, {"kind": "server_error", "retry_after": None},
-                         {"kind": "overloaded", "retry_after": None})
+    fake.server.schedule(
+        provider,
+        {"kind": "server_error", "retry_after": None},
+        {"kind": "overloaded", "retry_after": None},
+    )
     credential = fake.credential(provider)
-    first = await expect(ProviderServerError, providers.chat(
-        http, credential, fake.settings, judge_request(provider)))
+    first = await expect(
+        ProviderServerError,
+        providers.chat(http, credential, fake.settings, judge_request(provider)),
+    )
     assert first.status == 500 and first.retryable and first.message
-    second = await expect(ProviderServerError, providers.chat(
-        http, credential, fake.settings, judge_request(provider)))
+    second = await expect(
+        ProviderServerError,
+        providers.chat(http, credential, fake.settings, judge_request(provider)),
+    )
     assert second.status == (529 if provider == "anthropic" else 503)
     assert second.retryable
     if provider == "anthropic":
@@ -281,8 +316,10 @@ async def test_quota_exhausted_is_not_retryable(
 ) -> None:
     fake.server.schedule(provider, {"kind": "quota", "retry_after": None})
     credential = fake.credential(provider)
-    error = await expect(ProviderQuotaExhausted, providers.chat(
-        http, credential, fake.settings, judge_request(provider)))
+    error = await expect(
+        ProviderQuotaExhausted,
+        providers.chat(http, credential, fake.settings, judge_request(provider)),
+    )
     assert not error.retryable
     assert "quota" in error.message.lower() or "credit" in error.message.lower()
     assert_hidden(error, credential)
@@ -291,27 +328,46 @@ async def test_quota_exhausted_is_not_retryable(
 async def test_anthropic_billing_and_spend_limit_errors_are_quota(
     fake: Fake, http: HttpClient
 ) -> None:
-    fake.server.schedule("anthropic", {
-        "kind": "custom", "status": 402,
-        "body": {"type": "error", "error": {"type": "billing_error", "message": "Pay up"}},
-    }, {
-        "kind": "custom", "status": 429,
-        "body": {"type": "error", "error": {
-            "type": "rate_limit_error", "message": "Monthly spend limit reached",
-            "details": {"error_code": "enforced_spend_limit_reached"}}},
-    })
+    fake.server.schedule(
+        "anthropic",
+        {
+            "kind": "custom",
+            "status": 402,
+            "body": {"type": "error", "error": {"type": "billing_error", "message": "Pay up"}},
+        },
+        {
+            "kind": "custom",
+            "status": 429,
+            "body": {
+                "type": "error",
+                "error": {
+                    "type": "rate_limit_error",
+                    "message": "Monthly spend limit reached",
+                    "details": {"error_code": "enforced_spend_limit_reached"},
+                },
+            },
+        },
+    )
     for _ in range(2):
-        await expect(ProviderQuotaExhausted, providers.chat(
-            http, fake.credential("anthropic"), fake.settings, judge_request("anthropic")))
+        await expect(
+            ProviderQuotaExhausted,
+            providers.chat(
+                http, fake.credential("anthropic"), fake.settings, judge_request("anthropic")
+            ),
+        )
 
 
 @all_providers
 async def test_unreachable_port(provider: str, fake: Fake, http: HttpClient) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = fake.with_settings(openai_base_url=dead + "/v1", anthropic_base_url=dead,
-                                  google_base_url=dead)
-    credential = fake.credential(provider, endpoint=dead) if provider == "azure_openai" else (
-        fake.credential(provider))
+    settings = fake.with_settings(
+        openai_base_url=dead + "/v1", anthropic_base_url=dead, google_base_url=dead
+    )
+    credential = (
+        fake.credential(provider, endpoint=dead)
+        if provider == "azure_openai"
+        else (fake.credential(provider))
+    )
     error = await expect(ProviderUnreachable, providers.check_key(http, credential, settings))
     assert error.retryable and error.status is None
     assert "127.0.0.1" in error.message
@@ -324,8 +380,12 @@ async def test_timeout_when_the_provider_is_slower_than_the_client(
 ) -> None:
     fake.server.configure(providers={provider: {"latency_ms": 1500}})
     credential = fake.credential(provider)
-    error = await expect(ProviderTimeout, providers.chat(
-        http, credential, fake.with_settings(timeout_s=0.3), judge_request(provider)))
+    error = await expect(
+        ProviderTimeout,
+        providers.chat(
+            http, credential, fake.with_settings(timeout_s=0.3), judge_request(provider)
+        ),
+    )
     assert error.retryable
     assert "0.3 s" in error.message
     assert_hidden(error, credential)
@@ -336,10 +396,14 @@ async def test_a_hanging_provider_times_out_and_a_dropped_connection_is_unreacha
 ) -> None:
     fake.server.schedule("openai", {"kind": "timeout", "seconds": 3}, {"kind": "drop"})
     settings = fake.with_settings(timeout_s=0.3)
-    await expect(ProviderTimeout, providers.chat(
-        http, fake.credential("openai"), settings, judge_request("openai")))
-    error = await expect(ProviderUnreachable, providers.chat(
-        http, fake.credential("openai"), settings, judge_request("openai")))
+    await expect(
+        ProviderTimeout,
+        providers.chat(http, fake.credential("openai"), settings, judge_request("openai")),
+    )
+    error = await expect(
+        ProviderUnreachable,
+        providers.chat(http, fake.credential("openai"), settings, judge_request("openai")),
+    )
     assert error.retryable
 
 
@@ -347,23 +411,50 @@ async def test_unknown_model_and_bad_requests_are_not_retryable(
     fake: Fake, http: HttpClient
 ) -> None:
     # The fake serves any model name on generateContent; the real API answers this 404.
-    fake.server.schedule("google", {"kind": "custom", "status": 404, "body": {"error": {
-        "code": 404, "status": "NOT_FOUND",
-        "message": "models/gemini-0 is not found for API version v1beta"}}})
-    error = await expect(ProviderBadRequest, providers.chat(
-        http, fake.credential("google"), fake.settings,
-        judge_request("google", model="gemini-0")))
+    fake.server.schedule(
+        "google",
+        {
+            "kind": "custom",
+            "status": 404,
+            "body": {
+                "error": {
+                    "code": 404,
+                    "status": "NOT_FOUND",
+                    "message": "models/gemini-0 is not found for API version v1beta",
+                }
+            },
+        },
+    )
+    error = await expect(
+        ProviderBadRequest,
+        providers.chat(
+            http,
+            fake.credential("google"),
+            fake.settings,
+            judge_request("google", model="gemini-0"),
+        ),
+    )
     assert error.status == 404 and "not found" in error.message and not error.retryable
-    error = await expect(ProviderBadRequest, providers.chat(
-        http, fake.credential("anthropic"), fake.settings,
-        judge_request("anthropic", temperature=1.5)))
+    error = await expect(
+        ProviderBadRequest,
+        providers.chat(
+            http,
+            fake.credential("anthropic"),
+            fake.settings,
+            judge_request("anthropic", temperature=1.5),
+        ),
+    )
     assert error.status == 400 and "temperature" in error.message
 
 
 async def test_azure_unknown_deployment_and_missing_endpoint(fake: Fake, http: HttpClient) -> None:
     fake.server.configure(providers={"azure_openai": {"deployments": ["prod-gpt4o"]}})
-    error = await expect(ProviderBadRequest, providers.chat(
-        http, fake.credential("azure_openai"), fake.settings, judge_request("azure_openai")))
+    error = await expect(
+        ProviderBadRequest,
+        providers.chat(
+            http, fake.credential("azure_openai"), fake.settings, judge_request("azure_openai")
+        ),
+    )
     assert error.status == 404 and "deployment" in error.message.lower()
     no_endpoint = Credential("azure_openai", "azure-test-" + "ab" * 20, {})
     error = await expect(ProviderBadRequest, providers.check_key(http, no_endpoint, fake.settings))

@@ -88,8 +88,9 @@ async def run(
 ) -> tuple[CallOutcome[str], Scripted, RecordingSleep]:
     limiter = LocalJudgeLimiter(1)
     call, sleep = Scripted(limiter, *errors), RecordingSleep(limiter)
-    outcome = await call_with_retries(call, limiter=limiter, org_id=ORG, provider=P,
-                                      policy=policy or RetryPolicy(), sleep=sleep)
+    outcome = await call_with_retries(
+        call, limiter=limiter, org_id=ORG, provider=P, policy=policy or RetryPolicy(), sleep=sleep
+    )
     assert outcome.attempts == call.calls
     assert limiter.in_flight(ORG, P) == 0 and limiter.tracked_keys() == 0
     return outcome, call, sleep
@@ -98,11 +99,14 @@ async def run(
 # -- backoff_delay -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rand", "expected"), [
-    (lambda: 0.0, [1.0, 2.0, 4.0]),
-    (lambda: 1.0, [1.25, 2.5, 5.0]),
-    (lambda: 0.5, [1.125, 2.25, 4.5]),
-])
+@pytest.mark.parametrize(
+    ("rand", "expected"),
+    [
+        (lambda: 0.0, [1.0, 2.0, 4.0]),
+        (lambda: 1.0, [1.25, 2.5, 5.0]),
+        (lambda: 0.5, [1.125, 2.25, 4.5]),
+    ],
+)
 def test_backoff_doubles_from_the_base_plus_jitter(
     rand: Callable[[], float], expected: list[float]
 ) -> None:
@@ -151,27 +155,35 @@ async def test_four_500s_give_up_after_three_retries_with_the_last_error() -> No
         assert low <= delay <= low * 1.25
 
 
-@pytest.mark.parametrize("error", [
-    ProviderBadRequest(P, "bad request", 400),
-    ProviderAuthError(P, "Incorrect API key provided", 401),
-    ProviderAuthError(P, "forbidden", 403),
-    ProviderBadRequest(P, "The model does not exist", 404),
-    ProviderQuotaExhausted(P, "You exceeded your current quota", 429),
-    ProviderQuotaExhausted(P, "credit balance too low", 402),
-], ids=["400", "401", "403", "404", "quota-429", "quota-402"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProviderBadRequest(P, "bad request", 400),
+        ProviderAuthError(P, "Incorrect API key provided", 401),
+        ProviderAuthError(P, "forbidden", 403),
+        ProviderBadRequest(P, "The model does not exist", 404),
+        ProviderQuotaExhausted(P, "You exceeded your current quota", 429),
+        ProviderQuotaExhausted(P, "credit balance too low", 402),
+    ],
+    ids=["400", "401", "403", "404", "quota-429", "quota-402"],
+)
 async def test_final_errors_are_not_retried(error: ProviderError) -> None:
     outcome, _, sleep = await run(error)
     assert outcome == CallOutcome(None, error, 1)
     assert sleep.delays == []
 
 
-@pytest.mark.parametrize("error", [
-    ProviderTimeout(P, "no answer within 60 s"),
-    ProviderUnreachable(P, "connection refused"),
-    ProviderServerError("anthropic", "Overloaded", 529),
-    ProviderServerError(P, "Service unavailable", 503),
-    ProviderRateLimited(P, "slow down", 429),
-], ids=["timeout", "unreachable", "529", "503", "429-no-retry-after"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProviderTimeout(P, "no answer within 60 s"),
+        ProviderUnreachable(P, "connection refused"),
+        ProviderServerError("anthropic", "Overloaded", 529),
+        ProviderServerError(P, "Service unavailable", 503),
+        ProviderRateLimited(P, "slow down", 429),
+    ],
+    ids=["timeout", "unreachable", "529", "503", "429-no-retry-after"],
+)
 async def test_transient_errors_are_retried(error: ProviderError) -> None:
     outcome, _, sleep = await run(error, error)
     assert outcome.value == "verdict" and outcome.attempts == 3
@@ -188,8 +200,9 @@ async def test_a_final_error_after_retries_stops_there() -> None:
 async def test_retry_after_is_capped() -> None:
     outcome, _, sleep = await run(rate_limited(retry_after=600))
     assert outcome.ok and sleep.delays == [60.0]
-    outcome, _, sleep = await run(rate_limited(retry_after=600),
-                                  policy=RetryPolicy(retry_after_cap_s=0.5))
+    outcome, _, sleep = await run(
+        rate_limited(retry_after=600), policy=RetryPolicy(retry_after_cap_s=0.5)
+    )
     assert sleep.delays == [0.5]
 
 
@@ -222,13 +235,20 @@ async def test_the_slot_is_free_during_the_sleep_for_others_to_take() -> None:
         return "second"
 
     async def start_second_then_sleep(seconds: float) -> None:
-        other = asyncio.create_task(call_with_retries(
-            second, limiter=limiter, org_id=ORG, provider=P, policy=RetryPolicy()))
+        other = asyncio.create_task(
+            call_with_retries(second, limiter=limiter, org_id=ORG, provider=P, policy=RetryPolicy())
+        )
         await asyncio.sleep(seconds)
         assert (await other).value == "second"
 
-    outcome = await call_with_retries(first, limiter=limiter, org_id=ORG, provider=P,
-                                      policy=RetryPolicy(), sleep=start_second_then_sleep)
+    outcome = await call_with_retries(
+        first,
+        limiter=limiter,
+        org_id=ORG,
+        provider=P,
+        policy=RetryPolicy(),
+        sleep=start_second_then_sleep,
+    )
     assert outcome.value == "first" and order == ["first", "second", "first"]
 
 
@@ -239,8 +259,9 @@ async def test_other_exceptions_propagate_and_free_the_slot() -> None:
         raise KeyError("a bug, not a provider failure")
 
     with pytest.raises(KeyError):
-        await call_with_retries(broken, limiter=limiter, org_id=ORG, provider=P,
-                                policy=RetryPolicy())
+        await call_with_retries(
+            broken, limiter=limiter, org_id=ORG, provider=P, policy=RetryPolicy()
+        )
     assert limiter.in_flight(ORG, P) == 0 and limiter.tracked_keys() == 0
 
 
@@ -255,8 +276,11 @@ async def test_cancellation_while_sleeping_leaves_no_slot_behind() -> None:
         sleeping.set()
         await asyncio.sleep(seconds)
 
-    task = asyncio.create_task(call_with_retries(
-        call, limiter=limiter, org_id=ORG, provider=P, policy=RetryPolicy(), sleep=sleep))
+    task = asyncio.create_task(
+        call_with_retries(
+            call, limiter=limiter, org_id=ORG, provider=P, policy=RetryPolicy(), sleep=sleep
+        )
+    )
     await sleeping.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -271,8 +295,11 @@ def test_the_settings_and_their_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
     for name in ("CONCURRENCY", "BACKOFF_BASE_S", "RETRY_AFTER_CAP_S"):
         monkeypatch.delenv(f"LAUNCHGATE_JUDGE_{name}", raising=False)
     settings = Settings()
-    assert (settings.judge_concurrency, settings.judge_backoff_base_s,
-            settings.judge_retry_after_cap_s) == (20, 1.0, 60.0)
+    assert (
+        settings.judge_concurrency,
+        settings.judge_backoff_base_s,
+        settings.judge_retry_after_cap_s,
+    ) == (20, 1.0, 60.0)
     assert retry_policy(settings) == RetryPolicy(3, 1.0, 60.0, 0.25)
 
 
@@ -285,11 +312,14 @@ def test_the_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert retry_policy(settings) == RetryPolicy(backoff_base_s=0.01, retry_after_cap_s=2.5)
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("LAUNCHGATE_JUDGE_CONCURRENCY", "0"),
-    ("LAUNCHGATE_JUDGE_BACKOFF_BASE_S", "-1"),
-    ("LAUNCHGATE_JUDGE_RETRY_AFTER_CAP_S", "-0.5"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LAUNCHGATE_JUDGE_CONCURRENCY", "0"),
+        ("LAUNCHGATE_JUDGE_BACKOFF_BASE_S", "-1"),
+        ("LAUNCHGATE_JUDGE_RETRY_AFTER_CAP_S", "-0.5"),
+    ],
+)
 def test_bad_settings_stop_start_up_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
@@ -310,19 +340,34 @@ VERDICT_SCHEMA = {
 
 
 def verdict_request() -> ChatRequest:
-    return ChatRequest(model="gpt-4o", system="You are a strict evaluator.",
-                       user="Rate: 'Paris is the capital of France.'", max_tokens=256,
-                       json_schema={"name": "judge_verdict", "schema": VERDICT_SCHEMA})
+    return ChatRequest(
+        model="gpt-4o",
+        system="You are a strict evaluator.",
+        user="Rate: 'Paris is the capital of France.'",
+        max_tokens=256,
+        json_schema={"name": "judge_verdict", "schema": VERDICT_SCHEMA},
+    )
 
 
 async def judge(
-    fake: Fake, http: HttpClient, limiter: LocalJudgeLimiter, *, org: str = ORG,
-    secret: str | None = None, sleep: Any = asyncio.sleep, timeout_s: float = 5.0,
+    fake: Fake,
+    http: HttpClient,
+    limiter: LocalJudgeLimiter,
+    *,
+    org: str = ORG,
+    secret: str | None = None,
+    sleep: Any = asyncio.sleep,
+    timeout_s: float = 5.0,
 ) -> CallOutcome[ChatReply]:
     credential, settings = fake.credential(P, secret), fake.with_settings(timeout_s=timeout_s)
     return await call_with_retries(
         lambda: providers.chat(http, credential, settings, verdict_request()),
-        limiter=limiter, org_id=org, provider=P, policy=FAST, sleep=sleep)
+        limiter=limiter,
+        org_id=org,
+        provider=P,
+        policy=FAST,
+        sleep=sleep,
+    )
 
 
 def requests_seen(fake: Fake) -> int:
@@ -342,9 +387,7 @@ async def test_fake_a_429_then_success_is_two_requests(fake: Fake, http: HttpCli
     assert fake.server.counters()["providers"][P]["statuses"] == {"429": 1, "200": 1}
 
 
-async def test_fake_four_500s_are_four_requests_and_the_error(
-    fake: Fake, http: HttpClient
-) -> None:
+async def test_fake_four_500s_are_four_requests_and_the_error(fake: Fake, http: HttpClient) -> None:
     fake.server.schedule(P, {"kind": "server_error", "count": 5, "retry_after": None})
     limiter = LocalJudgeLimiter(20)
     sleep = RecordingSleep(limiter, real=True)
@@ -372,8 +415,12 @@ async def test_fake_quota_and_a_wrong_key_are_one_request_each(
 async def test_fake_timeout_dropped_connection_and_overload_are_retried(
     fake: Fake, http: HttpClient
 ) -> None:
-    fake.server.schedule(P, {"kind": "timeout", "seconds": 1}, {"kind": "drop"},
-                         {"kind": "overloaded", "retry_after": None})
+    fake.server.schedule(
+        P,
+        {"kind": "timeout", "seconds": 1},
+        {"kind": "drop"},
+        {"kind": "overloaded", "retry_after": None},
+    )
     outcome = await judge(fake, http, LocalJudgeLimiter(20), timeout_s=0.3)
     assert outcome.ok and outcome.attempts == 4
     assert requests_seen(fake) == 4
@@ -388,8 +435,11 @@ async def test_fake_sees_at_most_twenty_at_once_per_organisation(
     fake.server.schedule(P, {"kind": "rate_limit", "count": 20})
     limiter = LocalJudgeLimiter(20)
     secrets = {"org_a": fake.credential(P).secret, "org_b": fake.credential(P).secret}
-    jobs = [judge(fake, http, limiter, org=org, secret=secrets[org])
-            for org, n in (("org_a", 60), ("org_b", 40)) for _ in range(n)]
+    jobs = [
+        judge(fake, http, limiter, org=org, secret=secrets[org])
+        for org, n in (("org_a", 60), ("org_b", 40))
+        for _ in range(n)
+    ]
     async with asyncio.timeout(30):
         outcomes = await asyncio.gather(*jobs)
     assert all(outcome.ok for outcome in outcomes)

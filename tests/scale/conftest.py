@@ -66,9 +66,22 @@ class OwnRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -110,26 +123,37 @@ def database() -> Iterator[str]:
         yield url
 
 
-def make_fleet(directory: Path, database: str, redis_url: str, fake: FakeProviderProcess,
-               **settings: str) -> Fleet:
+def make_fleet(
+    directory: Path, database: str, redis_url: str, fake: FakeProviderProcess, **settings: str
+) -> Fleet:
     fake.reset()
-    fleet = Fleet(directory, database, redis_url, settings={
-        **QUIET_LIMITS, "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
-        "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true", **settings})
+    fleet = Fleet(
+        directory,
+        database,
+        redis_url,
+        settings={
+            **QUIET_LIMITS,
+            "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
+            "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
+            **settings,
+        },
+    )
     fleet.migrate()
     return fleet
 
 
 def usage_count(url: str, api_key: str) -> int:
-    answer = httpx.get(url + "/v1/billing/usage", headers={"Authorization": f"Bearer {api_key}"},
-                       timeout=10)
+    answer = httpx.get(
+        url + "/v1/billing/usage", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+    )
     answer.raise_for_status()
     count: int = answer.json()["current_usage"]
     return count
 
 
-def wait_final(url: str, api_key: str, run_ids: list[str], timeout_s: float,
-               fleet: Fleet) -> dict[str, dict[str, object]]:
+def wait_final(
+    url: str, api_key: str, run_ids: list[str], timeout_s: float, fleet: Fleet
+) -> dict[str, dict[str, object]]:
     """Every run's final state, polling; fails quoting the fleet's logs on timeout."""
     headers = {"Authorization": f"Bearer {api_key}"}
     final: dict[str, dict[str, object]] = {}
@@ -144,5 +168,6 @@ def wait_final(url: str, api_key: str, run_ids: list[str], timeout_s: float,
                 return final
             time.sleep(0.2)
     open_ = [r for r in run_ids if r not in final]
-    pytest.fail(f"{len(open_)} of {len(run_ids)} runs not final after {timeout_s} s; "
-                f"logs:\n{fleet.logs()}")
+    pytest.fail(
+        f"{len(open_)} of {len(run_ids)} runs not final after {timeout_s} s; logs:\n{fleet.logs()}"
+    )

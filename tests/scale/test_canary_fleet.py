@@ -45,16 +45,17 @@ def redis_dump(url: str) -> str:
 
 def postgres_dump(url: str) -> str:
     with psycopg.connect(url) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        tables = [
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
         return "\n".join(repr(conn.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
 
 
 def test_the_canary_key_stays_out_of_redis_logs_responses_and_the_database(
     tmp_path: Path, database: str, shared_redis: str, fake: FakeProviderProcess
 ) -> None:
-    fleet = make_fleet(tmp_path, database, shared_redis, fake,
-                       LAUNCHGATE_LOG_LEVEL="DEBUG")
+    fleet = make_fleet(tmp_path, database, shared_redis, fake, LAUNCHGATE_LOG_LEVEL="DEBUG")
     fake.configure(latency_ms=20)
     bodies: list[str] = []
     try:
@@ -66,16 +67,24 @@ def test_the_canary_key_stays_out_of_redis_logs_responses_and_the_database(
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
             sync = client.post("/v1/run", json={"suite": "judged", "output": "Paris FAKE_SCORE=1"})
             assert sync.status_code == 200 and sync.json()["status"] == "cleared", sync.text
-            ids = [client.post("/v1/run", json={"suite": "judged", "async": True,
-                                                "output": "Paris FAKE_SCORE=1"}).json()["id"]
-                   for _ in range(3)]
+            ids = [
+                client.post(
+                    "/v1/run",
+                    json={"suite": "judged", "async": True, "output": "Paris FAKE_SCORE=1"},
+                ).json()["id"]
+                for _ in range(3)
+            ]
             wait_final(url, api_key, ids, 60, fleet)
             keys = client.get("/v1/byok-keys")
             key_id = keys.json()["data"][0]["id"]
             tested = client.post(f"/v1/byok-keys/{key_id}/test")
             assert tested.status_code == 200 and tested.json()["data"]["valid"] is True
-            bodies += [sync.text, keys.text, tested.text,
-                       *(client.get(f"/v1/runs/{i}").text for i in ids)]
+            bodies += [
+                sync.text,
+                keys.text,
+                tested.text,
+                *(client.get(f"/v1/runs/{i}").text for i in ids),
+            ]
         stored = redis_dump(shared_redis)
         logs = "\n".join(fleet.log_tail(name, 10**9) for name in fleet.processes)
         rows = postgres_dump(database)
@@ -84,6 +93,10 @@ def test_the_canary_key_stays_out_of_redis_logs_responses_and_the_database(
     assert "launchgate:jobs" in stored  # the dump did see the queue
     assert "worker started" in logs and "LaunchGate listening" in logs
     assert CANARY[:8] in rows  # and the database dump the key's prefix
-    for where, text in (("responses", "\n".join(bodies)), ("Redis", stored),
-                        ("process logs", logs), ("PostgreSQL", rows)):
+    for where, text in (
+        ("responses", "\n".join(bodies)),
+        ("Redis", stored),
+        ("process logs", logs),
+        ("PostgreSQL", rows),
+    ):
         assert HIDDEN not in text, f"the canary key leaked into {where}"

@@ -24,8 +24,12 @@ def submit(url: str, api_key: str, n: int, slug: str = "judged") -> list[str]:
     headers = {"Authorization": f"Bearer {api_key}"}
 
     def one(_: int) -> str:
-        answer = httpx.post(f"{url}/v1/run", headers=headers, timeout=30,
-                            json={"suite": slug, "output": OUTPUT, "async": True})
+        answer = httpx.post(
+            f"{url}/v1/run",
+            headers=headers,
+            timeout=30,
+            json={"suite": slug, "output": OUTPUT, "async": True},
+        )
         assert answer.status_code == 202, answer.text
         run_id: str = answer.json()["id"]
         return run_id
@@ -75,9 +79,15 @@ def test_a_worker_killed_mid_run_loses_no_run(
     tmp_path: Path, database: str, shared_redis: str, fake: FakeProviderProcess
 ) -> None:
     lease_s = 2.0
-    fleet = make_fleet(tmp_path, database, shared_redis, fake,
-                       LAUNCHGATE_RUN_LEASE_S=str(lease_s), LAUNCHGATE_SWEEP_INTERVAL_S="0.5",
-                       LAUNCHGATE_JUDGE_SLOT_LEASE_S="2")
+    fleet = make_fleet(
+        tmp_path,
+        database,
+        shared_redis,
+        fake,
+        LAUNCHGATE_RUN_LEASE_S=str(lease_s),
+        LAUNCHGATE_SWEEP_INTERVAL_S="0.5",
+        LAUNCHGATE_JUDGE_SLOT_LEASE_S="2",
+    )
     fake.configure(latency_ms=400)
     try:
         api_key = fleet.create_org("acme")
@@ -110,9 +120,15 @@ def judge_calls_seen(fake: FakeProviderProcess) -> int:
 def test_runs_accepted_around_a_redis_restart_all_complete_once(
     tmp_path: Path, database: str, own_redis: OwnRedis, fake: FakeProviderProcess
 ) -> None:
-    fleet = make_fleet(tmp_path, database, own_redis.url, fake,
-                       LAUNCHGATE_RUN_LEASE_S="3", LAUNCHGATE_SWEEP_INTERVAL_S="0.5",
-                       LAUNCHGATE_REQUEUE_PENDING_AFTER_S="2")
+    fleet = make_fleet(
+        tmp_path,
+        database,
+        own_redis.url,
+        fake,
+        LAUNCHGATE_RUN_LEASE_S="3",
+        LAUNCHGATE_SWEEP_INTERVAL_S="0.5",
+        LAUNCHGATE_REQUEUE_PENDING_AFTER_S="2",
+    )
     fake.configure(latency_ms=100)
     try:
         api_key = fleet.create_org("acme")
@@ -136,8 +152,12 @@ def submit_when_back(url: str, api_key: str, n: int) -> list[str]:
     headers = {"Authorization": f"Bearer {api_key}"}
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        answer = httpx.post(f"{url}/v1/run", headers=headers, timeout=30,
-                            json={"suite": "judged", "output": OUTPUT, "async": True})
+        answer = httpx.post(
+            f"{url}/v1/run",
+            headers=headers,
+            timeout=30,
+            json={"suite": "judged", "output": OUTPUT, "async": True},
+        )
         if answer.status_code == 202:
             return [answer.json()["id"], *submit(url, api_key, n - 1)]
         assert answer.status_code == 503, answer.text
@@ -148,14 +168,21 @@ def submit_when_back(url: str, api_key: str, n: int) -> list[str]:
 def test_with_redis_down_deterministic_runs_work_and_async_ones_get_503(
     tmp_path: Path, database: str, own_redis: OwnRedis, fake: FakeProviderProcess
 ) -> None:
-    fleet = make_fleet(tmp_path, database, own_redis.url, fake,
-                       LAUNCHGATE_SWEEP_INTERVAL_S="0.5", LAUNCHGATE_REQUEUE_PENDING_AFTER_S="1")
+    fleet = make_fleet(
+        tmp_path,
+        database,
+        own_redis.url,
+        fake,
+        LAUNCHGATE_SWEEP_INTERVAL_S="0.5",
+        LAUNCHGATE_REQUEUE_PENDING_AFTER_S="1",
+    )
     try:
         api_key = fleet.create_org("acme")
         url = fleet.start_api("api")
         setup_judged_suite(url, api_key, provider_key=PROVIDER_KEY, slug="judged")
-        setup_judged_suite(url, api_key, provider_key=PROVIDER_KEY, slug="plain",
-                           judge_cases=0, exact_cases=2)
+        setup_judged_suite(
+            url, api_key, provider_key=PROVIDER_KEY, slug="plain", judge_cases=0, exact_cases=2
+        )
         headers = {"Authorization": f"Bearer {api_key}"}
         accepted = submit(url, api_key, 3)  # no worker yet: they wait, pending
         own_redis.stop()
@@ -164,9 +191,11 @@ def test_with_redis_down_deterministic_runs_work_and_async_ones_get_503(
             assert health["status"] == "degraded" and health["services"]["redis"] == "disconnected"
             plain = client.post("/v1/run", json={"suite": "plain", "output": OUTPUT})
             assert plain.status_code == 200 and plain.json()["status"] == "cleared"
-            for body in ({"suite": "judged", "output": OUTPUT, "async": True},
-                         {"suite": "plain", "output": OUTPUT, "async": True},
-                         {"suite": "judged", "output": OUTPUT}):
+            for body in (
+                {"suite": "judged", "output": OUTPUT, "async": True},
+                {"suite": "plain", "output": OUTPUT, "async": True},
+                {"suite": "judged", "output": OUTPUT},
+            ):
                 refused = client.post("/v1/run", json=body)
                 assert refused.status_code == 503, refused.text
                 error = refused.json()["error"]
@@ -185,14 +214,15 @@ def test_with_redis_down_deterministic_runs_work_and_async_ones_get_503(
 def test_the_per_ip_limit_holds_across_two_api_processes(
     tmp_path: Path, database: str, shared_redis: str, fake: FakeProviderProcess
 ) -> None:
-    fleet = make_fleet(tmp_path, database, shared_redis, fake,
-                       LAUNCHGATE_RATE_LIMIT="100/minute")
+    fleet = make_fleet(tmp_path, database, shared_redis, fake, LAUNCHGATE_RATE_LIMIT="100/minute")
     try:
         api_key = fleet.create_org("acme")
         urls = [fleet.start_api("api-1"), fleet.start_api("api-2")]
         headers = {"Authorization": f"Bearer {api_key}"}
-        statuses = [httpx.get(f"{urls[i % 2]}/v1/projects", headers=headers, timeout=10)
-                    .status_code for i in range(100)]
+        statuses = [
+            httpx.get(f"{urls[i % 2]}/v1/projects", headers=headers, timeout=10).status_code
+            for i in range(100)
+        ]
         over = [httpx.get(f"{url}/v1/projects", headers=headers, timeout=10) for url in urls]
     finally:
         fleet.stop()

@@ -16,8 +16,9 @@ from launchgate.worker.redis_queue import GROUP, STREAM, declare_group, redis_br
 
 
 def _message(n: int) -> BrokerMessage:
-    return BrokerMessage(task_id=f"job-{n}", task_name="test.job",
-                         message=json.dumps({"n": n}).encode(), labels={})
+    return BrokerMessage(
+        task_id=f"job-{n}", task_name="test.job", message=json.dumps({"n": n}).encode(), labels={}
+    )
 
 
 async def _next(stream: AsyncGenerator[AckableMessage, None], within_s: float) -> bytes:

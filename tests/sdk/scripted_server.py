@@ -115,15 +115,31 @@ def closed_port() -> str:
 
 def run_answer(status: str = "cleared", run_id: str = "run_0000000000000000000000aa") -> Any:
     """A synchronous ``POST /v1/run`` answer of one passing case."""
-    case = {"case": "Offers a refund", "case_id": "c1", "passed": status == "cleared",
-            "score": 1.0 if status == "cleared" else 0.0, "threshold": 1.0, "weight": 1.0,
-            "reason": "Value found", "status": "passed" if status == "cleared" else "failed",
-            "duration_ms": 0.02, "scorer_type": "contains"}
-    return {"id": run_id, "status": status, "passed": status == "cleared", "total_cases": 1,
-            "passed_cases": int(status == "cleared"), "failed_cases": int(status != "cleared"),
-            "error_cases": 0, "pass_rate": 1.0 if status == "cleared" else 0.0,
-            "duration_ms": 0.4, "scores": [case],
-            "failures": [] if status == "cleared" else [case]}
+    case = {
+        "case": "Offers a refund",
+        "case_id": "c1",
+        "passed": status == "cleared",
+        "score": 1.0 if status == "cleared" else 0.0,
+        "threshold": 1.0,
+        "weight": 1.0,
+        "reason": "Value found",
+        "status": "passed" if status == "cleared" else "failed",
+        "duration_ms": 0.02,
+        "scorer_type": "contains",
+    }
+    return {
+        "id": run_id,
+        "status": status,
+        "passed": status == "cleared",
+        "total_cases": 1,
+        "passed_cases": int(status == "cleared"),
+        "failed_cases": int(status != "cleared"),
+        "error_cases": 0,
+        "pass_rate": 1.0 if status == "cleared" else 0.0,
+        "duration_ms": 0.4,
+        "scores": [case],
+        "failures": [] if status == "cleared" else [case],
+    }
 
 
 def error_answer(status: int, code: str, message: str) -> Entry:

@@ -34,7 +34,9 @@ def test_the_order_with_all_four_sources_present(dirs: tuple[Path, Path]) -> Non
         return config.api_key, config.base_url
 
     assert resolve("lg_test_from_argument", "http://argument.test", env) == (
-        "lg_test_from_argument", "http://argument.test")
+        "lg_test_from_argument",
+        "http://argument.test",
+    )
     assert resolve(None, None, env) == ("lg_test_from_env", "http://env.test")
     assert resolve(None, None, {}) == ("lg_test_from_project_rc", "http://project-rc.test")
     (cwd / ".launchgaterc").unlink()
@@ -66,23 +68,28 @@ def test_empty_values_count_as_absent(dirs: tuple[Path, Path]) -> None:
     assert (config.api_key, config.base_url) == ("lg_test_rc", DEFAULT_BASE_URL)
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("http://127.0.0.1:4001/", "http://127.0.0.1:4001"),
-    ("https://lg.example.com/v1", "https://lg.example.com"),
-    ("https://lg.example.com/gate/v1/", "https://lg.example.com/gate"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:4001/", "http://127.0.0.1:4001"),
+        ("https://lg.example.com/v1", "https://lg.example.com"),
+        ("https://lg.example.com/gate/v1/", "https://lg.example.com/gate"),
+    ],
+)
 def test_base_urls_are_normalised(given: str, expected: str, dirs: tuple[Path, Path]) -> None:
     cwd, home = dirs
     assert resolve_config("k", given, env={}, cwd=cwd, home=home).base_url == expected
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    ("{not json", "not valid JSON"),
-    ("[\"lg_test_x\"]", "JSON object"),
-    ("{\"apiKey\": 42}", "apiKey must be a string"),
-])
-def test_a_malformed_rc_file_is_named(content: str, needle: str,
-                                      dirs: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("{not json", "not valid JSON"),
+        ('["lg_test_x"]', "JSON object"),
+        ('{"apiKey": 42}', "apiKey must be a string"),
+    ],
+)
+def test_a_malformed_rc_file_is_named(content: str, needle: str, dirs: tuple[Path, Path]) -> None:
     cwd, home = dirs
     (cwd / ".launchgaterc").write_text(content)
     with pytest.raises(ConfigError) as raised:
@@ -96,8 +103,9 @@ def test_a_base_url_without_a_scheme_is_refused(dirs: tuple[Path, Path]) -> None
         resolve_config("k", "api.launchgate.ai", env={}, cwd=cwd, home=home)
 
 
-def test_the_client_reads_the_process_environment(monkeypatch: pytest.MonkeyPatch,
-                                                  dirs: tuple[Path, Path]) -> None:
+def test_the_client_reads_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch, dirs: tuple[Path, Path]
+) -> None:
     cwd, home = dirs
     monkeypatch.chdir(cwd)
     monkeypatch.setenv("HOME", str(home))

@@ -32,8 +32,9 @@ def _gate(url: str) -> LaunchGate:
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records
-            if r.name == "launchgate.sdk" and r.levelno >= logging.WARNING]
+    return [
+        r for r in caplog.records if r.name == "launchgate.sdk" and r.levelno >= logging.WARNING
+    ]
 
 
 def test_the_default_policy_waits_1_2_4_seconds_and_honours_retry_after() -> None:
@@ -46,10 +47,13 @@ def test_the_default_policy_waits_1_2_4_seconds_and_honours_retry_after() -> Non
 
 
 def test_a_5xx_api_is_tried_4_times_then_the_run_is_skipped(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG, logger="launchgate.sdk")
-    with scripted_server(UNAVAILABLE) as (url, script), \
-            LaunchGate("lg_test_k", url, backoff=0.05) as gate:
+    with (
+        scripted_server(UNAVAILABLE) as (url, script),
+        LaunchGate("lg_test_k", url, backoff=0.05) as gate,
+    ):
         started = time.monotonic()
         result = gate.run("refund-replies", "hello")
         elapsed = time.monotonic() - started
@@ -63,7 +67,8 @@ def test_a_5xx_api_is_tried_4_times_then_the_run_is_skipped(
 
 
 def test_a_closed_port_is_tried_4_times_then_the_run_is_skipped(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG, logger="launchgate.sdk")
     with _gate(closed_port()) as gate:
         result = gate.run("refund-replies", "hello")
@@ -82,8 +87,12 @@ def test_dropped_connections_are_network_errors_too() -> None:
 
 
 def test_a_recovering_api_answers_within_the_retries() -> None:
-    entries = [UNAVAILABLE, CLOSE, error_answer(500, "INTERNAL_ERROR", "boom"),
-               (200, {}, run_answer("aborted"))]
+    entries = [
+        UNAVAILABLE,
+        CLOSE,
+        error_answer(500, "INTERNAL_ERROR", "boom"),
+        (200, {}, run_answer("aborted")),
+    ]
     with scripted_server(*entries) as (url, script), _gate(url) as gate:
         result = gate.run("refund-replies", "hello")
     assert len(script.requests) == 4
@@ -93,8 +102,7 @@ def test_a_recovering_api_answers_within_the_retries() -> None:
 
 def test_429_waits_as_long_as_retry_after_says() -> None:
     limited = (429, {"Retry-After": "1"}, {"error": {"code": "RATE_LIMITED", "message": "slow"}})
-    with scripted_server(limited, (200, {}, run_answer())) as (url, script), \
-            _gate(url) as gate:
+    with scripted_server(limited, (200, {}, run_answer())) as (url, script), _gate(url) as gate:
         started = time.monotonic()
         result = gate.run("refund-replies", "hello")
         elapsed = time.monotonic() - started
@@ -103,34 +111,52 @@ def test_429_waits_as_long_as_retry_after_says() -> None:
 
 
 def test_an_answer_that_is_not_json_is_retried_like_an_outage() -> None:
-    with scripted_server((200, {"Content-Type": "text/html"}, b"<html>proxy</html>")) as (
-            url, script), _gate(url) as gate:
+    with (
+        scripted_server((200, {"Content-Type": "text/html"}, b"<html>proxy</html>")) as (
+            url,
+            script,
+        ),
+        _gate(url) as gate,
+    ):
         result = gate.run("refund-replies", "hello")
     assert result.status == "skipped" and len(script.requests) == 4
 
 
-@pytest.mark.parametrize(("status", "code", "kind"), [
-    (400, "VALIDATION_ERROR", ValidationError),
-    (401, "UNAUTHORIZED", AuthError),
-    (402, "USAGE_LIMIT_EXCEEDED", PaymentError),
-    (404, "NOT_FOUND", NotFoundError),
-    (409, "CONFLICT", ValidationError),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "kind"),
+    [
+        (400, "VALIDATION_ERROR", ValidationError),
+        (401, "UNAUTHORIZED", AuthError),
+        (402, "USAGE_LIMIT_EXCEEDED", PaymentError),
+        (404, "NOT_FOUND", NotFoundError),
+        (409, "CONFLICT", ValidationError),
+    ],
+)
 def test_4xx_answers_raise_at_once_with_the_servers_code_and_message(
-        status: int, code: str, kind: type[Exception]) -> None:
+    status: int, code: str, kind: type[Exception]
+) -> None:
     answer = error_answer(status, code, f"said the server ({status})")
-    with scripted_server(answer) as (url, script), \
-            LaunchGate("lg_test_k", url, backoff=10) as gate, pytest.raises(kind) as raised:
+    with (
+        scripted_server(answer) as (url, script),
+        LaunchGate("lg_test_k", url, backoff=10) as gate,
+        pytest.raises(kind) as raised,
+    ):
         gate.run("refund-replies", "hello")
     assert len(script.requests) == 1
     error = raised.value
     assert (error.code, error.message, error.status) == (  # type: ignore[attr-defined]
-        code, f"said the server ({status})", status)
+        code,
+        f"said the server ({status})",
+        status,
+    )
 
 
 def test_a_4xx_without_the_envelope_still_says_what_happened() -> None:
-    with scripted_server((401, {"Content-Type": "text/plain"}, b"go away")) as (url, _), \
-            _gate(url) as gate, pytest.raises(AuthError) as raised:
+    with (
+        scripted_server((401, {"Content-Type": "text/plain"}, b"go away")) as (url, _),
+        _gate(url) as gate,
+        pytest.raises(AuthError) as raised,
+    ):
         gate.run("refund-replies", "hello")
     assert (raised.value.code, raised.value.message) == ("HTTP_401", "go away")
 
@@ -138,39 +164,48 @@ def test_a_4xx_without_the_envelope_still_says_what_happened() -> None:
 def test_the_request_carries_the_key_and_the_run_fields() -> None:
     import json
 
-    with scripted_server((200, {}, run_answer())) as (url, script), \
-            LaunchGate("lg_test_secret", url, backoff=FAST) as gate:
-        gate.run("refund-replies", "hello", input={"q": 1}, trigger_meta={"build": 7},
-                 project="support")
+    with (
+        scripted_server((200, {}, run_answer())) as (url, script),
+        LaunchGate("lg_test_secret", url, backoff=FAST) as gate,
+    ):
+        gate.run(
+            "refund-replies", "hello", input={"q": 1}, trigger_meta={"build": 7}, project="support"
+        )
     method, path, headers, body = script.requests[0]
     assert (method, path) == ("POST", "/v1/run")
     assert headers["Authorization"] == "Bearer lg_test_secret"
     assert headers["User-Agent"].startswith("launchgate-python/")
-    assert json.loads(body) == {"suite": "refund-replies", "output": "hello", "input": {"q": 1},
-                                "trigger": "sdk", "trigger_meta": {"build": 7},
-                                "async": False, "project": "support"}
+    assert json.loads(body) == {
+        "suite": "refund-replies",
+        "output": "hello",
+        "input": {"q": 1},
+        "trigger": "sdk",
+        "trigger_meta": {"build": 7},
+        "async": False,
+        "project": "support",
+    }
 
 
 def test_one_client_keeps_one_connection_for_many_runs() -> None:
-    with scripted_server((200, {}, run_answer())) as (url, script), \
-            _gate(url) as gate:
+    with scripted_server((200, {}, run_answer())) as (url, script), _gate(url) as gate:
         for _ in range(5):
             assert gate.run("refund-replies", "hello").passed
     assert (len(script.requests), script.connections) == (5, 1)
 
 
 def test_get_run_cannot_invent_a_run_so_it_raises_after_the_retries() -> None:
-    with scripted_server(UNAVAILABLE) as (url, script), \
-            _gate(url) as gate, \
-            pytest.raises(UnreachableError) as raised:
+    with (
+        scripted_server(UNAVAILABLE) as (url, script),
+        _gate(url) as gate,
+        pytest.raises(UnreachableError) as raised,
+    ):
         gate.get_run("run_0000000000000000000000aa")
     assert raised.value.attempts == 4 and len(script.requests) == 4
 
 
 def test_wait_gives_up_after_its_timeout_with_the_last_run() -> None:
     pending = {"data": {"id": "run_x", "status": "pending", "passed": False}}
-    with scripted_server((200, {}, pending)) as (url, script), \
-            _gate(url) as gate:
+    with scripted_server((200, {}, pending)) as (url, script), _gate(url) as gate:
         started = time.monotonic()
         with pytest.raises(WaitTimeout) as raised:
             gate.wait("run_x", interval=0.05, timeout=0.5)
@@ -182,7 +217,8 @@ def test_wait_gives_up_after_its_timeout_with_the_last_run() -> None:
 
 
 async def test_the_async_client_retries_and_skips_the_same_way(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with scripted_server(UNAVAILABLE) as (url, script):
         async with AsyncLaunchGate("lg_test_k", url, backoff=FAST) as gate:
             result = await gate.run("refund-replies", "hello")
@@ -191,8 +227,11 @@ async def test_the_async_client_retries_and_skips_the_same_way(
 
 
 async def test_the_async_client_raises_4xx_at_once_and_reuses_its_connection() -> None:
-    entries = [(200, {}, run_answer()), (200, {}, run_answer()),
-               error_answer(402, "USAGE_LIMIT_EXCEEDED", "Monthly run limit of 500 reached")]
+    entries = [
+        (200, {}, run_answer()),
+        (200, {}, run_answer()),
+        error_answer(402, "USAGE_LIMIT_EXCEEDED", "Monthly run limit of 500 reached"),
+    ]
     with scripted_server(*entries) as (url, script):
         async with AsyncLaunchGate("lg_test_k", url, backoff=10) as gate:
             assert (await gate.run("a", "x")).passed and (await gate.run("a", "x")).passed

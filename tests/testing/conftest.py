@@ -36,30 +36,54 @@ async def client(fake: FakeProviderServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def openai_chat(content: str = "Rate this.", **extra: object) -> dict[str, object]:
-    schema = {"type": "object", "properties": {"reasoning": {"type": "string"},
-                                               "score": {"type": "number"}}}
-    return {"model": "gpt-4o", "temperature": 0,
-            "messages": [{"role": "system", "content": "You are a judge."},
-                         {"role": "user", "content": content}],
-            "response_format": {"type": "json_schema",
-                                "json_schema": {"name": "verdict", "schema": schema,
-                                                "strict": True}},
-            **extra}
+    schema = {
+        "type": "object",
+        "properties": {"reasoning": {"type": "string"}, "score": {"type": "number"}},
+    }
+    return {
+        "model": "gpt-4o",
+        "temperature": 0,
+        "messages": [
+            {"role": "system", "content": "You are a judge."},
+            {"role": "user", "content": content},
+        ],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "verdict", "schema": schema, "strict": True},
+        },
+        **extra,
+    }
 
 
 def anthropic_message(content: str = "Rate this.", **extra: object) -> dict[str, object]:
-    tool = {"name": "record_verdict", "description": "Record the verdict.",
-            "input_schema": {"type": "object", "properties": {"reasoning": {"type": "string"},
-                                                              "score": {"type": "number"}}}}
-    return {"model": "claude-sonnet-4-20250514", "max_tokens": 1024, "temperature": 0,
-            "system": "You are a judge.", "messages": [{"role": "user", "content": content}],
-            "tools": [tool], "tool_choice": {"type": "tool", "name": "record_verdict"},
-            **extra}
+    tool = {
+        "name": "record_verdict",
+        "description": "Record the verdict.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"reasoning": {"type": "string"}, "score": {"type": "number"}},
+        },
+    }
+    return {
+        "model": "claude-sonnet-4-20250514",
+        "max_tokens": 1024,
+        "temperature": 0,
+        "system": "You are a judge.",
+        "messages": [{"role": "user", "content": content}],
+        "tools": [tool],
+        "tool_choice": {"type": "tool", "name": "record_verdict"},
+        **extra,
+    }
 
 
 def gemini_request(content: str = "Rate this.", **extra: object) -> dict[str, object]:
-    return {"systemInstruction": {"parts": [{"text": "You are a judge."}]},
-            "contents": [{"role": "user", "parts": [{"text": content}]}],
-            "generationConfig": {"temperature": 0, "responseMimeType": "application/json",
-                                 "responseSchema": {"type": "OBJECT"}},
-            **extra}
+    return {
+        "systemInstruction": {"parts": [{"text": "You are a judge."}]},
+        "contents": [{"role": "user", "parts": [{"text": content}]}],
+        "generationConfig": {
+            "temperature": 0,
+            "responseMimeType": "application/json",
+            "responseSchema": {"type": "OBJECT"},
+        },
+        **extra,
+    }

@@ -31,25 +31,40 @@ from tests.testing.conftest import (
 def call(provider: str, key: str | None = None) -> dict[str, Any]:
     """The keyword arguments of one valid chat call to `provider`."""
     if provider == "openai":
-        return {"url": "/v1/chat/completions", "json": openai_chat(),
-                "headers": {"Authorization": f"Bearer {key or OPENAI_KEY}"}}
+        return {
+            "url": "/v1/chat/completions",
+            "json": openai_chat(),
+            "headers": {"Authorization": f"Bearer {key or OPENAI_KEY}"},
+        }
     if provider == "anthropic":
-        return {"url": "/v1/messages", "json": anthropic_message(),
-                "headers": {**ANTHROPIC_HEADERS, "x-api-key": key or ANTHROPIC_KEY}}
+        return {
+            "url": "/v1/messages",
+            "json": anthropic_message(),
+            "headers": {**ANTHROPIC_HEADERS, "x-api-key": key or ANTHROPIC_KEY},
+        }
     if provider == "google":
-        return {"url": "/v1beta/models/gemini-2.5-flash:generateContent",
-                "json": gemini_request(), "headers": {"x-goog-api-key": key or GOOGLE_KEY}}
-    return {"url": "/openai/deployments/gpt-4o/chat/completions", "json": openai_chat(),
-            "params": AZURE_QUERY, "headers": {"api-key": key or AZURE_KEY}}
+        return {
+            "url": "/v1beta/models/gemini-2.5-flash:generateContent",
+            "json": gemini_request(),
+            "headers": {"x-goog-api-key": key or GOOGLE_KEY},
+        }
+    return {
+        "url": "/openai/deployments/gpt-4o/chat/completions",
+        "json": openai_chat(),
+        "params": AZURE_QUERY,
+        "headers": {"api-key": key or AZURE_KEY},
+    }
 
 
-async def post(client: httpx.AsyncClient, provider: str, key: str | None = None,
-               **options: Any) -> httpx.Response:
+async def post(
+    client: httpx.AsyncClient, provider: str, key: str | None = None, **options: Any
+) -> httpx.Response:
     return await client.post(**call(provider, key), **options)
 
 
-async def test_rate_limit_schedule_then_success(fake: FakeProviderServer,
-                                                client: httpx.AsyncClient) -> None:
+async def test_rate_limit_schedule_then_success(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.schedule("openai", {"kind": "rate_limit", "count": 2, "retry_after": 1})
     assert fake.counters()["scheduled_remaining"]["openai"] == 2
     for _ in range(2):
@@ -63,14 +78,23 @@ async def test_rate_limit_schedule_then_success(fake: FakeProviderServer,
     assert counters["providers"]["openai"]["statuses"] == {"429": 2, "200": 1}
 
 
-@pytest.mark.parametrize(("provider", "kind", "status"), [
-    ("openai", "server_error", 500), ("anthropic", "server_error", 500),
-    ("google", "server_error", 500), ("azure_openai", "server_error", 500),
-    ("anthropic", "overloaded", 529), ("google", "overloaded", 503),
-    ("openai", "quota", 429), ("anthropic", "quota", 400), ("azure_openai", "rate_limit", 429),
-])
-async def test_scheduled_errors_per_provider(fake: FakeProviderServer, client: httpx.AsyncClient,
-                                             provider: str, kind: str, status: int) -> None:
+@pytest.mark.parametrize(
+    ("provider", "kind", "status"),
+    [
+        ("openai", "server_error", 500),
+        ("anthropic", "server_error", 500),
+        ("google", "server_error", 500),
+        ("azure_openai", "server_error", 500),
+        ("anthropic", "overloaded", 529),
+        ("google", "overloaded", 503),
+        ("openai", "quota", 429),
+        ("anthropic", "quota", 400),
+        ("azure_openai", "rate_limit", 429),
+    ],
+)
+async def test_scheduled_errors_per_provider(
+    fake: FakeProviderServer, client: httpx.AsyncClient, provider: str, kind: str, status: int
+) -> None:
     fake.schedule(provider, {"kind": kind})
     response = await post(client, provider)
     assert response.status_code == status
@@ -78,8 +102,9 @@ async def test_scheduled_errors_per_provider(fake: FakeProviderServer, client: h
     assert (await post(client, provider)).status_code == 200
 
 
-async def test_error_bodies_match_each_provider(fake: FakeProviderServer,
-                                                client: httpx.AsyncClient) -> None:
+async def test_error_bodies_match_each_provider(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.schedule("anthropic", {"kind": "overloaded"})
     overloaded = (await post(client, "anthropic")).json()
     assert overloaded["error"] == {"type": "overloaded_error", "message": "Overloaded"}
@@ -91,35 +116,50 @@ async def test_error_bodies_match_each_provider(fake: FakeProviderServer,
     assert "retry-after" not in limited.headers  # Gemini says it in the body instead
     error = limited.json()["error"]
     assert error["status"] == "RESOURCE_EXHAUSTED"
-    assert {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"} in \
-        error["details"]
+    assert {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"} in error[
+        "details"
+    ]
     fake.schedule("azure_openai", {"kind": "rate_limit", "retry_after": 2})
     azure = await post(client, "azure_openai")
     assert azure.headers["retry-after"] == "2"
     assert azure.json()["error"]["code"] == "429"
 
 
-async def test_schedule_endpoint_filter_and_custom(fake: FakeProviderServer,
-                                                   client: httpx.AsyncClient) -> None:
-    fake.schedule("openai", {"kind": "custom", "endpoint": "chat", "status": 418,
-                             "body": {"teapot": True}, "headers": {"x-fake": "yes"}})
+async def test_schedule_endpoint_filter_and_custom(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
+    fake.schedule(
+        "openai",
+        {
+            "kind": "custom",
+            "endpoint": "chat",
+            "status": 418,
+            "body": {"teapot": True},
+            "headers": {"x-fake": "yes"},
+        },
+    )
     models = await client.get("/v1/models", headers={"Authorization": f"Bearer {OPENAI_KEY}"})
     assert models.status_code == 200
     response = await post(client, "openai")
-    assert (response.status_code, response.json(), response.headers["x-fake"]) == \
-        (418, {"teapot": True}, "yes")
+    assert (response.status_code, response.json(), response.headers["x-fake"]) == (
+        418,
+        {"teapot": True},
+        "yes",
+    )
 
 
-async def test_scheduled_auth_failure_and_garbage(fake: FakeProviderServer,
-                                                  client: httpx.AsyncClient) -> None:
+async def test_scheduled_auth_failure_and_garbage(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.schedule("anthropic", {"kind": "auth"}, {"kind": "garbage"})
     assert (await post(client, "anthropic")).status_code == 401
     garbage = (await post(client, "anthropic")).json()
     assert garbage["content"][0]["type"] == "text"
 
 
-async def test_timeout_hangs_past_the_client_timeout(fake: FakeProviderServer,
-                                                     client: httpx.AsyncClient) -> None:
+async def test_timeout_hangs_past_the_client_timeout(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.schedule("google", {"kind": "timeout", "seconds": 30})
     with pytest.raises(httpx.ReadTimeout):
         await post(client, "google", timeout=0.3)
@@ -139,8 +179,9 @@ async def test_connection_drop(fake: FakeProviderServer, client: httpx.AsyncClie
     assert (await post(client, "openai")).status_code == 200
 
 
-async def test_latency_is_a_lower_bound(fake: FakeProviderServer,
-                                        client: httpx.AsyncClient) -> None:
+async def test_latency_is_a_lower_bound(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.configure(latency_ms=10, providers={"anthropic": {"latency_ms": 250}})
     config = fake.admin("GET", "config")
     assert config["latency_ms"] == 10
@@ -150,8 +191,9 @@ async def test_latency_is_a_lower_bound(fake: FakeProviderServer,
     assert time.monotonic() - started >= 0.25
 
 
-async def test_concurrency_counters_per_provider_and_key(fake: FakeProviderServer,
-                                                         client: httpx.AsyncClient) -> None:
+async def test_concurrency_counters_per_provider_and_key(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.configure(providers={"openai": {"latency_ms": 500}})
     other_key = "sk-test-second-org"
     calls = [post(client, "openai") for _ in range(5)]
@@ -168,16 +210,16 @@ async def test_concurrency_counters_per_provider_and_key(fake: FakeProviderServe
     assert counters["keys"][key_fingerprint(other_key)]["provider"] == "openai"
 
 
-async def test_valid_key_rules_are_configurable(fake: FakeProviderServer,
-                                                client: httpx.AsyncClient) -> None:
+async def test_valid_key_rules_are_configurable(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.configure(providers={"openai": {"key_prefixes": [], "valid_keys": ["org-key-1"]}})
     assert (await post(client, "openai")).status_code == 401
     assert (await post(client, "openai", "org-key-1")).status_code == 200
     assert fake.admin("GET", "config")["providers"]["openai"]["valid_keys_count"] == 1
 
 
-async def test_admin_never_shows_keys(fake: FakeProviderServer,
-                                      client: httpx.AsyncClient) -> None:
+async def test_admin_never_shows_keys(fake: FakeProviderServer, client: httpx.AsyncClient) -> None:
     canary = "sk-test-canary-7f3c9a1e5b"
     fake.configure(providers={"openai": {"valid_keys": [canary]}})
     await post(client, "openai", canary)
@@ -191,11 +233,14 @@ async def test_admin_never_shows_keys(fake: FakeProviderServer,
     assert canary not in everything and GOOGLE_KEY not in everything
 
 
-async def test_configure_rejects_bad_json_and_reset_restores(fake: FakeProviderServer,
-                                                             client: httpx.AsyncClient) -> None:
+async def test_configure_rejects_bad_json_and_reset_restores(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     bad_configs: list[dict[str, Any]] = [
-        {"providers": {"mistral": {}}}, {"schedule": {"openai": [{"kind": "boom"}]}},
-        {"latency_ms": -1}, {"policy": {"kind": "random"}},
+        {"providers": {"mistral": {}}},
+        {"schedule": {"openai": [{"kind": "boom"}]}},
+        {"latency_ms": -1},
+        {"policy": {"kind": "random"}},
     ]
     for bad in bad_configs:
         response = await client.post("/_admin/configure", json=bad)
@@ -212,8 +257,9 @@ async def test_configure_rejects_bad_json_and_reset_restores(fake: FakeProviderS
 
 def test_module_runs_as_a_process() -> None:
     with FakeProviderProcess(extra_args=["--latency-ms", "5"]) as process:
-        response = httpx.get(f"{process.openai_base_url}/models",
-                             headers={"Authorization": f"Bearer {OPENAI_KEY}"})
+        response = httpx.get(
+            f"{process.openai_base_url}/models", headers={"Authorization": f"Bearer {OPENAI_KEY}"}
+        )
         assert response.status_code == 200
         assert response.json()["object"] == "list"
         assert process.admin("GET", "config")["latency_ms"] == 5
@@ -222,8 +268,9 @@ def test_module_runs_as_a_process() -> None:
     assert running.returncode is not None
 
 
-async def test_reset_during_a_call_keeps_gauges_sane(fake: FakeProviderServer,
-                                                     client: httpx.AsyncClient) -> None:
+async def test_reset_during_a_call_keeps_gauges_sane(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.configure(latency_ms=300)
     pending = asyncio.create_task(post(client, "openai"))
     while not fake.counters()["current_concurrent"]:

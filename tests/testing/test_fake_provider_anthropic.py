@@ -25,8 +25,9 @@ async def test_v1_models_is_openai_without_anthropic_headers(client: httpx.Async
 
 
 async def test_forced_tool_returns_tool_use(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/messages", headers=ANTHROPIC_HEADERS,
-                                 json=anthropic_message("FAKE_SCORE=0.75"))
+    response = await client.post(
+        "/v1/messages", headers=ANTHROPIC_HEADERS, json=anthropic_message("FAKE_SCORE=0.75")
+    )
     assert response.status_code == 200
     message = response.json()
     assert message["id"].startswith("msg_")
@@ -54,26 +55,36 @@ async def test_without_tools_answers_text(client: httpx.AsyncClient) -> None:
 
 
 async def test_anthropic_auth_errors(client: httpx.AsyncClient) -> None:
-    wrong = await client.post("/v1/messages", json=anthropic_message(),
-                              headers={**ANTHROPIC_HEADERS, "x-api-key": "sk-ant-api03-nope"})
+    wrong = await client.post(
+        "/v1/messages",
+        json=anthropic_message(),
+        headers={**ANTHROPIC_HEADERS, "x-api-key": "sk-ant-api03-nope"},
+    )
     assert wrong.status_code == 401
     body = wrong.json()
     assert body["type"] == "error"
     assert body["error"] == {"type": "authentication_error", "message": "invalid x-api-key"}
     assert body["request_id"].startswith("req_")
-    missing = await client.post("/v1/messages", json=anthropic_message(),
-                                headers={"anthropic-version": "2023-06-01"})
+    missing = await client.post(
+        "/v1/messages", json=anthropic_message(), headers={"anthropic-version": "2023-06-01"}
+    )
     assert missing.json()["error"]["message"] == "x-api-key header is required"
 
 
 async def test_anthropic_version_header_required(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/messages", headers={"x-api-key": ANTHROPIC_KEY},
-                                 json=anthropic_message())
+    response = await client.post(
+        "/v1/messages", headers={"x-api-key": ANTHROPIC_KEY}, json=anthropic_message()
+    )
     assert response.status_code == 400
-    assert response.json()["error"] == {"type": "invalid_request_error",
-                                        "message": "anthropic-version: header is required"}
-    bad = await client.post("/v1/messages", json=anthropic_message(),
-                            headers={**ANTHROPIC_HEADERS, "anthropic-version": "2024-99-99"})
+    assert response.json()["error"] == {
+        "type": "invalid_request_error",
+        "message": "anthropic-version: header is required",
+    }
+    bad = await client.post(
+        "/v1/messages",
+        json=anthropic_message(),
+        headers={**ANTHROPIC_HEADERS, "anthropic-version": "2024-99-99"},
+    )
     assert bad.status_code == 400
     assert "is not a valid version" in bad.json()["error"]["message"]
 
@@ -93,11 +104,13 @@ async def test_anthropic_body_checks(client: httpx.AsyncClient) -> None:
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-async def test_anthropic_garbage_policy_has_no_tool_use(fake: FakeProviderServer,
-                                                        client: httpx.AsyncClient) -> None:
+async def test_anthropic_garbage_policy_has_no_tool_use(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.configure(providers={"anthropic": {"policy": {"kind": "garbage"}}})
-    response = await client.post("/v1/messages", headers=ANTHROPIC_HEADERS,
-                                 json=anthropic_message())
+    response = await client.post(
+        "/v1/messages", headers=ANTHROPIC_HEADERS, json=anthropic_message()
+    )
     message = response.json()
     assert [b["type"] for b in message["content"]] == ["text"]
     assert message["stop_reason"] == "end_turn"

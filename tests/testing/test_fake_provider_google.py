@@ -75,8 +75,9 @@ async def test_gemini_body_checks(client: httpx.AsyncClient) -> None:
     assert (await client.post(GENERATE, headers=KEY, json=snake)).status_code == 200
 
 
-async def test_gemini_per_provider_policy(fake: FakeProviderServer,
-                                          client: httpx.AsyncClient) -> None:
+async def test_gemini_per_provider_policy(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
     fake.configure(providers={"google": {"policy": {"kind": "fixed", "score": 0.125}}})
     response = await client.post(GENERATE, headers=KEY, json=gemini_request("FAKE_SCORE=0.9"))
     text = response.json()["candidates"][0]["content"]["parts"][0]["text"]

@@ -39,8 +39,9 @@ async def test_openai_chat_completion_shape(client: httpx.AsyncClient) -> None:
 
 async def test_openai_wrong_key_is_the_real_401(client: httpx.AsyncClient) -> None:
     wrong = "sk-live-0123456789abcdef"
-    response = await client.post("/v1/chat/completions", json=openai_chat(),
-                                 headers={"Authorization": f"Bearer {wrong}"})
+    response = await client.post(
+        "/v1/chat/completions", json=openai_chat(), headers={"Authorization": f"Bearer {wrong}"}
+    )
     assert response.status_code == 401
     error = response.json()["error"]
     assert error["code"] == "invalid_api_key"
@@ -62,8 +63,11 @@ async def test_openai_bad_bodies(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "missing_required_parameter"
     assert response.json()["error"]["param"] == "messages"
-    response = await client.post("/v1/chat/completions", headers=BEARER,
-                                 json={"messages": [{"role": "user", "content": "x"}]})
+    response = await client.post(
+        "/v1/chat/completions",
+        headers=BEARER,
+        json={"messages": [{"role": "user", "content": "x"}]},
+    )
     assert response.json()["error"]["message"] == "you must provide a model parameter"
     response = await client.post("/v1/chat/completions", headers=BEARER, content=b"{not json")
     assert response.status_code == 400
@@ -73,11 +77,11 @@ async def test_openai_bad_bodies(client: httpx.AsyncClient) -> None:
     assert response.json()["error"]["param"] == "response_format.type"
 
 
-async def test_openai_judge_policies(fake: FakeProviderServer,
-                                     client: httpx.AsyncClient) -> None:
+async def test_openai_judge_policies(fake: FakeProviderServer, client: httpx.AsyncClient) -> None:
     async def verdict(content: str) -> str:
-        response = await client.post("/v1/chat/completions", headers=BEARER,
-                                     json=openai_chat(content))
+        response = await client.post(
+            "/v1/chat/completions", headers=BEARER, json=openai_chat(content)
+        )
         return str(response.json()["choices"][0]["message"]["content"])
 
     prompt = "first FAKE_SCORE=0.2 then the output says FAKE_SCORE = 0.65"
@@ -107,8 +111,12 @@ async def test_azure_models_and_deployments(client: httpx.AsyncClient) -> None:
 async def test_azure_chat_completion(client: httpx.AsyncClient) -> None:
     body = openai_chat("FAKE_SCORE=0.3")
     del body["model"]  # Azure names the model by deployment
-    response = await client.post("/openai/deployments/judge-4o/chat/completions",
-                                 headers={"api-key": AZURE_KEY}, params=AZURE_QUERY, json=body)
+    response = await client.post(
+        "/openai/deployments/judge-4o/chat/completions",
+        headers={"api-key": AZURE_KEY},
+        params=AZURE_QUERY,
+        json=body,
+    )
     assert response.status_code == 200
     completion = response.json()
     assert completion["object"] == "chat.completion"
@@ -125,17 +133,24 @@ async def test_azure_checks(fake: FakeProviderServer, client: httpx.AsyncClient)
     # Real Azure OpenAI answers a missing api-version with 404, not 400.
     assert no_version.status_code == 404
     assert no_version.json() == {"error": {"code": "404", "message": "Resource not found"}}
-    wrong = await client.post(path, headers={"api-key": "nope"}, params=AZURE_QUERY,
-                              json=openai_chat())
+    wrong = await client.post(
+        path, headers={"api-key": "nope"}, params=AZURE_QUERY, json=openai_chat()
+    )
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "401"
-    assert wrong.json()["error"]["message"].startswith("Access denied due to invalid "
-                                                       "subscription key")
-    bearer = await client.post(path, headers={"Authorization": f"Bearer {AZURE_KEY}"},
-                               params=AZURE_QUERY, json=openai_chat())
+    assert wrong.json()["error"]["message"].startswith(
+        "Access denied due to invalid subscription key"
+    )
+    bearer = await client.post(
+        path,
+        headers={"Authorization": f"Bearer {AZURE_KEY}"},
+        params=AZURE_QUERY,
+        json=openai_chat(),
+    )
     assert "missing subscription key" in bearer.json()["error"]["message"]
     fake.configure(providers={"azure_openai": {"deployments": ["other"]}})
-    unknown = await client.post(path, headers={"api-key": AZURE_KEY}, params=AZURE_QUERY,
-                                json=openai_chat())
+    unknown = await client.post(
+        path, headers={"api-key": AZURE_KEY}, params=AZURE_QUERY, json=openai_chat()
+    )
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "DeploymentNotFound"

@@ -49,8 +49,11 @@ class RequestLimits:
     def __init__(self, settings: Settings, redis_url: str | None = None) -> None:
         if redis_url:
             self._storage = storage_from_string(
-                "async+" + redis_url, implementation="redispy", key_prefix="launchgate:limits",
-                socket_connect_timeout=1.0, socket_timeout=1.0,
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix="launchgate:limits",
+                socket_connect_timeout=1.0,
+                socket_timeout=1.0,
             )
         else:
             self._storage = storage_from_string("async+memory://")
@@ -64,8 +67,10 @@ class RequestLimits:
         now = time.monotonic()
         if now - self._warned_at >= self._WARN_EVERY_S:
             self._warned_at = now
-            log.warning("request limits unavailable; letting requests through",
-                        error_type=type(exc).__name__)
+            log.warning(
+                "request limits unavailable; letting requests through",
+                error_type=type(exc).__name__,
+            )
 
     async def _retry_after(self, item: RateLimitItem, key: str) -> int:
         stats = await self._limiter.get_window_stats(item, key)
@@ -127,21 +132,36 @@ class LimitsMiddleware:
             return
         ip = client_ip(scope)
         if await limits.locked_out(ip):
-            await _reject(send, 401, "UNAUTHORIZED", "Too many failed authentications from this "
-                          "address; try again later", {})
+            await _reject(
+                send,
+                401,
+                "UNAUTHORIZED",
+                "Too many failed authentications from this address; try again later",
+                {},
+            )
             return
         wait = await limits.hit(limits.api, "api:" + ip)
         if wait is None and (scope["method"], path) in AUTH_PATHS:
             wait = await limits.hit(limits.auth, "auth:" + ip)
         if wait is not None:
-            await _reject(send, 429, "RATE_LIMITED", f"Too many requests; retry after {wait} s",
-                          {"retry_after": wait}, {"retry-after": str(wait)})
+            await _reject(
+                send,
+                429,
+                "RATE_LIMITED",
+                f"Too many requests; retry after {wait} s",
+                {"retry_after": wait},
+                {"retry-after": str(wait)},
+            )
             return
         await self.app(scope, receive, send)
 
 
 async def _reject(
-    send: Send, status: int, code: str, message: str, details: Any,
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    details: Any,
     headers: dict[str, str] | None = None,
 ) -> None:
     import json

@@ -19,6 +19,7 @@ from launchgate.users import repository as users
 if TYPE_CHECKING:
     from launchgate.runtime import ApiRuntime
 
+
 async def authenticate(
     session: AsyncSession, runtime: ApiRuntime, header: str | None, ip: str
 ) -> AuthContext:

@@ -36,7 +36,11 @@ def verify_own_token(secret: str, token: str) -> tuple[uuid.UUID, uuid.UUID]:
     """Returns ``(org_id, user_id)``."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             options={"require": ["exp", "sub", "org_id"]},
         )
         # str(): a claim of another JSON type (a number) must fail as a bad token, not a 500.
@@ -61,8 +65,11 @@ class OidcVerifier:
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
             claims = jwt.decode(
-                token, key.key, algorithms=["RS256", "ES256", "PS256", "EdDSA"],
-                audience=self._audience, issuer=self._issuer,
+                token,
+                key.key,
+                algorithms=["RS256", "ES256", "PS256", "EdDSA"],
+                audience=self._audience,
+                issuer=self._issuer,
                 options={"require": ["exp", "org_id"], "verify_iss": self._issuer is not None},
             )
             org_id = uuid.UUID(str(claims["org_id"]))

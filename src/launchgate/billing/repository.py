@@ -14,9 +14,11 @@ from launchgate.models import Organisation, Run, UsageCounter
 
 
 async def runs_in_period(session: AsyncSession, org_id: uuid.UUID, period: str) -> int:
-    value = await session.scalar(select(UsageCounter.runs).where(
-        UsageCounter.org_id == org_id, UsageCounter.period == period
-    ))
+    value = await session.scalar(
+        select(UsageCounter.runs).where(
+            UsageCounter.org_id == org_id, UsageCounter.period == period
+        )
+    )
     return int(value or 0)
 
 
@@ -41,8 +43,9 @@ async def add_runs(session: AsyncSession, org_id: uuid.UUID, period: str, runs: 
 
 
 def add_runs_sync(connection: Connection, org_id: uuid.UUID, period: str, runs: int) -> None:
-    connection.execute(_upsert(connection.dialect.name),
-                       {"org_id": org_id, "period": period, "runs": runs})
+    connection.execute(
+        _upsert(connection.dialect.name), {"org_id": org_id, "period": period, "runs": runs}
+    )
 
 
 async def organisations(session: AsyncSession) -> list[Organisation]:
@@ -50,7 +53,5 @@ async def organisations(session: AsyncSession) -> list[Organisation]:
 
 
 async def delete_runs_before(session: AsyncSession, org_id: uuid.UUID, cutoff: object) -> int:
-    result = await session.execute(
-        delete(Run).where(Run.org_id == org_id, Run.created_at < cutoff)
-    )
+    result = await session.execute(delete(Run).where(Run.org_id == org_id, Run.created_at < cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -43,8 +43,14 @@ async def usage(
     plan = plan_of(org)
     used = await repository.runs_in_period(session, org.id, month_key(utcnow()))
     percentage = round(100.0 * used / plan.monthly_limit, 2) if plan.monthly_limit else 0.0
-    return Usage(plan.slug, plan.name, plan.monthly_limit, used,
-                 retention_days(org, enterprise_retention), percentage)
+    return Usage(
+        plan.slug,
+        plan.name,
+        plan.monthly_limit,
+        used,
+        retention_days(org, enterprise_retention),
+        percentage,
+    )
 
 
 async def check_can_run(session: AsyncSession, org_id: uuid.UUID, plan: str) -> None:
@@ -57,8 +63,11 @@ async def check_can_run(session: AsyncSession, org_id: uuid.UUID, plan: str) -> 
     if used >= chosen.monthly_limit:
         raise UsageLimitExceeded(
             f"Monthly run limit of {chosen.monthly_limit} reached on the {chosen.name} plan",
-            details={"plan": chosen.slug, "monthly_limit": chosen.monthly_limit,
-                     "current_usage": used},
+            details={
+                "plan": chosen.slug,
+                "monthly_limit": chosen.monthly_limit,
+                "current_usage": used,
+            },
         )
 
 

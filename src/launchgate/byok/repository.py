@@ -112,7 +112,8 @@ async def touch(
 ) -> None:
     if key_ids:
         await session.execute(
-            update(ByokKey).where(ByokKey.org_id == org_id, ByokKey.id.in_(key_ids))
+            update(ByokKey)
+            .where(ByokKey.org_id == org_id, ByokKey.id.in_(key_ids))
             .values(last_used_at=at)
         )
 
@@ -121,7 +122,6 @@ async def mark_invalid(session: AsyncSession, org_id: uuid.UUID, key_ids: set[uu
     if key_ids:
         await session.execute(
             update(ByokKey)
-            .where(ByokKey.org_id == org_id, ByokKey.id.in_(key_ids),
-                   ByokKey.status == "active")
+            .where(ByokKey.org_id == org_id, ByokKey.id.in_(key_ids), ByokKey.status == "active")
             .values(status="invalid")
         )

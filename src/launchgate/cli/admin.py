@@ -30,7 +30,7 @@ def _settings() -> Any:
     try:
         from launchgate.config import SettingsError, load_settings
     except ImportError:
-        err.print("[red]The server is not installed:[/] pip install \"launchgate\\[server]\"")
+        err.print('[red]The server is not installed:[/] pip install "launchgate\\[server]"')
         raise typer.Exit(2) from None
     try:
         return load_settings()
@@ -119,8 +119,9 @@ def orgs_create(
 def users_create(
     org: Annotated[str, typer.Option("--org", help="Organisation id")],
     email: Annotated[str, typer.Option("--email")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help="Read the password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin")
+    ] = False,
     role: Annotated[str, typer.Option(help="owner or member")] = "member",
 ) -> None:
     """Create a dashboard user; the password is read from standard input."""
@@ -145,8 +146,9 @@ def users_create(
 
 @byok_app.command("rotate")
 def byok_rotate(
-    batch_size: Annotated[int, typer.Option(min=1, max=10_000,
-                                            help="Rows re-encrypted per transaction")] = 100,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Rows re-encrypted per transaction")
+    ] = 100,
 ) -> None:
     """Re-encrypt every stored BYOK key under the current BYOK_ENCRYPTION_KEY.
 
@@ -174,16 +176,22 @@ def byok_rotate(
         report = asyncio.run(rotate_byok_keys(settings, vault, batch_size))
     except Exception as exc:
         raise _fail(exc) from None
-    out.print(f"Re-encrypted {report.resealed} BYOK key(s) under master key {vault.current_kid}; "
-              f"{report.current} already current.")
+    out.print(
+        f"Re-encrypted {report.resealed} BYOK key(s) under master key {vault.current_kid}; "
+        f"{report.current} already current."
+    )
     if report.changed:
-        out.print(f"{report.changed} changed while rotating (revoked or sealed again by the "
-                  "server) and were left as they are.")
+        out.print(
+            f"{report.changed} changed while rotating (revoked or sealed again by the "
+            "server) and were left as they are."
+        )
     for failure in report.failed:
         err.print(f"[red]Error:[/] {escape(failure.message)}")
     if report.failed:
-        err.print(f"{len(report.failed)} BYOK key(s) could not be re-encrypted: add the master "
-                  "key they were sealed under to BYOK_ENCRYPTION_KEY_PREVIOUS and run again.")
+        err.print(
+            f"{len(report.failed)} BYOK key(s) could not be re-encrypted: add the master "
+            "key they were sealed under to BYOK_ENCRYPTION_KEY_PREVIOUS and run again."
+        )
         raise typer.Exit(1)
 
 
@@ -205,16 +213,26 @@ def _serve(settings: Any, host: str, port: int) -> None:
 
     _check_secrets(settings)
 
-    out.print(f"LaunchGate listening on http://{host}:{port}  (dashboard at /, API under /v1, "
-              "health at /health)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
-                proxy_headers=False)
+    out.print(
+        f"LaunchGate listening on http://{host}:{port}  (dashboard at /, API under /v1, "
+        "health at /health)"
+    )
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+    )
 
 
 def worker(
-    concurrency: Annotated[int | None, typer.Option(
-        "--concurrency", "-c", min=1, max=1000,
-        help="Jobs run at once (default: LAUNCHGATE_WORKER_CONCURRENCY, 10)")] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            max=1000,
+            help="Jobs run at once (default: LAUNCHGATE_WORKER_CONCURRENCY, 10)",
+        ),
+    ] = None,
 ) -> None:
     """Run a worker of the scaled-out mode: consume the Redis job queue (needs
     LAUNCHGATE_REDIS_URL and the same database and BYOK_ENCRYPTION_KEY as the API)."""

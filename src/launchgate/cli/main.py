@@ -11,7 +11,10 @@ from launchgate.cli import admin
 from launchgate.cli import run as client_commands
 
 app = typer.Typer(
-    name="launchgate", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="launchgate",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     help="LaunchGate: score an AI output against an eval suite — cleared for launch, or aborted.",
 )
 admin.register(app)

@@ -8,8 +8,11 @@ from rich.console import Console
 
 from launchgate.cli.operations import QuickstartReport, demo_payload
 
-_VERDICT = {"cleared": "✓ Cleared for launch", "aborted": "✗ Launch aborted",
-            "error": "⚠ Run ended in error"}
+_VERDICT = {
+    "cleared": "✓ Cleared for launch",
+    "aborted": "✗ Launch aborted",
+    "error": "⚠ Run ended in error",
+}
 
 
 def print_report(
@@ -17,8 +20,10 @@ def print_report(
 ) -> None:
     if report.already_done:
         then = " Starting the server." if serving else ""
-        out.print(f"This data dir was set up before (organisation {report.org_id}); "
-                  f"the API key was printed then.{then}")
+        out.print(
+            f"This data dir was set up before (organisation {report.org_id}); "
+            f"the API key was printed then.{then}"
+        )
         return
     out.print("[bold]LaunchGate quickstart[/]\n")
     out.print(f"Organisation:  {report.org_id}")
@@ -27,22 +32,35 @@ def print_report(
     out.print(f"Demo suite:    project '{report.project}', suite '{report.suite}'\n")
     for label, run in report.runs:
         rate = round((run.pass_rate or 0) * 100)
-        out.print(f"A {label} output → {_VERDICT.get(run.status, run.status)}  "
-                  f"(pass rate {rate}%, {run.passed_cases}/{run.total_cases}, run {run.id})")
+        out.print(
+            f"A {label} output → {_VERDICT.get(run.status, run.status)}  "
+            f"(pass rate {rate}%, {run.passed_cases}/{run.total_cases}, run {run.id})"
+        )
         for score in run.scores or []:
             if score["status"] != "passed":
                 out.print(f"    ✗ {score['case']} — {score['reason']}")
     payload = json.dumps(demo_payload(report))
     out.print("\nTry it yourself once the server is up:")
-    out.print(f"  curl -s {base_url}/v1/run -H 'Authorization: Bearer {report.api_key}' "
-              f"-H 'Content-Type: application/json' -d '{payload}'", soft_wrap=True)
-    out.print("\nTo use llm_judge cases (and the templates that have them), add a provider key "
-              "of your own, e.g.:")
-    out.print(f"  curl -s {base_url}/v1/byok-keys -H 'Authorization: Bearer {report.api_key}' "
-              "-H 'Content-Type: application/json' "
-              "-d '{\"provider\": \"openai\", \"name\": \"My OpenAI key\", \"key\": \"sk-...\"}'",
-              soft_wrap=True)
-    out.print("See docs/byok.md and docs/rubrics.md. The API is described in docs/api.md and, "
-              "live, at /docs once the server runs.")
-    out.print(f"\nThe dashboard: {base_url}/ — sign in with the owner login above "
-              "(provider keys: Settings → BYOK Keys → Add Key).")
+    out.print(
+        f"  curl -s {base_url}/v1/run -H 'Authorization: Bearer {report.api_key}' "
+        f"-H 'Content-Type: application/json' -d '{payload}'",
+        soft_wrap=True,
+    )
+    out.print(
+        "\nTo use llm_judge cases (and the templates that have them), add a provider key "
+        "of your own, e.g.:"
+    )
+    out.print(
+        f"  curl -s {base_url}/v1/byok-keys -H 'Authorization: Bearer {report.api_key}' "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"provider": "openai", "name": "My OpenAI key", "key": "sk-..."}\'',
+        soft_wrap=True,
+    )
+    out.print(
+        "See docs/byok.md and docs/rubrics.md. The API is described in docs/api.md and, "
+        "live, at /docs once the server runs."
+    )
+    out.print(
+        f"\nThe dashboard: {base_url}/ — sign in with the owner login above "
+        "(provider keys: Settings → BYOK Keys → Add Key)."
+    )

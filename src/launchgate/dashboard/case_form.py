@@ -55,12 +55,21 @@ def values_of(case: Case) -> dict[str, str]:
     """A stored case as the strings of its edit form."""
     expected = case.expected
     kind = "none" if expected is None else "text" if isinstance(expected, str) else "json"
-    shown = "" if expected is None else expected if isinstance(expected, str) else (
-        forms.pretty(expected))
+    shown = (
+        ""
+        if expected is None
+        else expected
+        if isinstance(expected, str)
+        else (forms.pretty(expected))
+    )
     values = {
-        "name": case.name, "scorer_id": str(case.scorer_id), "threshold": f"{case.threshold:g}",
-        "weight": f"{case.weight:g}", "input": forms.pretty(case.input) if case.input else "",
-        "expected_kind": kind, "expected": shown,
+        "name": case.name,
+        "scorer_id": str(case.scorer_id),
+        "threshold": f"{case.threshold:g}",
+        "weight": f"{case.weight:g}",
+        "input": forms.pretty(case.input) if case.input else "",
+        "expected_kind": kind,
+        "expected": shown,
     }
     if case.is_active:
         values["is_active"] = "on"

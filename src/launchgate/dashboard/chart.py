@@ -44,30 +44,42 @@ def _y(rate: float) -> float:
 
 
 def _mark(point: Point, x: float, y: float) -> str:
-    label = escape(f"{point.status} · {point.pass_rate * 100:.4g}% · "
-                   f"{as_utc(point.created_at):%Y-%m-%d %H:%M} UTC · {point.run_id}")
+    label = escape(
+        f"{point.status} · {point.pass_rate * 100:.4g}% · "
+        f"{as_utc(point.created_at):%Y-%m-%d %H:%M} UTC · {point.run_id}"
+    )
     if point.status == "cleared":
         shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#15803d"/>'
     elif point.status == "aborted":
         shape = f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#b91c1c"/>'
     else:
-        shape = (f'<polygon points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y + 5:.1f} '
-                 f'{x - 6:.1f},{y + 5:.1f}" fill="#b45309"/>')
-    return (f'<a href="/runs/{escape(point.run_id)}" class="mark mark-{point.status}">'
-            f"<title>{label}</title>{shape}</a>")
+        shape = (
+            f'<polygon points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y + 5:.1f} '
+            f'{x - 6:.1f},{y + 5:.1f}" fill="#b45309"/>'
+        )
+    return (
+        f'<a href="/runs/{escape(point.run_id)}" class="mark mark-{point.status}">'
+        f"<title>{label}</title>{shape}</a>"
+    )
 
 
 def _axes(pass_threshold: float) -> list[str]:
     parts = []
     for rate in (0.0, 0.5, 1.0):
         y = _y(rate)
-        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
-                     'stroke="#e5e7eb" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="#6b7280">{rate * 100:.0f}%</text>')
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
+            'stroke="#e5e7eb" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="#6b7280">{rate * 100:.0f}%</text>'
+        )
     y = _y(pass_threshold)
-    parts.append(f'<line class="threshold" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" '
-                 f'y2="{y:.1f}" stroke="#2563eb" stroke-width="1" stroke-dasharray="4 3"/>')
+    parts.append(
+        f'<line class="threshold" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" '
+        f'y2="{y:.1f}" stroke="#2563eb" stroke-width="1" stroke-dasharray="4 3"/>'
+    )
     return parts
 
 
@@ -79,8 +91,10 @@ def trend_svg(points: list[Point], pass_threshold: float) -> Markup | None:
     coords = [(_x(i, count), _y(p.pass_rate)) for i, p in enumerate(points)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     cleared = sum(p.status == "cleared" for p in points)
-    summary = escape(f"Pass rate of the last {count} runs: {cleared} cleared, "
-                     f"{count - cleared} not; pass threshold {pass_threshold * 100:.4g}%")
+    summary = escape(
+        f"Pass rate of the last {count} runs: {cleared} cleared, "
+        f"{count - cleared} not; pass threshold {pass_threshold * 100:.4g}%"
+    )
     parts = [
         f'<svg class="trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{summary}" xmlns="http://www.w3.org/2000/svg">',

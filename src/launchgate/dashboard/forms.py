@@ -136,8 +136,9 @@ def json_text(form: Fields, name: str, default: Any = None) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise FormError(name, f"not valid JSON: {exc.msg} (line {exc.lineno}, column "
-                              f"{exc.colno})") from None
+        raise FormError(
+            name, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
 
 
 def values(form: Fields, *, without: tuple[str, ...] = ()) -> dict[str, str]:

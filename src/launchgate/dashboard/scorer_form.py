@@ -55,15 +55,33 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("strip", "checkbox", "Ignore leading and trailing whitespace", default=True),
     ),
     "contains": (
-        Field("values", "lines", "Values",
-              "One per line. Leave empty to use each case's expected value."),
-        Field("mode", "select", "Mode", default="all",
-              choices=(("all", "all values must occur"), ("any", "any one value is enough"))),
+        Field(
+            "values",
+            "lines",
+            "Values",
+            "One per line. Leave empty to use each case's expected value.",
+        ),
+        Field(
+            "mode",
+            "select",
+            "Mode",
+            default="all",
+            choices=(("all", "all values must occur"), ("any", "any one value is enough")),
+        ),
         Field("case_sensitive", "checkbox", "Case sensitive", default=True),
-        Field("should_contain", "checkbox", "The output should contain them", default=True,
-              help="Untick to assert that none of the values occur."),
-        Field("forbidden", "lines", "Forbidden values",
-              "Dual-sided scorers only: one per line; their absence is the precision."),
+        Field(
+            "should_contain",
+            "checkbox",
+            "The output should contain them",
+            default=True,
+            help="Untick to assert that none of the values occur.",
+        ),
+        Field(
+            "forbidden",
+            "lines",
+            "Forbidden values",
+            "Dual-sided scorers only: one per line; their absence is the precision.",
+        ),
     ),
     "regex": (
         Field("pattern", "text", "Pattern", "Searched anywhere in the output."),
@@ -71,20 +89,30 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("should_match", "checkbox", "The output should match", default=True),
     ),
     "json_schema": (
-        Field("schema", "json", "JSON schema",
-              "The draft named by $schema, else 2020-12. A fenced ```json block is unwrapped."),
+        Field(
+            "schema",
+            "json",
+            "JSON schema",
+            "The draft named by $schema, else 2020-12. A fenced ```json block is unwrapped.",
+        ),
     ),
     "llm_judge": (
         Field("rubric", "textarea", "Rubric", "What the judge scores, in plain words."),
-        Field("_provider", "select", "Provider", default="openai",
-              choices=tuple(PROVIDERS.items())),
-        Field("model", "text", "Model", "Empty: the provider's default model (for Azure: "
-                                        "the deployment name)."),
+        Field(
+            "_provider", "select", "Provider", default="openai", choices=tuple(PROVIDERS.items())
+        ),
+        Field(
+            "model",
+            "text",
+            "Model",
+            "Empty: the provider's default model (for Azure: the deployment name).",
+        ),
         Field("key_id", "select", "BYOK key", "Empty: the provider's default key."),
         Field("temperature", "number", "Temperature", default=0),
         Field("max_tokens", "integer", "Max tokens"),
-        Field("samples", "integer", "Samples", "Asks this many times and scores the mean.",
-              default=1),
+        Field(
+            "samples", "integer", "Samples", "Asks this many times and scores the mean.", default=1
+        ),
     ),
 }
 

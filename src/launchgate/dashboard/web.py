@@ -96,15 +96,22 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https" or forwarded == "https"
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str,
-               max_age: int | None = None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                        samesite="lax", secure=is_https(request))
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None = None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
 
 
 def clear_cookie(response: Response, request: Request, name: str) -> None:
-    response.delete_cookie(name, path="/", httponly=True, samesite="lax",
-                           secure=is_https(request))
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=is_https(request))
 
 
 # --- CSRF ---------------------------------------------------------------------------------
@@ -180,22 +187,35 @@ def _compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-templates.env.filters.update(when=_when, percent=_percent, pretty_json=_pretty_json,
-                             compact_json=_compact_json)
+templates.env.filters.update(
+    when=_when, percent=_percent, pretty_json=_pretty_json, compact_json=_compact_json
+)
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *,
-    status: int = 200, headers: dict[str, str] | None = None,
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """A page or fragment, with the CSRF token its forms need and the security headers."""
     runtime: ApiRuntime = request.app.state.runtime
-    values = {"csrf_token": csrf_token(request, runtime), "csrf_field": CSRF_FIELD,
-              "path": request.url.path,
-              "notice": NOTICES.get(request.query_params.get("notice", "")),
-              **(context or {})}
-    response = templates.TemplateResponse(request, template, values, status_code=status,
-                                          headers={**SECURITY_HEADERS, **(headers or {})})
+    values = {
+        "csrf_token": csrf_token(request, runtime),
+        "csrf_field": CSRF_FIELD,
+        "path": request.url.path,
+        "notice": NOTICES.get(request.query_params.get("notice", "")),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(
+        request,
+        template,
+        values,
+        status_code=status,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf and not request.cookies.get(CSRF_COOKIE):
         set_cookie(response, request, CSRF_COOKIE, new_csrf)
@@ -231,18 +251,30 @@ def sign_in_url(request: Request) -> str:
     return "/sign-in?next=" + quote(safe_next(target), safe="/")
 
 
-def error_page(request: Request, status: int, title: str, message: str,
-               headers: dict[str, str] | None = None) -> HTMLResponse:
+def error_page(
+    request: Request, status: int, title: str, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     if is_htmx(request):
-        return render(request, "fragments/error.html", {"title": title, "message": message},
-                      status=status, headers=headers)
-    return render(request, "error.html", {"title": title, "message": message, "status": status},
-                  status=status, headers=headers)
+        return render(
+            request,
+            "fragments/error.html",
+            {"title": title, "message": message},
+            status=status,
+            headers=headers,
+        )
+    return render(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status": status},
+        status=status,
+        headers=headers,
+    )
 
 
 def not_found(request: Request) -> HTMLResponse:
-    return error_page(request, 404, "Not found",
-                      "There is nothing here, or it belongs to another organisation.")
+    return error_page(
+        request, 404, "Not found", "There is nothing here, or it belongs to another organisation."
+    )
 
 
 # --- the route class -------------------------------------------------------------------------
@@ -254,8 +286,12 @@ async def _guard(request: Request, handler: Handler) -> Response:
     runtime: ApiRuntime = request.app.state.runtime
     limits = runtime.limits
     if limits is not None and await limits.locked_out(client_ip(request)):
-        return error_page(request, 401, "Too many failed sign-ins",
-                          "Too many failed authentications from this address; try again later.")
+        return error_page(
+            request,
+            401,
+            "Too many failed sign-ins",
+            "Too many failed authentications from this address; try again later.",
+        )
     if request.method not in SAFE_METHODS:
         # Signed out (a stale page's button): sign in first; nothing is done either way.
         if request.url.path not in PUBLIC_POSTS and not request.cookies.get(SESSION_COOKIE):
@@ -279,26 +315,39 @@ class PageRoute(APIRoute):
                     return Response(status_code=200, headers={"HX-Redirect": url})
                 return RedirectResponse(url, status_code=303)
             except CsrfRefused:
-                return error_page(request, 403, "Form expired",
-                                  "This form was not sent by a LaunchGate page of this session "
-                                  "(the CSRF token is missing or wrong). Reload the page and "
-                                  "try again.")
+                return error_page(
+                    request,
+                    403,
+                    "Form expired",
+                    "This form was not sent by a LaunchGate page of this session "
+                    "(the CSRF token is missing or wrong). Reload the page and "
+                    "try again.",
+                )
             except NotFound:
                 return not_found(request)
             except LaunchGateError as exc:
-                return error_page(request, exc.status_code, "Cannot do that", exc.message,
-                                  exc.headers)
+                return error_page(
+                    request, exc.status_code, "Cannot do that", exc.message, exc.headers
+                )
             except HTTPException as exc:
                 # Starlette's own refusals while reading the form (a part over its 1 MiB
                 # limit, a malformed multipart body, the body limit): the sender's fault.
-                return error_page(request, exc.status_code, "Cannot read that form",
-                                  str(exc.detail))
+                return error_page(
+                    request, exc.status_code, "Cannot read that form", str(exc.detail)
+                )
             except Exception as exc:
                 request_id = uuid.uuid4().hex
-                log.error("dashboard error", request_id=request_id, path=request.url.path,
-                          error_type=type(exc).__name__)
-                return error_page(request, 500, "Something went wrong",
-                                  f"Internal error; quote this request id to support: "
-                                  f"{request_id}")
+                log.error(
+                    "dashboard error",
+                    request_id=request_id,
+                    path=request.url.path,
+                    error_type=type(exc).__name__,
+                )
+                return error_page(
+                    request,
+                    500,
+                    "Something went wrong",
+                    f"Internal error; quote this request id to support: {request_id}",
+                )
 
         return page

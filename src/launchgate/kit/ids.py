@@ -31,5 +31,5 @@ def is_run_id(value: str) -> bool:
     return (
         len(value) == RUN_ID_LENGTH
         and value.startswith(RUN_PREFIX)
-        and all(c in _ALPHABET for c in value[len(RUN_PREFIX):])
+        and all(c in _ALPHABET for c in value[len(RUN_PREFIX) :])
     )

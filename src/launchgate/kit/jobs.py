@@ -26,4 +26,3 @@ def get_job(name: str) -> Job:
         return _JOBS[name]
     except KeyError:
         raise LookupError(f"no job named {name!r} is registered") from None
-

@@ -18,8 +18,12 @@ class ByokKey(UUIDPk, Timestamps, Base):
     __table_args__ = (
         # At most one default per provider and organisation, enforced by the database too.
         Index(
-            "uq_byok_keys_one_default", "org_id", "provider", unique=True,
-            sqlite_where=text("is_default"), postgresql_where=text("is_default"),
+            "uq_byok_keys_one_default",
+            "org_id",
+            "provider",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
         ),
     )
 

@@ -28,8 +28,8 @@ def _bump_config_version(session: Session, _context: Any) -> None:
     changed = {
         obj.org_id
         for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, _CONFIG) and (obj in session.new or obj in session.deleted
-                                         or session.is_modified(obj))
+        if isinstance(obj, _CONFIG)
+        and (obj in session.new or obj in session.deleted or session.is_modified(obj))
     }
     if changed:
         session.info.setdefault("config_changed", set()).update(changed)

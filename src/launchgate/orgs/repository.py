@@ -20,7 +20,9 @@ def add(session: AsyncSession, org: Organisation) -> Organisation:
 async def facts(session: AsyncSession, org_id: uuid.UUID) -> tuple[str, int] | None:
     """``(plan, config_version)`` in one narrow query: all the hot path needs of the org."""
     table = Organisation.__table__
-    row = (await session.execute(
-        select(table.c.plan, table.c.config_version).where(table.c.id == org_id)
-    )).first()
+    row = (
+        await session.execute(
+            select(table.c.plan, table.c.config_version).where(table.c.id == org_id)
+        )
+    ).first()
     return None if row is None else (row[0], row[1])

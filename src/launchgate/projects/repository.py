@@ -32,8 +32,11 @@ async def list_page(
     where = Project.org_id == org_id
     total = await session.scalar(select(func.count()).select_from(Project).where(where))
     rows = await session.scalars(
-        select(Project).where(where).order_by(Project.created_at, Project.id)
-        .offset(offset).limit(limit)
+        select(Project)
+        .where(where)
+        .order_by(Project.created_at, Project.id)
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows), int(total or 0)
 

@@ -41,9 +41,10 @@ async def create_project(session: AsyncSession, auth: AuthContext, body: Project
     taken = Conflict(f"Project slug '{slug}' is taken", details={"field": "slug"})
     if await repository.slug_taken(session, auth.org_id, slug):
         raise taken
-    project = repository.add(session, Project(
-        org_id=auth.org_id, name=body.name, slug=slug, description=body.description
-    ))
+    project = repository.add(
+        session,
+        Project(org_id=auth.org_id, name=body.name, slug=slug, description=body.description),
+    )
     await flush_or_conflict(session, taken)
     return project
 

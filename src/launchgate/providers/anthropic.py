@@ -31,8 +31,13 @@ async def list_models(
 ) -> list[str]:
     """``GET /v1/models`` (first page, newest first)."""
     body = await send(
-        http, "GET", f"{settings.anthropic_base_url.rstrip('/')}/v1/models", provider=PROVIDER,
-        secret=credential.secret, read_error=read_error, timeout_s=settings.timeout_s,
+        http,
+        "GET",
+        f"{settings.anthropic_base_url.rstrip('/')}/v1/models",
+        provider=PROVIDER,
+        secret=credential.secret,
+        read_error=read_error,
+        timeout_s=settings.timeout_s,
         headers=_headers(credential, settings),
     )
     data = body.get("data")
@@ -46,9 +51,14 @@ async def chat(
 ) -> ChatReply:
     """``POST /v1/messages``."""
     body = await send(
-        http, "POST", f"{settings.anthropic_base_url.rstrip('/')}/v1/messages",
-        provider=PROVIDER, secret=credential.secret, read_error=read_error,
-        timeout_s=settings.timeout_s, headers=_headers(credential, settings),
+        http,
+        "POST",
+        f"{settings.anthropic_base_url.rstrip('/')}/v1/messages",
+        provider=PROVIDER,
+        secret=credential.secret,
+        read_error=read_error,
+        timeout_s=settings.timeout_s,
+        headers=_headers(credential, settings),
         body=_body(request),
     )
     return _reply(body, request)
@@ -69,11 +79,13 @@ def _body(request: ChatRequest) -> dict[str, Any]:
     if request.system:
         body["system"] = request.system
     if request.schema is not None:
-        body["tools"] = [{
-            "name": request.schema_name,
-            "description": "Record the answer in this exact structure.",
-            "input_schema": request.schema,
-        }]
+        body["tools"] = [
+            {
+                "name": request.schema_name,
+                "description": "Record the answer in this exact structure.",
+                "input_schema": request.schema,
+            }
+        ]
         body["tool_choice"] = {"type": "tool", "name": request.schema_name}
     return body
 
@@ -83,15 +95,18 @@ def _reply(body: dict[str, Any], request: ChatRequest) -> ChatReply:
     if not isinstance(blocks, list):
         raise ProviderServerError(PROVIDER, "anthropic answered without content blocks")
     tool_inputs = [
-        block.get("input") for block in blocks
-        if isinstance(block, dict) and block.get("type") == "tool_use"
+        block.get("input")
+        for block in blocks
+        if isinstance(block, dict)
+        and block.get("type") == "tool_use"
         and block.get("name") == request.schema_name
     ]
     if request.schema is not None and tool_inputs:
         text = json.dumps(tool_inputs[0])
     else:
         text = "".join(
-            str(block.get("text", "")) for block in blocks
+            str(block.get("text", ""))
+            for block in blocks
             if isinstance(block, dict) and block.get("type") == "text"
         )
     usage = body.get("usage") or {}

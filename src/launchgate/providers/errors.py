@@ -19,9 +19,7 @@ _MAX_MESSAGE = 500
 _SNIPPET = 200
 # What provider keys look like: OpenAI/Anthropic ``sk-…``, Gemini ``AIza…``, and the long
 # unbroken alphanumeric runs of Azure keys (32 hex or 84 base62 characters).
-_KEY_LIKE = re.compile(
-    r"(?:sk-[A-Za-z0-9_\-*.]{6,}|AIza[A-Za-z0-9_\-]{20,}|\b[A-Za-z0-9]{32,}\b)"
-)
+_KEY_LIKE = re.compile(r"(?:sk-[A-Za-z0-9_\-*.]{6,}|AIza[A-Za-z0-9_\-]{20,}|\b[A-Za-z0-9]{32,}\b)")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -27,11 +27,25 @@ from launchgate.providers.schemas import ChatReply, ChatRequest
 PROVIDER = "google"
 _TYPE = "type.googleapis.com/google.rpc."
 # The Schema fields Gemini accepts (v1beta Schema object); everything else is dropped.
-_KEEP = frozenset({
-    "format", "title", "description", "nullable", "minItems", "maxItems", "minLength",
-    "maxLength", "pattern", "minimum", "maximum", "minProperties", "maxProperties", "default",
-    "example",
-})
+_KEEP = frozenset(
+    {
+        "format",
+        "title",
+        "description",
+        "nullable",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minProperties",
+        "maxProperties",
+        "default",
+        "example",
+    }
+)
 _MAX_DEPTH = 32
 
 
@@ -40,8 +54,13 @@ async def list_models(
 ) -> list[str]:
     """``GET /v1beta/models``: model ids without the ``models/`` prefix."""
     body = await send(
-        http, "GET", f"{settings.google_base_url.rstrip('/')}/v1beta/models", provider=PROVIDER,
-        secret=credential.secret, read_error=read_error, timeout_s=settings.timeout_s,
+        http,
+        "GET",
+        f"{settings.google_base_url.rstrip('/')}/v1beta/models",
+        provider=PROVIDER,
+        secret=credential.secret,
+        read_error=read_error,
+        timeout_s=settings.timeout_s,
         headers=_headers(credential),
     )
     models = body.get("models", [])
@@ -49,7 +68,8 @@ async def list_models(
         raise ProviderServerError(PROVIDER, "google answered /v1beta/models without a list")
     return [
         str(item["name"]).removeprefix("models/")
-        for item in models if isinstance(item, dict) and "name" in item
+        for item in models
+        if isinstance(item, dict) and "name" in item
     ]
 
 
@@ -59,10 +79,15 @@ async def chat(
     """``POST /v1beta/models/{model}:generateContent``."""
     model = quote(request.model.strip().removeprefix("models/"), safe="-._")
     body = await send(
-        http, "POST",
+        http,
+        "POST",
         f"{settings.google_base_url.rstrip('/')}/v1beta/models/{model}:generateContent",
-        provider=PROVIDER, secret=credential.secret, read_error=read_error,
-        timeout_s=settings.timeout_s, headers=_headers(credential), body=_body(request),
+        provider=PROVIDER,
+        secret=credential.secret,
+        read_error=read_error,
+        timeout_s=settings.timeout_s,
+        headers=_headers(credential),
+        body=_body(request),
     )
     return _reply(body, request)
 
@@ -96,7 +121,8 @@ def _reply(body: dict[str, Any], request: ChatRequest) -> ChatReply:
     parts = (candidate.get("content") or {}).get("parts") or []
     # Thinking models may return thought summaries as parts marked "thought": true.
     text = "".join(
-        str(part.get("text", "")) for part in parts
+        str(part.get("text", ""))
+        for part in parts
         if isinstance(part, dict) and not part.get("thought")
     )
     if not text:
@@ -137,8 +163,10 @@ def _exhausted(
     """A per-day quota is spent until tomorrow: quota exhausted; a per-minute one: rate limit."""
     quota_ids = [
         str(violation.get("quotaId", ""))
-        for detail in details if detail.get("@type") == _TYPE + "QuotaFailure"
-        for violation in detail.get("violations") or [] if isinstance(violation, dict)
+        for detail in details
+        if detail.get("@type") == _TYPE + "QuotaFailure"
+        for violation in detail.get("violations") or []
+        if isinstance(violation, dict)
     ]
     if status == 402 or any("PerDay" in quota_id for quota_id in quota_ids):
         return ProviderQuotaExhausted(PROVIDER, message, status)
@@ -203,7 +231,8 @@ def _convert_type(
     alternatives = node.get("anyOf") or node.get("oneOf")
     if isinstance(alternatives, list):
         converted = [
-            _convert(alt, defs, depth + 1) for alt in alternatives
+            _convert(alt, defs, depth + 1)
+            for alt in alternatives
             if isinstance(alt, Mapping) and alt.get("type") != "null"
         ]
         if len(converted) < len(alternatives):
@@ -214,9 +243,7 @@ def _convert_type(
             out["anyOf"] = converted
 
 
-def _resolve(
-    node: Mapping[str, Any], defs: Mapping[str, Any], hops: int = 0
-) -> Mapping[str, Any]:
+def _resolve(node: Mapping[str, Any], defs: Mapping[str, Any], hops: int = 0) -> Mapping[str, Any]:
     """Inline a local ``$ref`` and merge an ``allOf``; siblings of the ref win."""
     ref = node.get("$ref")
     if isinstance(ref, str):

@@ -68,7 +68,9 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 # KEYS: held, queue, seen, tickets. ARGV: token, limit, lease_ms, waiter_ttl_ms, idle_ttl_ms.
 # Returns 1 when the token now holds a slot, else 0 (it stays queued; poll again).
-_ACQUIRE = _NOW + """
+_ACQUIRE = (
+    _NOW
+    + """
 local token, limit = ARGV[1], tonumber(ARGV[2])
 local lease, waiter_ttl, idle_ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -91,10 +93,13 @@ end
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], idle_ttl) end
 return granted
 """
+)
 
 # KEYS: held, queue, seen, tickets. ARGV: lease_ms, idle_ttl_ms, token... Returns the tokens
 # no longer held. Those are never re-added: their slot may already be someone else's.
-_RENEW = _NOW + """
+_RENEW = (
+    _NOW
+    + """
 local lost = {}
 for i = 3, #ARGV do
   if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
@@ -106,6 +111,7 @@ end
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
 return lost
 """
+)
 
 # KEYS: held, queue, seen. ARGV: token, channel. Frees a slot or withdraws a waiter (both, when
 # a grant raced a cancellation) and tells the other processes to look again.
@@ -117,9 +123,12 @@ redis.call('PUBLISH', ARGV[2], ARGV[1])
 """
 
 # KEYS: held. Leases not yet expired.
-_COUNT = _NOW + """
+_COUNT = (
+    _NOW
+    + """
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 """
+)
 
 
 class LimiterUnavailable(RuntimeError):
@@ -139,8 +148,9 @@ class RedisKeys:
     @classmethod
     def of(cls, prefix: str, org_id: str, provider: str) -> RedisKeys:
         base = f"{prefix}:{{{org_id}:{provider}}}"
-        return cls(f"{base}:held", f"{base}:queue", f"{base}:seen", f"{base}:tickets",
-                   f"{base}:free")
+        return cls(
+            f"{base}:held", f"{base}:queue", f"{base}:seen", f"{base}:tickets", f"{base}:free"
+        )
 
     @property
     def scripted(self) -> list[str]:
@@ -192,9 +202,11 @@ class RedisJudgeLimiter:
         # Our own acquire loop retries with a deadline; the client's retries would only
         # stretch each failed call, so a client made here does not retry by itself.
         self._redis = (
-            Redis.from_url(redis, socket_connect_timeout=2.0, socket_timeout=5.0,
-                           retry=Retry(NoBackoff(), 0))
-            if isinstance(redis, str) else redis
+            Redis.from_url(
+                redis, socket_connect_timeout=2.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 0)
+            )
+            if isinstance(redis, str)
+            else redis
         )
         self._lease_ms = int(lease_s * 1000)
         self._waiter_ttl_ms = int(waiter_ttl_s * 1000)
@@ -222,8 +234,10 @@ class RedisJudgeLimiter:
         if self._stopped:
             raise RuntimeError("a stopped RedisJudgeLimiter cannot start again")
         if not self._tasks:
-            self._tasks = [asyncio.create_task(self._listen(), name="judge-limiter-listen"),
-                           asyncio.create_task(self._renew_forever(), name="judge-limiter-renew")]
+            self._tasks = [
+                asyncio.create_task(self._listen(), name="judge-limiter-listen"),
+                asyncio.create_task(self._renew_forever(), name="judge-limiter-renew"),
+            ]
 
     async def stop(self) -> None:
         """Stop renewing and listening and close a client made here.
@@ -328,10 +342,16 @@ class RedisJudgeLimiter:
             if self._stopped:
                 raise LimiterUnavailable("judge limiter: stopped while waiting for a slot")
             try:
-                granted = await self._acquire_script(keys=keys.scripted, args=[
-                    token, self.concurrency, self._lease_ms, self._waiter_ttl_ms,
-                    self._idle_ttl_ms,
-                ])
+                granted = await self._acquire_script(
+                    keys=keys.scripted,
+                    args=[
+                        token,
+                        self.concurrency,
+                        self._lease_ms,
+                        self._waiter_ttl_ms,
+                        self._idle_ttl_ms,
+                    ],
+                )
             except _TRANSIENT as error:
                 now = loop.time()
                 if since is None:  # this caller's first error: join the outage or start one
@@ -362,11 +382,16 @@ class RedisJudgeLimiter:
         if self._stopped:  # after stop() nothing is sent: expiry clears the token
             return
         try:
-            await self._leave_script(keys=[keys.held, keys.queue, keys.seen],
-                                     args=[token, keys.free])
+            await self._leave_script(
+                keys=[keys.held, keys.queue, keys.seen], args=[token, keys.free]
+            )
         except (RedisError, OSError) as error:
-            logger.warning("judge limiter: could not %s of %s (%s); it expires on its own",
-                           what, keys.held.removesuffix(":held"), error)
+            logger.warning(
+                "judge limiter: could not %s of %s (%s); it expires on its own",
+                what,
+                keys.held.removesuffix(":held"),
+                error,
+            )
 
     async def _shielded(self, work: Coroutine[Any, Any, None]) -> None:
         """Run clean-up to its end even if the caller is cancelled (again) meanwhile."""
@@ -391,8 +416,9 @@ class RedisJudgeLimiter:
                     await pubsub.psubscribe(pattern)
                     delay = 0.1
                     while True:
-                        message = await pubsub.get_message(ignore_subscribe_messages=True,
-                                                           timeout=None)
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=None
+                        )
                         wake = self._wakes.get(_text(message["channel"])) if message else None
                         if wake is not None:
                             wake.set()
@@ -409,8 +435,7 @@ class RedisJudgeLimiter:
             for token, key in self._held.items():
                 by_key[key].append(token)
             try:
-                await asyncio.gather(*(self._renew(key, tokens)
-                                       for key, tokens in by_key.items()))
+                await asyncio.gather(*(self._renew(key, tokens) for key, tokens in by_key.items()))
             except Exception:  # a bug must not end renewal: leases would lapse under load
                 logger.exception("judge limiter: lease renewal failed")
 
@@ -418,15 +443,17 @@ class RedisJudgeLimiter:
         keys = self.redis_keys(*key)
         try:
             lost = await self._renew_script(
-                keys=keys.scripted, args=[self._lease_ms, self._idle_ttl_ms, *tokens])
+                keys=keys.scripted, args=[self._lease_ms, self._idle_ttl_ms, *tokens]
+            )
         except (RedisError, OSError) as error:
             logger.warning("judge limiter: could not renew leases of %s/%s (%s)", *key, error)
             return
         # Tokens released meanwhile are not lost; the others outlived their lease (a stalled
         # process or Redis out of reach), so for a moment more than N calls may run.
         if still_held := [t for t in map(_text, lost) if t in self._held]:
-            logger.warning("judge limiter: %d lease(s) of %s/%s expired before renewal",
-                           len(still_held), *key)
+            logger.warning(
+                "judge limiter: %d lease(s) of %s/%s expired before renewal", len(still_held), *key
+            )
 
 
 def _text(value: bytes | str) -> str:

@@ -30,7 +30,10 @@ async def get_many(
 
 
 async def name_taken(
-    session: AsyncSession, org_id: uuid.UUID, project_id: uuid.UUID, name: str,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    project_id: uuid.UUID,
+    name: str,
     exclude: uuid.UUID | None = None,
 ) -> bool:
     query = select(Scorer.id).where(
@@ -47,17 +50,20 @@ async def list_page(
     where = [Scorer.project_id == project_id, *_live(org_id)]
     total = await session.scalar(select(func.count()).select_from(Scorer).where(*where))
     rows = await session.scalars(
-        select(Scorer).where(*where).order_by(Scorer.created_at, Scorer.id)
-        .offset(offset).limit(limit)
+        select(Scorer)
+        .where(*where)
+        .order_by(Scorer.created_at, Scorer.id)
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows), int(total or 0)
 
 
 async def in_use_by_active_cases(session: AsyncSession, scorer_id: uuid.UUID) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(Case).where(
-            Case.scorer_id == scorer_id, Case.deleted_at.is_(None), Case.is_active.is_(True)
-        )
+        select(func.count())
+        .select_from(Case)
+        .where(Case.scorer_id == scorer_id, Case.deleted_at.is_(None), Case.is_active.is_(True))
     )
     return int(count or 0)
 

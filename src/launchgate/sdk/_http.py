@@ -89,8 +89,9 @@ def gave_up(method: str, path: str, attempts: int, reason: str) -> str:
 
 
 def log_retry(method: str, path: str, attempt: int, reason: str, delay: float) -> None:
-    log.debug("attempt %d of %s %s failed (%s); retrying in %.3g s",
-              attempt, method, path, reason, delay)
+    log.debug(
+        "attempt %d of %s %s failed (%s); retrying in %.3g s", attempt, method, path, reason, delay
+    )
 
 
 def sdk_version() -> str:
@@ -112,8 +113,11 @@ def _error_fields(response: httpx.Response) -> tuple[str, str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
         error = None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error.get("code") or f"HTTP_{response.status_code}"), error["message"], \
-            error.get("details")
+        return (
+            str(error.get("code") or f"HTTP_{response.status_code}"),
+            error["message"],
+            error.get("details"),
+        )
     text = " ".join(response.text.split())[:200] or response.reason_phrase
     return f"HTTP_{response.status_code}", text, None
 
@@ -136,4 +140,3 @@ def _retry_after(response: httpx.Response) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-

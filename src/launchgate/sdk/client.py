@@ -36,8 +36,15 @@ log = logging.getLogger("launchgate.sdk")
 class _Base:
     """Configuration shared by both clients: resolution, retry policy, request bodies."""
 
-    def __init__(self, api_key: str | None, base_url: str | None, timeout: float,
-                 max_retries: int, backoff: float, max_retry_after: float) -> None:
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        backoff: float,
+        max_retry_after: float,
+    ) -> None:
         self.config: ClientConfig = resolve_config(api_key, base_url)
         self.retry = RetryPolicy(max_retries, backoff, max_retry_after)
         self.timeout = timeout
@@ -51,12 +58,23 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     @staticmethod
-    def _run_body(suite: str, output: str, input: dict[str, Any] | None, trigger: str,
-                  trigger_meta: dict[str, Any] | None, async_: bool,
-                  project: str | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"suite": suite, "output": output, "input": input or {},
-                                "trigger": trigger, "trigger_meta": trigger_meta or {},
-                                "async": async_}
+    def _run_body(
+        suite: str,
+        output: str,
+        input: dict[str, Any] | None,
+        trigger: str,
+        trigger_meta: dict[str, Any] | None,
+        async_: bool,
+        project: str | None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "suite": suite,
+            "output": output,
+            "input": input or {},
+            "trigger": trigger,
+            "trigger_meta": trigger_meta or {},
+            "async": async_,
+        }
         if project:
             body["project"] = project
         return body
@@ -89,16 +107,29 @@ class LaunchGate(_Base):
     ``backoff × 2ⁿ`` seconds apart (honouring ``Retry-After``); tests pass a tiny backoff.
     """
 
-    def __init__(self, api_key: str | None = None, base_url: str | None = None,
-                 timeout: float = 30.0, *, max_retries: int = 3, backoff: float = 1.0,
-                 max_retry_after: float = 60.0) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        *,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_retry_after: float = 60.0,
+    ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, backoff, max_retry_after)
-        self._http = httpx.Client(base_url=self.base_url, headers=self._headers,
-                                  timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, headers=self._headers, timeout=timeout)
 
-    def run(self, suite: str, output: str, input: dict[str, Any] | None = None,
-            trigger: str = "sdk", trigger_meta: dict[str, Any] | None = None,
-            async_: bool = False, project: str | None = None) -> RunResult:
+    def run(
+        self,
+        suite: str,
+        output: str,
+        input: dict[str, Any] | None = None,
+        trigger: str = "sdk",
+        trigger_meta: dict[str, Any] | None = None,
+        async_: bool = False,
+        project: str | None = None,
+    ) -> RunResult:
         """Score ``output`` against every active case of the suite with slug ``suite``.
 
         Returns the verdict (``pending`` with ``async_=True``; poll with ``wait``), or a
@@ -116,8 +147,9 @@ class LaunchGate(_Base):
         ``UnreachableError`` after the retries, ``NotFoundError`` for an unknown id."""
         return self._unwrap(self._request("GET", self._run_path(run_id)))
 
-    def wait(self, run_id: str | RunResult, interval: float = 2.0,
-             timeout: float = 60.0) -> RunResult:
+    def wait(
+        self, run_id: str | RunResult, interval: float = 2.0, timeout: float = 60.0
+    ) -> RunResult:
         """Poll an async run every ``interval`` seconds until it is final; ``WaitTimeout``
         (carrying the last run seen) after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
@@ -136,8 +168,9 @@ class LaunchGate(_Base):
     def __enter__(self) -> LaunchGate:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def _request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -154,24 +187,40 @@ class LaunchGate(_Base):
                 delay = self.retry.delay(attempt - 1, retry_after)
                 log_retry(method, path, attempt, reason, delay)
                 time.sleep(delay)
-        raise UnreachableError(gave_up(method, path, self.retry.attempts, reason),
-                               self.retry.attempts)
+        raise UnreachableError(
+            gave_up(method, path, self.retry.attempts, reason), self.retry.attempts
+        )
 
 
 class AsyncLaunchGate(_Base):
     """The asyncio twin of ``LaunchGate``: same arguments, same results, awaitable methods,
     ``async with`` and ``aclose``."""
 
-    def __init__(self, api_key: str | None = None, base_url: str | None = None,
-                 timeout: float = 30.0, *, max_retries: int = 3, backoff: float = 1.0,
-                 max_retry_after: float = 60.0) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        *,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_retry_after: float = 60.0,
+    ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, backoff, max_retry_after)
-        self._http = httpx.AsyncClient(base_url=self.base_url, headers=self._headers,
-                                       timeout=timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=self._headers, timeout=timeout
+        )
 
-    async def run(self, suite: str, output: str, input: dict[str, Any] | None = None,
-                  trigger: str = "sdk", trigger_meta: dict[str, Any] | None = None,
-                  async_: bool = False, project: str | None = None) -> RunResult:
+    async def run(
+        self,
+        suite: str,
+        output: str,
+        input: dict[str, Any] | None = None,
+        trigger: str = "sdk",
+        trigger_meta: dict[str, Any] | None = None,
+        async_: bool = False,
+        project: str | None = None,
+    ) -> RunResult:
         """See ``LaunchGate.run``."""
         body = self._run_body(suite, output, input, trigger, trigger_meta, async_, project)
         try:
@@ -183,8 +232,9 @@ class AsyncLaunchGate(_Base):
         """See ``LaunchGate.get_run``."""
         return self._unwrap(await self._request("GET", self._run_path(run_id)))
 
-    async def wait(self, run_id: str | RunResult, interval: float = 2.0,
-                   timeout: float = 60.0) -> RunResult:
+    async def wait(
+        self, run_id: str | RunResult, interval: float = 2.0, timeout: float = 60.0
+    ) -> RunResult:
         """See ``LaunchGate.wait``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -202,8 +252,9 @@ class AsyncLaunchGate(_Base):
     async def __aenter__(self) -> AsyncLaunchGate:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     async def _request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -220,5 +271,6 @@ class AsyncLaunchGate(_Base):
                 delay = self.retry.delay(attempt - 1, retry_after)
                 log_retry(method, path, attempt, reason, delay)
                 await asyncio.sleep(delay)
-        raise UnreachableError(gave_up(method, path, self.retry.attempts, reason),
-                               self.retry.attempts)
+        raise UnreachableError(
+            gave_up(method, path, self.retry.attempts, reason), self.retry.attempts
+        )

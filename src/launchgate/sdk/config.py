@@ -35,9 +35,11 @@ class ClientConfig:
     base_url_source: str
 
     def __repr__(self) -> str:
-        return (f"ClientConfig(api_key='{self.api_key[:12]}…', base_url={self.base_url!r}, "
-                f"api_key_source={self.api_key_source!r}, "
-                f"base_url_source={self.base_url_source!r})")
+        return (
+            f"ClientConfig(api_key='{self.api_key[:12]}…', base_url={self.base_url!r}, "
+            f"api_key_source={self.api_key_source!r}, "
+            f"base_url_source={self.base_url_source!r})"
+        )
 
 
 def resolve_config(
@@ -61,14 +63,18 @@ def resolve_config(
     if key is None:
         raise ConfigError(
             f"No LaunchGate API key: pass one as an argument (--api-key), set {KEY_ENV}, "
-            f"or put {{\"apiKey\": \"lg_live_…\"}} in ./{RC_NAME} or ~/{RC_NAME}",
+            f'or put {{"apiKey": "lg_live_…"}} in ./{RC_NAME} or ~/{RC_NAME}',
             code="NO_API_KEY",
         )
     url, url_source = _first(
         [("argument", base_url), (URL_ENV, env.get(URL_ENV))], sources, "baseUrl"
     )
-    return ClientConfig(key.strip(), normalise_base_url(url or DEFAULT_BASE_URL, url_source),
-                        key_source or "argument", url_source or "default")
+    return ClientConfig(
+        key.strip(),
+        normalise_base_url(url or DEFAULT_BASE_URL, url_source),
+        key_source or "argument",
+        url_source or "default",
+    )
 
 
 def normalise_base_url(url: str, source: str | None = None) -> str:
@@ -77,8 +83,9 @@ def normalise_base_url(url: str, source: str | None = None) -> str:
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")) or url in ("http:", "https:"):
         where = f" (from {source})" if source else ""
-        raise ConfigError(f"Base URL must start with http:// or https://: {url!r}{where}",
-                          code="BAD_BASE_URL")
+        raise ConfigError(
+            f"Base URL must start with http:// or https://: {url!r}{where}", code="BAD_BASE_URL"
+        )
     return url.removesuffix("/v1")
 
 
@@ -120,9 +127,12 @@ def _read_rc(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})",
-                          code="BAD_RC_FILE") from None
+        raise ConfigError(
+            f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})", code="BAD_RC_FILE"
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must hold a JSON object like "
-                          "{\"apiKey\": \"…\", \"baseUrl\": \"…\"}", code="BAD_RC_FILE")
+        raise ConfigError(
+            f'{path}: must hold a JSON object like {{"apiKey": "…", "baseUrl": "…"}}',
+            code="BAD_RC_FILE",
+        )
     return data

@@ -43,25 +43,49 @@ async def _scorer_name(session: AsyncSession, project: Project, wanted: str) -> 
 
 
 async def instantiate(
-    session: AsyncSession, project: Project, template: Template,
-    name: str | None = None, slug: str | None = None,
+    session: AsyncSession,
+    project: Project,
+    template: Template,
+    name: str | None = None,
+    slug: str | None = None,
 ) -> SuiteView:
-    suite = await suites.add_suite(session, project, SuiteCreate(
-        name=name or template.name, slug=slug or (None if name else template.slug),
-        pass_threshold=template.pass_threshold, description=template.description,
-    ))
+    suite = await suites.add_suite(
+        session,
+        project,
+        SuiteCreate(
+            name=name or template.name,
+            slug=slug or (None if name else template.slug),
+            pass_threshold=template.pass_threshold,
+            description=template.description,
+        ),
+    )
     scorer_ids = {}
     for spec in template.scorers:
-        scorer = await scorers.add_scorer(session, project, ScorerCreate(
-            name=await _scorer_name(session, project, spec.name), type=spec.type,  # type: ignore[arg-type]
-            config=copy.deepcopy(spec.config), dual_sided=spec.dual_sided,
-            precision_threshold=spec.precision_threshold, recall_threshold=spec.recall_threshold,
-        ))
+        scorer = await scorers.add_scorer(
+            session,
+            project,
+            ScorerCreate(
+                name=await _scorer_name(session, project, spec.name),
+                type=spec.type,  # type: ignore[arg-type]
+                config=copy.deepcopy(spec.config),
+                dual_sided=spec.dual_sided,
+                precision_threshold=spec.precision_threshold,
+                recall_threshold=spec.recall_threshold,
+            ),
+        )
         scorer_ids[spec.key] = scorer.id
     for case in template.cases:
-        await cases.add_case(session, suite, CaseCreate(
-            name=case.name, input=copy.deepcopy(case.input), expected=copy.deepcopy(case.expected),
-            scorer_id=scorer_ids[case.scorer], threshold=case.threshold, weight=case.weight,
-        ))
+        await cases.add_case(
+            session,
+            suite,
+            CaseCreate(
+                name=case.name,
+                input=copy.deepcopy(case.input),
+                expected=copy.deepcopy(case.expected),
+                scorer_id=scorer_ids[case.scorer],
+                threshold=case.threshold,
+                weight=case.weight,
+            ),
+        )
     active = len(template.cases)
     return SuiteView(suite, active, active)

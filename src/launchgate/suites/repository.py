@@ -11,9 +11,11 @@ from launchgate.models import Case, Project, Suite
 async def by_slug(
     session: AsyncSession, org_id: uuid.UUID, project_id: uuid.UUID, slug: str
 ) -> Suite | None:
-    result = await session.execute(select(Suite).where(
-        Suite.org_id == org_id, Suite.project_id == project_id, Suite.slug == slug
-    ))
+    result = await session.execute(
+        select(Suite).where(
+            Suite.org_id == org_id, Suite.project_id == project_id, Suite.slug == slug
+        )
+    )
     return result.scalar_one_or_none()
 
 

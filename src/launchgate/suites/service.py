@@ -91,16 +91,26 @@ async def add_suite(session: AsyncSession, project: Project, body: SuiteCreate) 
     taken = Conflict(f"Suite slug '{slug}' is taken in this project", details={"field": "slug"})
     if await repository.by_slug(session, project.org_id, project.id, slug) is not None:
         raise taken
-    suite = repository.add(session, Suite(
-        org_id=project.org_id, project_id=project.id, name=body.name, slug=slug,
-        description=body.description, pass_threshold=body.pass_threshold,
-    ))
+    suite = repository.add(
+        session,
+        Suite(
+            org_id=project.org_id,
+            project_id=project.id,
+            name=body.name,
+            slug=slug,
+            description=body.description,
+            pass_threshold=body.pass_threshold,
+        ),
+    )
     await flush_or_conflict(session, taken)
     return suite
 
 
 async def update_suite(
-    session: AsyncSession, auth: AuthContext, project_slug: str, suite_slug: str,
+    session: AsyncSession,
+    auth: AuthContext,
+    project_slug: str,
+    suite_slug: str,
     body: SuiteUpdate,
 ) -> SuiteView:
     project, suite = await _in_project(session, auth, project_slug, suite_slug)
@@ -109,16 +119,18 @@ async def update_suite(
     if new_slug not in (None, suite.slug) and await repository.by_slug(
         session, auth.org_id, project.id, new_slug
     ):
-        raise Conflict(f"Suite slug '{new_slug}' is taken in this project",
-                       details={"field": "slug"})
+        raise Conflict(
+            f"Suite slug '{new_slug}' is taken in this project", details={"field": "slug"}
+        )
     for field in ("name", "slug", "pass_threshold"):
         if changes.get(field) is not None:
             setattr(suite, field, changes[field])
     if "description" in changes:
         suite.description = changes["description"]
-    await flush_or_conflict(session, Conflict(
-        f"Suite slug '{suite.slug}' is taken in this project", details={"field": "slug"}
-    ))
+    await flush_or_conflict(
+        session,
+        Conflict(f"Suite slug '{suite.slug}' is taken in this project", details={"field": "slug"}),
+    )
     return await _view(session, suite)
 
 

@@ -30,8 +30,11 @@ import httpx
 from launchgate.testing.fake_provider.runner import free_port
 
 BIN = Path(sys.executable).parent / "launchgate"
-QUIET_LIMITS = {"LAUNCHGATE_RATE_LIMIT": "off", "LAUNCHGATE_AUTH_RATE_LIMIT": "off",
-                "LAUNCHGATE_LOCKOUT_LIMIT": "off"}
+QUIET_LIMITS = {
+    "LAUNCHGATE_RATE_LIMIT": "off",
+    "LAUNCHGATE_AUTH_RATE_LIMIT": "off",
+    "LAUNCHGATE_LOCKOUT_LIMIT": "off",
+}
 
 
 @dataclass
@@ -50,12 +53,17 @@ class Fleet:
         self.secret_key = self.settings.get("LAUNCHGATE_SECRET_KEY") or secrets.token_urlsafe(48)
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("LAUNCHGATE_", "BYOK_ENCRYPTION_KEY"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("LAUNCHGATE_", "BYOK_ENCRYPTION_KEY"))
+        }
         env.update(
             LAUNCHGATE_DATA_DIR=str(self.directory / "data"),
-            LAUNCHGATE_DATABASE_URL=self.database_url, LAUNCHGATE_REDIS_URL=self.redis_url,
-            LAUNCHGATE_SECRET_KEY=self.secret_key, BYOK_ENCRYPTION_KEY=self.byok_key,
+            LAUNCHGATE_DATABASE_URL=self.database_url,
+            LAUNCHGATE_REDIS_URL=self.redis_url,
+            LAUNCHGATE_SECRET_KEY=self.secret_key,
+            BYOK_ENCRYPTION_KEY=self.byok_key,
             PYTHONDONTWRITEBYTECODE="1",
         )
         env.update(self.settings)
@@ -63,8 +71,14 @@ class Fleet:
         return env
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN), *args], env=self.env(), capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [str(BIN), *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def migrate(self) -> None:
         done = self.cli("db", "upgrade")
@@ -80,8 +94,13 @@ class Fleet:
 
     def _spawn(self, name: str, args: list[str], **extra: str) -> subprocess.Popen[bytes]:
         log = (self.directory / f"{name}.log").open("ab")
-        process = subprocess.Popen([str(BIN), *args], env=self.env(**extra), stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(BIN), *args],
+            env=self.env(**extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.processes[name] = process
         return process
@@ -101,11 +120,13 @@ class Fleet:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"{name} did not answer /health in {timeout_s} s:\n"
-                           f"{self.log_tail(name)}")
+        raise RuntimeError(
+            f"{name} did not answer /health in {timeout_s} s:\n{self.log_tail(name)}"
+        )
 
-    def start_worker(self, name: str = "worker", concurrency: int = 10, timeout_s: float = 60,
-                     **extra: str) -> None:
+    def start_worker(
+        self, name: str = "worker", concurrency: int = 10, timeout_s: float = 60, **extra: str
+    ) -> None:
         """Returns once the worker says it started (its runtime is up, it consumes)."""
         process = self._spawn(name, ["worker", "--concurrency", str(concurrency)], **extra)
         deadline = time.monotonic() + timeout_s
@@ -113,8 +134,7 @@ class Fleet:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited:\n{self.log_tail(name)}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start in {timeout_s} s:\n"
-                                   f"{self.log_tail(name)}")
+                raise RuntimeError(f"{name} did not start in {timeout_s} s:\n{self.log_tail(name)}")
             time.sleep(0.05)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
@@ -154,13 +174,20 @@ class Fleet:
 
 
 def setup_judged_suite(
-    url: str, api_key: str, *, provider_key: str, slug: str = "judged", judge_cases: int = 3,
-    exact_cases: int = 1, rubric: str = "Score 1 when the answer is correct.",
+    url: str,
+    api_key: str,
+    *,
+    provider_key: str,
+    slug: str = "judged",
+    judge_cases: int = 3,
+    exact_cases: int = 1,
+    rubric: str = "Score 1 when the answer is correct.",
 ) -> dict[str, Any]:
     """A project ``fleet`` with an OpenAI BYOK key (the org's default), one ``llm_judge``
     scorer, one ``contains`` scorer and a suite ``slug`` of both kinds of cases."""
-    with httpx.Client(base_url=url + "/v1", timeout=30,
-                      headers={"Authorization": f"Bearer {api_key}"}) as client:
+    with httpx.Client(
+        base_url=url + "/v1", timeout=30, headers={"Authorization": f"Bearer {api_key}"}
+    ) as client:
 
         def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
             answer = client.post(path, json=body)
@@ -170,20 +197,32 @@ def setup_judged_suite(
             return data
 
         if client.get("/projects/fleet").status_code == 404:
-            post("/byok-keys", {"provider": "openai", "name": "fleet", "key": provider_key,
-                                "is_default": True})
+            post(
+                "/byok-keys",
+                {"provider": "openai", "name": "fleet", "key": provider_key, "is_default": True},
+            )
             post("/projects", {"name": "Fleet", "slug": "fleet"})
-        judge = post("/projects/fleet/scorers", {
-            "name": f"{slug} judge", "type": "llm_judge",
-            "config": {"rubric": rubric, "_provider": "openai"}})
-        contains = post("/projects/fleet/scorers", {
-            "name": f"{slug} contains", "type": "contains", "config": {"values": ["Paris"]}})
-        suite = post("/projects/fleet/suites", {"name": slug, "slug": slug,
-                                                "pass_threshold": 1.0})
+        judge = post(
+            "/projects/fleet/scorers",
+            {
+                "name": f"{slug} judge",
+                "type": "llm_judge",
+                "config": {"rubric": rubric, "_provider": "openai"},
+            },
+        )
+        contains = post(
+            "/projects/fleet/scorers",
+            {"name": f"{slug} contains", "type": "contains", "config": {"values": ["Paris"]}},
+        )
+        suite = post("/projects/fleet/suites", {"name": slug, "slug": slug, "pass_threshold": 1.0})
         for i in range(judge_cases):
-            post(f"/suites/{suite['id']}/cases", {"name": f"judged {i}",
-                                                  "scorer_id": judge["id"], "threshold": 0.7})
+            post(
+                f"/suites/{suite['id']}/cases",
+                {"name": f"judged {i}", "scorer_id": judge["id"], "threshold": 0.7},
+            )
         for i in range(exact_cases):
-            post(f"/suites/{suite['id']}/cases", {"name": f"contains {i}",
-                                                  "scorer_id": contains["id"]})
+            post(
+                f"/suites/{suite['id']}/cases",
+                {"name": f"contains {i}", "scorer_id": contains["id"]},
+            )
         return suite

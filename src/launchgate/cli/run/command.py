@@ -35,34 +35,75 @@ Exit code 0 when cleared (or skipped because the API is unreachable, or queued w
 
 def run(
     suite: Annotated[str, typer.Argument(help="The suite's slug", show_default=False)],
-    output: Annotated[str | None, typer.Option(
-        "--output", help="The AI output to score", show_default=False)] = None,
-    output_file: Annotated[str | None, typer.Option(
-        "--output-file", metavar="PATH", help="Read the output from a file ('-': stdin)",
-        show_default=False)] = None,
-    input: Annotated[str | None, typer.Option(
-        "--input", metavar="JSON", help="The run's input, a JSON object", show_default=False,
-    )] = None,
-    input_file: Annotated[str | None, typer.Option(
-        "--input-file", metavar="PATH", help="Read the input JSON from a file",
-        show_default=False)] = None,
-    project: Annotated[str | None, typer.Option(
-        "--project", help="Project slug, when the suite slug exists in several",
-        show_default=False)] = None,
-    api_key: Annotated[str | None, typer.Option(
-        "--api-key", help="Default: LAUNCHGATE_API_KEY, then .launchgaterc",
-        show_default=False)] = None,
-    api_url: Annotated[str | None, typer.Option(
-        "--api-url", help="Default: LAUNCHGATE_API_URL, then .launchgaterc, then "
-        "https://api.launchgate.ai", show_default=False)] = None,
-    async_: Annotated[bool, typer.Option(
-        "--async", help="Queue the run and exit 0 without waiting for the verdict")] = False,
+    output: Annotated[
+        str | None, typer.Option("--output", help="The AI output to score", show_default=False)
+    ] = None,
+    output_file: Annotated[
+        str | None,
+        typer.Option(
+            "--output-file",
+            metavar="PATH",
+            help="Read the output from a file ('-': stdin)",
+            show_default=False,
+        ),
+    ] = None,
+    input: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            metavar="JSON",
+            help="The run's input, a JSON object",
+            show_default=False,
+        ),
+    ] = None,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "--input-file",
+            metavar="PATH",
+            help="Read the input JSON from a file",
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            help="Project slug, when the suite slug exists in several",
+            show_default=False,
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", help="Default: LAUNCHGATE_API_KEY, then .launchgaterc", show_default=False
+        ),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            help="Default: LAUNCHGATE_API_URL, then .launchgaterc, then https://api.launchgate.ai",
+            show_default=False,
+        ),
+    ] = None,
+    async_: Annotated[
+        bool,
+        typer.Option("--async", help="Queue the run and exit 0 without waiting for the verdict"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON")] = False,
-    junit: Annotated[Path | None, typer.Option(
-        "--junit", metavar="PATH", help="Also write a JUnit XML report to PATH",
-        show_default=False)] = None,
-    timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="Seconds to wait for each answer of the API")] = 120.0,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            metavar="PATH",
+            help="Also write a JUnit XML report to PATH",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds to wait for each answer of the API")
+    ] = 120.0,
 ) -> None:
     try:
         if async_ and junit:
@@ -74,16 +115,18 @@ def run(
         _fail(str(exc))
     gate = _client(api_key, api_url, timeout, backoff)
     with gate, _progress(suite, enabled=not async_):
-        result = _call(lambda: gate.run(suite, text, input=run_input, trigger="cli",
-                                        async_=async_, project=project))
+        result = _call(
+            lambda: gate.run(
+                suite, text, input=run_input, trigger="cli", async_=async_, project=project
+            )
+        )
     if junit:
         _write_junit(junit, result, suite)
     _print(result, as_json)
     raise typer.Exit(report.exit_code(result))
 
 
-def _client(api_key: str | None, api_url: str | None, timeout: float,
-            backoff: float) -> LaunchGate:
+def _client(api_key: str | None, api_url: str | None, timeout: float, backoff: float) -> LaunchGate:
     from launchgate.sdk import ConfigError, LaunchGate
 
     # The SDK's warning goes nowhere: the skipped verdict below says it, on stdout and stderr.

@@ -38,16 +38,28 @@ def main(env: Mapping[str, str] | None = None) -> int:
     try:
         if not suite:
             raise UsageError("The 'suite' input is required")
-        output = read_output(env.get("INPUT_OUTPUT") or None,
-                             _in_workspace(env, env.get("INPUT_OUTPUT_FILE")))
-        run_input = read_input(env.get("INPUT_INPUT") or None,
-                               _in_workspace(env, env.get("INPUT_INPUT_FILE")))
+        output = read_output(
+            env.get("INPUT_OUTPUT") or None, _in_workspace(env, env.get("INPUT_OUTPUT_FILE"))
+        )
+        run_input = read_input(
+            env.get("INPUT_INPUT") or None, _in_workspace(env, env.get("INPUT_INPUT_FILE"))
+        )
         backoff = float(env.get("LAUNCHGATE_RETRY_BACKOFF") or 1.0)
         event = _event(env)
-        with LaunchGate(env.get("INPUT_API_KEY") or None, env.get("INPUT_API_URL") or None,
-                        timeout=120.0, backoff=backoff) as gate:
-            result = gate.run(suite, output, input=run_input, trigger="github_action",
-                              trigger_meta=trigger_meta(env, event), project=project)
+        with LaunchGate(
+            env.get("INPUT_API_KEY") or None,
+            env.get("INPUT_API_URL") or None,
+            timeout=120.0,
+            backoff=backoff,
+        ) as gate:
+            result = gate.run(
+                suite,
+                output,
+                input=run_input,
+                trigger="github_action",
+                trigger_meta=trigger_meta(env, event),
+                project=project,
+            )
     except (UsageError, LaunchGateError, ValueError) as exc:
         _command("error", str(exc))
         return 2
@@ -82,8 +94,11 @@ def pull_request_number(env: Mapping[str, str], event: dict[str, Any]) -> int | 
     if isinstance(pull, dict) and isinstance(pull.get("number"), int):
         return int(pull["number"])
     issue = event.get("issue")
-    if isinstance(issue, dict) and issue.get("pull_request") and isinstance(
-            issue.get("number"), int):
+    if (
+        isinstance(issue, dict)
+        and issue.get("pull_request")
+        and isinstance(issue.get("number"), int)
+    ):
         return int(issue["number"])
     parts = env.get("GITHUB_REF", "").split("/")
     if len(parts) == 4 and parts[:2] == ["refs", "pull"] and parts[2].isdigit():
@@ -92,8 +107,11 @@ def pull_request_number(env: Mapping[str, str], event: dict[str, Any]) -> int | 
 
 
 def workflow_run_url(env: Mapping[str, str]) -> str | None:
-    server, repo, run_id = (env.get("GITHUB_SERVER_URL", "https://github.com"),
-                            env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID"))
+    server, repo, run_id = (
+        env.get("GITHUB_SERVER_URL", "https://github.com"),
+        env.get("GITHUB_REPOSITORY"),
+        env.get("GITHUB_RUN_ID"),
+    )
     if not (repo and run_id):
         return None
     url = f"{server.rstrip('/')}/{repo}/actions/runs/{run_id}"
@@ -112,19 +130,21 @@ def _head_sha(env: Mapping[str, str], event: dict[str, Any]) -> str | None:
     return env.get("GITHUB_SHA") or None
 
 
-def _comment(env: Mapping[str, str], event: dict[str, Any], marker_line: str,
-             body: str) -> None:
+def _comment(env: Mapping[str, str], event: dict[str, Any], marker_line: str, body: str) -> None:
     number = pull_request_number(env, event)
     if number is None:
         print("Not a pull request: no comment posted.")
         return
     token, repository = env.get("GITHUB_TOKEN"), env.get("GITHUB_REPOSITORY")
     if not token or not repository:
-        _command("warning", "No GITHUB_TOKEN (or GITHUB_REPOSITORY): the pull request comment "
-                 "was not posted")
+        _command(
+            "warning",
+            "No GITHUB_TOKEN (or GITHUB_REPOSITORY): the pull request comment was not posted",
+        )
         return
-    comments = GitHubComments(env.get("GITHUB_API_URL") or "https://api.github.com", token,
-                              repository)
+    comments = GitHubComments(
+        env.get("GITHUB_API_URL") or "https://api.github.com", token, repository
+    )
     try:
         action, comment_id = comments.upsert(number, marker_line, body)
     except (httpx.HTTPError, ValueError, KeyError) as exc:
@@ -137,8 +157,11 @@ def _verdict(result: RunResult) -> int:
     if result.status == "skipped":
         _command("warning", f"LaunchGate eval skipped (API unreachable): {result.message}")
     elif result.status == "aborted":
-        _command("error", f"LaunchGate: launch aborted, pass rate "
-                 f"{report.pass_rate_text(result)} (run {result.id})")
+        _command(
+            "error",
+            f"LaunchGate: launch aborted, pass rate "
+            f"{report.pass_rate_text(result)} (run {result.id})",
+        )
     elif result.status == "error":
         _command("error", f"LaunchGate: run {result.id} ended in error")
     return report.exit_code(result)
@@ -146,8 +169,10 @@ def _verdict(result: RunResult) -> int:
 
 def _write_outputs(env: Mapping[str, str], result: RunResult) -> None:
     rate = "" if result.pass_rate is None else str(result.pass_rate)
-    _append(env.get("GITHUB_OUTPUT"),
-            f"status={result.status}\npass-rate={rate}\nrun-id={result.id or ''}\n")
+    _append(
+        env.get("GITHUB_OUTPUT"),
+        f"status={result.status}\npass-rate={rate}\nrun-id={result.id or ''}\n",
+    )
 
 
 def _footer(env: Mapping[str, str], event: dict[str, Any]) -> str | None:

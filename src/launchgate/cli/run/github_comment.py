@@ -32,22 +32,33 @@ def marker(suite: str, project: str | None = None) -> str:
     return f"<!-- launchgate:suite={_cell(key).replace('--', '-')} -->"
 
 
-def comment_body(result: RunResult, suite: str, project: str | None = None,
-                 footer: str | None = None) -> str:
+def comment_body(
+    result: RunResult, suite: str, project: str | None = None, footer: str | None = None
+) -> str:
     """The whole comment (also the job summary): heading, facts, then the case table."""
-    parts = [marker(suite, project),
-             HEADINGS.get(result.status, f"## LaunchGate: {result.status}"), ""]
+    parts = [
+        marker(suite, project),
+        HEADINGS.get(result.status, f"## LaunchGate: {result.status}"),
+        "",
+    ]
     shown = f"{project}/{suite}" if project else suite
     parts.append(f"- **Suite:** `{_cell(shown)}`")
     if result.skipped:
-        parts += ["", "The LaunchGate API could not be reached, so this output was not "
-                  "scored and the check passes."]
+        parts += [
+            "",
+            "The LaunchGate API could not be reached, so this output was not "
+            "scored and the check passes.",
+        ]
         if result.message:
             parts += ["", f"> {_cell(one_line(result.message))}"]
     else:
-        parts += [f"- **Pass rate:** {pass_rate_text(result)}",
-                  f"- **Duration:** {duration(result.duration_ms)}",
-                  f"- **Run ID:** `{result.id}`", "", *_table(result)]
+        parts += [
+            f"- **Pass rate:** {pass_rate_text(result)}",
+            f"- **Duration:** {duration(result.duration_ms)}",
+            f"- **Run ID:** `{result.id}`",
+            "",
+            *_table(result),
+        ]
     if footer:
         parts += ["", f"<sub>{footer}</sub>"]
     return "\n".join(parts) + "\n"
@@ -58,8 +69,12 @@ def _table(result: RunResult) -> list[str]:
     head = ["Case", "Score", "Threshold", "Status"] + (["Reason"] if with_reason else [])
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for case in result.scores:
-        cells = [_cell(case.case), number(case.score), number(case.threshold),
-                 STATUS_CELLS.get(case.status, case.status)]
+        cells = [
+            _cell(case.case),
+            number(case.score),
+            number(case.threshold),
+            STATUS_CELLS.get(case.status, case.status),
+        ]
         if with_reason:
             cells.append("" if case.status == "passed" else _cell(one_line(case.reason)))
         rows.append("| " + " | ".join(cells) + " |")
@@ -83,23 +98,28 @@ class GitHubComments:
     def upsert(self, pr_number: int, marker_line: str, body: str) -> tuple[str, int]:
         """Edit the comment that carries the marker, or create it: ``("updated", id)`` or
         ``("created", id)``. Raises ``httpx.HTTPError`` when GitHub refuses."""
-        with httpx.Client(base_url=self.api_url.rstrip("/"), headers=self._headers(),
-                          timeout=self.timeout) as client:
+        with httpx.Client(
+            base_url=self.api_url.rstrip("/"), headers=self._headers(), timeout=self.timeout
+        ) as client:
             existing = self._find(client, pr_number, marker_line)
             if existing is not None:
-                client.patch(f"/repos/{self.repository}/issues/comments/{existing}",
-                             json={"body": body}).raise_for_status()
+                client.patch(
+                    f"/repos/{self.repository}/issues/comments/{existing}", json={"body": body}
+                ).raise_for_status()
                 return "updated", existing
-            created = client.post(f"/repos/{self.repository}/issues/{pr_number}/comments",
-                                  json={"body": body})
+            created = client.post(
+                f"/repos/{self.repository}/issues/{pr_number}/comments", json={"body": body}
+            )
             created.raise_for_status()
             return "created", int(created.json()["id"])
 
     def _find(self, client: httpx.Client, pr_number: int, marker_line: str) -> int | None:
         page = 1
         while True:
-            response = client.get(f"/repos/{self.repository}/issues/{pr_number}/comments",
-                                  params={"per_page": 100, "page": page})
+            response = client.get(
+                f"/repos/{self.repository}/issues/{pr_number}/comments",
+                params={"per_page": 100, "page": page},
+            )
             response.raise_for_status()
             comments: list[dict[str, Any]] = response.json()
             for comment in comments:
@@ -110,7 +130,9 @@ class GitHubComments:
             page += 1
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": "launchgate-action"}
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "launchgate-action",
+        }

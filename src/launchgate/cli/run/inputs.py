@@ -37,10 +37,11 @@ def read_input(text: str | None, file: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"The input ({source}) is not valid JSON: {exc.msg} at line "
-                         f"{exc.lineno}") from None
+        raise UsageError(
+            f"The input ({source}) is not valid JSON: {exc.msg} at line {exc.lineno}"
+        ) from None
     if not isinstance(value, dict):
-        raise UsageError(f"The input ({source}) must be a JSON object, like {{\"question\": …}}")
+        raise UsageError(f'The input ({source}) must be a JSON object, like {{"question": …}}')
     return value
 
 

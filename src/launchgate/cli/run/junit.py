@@ -26,33 +26,49 @@ def junit_xml(result: RunResult, suite: str) -> bytes:
     errors = sum(1 for case in result.scores if case.status == "error")
     tests = len(result.scores) or (1 if result.skipped else 0)
     seconds = f"{(result.duration_ms or 0) / 1000:.6f}"
-    counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors),
-              "skipped": "1" if result.skipped else "0", "time": seconds}
+    counts = {
+        "tests": str(tests),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": "1" if result.skipped else "0",
+        "time": seconds,
+    }
     root = ET.Element("testsuites", {"name": "LaunchGate", **counts})
     attrs = {"name": _clean(suite), **counts}
     if result.created_at:
         attrs["timestamp"] = result.created_at
     testsuite = ET.SubElement(root, "testsuite", attrs)
     properties = ET.SubElement(testsuite, "properties")
-    for name, value in (("run_id", result.id or ""), ("status", result.status),
-                        ("pass_rate", "" if result.pass_rate is None else str(result.pass_rate))):
+    for name, value in (
+        ("run_id", result.id or ""),
+        ("status", result.status),
+        ("pass_rate", "" if result.pass_rate is None else str(result.pass_rate)),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     classname = _clean(f"launchgate.{suite}")
     for case in result.scores:
-        testcase = ET.SubElement(testsuite, "testcase", {
-            "name": _clean(case.case), "classname": classname,
-            "time": f"{case.duration_ms / 1000:.6f}"})
+        testcase = ET.SubElement(
+            testsuite,
+            "testcase",
+            {
+                "name": _clean(case.case),
+                "classname": classname,
+                "time": f"{case.duration_ms / 1000:.6f}",
+            },
+        )
         reason = _clean(one_line(case.reason))
         if case.status == "failed":
             element = ET.SubElement(testcase, "failure", {"message": reason, "type": "failed"})
-            element.text = (f"score {number(case.score)} below threshold "
-                            f"{number(case.threshold)}: {reason}")
+            element.text = (
+                f"score {number(case.score)} below threshold {number(case.threshold)}: {reason}"
+            )
         elif case.status == "error":
             element = ET.SubElement(testcase, "error", {"message": reason, "type": "error"})
             element.text = reason
     if result.skipped:
-        testcase = ET.SubElement(testsuite, "testcase", {"name": "LaunchGate eval",
-                                                          "classname": classname, "time": "0"})
+        testcase = ET.SubElement(
+            testsuite, "testcase", {"name": "LaunchGate eval", "classname": classname, "time": "0"}
+        )
         ET.SubElement(testcase, "skipped", {"message": _clean(result.message or "skipped")})
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -68,8 +68,9 @@ def header(result: RunResult) -> Text:
 
 def case_line(case: CaseResult) -> Text:
     mark, style = CASE_MARKS.get(case.status, ("?", ""))
-    line = Text.assemble((mark, style), f" {case.case} {number(case.score)} / "
-                                        f"{number(case.threshold)}")
+    line = Text.assemble(
+        (mark, style), f" {case.case} {number(case.score)} / {number(case.threshold)}"
+    )
     if case.status != "passed" and case.reason:
         line.append(f" — {one_line(case.reason)}")
     return line
@@ -82,7 +83,9 @@ def lines(result: RunResult) -> list[Text]:
         return out
     if result.status in ("pending", "running"):
         return [*out, Text(f"Run ID: {result.id}")]
-    out += [Text(f"Pass rate: {pass_rate_text(result)}"),
-            Text(f"Duration: {duration(result.duration_ms)}"),
-            Text(f"Run ID: {result.id}")]
+    out += [
+        Text(f"Pass rate: {pass_rate_text(result)}"),
+        Text(f"Duration: {duration(result.duration_ms)}"),
+        Text(f"Run ID: {result.id}"),
+    ]
     return out + [case_line(case) for case in result.scores]

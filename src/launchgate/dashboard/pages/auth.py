@@ -40,10 +40,21 @@ async def sign_in_form(request: Request) -> Response:
     return render(request, "sign_in.html", {"next": safe_next(request.query_params.get("next"))})
 
 
-def _refused(request: Request, email: str, next_url: str, status: int, message: str,
-             headers: dict[str, str] | None = None) -> Response:
-    return render(request, "sign_in.html", {"next": next_url, "email": email, "error": message},
-                  status=status, headers=headers)
+def _refused(
+    request: Request,
+    email: str,
+    next_url: str,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "sign_in.html",
+        {"next": next_url, "email": email, "error": message},
+        status=status,
+        headers=headers,
+    )
 
 
 @router.post("/sign-in")
@@ -56,9 +67,14 @@ async def sign_in(request: Request, runtime: RuntimeDep, session: SessionDep) ->
         # The same key as the API's login: one budget per address, whichever door is used.
         wait = await limits.hit(limits.auth, "auth:" + ip)
         if wait is not None:
-            return _refused(request, email, next_url, 429,
-                            f"Too many sign-in attempts; try again in {wait} s.",
-                            {"Retry-After": str(wait)})
+            return _refused(
+                request,
+                email,
+                next_url,
+                429,
+                f"Too many sign-in attempts; try again in {wait} s.",
+                {"Retry-After": str(wait)},
+            )
     try:
         body = LoginRequest.model_validate({"email": email, "password": password})
     except ValidationError as exc:

@@ -37,12 +37,17 @@ async def list_projects(request: Request, caller: CallerDep, session: SessionDep
     return await _projects_page(request, caller, session)
 
 
-async def _projects_page(request: Request, caller: Caller, session: AsyncSession,
-                         **extra: Any) -> Response:
+async def _projects_page(
+    request: Request, caller: Caller, session: AsyncSession, **extra: Any
+) -> Response:
     items, total = await projects.list_projects(session, caller.auth, 0, MAX_LISTED)
     status = 400 if extra.get("errors") else 200
-    return render(request, "projects.html",
-                  {"caller": caller, "projects": items, "total": total, **extra}, status=status)
+    return render(
+        request,
+        "projects.html",
+        {"caller": caller, "projects": items, "total": total, **extra},
+        status=status,
+    )
 
 
 @router.post("/projects")
@@ -50,24 +55,31 @@ async def create_project(request: Request, caller: CallerDep, session: SessionDe
     form = await request.form()
     try:
         body = ProjectCreate.model_validate(
-            {"name": forms.text(form, "name"), **_optional(form, "slug", "description")})
+            {"name": forms.text(form, "name"), **_optional(form, "slug", "description")}
+        )
         project = await projects.create_project(session, caller.auth, body)
     except REFUSALS as exc:
         await rollback(session)  # nothing of a refused form is kept
-        return await _projects_page(request, caller, session, errors=FormErrors.of(exc),
-                                    form=forms.values(form))
+        return await _projects_page(
+            request, caller, session, errors=FormErrors.of(exc), form=forms.values(form)
+        )
     return redirect(request, f"/projects/{project.slug}")
 
 
-async def _project_page(request: Request, caller: Caller, session: AsyncSession, slug: str,
-                        **extra: Any) -> Response:
+async def _project_page(
+    request: Request, caller: Caller, session: AsyncSession, slug: str, **extra: Any
+) -> Response:
     project = await projects.get_project(session, caller.auth, slug)
     suite_views, _ = await suites.list_suites(session, caller.auth, slug, 0, MAX_LISTED)
     scorer_list, _ = await scorers.list_scorers(session, caller.auth, slug, 0, MAX_LISTED)
     failed = any(key.endswith("_errors") and value for key, value in extra.items())
     context = {
-        "caller": caller, "project": project, "suites": suite_views, "scorers": scorer_list,
-        "templates": TEMPLATES, "scorer_types": scorer_form.TYPES,
+        "caller": caller,
+        "project": project,
+        "suites": suite_views,
+        "scorers": scorer_list,
+        "templates": TEMPLATES,
+        "scorer_types": scorer_form.TYPES,
         "scorer_kind": extra.pop("scorer_kind", "exact_match"),
         **await _scorer_field_context(session, caller),
         **extra,
@@ -110,8 +122,14 @@ async def create_scorer(
     except REFUSALS as exc:
         await rollback(session)  # nothing of a refused form is kept
         return await _project_page(
-            request, caller, session, slug, scorer_errors=FormErrors.of(exc),
-            scorer_form=forms.values(form), scorer_kind=scorer_form.scorer_type(form))
+            request,
+            caller,
+            session,
+            slug,
+            scorer_errors=FormErrors.of(exc),
+            scorer_form=forms.values(form),
+            scorer_kind=scorer_form.scorer_type(form),
+        )
     return redirect(request, f"/projects/{slug}?notice=scorer-created#scorers")
 
 
@@ -122,15 +140,24 @@ async def create_suite(
     form = await request.form()
     try:
         threshold = forms.number(form, "pass_threshold")
-        body = SuiteCreate.model_validate({
-            "name": forms.text(form, "name"), **_optional(form, "slug", "description"),
-            **({"pass_threshold": threshold} if threshold is not None else {}),
-        })
+        body = SuiteCreate.model_validate(
+            {
+                "name": forms.text(form, "name"),
+                **_optional(form, "slug", "description"),
+                **({"pass_threshold": threshold} if threshold is not None else {}),
+            }
+        )
         view = await suites.create_suite(session, caller.auth, slug, body)
     except REFUSALS as exc:
         await rollback(session)  # nothing of a refused form is kept
-        return await _project_page(request, caller, session, slug,
-                                   suite_errors=FormErrors.of(exc), suite_form=forms.values(form))
+        return await _project_page(
+            request,
+            caller,
+            session,
+            slug,
+            suite_errors=FormErrors.of(exc),
+            suite_form=forms.values(form),
+        )
     return redirect(request, f"/projects/{slug}/suites/{view.suite.slug}")
 
 
@@ -140,13 +167,21 @@ async def create_suite_from_template(
 ) -> Response:
     form = await request.form()
     try:
-        body = SuiteFromTemplate.model_validate({
-            "template_slug": forms.text(form, "template_slug"), **_optional(form, "name", "slug"),
-        })
+        body = SuiteFromTemplate.model_validate(
+            {
+                "template_slug": forms.text(form, "template_slug"),
+                **_optional(form, "name", "slug"),
+            }
+        )
         view = await from_template.create_from_template(session, caller.auth, slug, body)
     except REFUSALS as exc:
         await rollback(session)  # nothing of a refused form is kept
-        return await _project_page(request, caller, session, slug,
-                                   template_errors=FormErrors.of(exc),
-                                   template_form=forms.values(form))
+        return await _project_page(
+            request,
+            caller,
+            session,
+            slug,
+            template_errors=FormErrors.of(exc),
+            template_form=forms.values(form),
+        )
     return redirect(request, f"/projects/{slug}/suites/{view.suite.slug}")

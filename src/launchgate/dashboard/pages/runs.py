@@ -15,11 +15,21 @@ router = APIRouter(route_class=PageRoute)
 
 
 @router.get("/runs/{run_id}")
-async def show_run(run_id: str, request: Request, caller: CallerDep,
-                   session: SessionDep) -> Response:
+async def show_run(
+    run_id: str, request: Request, caller: CallerDep, session: SessionDep
+) -> Response:
     run = await runs.get_run(session, caller.auth, run_id)
     suite = await suites.get_suite_by_id(session, caller.auth, run.suite_id)
     project = await projects.get_project_by_id(session, caller.auth, suite.project_id)
     template = "fragments/run_detail.html" if request.query_params.get("part") else "run.html"
-    return render(request, template, {"caller": caller, "run": run, "suite": suite,
-                                      "project": project, "final": run.status in runs.FINAL})
+    return render(
+        request,
+        template,
+        {
+            "caller": caller,
+            "run": run,
+            "suite": suite,
+            "project": project,
+            "final": run.status in runs.FINAL,
+        },
+    )

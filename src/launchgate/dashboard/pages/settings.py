@@ -63,11 +63,13 @@ async def settings_home() -> Response:
 # --- API keys -----------------------------------------------------------------------------
 
 
-async def _api_keys_page(request: Request, caller: Caller, session: AsyncSession,
-                         status: int = 200, **extra: Any) -> Response:
+async def _api_keys_page(
+    request: Request, caller: Caller, session: AsyncSession, status: int = 200, **extra: Any
+) -> Response:
     keys, _ = await api_keys.list_keys(session, caller.auth, 0, MAX_KEYS)
-    return render(request, "settings_api_keys.html",
-                  {"caller": caller, "keys": keys, **extra}, status=status)
+    return render(
+        request, "settings_api_keys.html", {"caller": caller, "keys": keys, **extra}, status=status
+    )
 
 
 @router.get("/settings/api-keys")
@@ -76,29 +78,47 @@ async def list_api_keys(request: Request, caller: CallerDep, session: SessionDep
 
 
 @router.post("/settings/api-keys")
-async def create_api_key(request: Request, caller: CallerDep, session: SessionDep,
-                         runtime: RuntimeDep) -> Response:
+async def create_api_key(
+    request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     """Creating a key is an auth endpoint of SPEC §8, here as in the API."""
     form = await request.form()
     wait = await _auth_limit(runtime, request)
     if wait is not None:
         return await _api_keys_page(
-            request, caller, session, status=429, form=forms.values(form),
-            errors=FormErrors(f"Too many requests; retry after {wait} s"))
+            request,
+            caller,
+            session,
+            status=429,
+            form=forms.values(form),
+            errors=FormErrors(f"Too many requests; retry after {wait} s"),
+        )
     try:
         expires = forms.optional_text(form, "expires_at")
-        body = ApiKeyCreate.model_validate({
-            "name": forms.text(form, "name"), "mode": forms.text(form, "mode") or "live",
-            **({"expires_at": f"{expires}T23:59:59Z" if len(expires) == 10 else expires}
-               if expires else {}),
-        })
-        created = await api_keys.create_key(session, caller.auth.org_id, name=body.name,
-                                            mode=body.mode, expires_at=body.expires_at,
-                                            auth=caller.auth)
+        body = ApiKeyCreate.model_validate(
+            {
+                "name": forms.text(form, "name"),
+                "mode": forms.text(form, "mode") or "live",
+                **(
+                    {"expires_at": f"{expires}T23:59:59Z" if len(expires) == 10 else expires}
+                    if expires
+                    else {}
+                ),
+            }
+        )
+        created = await api_keys.create_key(
+            session,
+            caller.auth.org_id,
+            name=body.name,
+            mode=body.mode,
+            expires_at=body.expires_at,
+            auth=caller.auth,
+        )
     except REFUSALS as exc:
         await rollback(session)
-        return await _api_keys_page(request, caller, session, status=400,
-                                    errors=FormErrors.of(exc), form=forms.values(form))
+        return await _api_keys_page(
+            request, caller, session, status=400, errors=FormErrors.of(exc), form=forms.values(form)
+        )
     return await _api_keys_page(request, caller, session, created=created)
 
 
@@ -110,8 +130,9 @@ async def _auth_limit(runtime: ApiRuntime, request: Request) -> int | None:
 
 
 @router.post("/settings/api-keys/{key_id}/revoke")
-async def revoke_api_key(key_id: str, request: Request, caller: CallerDep,
-                         session: SessionDep, runtime: RuntimeDep) -> Response:
+async def revoke_api_key(
+    key_id: str, request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     await api_keys.revoke_key(session, caller.auth, _uuid(key_id, "API key"), runtime.key_cache)
     return redirect(request, "/settings/api-keys?notice=api-key-revoked")
 
@@ -126,67 +147,97 @@ async def _byok_keys(session: AsyncSession, caller: Caller) -> list[Any]:
 
 @router.get("/settings/byok-keys")
 async def list_byok_keys(request: Request, caller: CallerDep, session: SessionDep) -> Response:
-    return render(request, "settings_byok.html", {
-        "caller": caller, "keys": await _byok_keys(session, caller), "providers": PROVIDERS})
+    return render(
+        request,
+        "settings_byok.html",
+        {"caller": caller, "keys": await _byok_keys(session, caller), "providers": PROVIDERS},
+    )
 
 
 @router.get("/settings/byok-keys/new")
 async def new_byok_key(request: Request, caller: CallerDep) -> Response:
-    return render(request, "settings_byok_new.html", {
-        "caller": caller, "providers": PROVIDERS,
-        "form": {"provider": "openai", "config.api_version": AZURE_API_VERSION}})
+    return render(
+        request,
+        "settings_byok_new.html",
+        {
+            "caller": caller,
+            "providers": PROVIDERS,
+            "form": {"provider": "openai", "config.api_version": AZURE_API_VERSION},
+        },
+    )
 
 
 def _byok_create(form: Any) -> ByokKeyCreate:
     provider = forms.text(form, "provider")
     body: dict[str, Any] = {
-        "provider": provider, "name": forms.text(form, "name"), "key": forms.text(form, "key"),
+        "provider": provider,
+        "name": forms.text(form, "name"),
+        "key": forms.text(form, "key"),
         "is_default": forms.checkbox(form, "is_default"),
     }
     if provider == "azure_openai":
-        body["config"] = {name: value for name in ("endpoint", "api_version")
-                          if (value := forms.optional_text(form, f"config.{name}"))}
+        body["config"] = {
+            name: value
+            for name in ("endpoint", "api_version")
+            if (value := forms.optional_text(form, f"config.{name}"))
+        }
     return ByokKeyCreate.model_validate(body)
 
 
 @router.post("/settings/byok-keys")
-async def add_byok_key(request: Request, caller: CallerDep, session: SessionDep,
-                       runtime: RuntimeDep) -> Response:
+async def add_byok_key(
+    request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     form = await request.form()
     try:
         await byok.create_key(session, runtime, caller.auth, _byok_create(form))
     except REFUSALS as exc:
         await rollback(session)
-        return render(request, "settings_byok_new.html", {
-            "caller": caller, "providers": PROVIDERS, "errors": FormErrors.of(exc),
-            "form": forms.values(form, without=SECRET_FIELDS)}, status=400)
+        return render(
+            request,
+            "settings_byok_new.html",
+            {
+                "caller": caller,
+                "providers": PROVIDERS,
+                "errors": FormErrors.of(exc),
+                "form": forms.values(form, without=SECRET_FIELDS),
+            },
+            status=400,
+        )
     return redirect(request, "/settings/byok-keys?notice=byok-key-added")
 
 
 @router.post("/settings/byok-keys/{key_id}/test")
-async def test_byok_key(key_id: str, request: Request, caller: CallerDep,
-                        session: SessionDep, runtime: RuntimeDep) -> Response:
+async def test_byok_key(
+    key_id: str, request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     """The worker tests the key and records the outcome in its own transaction, so the
     list shown with the answer is read afresh, after that commit."""
     parsed = _uuid(key_id, "BYOK key")
     result = await byok.test_key(session, runtime, caller.auth, parsed)
     async with runtime.sessions() as fresh:
         keys = await _byok_keys(fresh, caller)
-    return render(request, "fragments/byok_list.html", {
-        "keys": keys, "providers": PROVIDERS, "tested": parsed, "result": result})
+    return render(
+        request,
+        "fragments/byok_list.html",
+        {"keys": keys, "providers": PROVIDERS, "tested": parsed, "result": result},
+    )
 
 
 @router.post("/settings/byok-keys/{key_id}/default")
-async def make_default(key_id: str, request: Request, caller: CallerDep,
-                       session: SessionDep, runtime: RuntimeDep) -> Response:
-    await byok.update_key(session, runtime, caller.auth, _uuid(key_id, "BYOK key"),
-                          ByokKeyUpdate(is_default=True))
+async def make_default(
+    key_id: str, request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    await byok.update_key(
+        session, runtime, caller.auth, _uuid(key_id, "BYOK key"), ByokKeyUpdate(is_default=True)
+    )
     return redirect(request, "/settings/byok-keys?notice=byok-default-set")
 
 
 @router.post("/settings/byok-keys/{key_id}/revoke")
-async def revoke_byok_key(key_id: str, request: Request, caller: CallerDep,
-                          session: SessionDep) -> Response:
+async def revoke_byok_key(
+    key_id: str, request: Request, caller: CallerDep, session: SessionDep
+) -> Response:
     await byok.revoke_key(session, caller.auth, _uuid(key_id, "BYOK key"))
     return redirect(request, "/settings/byok-keys?notice=byok-key-revoked")
 
@@ -195,10 +246,12 @@ async def revoke_byok_key(key_id: str, request: Request, caller: CallerDep,
 
 
 @router.get("/settings/usage")
-async def usage(request: Request, caller: CallerDep, session: SessionDep,
-                runtime: RuntimeDep) -> Response:
-    found = await billing.usage(session, caller.auth.org_id,
-                                runtime.settings.enterprise_retention_days)
+async def usage(
+    request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    found = await billing.usage(
+        session, caller.auth.org_id, runtime.settings.enterprise_retention_days
+    )
     return render(request, "settings_usage.html", {"caller": caller, "usage": found})
 
 
@@ -206,13 +259,23 @@ async def usage(request: Request, caller: CallerDep, session: SessionDep,
 async def audit_log(request: Request, caller: CallerDep, session: SessionDep) -> Response:
     raw = request.query_params.get("page", "1")
     page = int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
-    events, total = await audit.list_events(session, caller.auth, (page - 1) * AUDIT_PER_PAGE,
-                                            AUDIT_PER_PAGE)
+    events, total = await audit.list_events(
+        session, caller.auth, (page - 1) * AUDIT_PER_PAGE, AUDIT_PER_PAGE
+    )
     user_ids = {e.actor_id for e in events if e.actor_type == "user" and e.actor_id}
     emails = await users.emails_by_id(session, caller.auth, user_ids)
     keys, _ = await api_keys.list_keys(session, caller.auth, 0, MAX_KEYS)
     actors: dict[uuid.UUID, str] = {k.id: f"API key {k.key_prefix}…" for k in keys}
     actors.update(emails)
-    return render(request, "settings_audit.html", {
-        "caller": caller, "events": events, "actors": actors, "page": page,
-        "pages": max(1, -(-total // AUDIT_PER_PAGE)), "total": total})
+    return render(
+        request,
+        "settings_audit.html",
+        {
+            "caller": caller,
+            "events": events,
+            "actors": actors,
+            "page": page,
+            "pages": max(1, -(-total // AUDIT_PER_PAGE)),
+            "total": total,
+        },
+    )

@@ -9,15 +9,16 @@ from launchgate.models import Case
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, case_id: uuid.UUID) -> Case | None:
-    result = await session.execute(select(Case).where(
-        Case.id == case_id, Case.org_id == org_id, Case.deleted_at.is_(None)
-    ))
+    result = await session.execute(
+        select(Case).where(Case.id == case_id, Case.org_id == org_id, Case.deleted_at.is_(None))
+    )
     return result.scalar_one_or_none()
 
 
 async def all_in_suite(session: AsyncSession, suite_id: uuid.UUID) -> list[Case]:
     rows = await session.scalars(
-        select(Case).where(Case.suite_id == suite_id, Case.deleted_at.is_(None))
+        select(Case)
+        .where(Case.suite_id == suite_id, Case.deleted_at.is_(None))
         .order_by(Case.position, Case.created_at)
     )
     return list(rows)
@@ -25,9 +26,9 @@ async def all_in_suite(session: AsyncSession, suite_id: uuid.UUID) -> list[Case]
 
 async def active_in_suite(session: AsyncSession, suite_id: uuid.UUID) -> list[Case]:
     rows = await session.scalars(
-        select(Case).where(
-            Case.suite_id == suite_id, Case.deleted_at.is_(None), Case.is_active.is_(True)
-        ).order_by(Case.position, Case.created_at)
+        select(Case)
+        .where(Case.suite_id == suite_id, Case.deleted_at.is_(None), Case.is_active.is_(True))
+        .order_by(Case.position, Case.created_at)
     )
     return list(rows)
 
@@ -38,8 +39,11 @@ async def list_page(
     where = [Case.suite_id == suite_id, Case.deleted_at.is_(None)]
     total = await session.scalar(select(func.count()).select_from(Case).where(*where))
     rows = await session.scalars(
-        select(Case).where(*where).order_by(Case.position, Case.created_at)
-        .offset(offset).limit(limit)
+        select(Case)
+        .where(*where)
+        .order_by(Case.position, Case.created_at)
+        .offset(offset)
+        .limit(limit)
     )
     return list(rows), int(total or 0)
 

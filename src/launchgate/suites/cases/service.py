@@ -50,12 +50,21 @@ async def create_case(
 
 
 async def add_case(session: AsyncSession, suite: Suite, body: CaseCreate) -> Case:
-    case = repository.add(session, Case(
-        org_id=suite.org_id, suite_id=suite.id, scorer_id=body.scorer_id, name=body.name,
-        input=body.input, expected=body.expected, threshold=body.threshold,
-        weight=body.weight, is_active=body.is_active,
-        position=await repository.next_position(session, suite.id),
-    ))
+    case = repository.add(
+        session,
+        Case(
+            org_id=suite.org_id,
+            suite_id=suite.id,
+            scorer_id=body.scorer_id,
+            name=body.name,
+            input=body.input,
+            expected=body.expected,
+            threshold=body.threshold,
+            weight=body.weight,
+            is_active=body.is_active,
+            position=await repository.next_position(session, suite.id),
+        ),
+    )
     await session.flush()
     return case
 

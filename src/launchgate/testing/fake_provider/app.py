@@ -33,8 +33,14 @@ from launchgate.testing.fake_provider.wire_google import GoogleDialect
 from launchgate.testing.fake_provider.wire_openai import AzureDialect, OpenAIDialect
 
 logger = logging.getLogger("launchgate.testing.fake_provider")
-SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie",
-                  "proxy-authorization"}
+SECRET_HEADERS = {
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "cookie",
+    "proxy-authorization",
+}
 
 
 class DropConnection(Response):
@@ -56,25 +62,43 @@ class Pipeline:
     def __init__(self, state: State) -> None:
         self.state = state
         self.dialects: dict[str, Dialect] = {
-            d.provider: d for d in (OpenAIDialect(state), AnthropicDialect(state),
-                                    GoogleDialect(state), AzureDialect(state))
+            d.provider: d
+            for d in (
+                OpenAIDialect(state),
+                AnthropicDialect(state),
+                GoogleDialect(state),
+                AzureDialect(state),
+            )
         }
 
-    async def handle(self, request: Request, provider: str, endpoint: str,
-                     model: str | None = None, name: str | None = None) -> Response:
+    async def handle(
+        self,
+        request: Request,
+        provider: str,
+        endpoint: str,
+        model: str | None = None,
+        name: str | None = None,
+    ) -> Response:
         dialect = self.dialects[provider]
         key = dialect.credential(request)
         with self.state.in_flight(provider, endpoint, key) as tallies:
             entry: dict[str, Any] = {"body": None}
             response = await self._respond(request, dialect, endpoint, key, model, name, entry)
             status = "dropped" if isinstance(response, DropConnection) else response.status_code
-            self.state.record(tallies, self._entry(request, provider, endpoint, key, status,
-                                                   entry))
+            self.state.record(tallies, self._entry(request, provider, endpoint, key, status, entry))
             logger.info("%s %s %s -> %s", provider, request.method, request.url.path, status)
             return response
 
-    async def _respond(self, request: Request, dialect: Dialect, endpoint: str, key: str | None,
-                       model: str | None, name: str | None, entry: dict[str, Any]) -> Response:
+    async def _respond(
+        self,
+        request: Request,
+        dialect: Dialect,
+        endpoint: str,
+        key: str | None,
+        model: str | None,
+        name: str | None,
+        entry: dict[str, Any],
+    ) -> Response:
         provider = dialect.provider
         latency = self.state.latency_for(provider)
         if latency > 0:
@@ -107,8 +131,7 @@ class Pipeline:
         answer = answer or self.state.policy_for(provider).answer(prompt)
         return dialect.chat(body, model, answer, prompt)
 
-    def _check_access(self, request: Request, dialect: Dialect,
-                      key: str | None) -> Response | None:
+    def _check_access(self, request: Request, dialect: Dialect, key: str | None) -> Response | None:
         early = dialect.precheck(request)
         if early:
             return early
@@ -118,8 +141,9 @@ class Pipeline:
             return dialect.invalid_key(key)
         return dialect.check_headers(request)
 
-    async def _soft_scripted(self, request: Request, provider: str,
-                             item: Scripted) -> Answer | None:
+    async def _soft_scripted(
+        self, request: Request, provider: str, item: Scripted
+    ) -> Answer | None:
         """Scheduled behaviours that still end in a 200: a hang, or an unparseable answer."""
         if item.kind == "garbage":
             return Answer(self.state.policy_for(provider).text, None)
@@ -128,8 +152,15 @@ class Pipeline:
             await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return None
 
-    def _entry(self, request: Request, provider: str, endpoint: str, key: str | None,
-               status: int | str, entry: dict[str, Any]) -> dict[str, Any]:
+    def _entry(
+        self,
+        request: Request,
+        provider: str,
+        endpoint: str,
+        key: str | None,
+        status: int | str,
+        entry: dict[str, Any],
+    ) -> dict[str, Any]:
         return {
             "at": time.time(),
             "provider": provider,
@@ -175,8 +206,16 @@ def provider_routes(pipeline: Pipeline) -> list[Route]:
             return await handle(request, "google", "models", name=name)
         model, _, method = name.rpartition(":")
         if method != "generateContent" or not model:
-            return pipeline.dialects["google"].json(404, {"error": {
-                "code": 404, "message": f"Method not found: {name}", "status": "NOT_FOUND"}})
+            return pipeline.dialects["google"].json(
+                404,
+                {
+                    "error": {
+                        "code": 404,
+                        "message": f"Method not found: {name}",
+                        "status": "NOT_FOUND",
+                    }
+                },
+            )
         return await handle(request, "google", "chat", model=model)
 
     async def azure_models(request: Request) -> Response:
@@ -197,8 +236,7 @@ def provider_routes(pipeline: Pipeline) -> list[Route]:
         Route("/v1beta/models/{name}", gemini_model, methods=["GET", "POST"]),
         Route("/openai/models", azure_models, methods=["GET"]),
         Route("/openai/deployments", azure_deployments, methods=["GET"]),
-        Route("/openai/deployments/{deployment}/chat/completions", azure_chat,
-              methods=["POST"]),
+        Route("/openai/deployments/{deployment}/chat/completions", azure_chat, methods=["POST"]),
     ]
 
 
@@ -228,8 +266,10 @@ def admin_routes(state: State) -> list[Route]:
         options = await read_json(request) if await request.body() else {}
         if not isinstance(options, dict):
             return JSONResponse({"error": "reset options must be a JSON object"}, 400)
-        done = {"counters": bool(options.get("counters", True)),
-                "config": bool(options.get("config", True))}
+        done = {
+            "counters": bool(options.get("counters", True)),
+            "config": bool(options.get("config", True)),
+        }
         state.reset(**done)
         return JSONResponse({"reset": done})
 
@@ -247,7 +287,8 @@ def create_app(state: State | None = None) -> Starlette:
     """The fake provider as an ASGI app; `app.state.fake` is its `State`."""
     state = state or State()
     pipeline = Pipeline(state)
-    app = Starlette(routes=[*provider_routes(pipeline),
-                            Mount("/_admin", routes=admin_routes(state))])
+    app = Starlette(
+        routes=[*provider_routes(pipeline), Mount("/_admin", routes=admin_routes(state))]
+    )
     app.state.fake = state
     return app

@@ -101,8 +101,12 @@ class Dialect:
             return self.json(item.status, item.body, item.headers)
         if item.kind == "auth":
             return self.invalid_key(key or "")
-        builders = {"rate_limit": self.rate_limited, "quota": self.quota_exhausted,
-                    "server_error": self.server_error, "overloaded": self.overloaded}
+        builders = {
+            "rate_limit": self.rate_limited,
+            "quota": self.quota_exhausted,
+            "server_error": self.server_error,
+            "overloaded": self.overloaded,
+        }
         response = builders[item.kind](item, request, model)
         if item.retry_after is not None and self.sends_retry_after_header:
             response.headers["retry-after"] = seconds_text(item.retry_after)

@@ -52,8 +52,7 @@ class _Handle:
         return self.base_url
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.base_url}/_admin/{path}", json=body,
-                                 timeout=10)
+        response = httpx.request(method, f"{self.base_url}/_admin/{path}", json=body, timeout=10)
         response.raise_for_status()
         return response.json()
 
@@ -82,8 +81,12 @@ class _Handle:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -96,8 +99,9 @@ class _Handle:
 class FakeProviderServer(_Handle):
     """The fake provider on a free port of 127.0.0.1, served from a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, config: dict[str, Any] | None = None
+    ) -> None:
         self.host, self.port = host, port
         self.state = State()
         if config:
@@ -111,11 +115,17 @@ class FakeProviderServer(_Handle):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self._socket, self.port = sock, sock.getsockname()[1]
-        config = uvicorn.Config(create_app(self.state), log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            create_app(self.state),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
         self._server = server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="fake-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="fake-provider", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not server.started:
@@ -135,15 +145,24 @@ class FakeProviderServer(_Handle):
 class FakeProviderProcess(_Handle):
     """`python -m launchgate.testing.fake_provider` as a child process on a free port."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, extra_args: list[str] | None = None
+    ) -> None:
         self.host, self.port = host, port or free_port(host)
         self.extra_args = extra_args or []
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "launchgate.testing.fake_provider",
-                   "--host", self.host, "--port", str(self.port), *self.extra_args]
+        command = [
+            sys.executable,
+            "-m",
+            "launchgate.testing.fake_provider",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            *self.extra_args,
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline and self.process.poll() is None:

@@ -24,7 +24,14 @@ DEFAULT_KEY_PREFIXES = {
     "azure_openai": "azure-test-",
 }
 ERROR_KINDS = (
-    "rate_limit", "quota", "server_error", "overloaded", "timeout", "drop", "garbage", "auth",
+    "rate_limit",
+    "quota",
+    "server_error",
+    "overloaded",
+    "timeout",
+    "drop",
+    "garbage",
+    "auth",
     "custom",
 )
 ENDPOINTS = ("any", "chat", "models")
@@ -69,16 +76,22 @@ class Policy:
         score = data.get("score", data.get("default_score", 1.0))
         if not isinstance(score, int | float) or isinstance(score, bool):
             raise ConfigError("policy.score must be a number")
-        return cls(kind, float(score), str(data.get("marker", "FAKE_SCORE")),
-                   data.get("reasoning"), str(data.get("text", GARBAGE_TEXT)))
+        return cls(
+            kind,
+            float(score),
+            str(data.get("marker", "FAKE_SCORE")),
+            data.get("reasoning"),
+            str(data.get("text", GARBAGE_TEXT)),
+        )
 
     def answer(self, prompt: str) -> Answer:
         if self.kind == "garbage":
             return Answer(self.text, None)
         score: float = self.score
         if self.kind == "from_prompt":
-            found = re.findall(rf"{re.escape(self.marker)}\s*=\s*(garbage|[-+]?\d+(?:\.\d+)?)",
-                               prompt)
+            found = re.findall(
+                rf"{re.escape(self.marker)}\s*=\s*(garbage|[-+]?\d+(?:\.\d+)?)", prompt
+            )
             if found and found[-1] == "garbage":
                 return Answer(self.text, None)
             score = float(found[-1]) if found else self.score
@@ -87,8 +100,13 @@ class Policy:
         return Answer(json.dumps(payload), payload)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "score": self.score, "marker": self.marker,
-                "reasoning": self.reasoning, "text": self.text}
+        return {
+            "kind": self.kind,
+            "score": self.score,
+            "marker": self.marker,
+            "reasoning": self.reasoning,
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -117,17 +135,28 @@ class Scripted:
         if retry_after is _MISSING:
             retry_after = 1 if kind == "rate_limit" else None
         headers = _object(data.get("headers", {}), "schedule headers")
-        return cls(kind, _positive_int(data.get("count", 1)), endpoint,
-                   None if retry_after is None else float(retry_after),
-                   float(data.get("seconds", 30.0)), int(data.get("status", 500)),
-                   data.get("body"), {str(k): str(v) for k, v in headers.items()})
+        return cls(
+            kind,
+            _positive_int(data.get("count", 1)),
+            endpoint,
+            None if retry_after is None else float(retry_after),
+            float(data.get("seconds", 30.0)),
+            int(data.get("status", 500)),
+            data.get("body"),
+            {str(k): str(v) for k, v in headers.items()},
+        )
 
     def matches(self, endpoint: str) -> bool:
         return self.endpoint in ("any", endpoint)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "count": self.count, "endpoint": self.endpoint,
-                "retry_after": self.retry_after, "seconds": self.seconds}
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "endpoint": self.endpoint,
+            "retry_after": self.retry_after,
+            "seconds": self.seconds,
+        }
 
 
 @dataclass
@@ -170,8 +199,12 @@ class Tally:
     statuses: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"requests": self.requests, **self.gauge.to_json(),
-                "endpoints": dict(self.endpoints), "statuses": dict(self.statuses)}
+        return {
+            "requests": self.requests,
+            **self.gauge.to_json(),
+            "endpoints": dict(self.endpoints),
+            "statuses": dict(self.statuses),
+        }
 
 
 class State:
@@ -229,14 +262,17 @@ class State:
         return {
             "latency_ms": self.latency_ms,
             "policy": self.policy.to_json(),
-            "providers": {name: {
-                "latency_ms": c.latency_ms,
-                "policy": c.policy.to_json() if c.policy else None,
-                "key_prefixes": list(c.key_prefixes),
-                "valid_keys_count": len(c.valid_keys),
-                "deployments": sorted(c.deployments) if c.deployments is not None else None,
-                "schedule": [s.to_json() for s in c.schedule],
-            } for name, c in self.providers.items()},
+            "providers": {
+                name: {
+                    "latency_ms": c.latency_ms,
+                    "policy": c.policy.to_json() if c.policy else None,
+                    "key_prefixes": list(c.key_prefixes),
+                    "valid_keys_count": len(c.valid_keys),
+                    "deployments": sorted(c.deployments) if c.deployments is not None else None,
+                    "schedule": [s.to_json() for s in c.schedule],
+                }
+                for name, c in self.providers.items()
+            },
         }
 
     def latency_for(self, provider: str) -> float:
@@ -296,10 +332,13 @@ class State:
             "total_requests": self.total,
             **self.gauge.to_json(),
             "providers": {name: tally.to_json() for name, tally in self.tallies.items()},
-            "keys": {fp: {"provider": self.key_providers[fp], **tally.to_json()}
-                     for fp, tally in self.keys.items()},
-            "scheduled_remaining": {name: sum(s.count for s in c.schedule)
-                                    for name, c in self.providers.items()},
+            "keys": {
+                fp: {"provider": self.key_providers[fp], **tally.to_json()}
+                for fp, tally in self.keys.items()
+            },
+            "scheduled_remaining": {
+                name: sum(s.count for s in c.schedule) for name, c in self.providers.items()
+            },
         }
 
 

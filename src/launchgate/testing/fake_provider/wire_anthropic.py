@@ -26,8 +26,10 @@ MODELS = [
 TOOL_CHOICES = ("auto", "any", "tool", "none")
 # The tool-use system prompt Anthropic documents adding when tools are present.
 TOOL_PROMPT_TOKENS = {"auto": 313, "none": 313, "any": 346, "tool": 346}
-CREDIT = ("Your credit balance is too low to access the Anthropic API. Please go to Plans & "
-          "Billing to upgrade or purchase credits.")
+CREDIT = (
+    "Your credit balance is too low to access the Anthropic API. Please go to Plans & "
+    "Billing to upgrade or purchase credits."
+)
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -42,11 +44,15 @@ class AnthropicDialect(Dialect):
     def _new_request_id(self) -> str:
         return "req_011C" + random_id(20, BASE62)
 
-    def error(self, status: int, type_: str, message: str,
-              headers: dict[str, str] | None = None) -> Response:
+    def error(
+        self, status: int, type_: str, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
         request_id = self._new_request_id()
-        body = {"type": "error", "error": {"type": type_, "message": message},
-                "request_id": request_id}
+        body = {
+            "type": "error",
+            "error": {"type": type_, "message": message},
+            "request_id": request_id,
+        }
         return self.json(status, body, {"request-id": request_id, **(headers or {})})
 
     def credential(self, request: Request) -> str | None:
@@ -61,17 +67,22 @@ class AnthropicDialect(Dialect):
     def check_headers(self, request: Request) -> Response | None:
         version = request.headers.get("anthropic-version")
         if not version:
-            return self.error(400, "invalid_request_error",
-                              "anthropic-version: header is required")
+            return self.error(400, "invalid_request_error", "anthropic-version: header is required")
         if version not in VERSIONS:
-            return self.error(400, "invalid_request_error",
-                              f'anthropic-version: "{version}" is not a valid version')
+            return self.error(
+                400,
+                "invalid_request_error",
+                f'anthropic-version: "{version}" is not a valid version',
+            )
         return None
 
     def bad_json(self) -> Response:
-        return self.error(400, "invalid_request_error",
-                          "There was an error parsing the body of your request. Please check "
-                          "that the body is valid JSON.")
+        return self.error(
+            400,
+            "invalid_request_error",
+            "There was an error parsing the body of your request. Please check "
+            "that the body is valid JSON.",
+        )
 
     def validate(self, body: dict[str, Any]) -> Response | None:
         for name in ("model", "max_tokens", "messages"):
@@ -79,8 +90,9 @@ class AnthropicDialect(Dialect):
                 return self._invalid(f"{name}: Field required")
         max_tokens = body["max_tokens"]
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-            return self._invalid("max_tokens: Input should be a valid integer greater than "
-                                 "or equal to 1")
+            return self._invalid(
+                "max_tokens: Input should be a valid integer greater than or equal to 1"
+            )
         messages = body["messages"]
         if not isinstance(messages, list):
             return self._invalid("messages: Input should be a valid list")
@@ -88,8 +100,9 @@ class AnthropicDialect(Dialect):
             return self._invalid("messages: at least one message is required")
         for index, message in enumerate(messages):
             if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-                return self._invalid(f"messages.{index}.role: Input should be 'user' or "
-                                     "'assistant'")
+                return self._invalid(
+                    f"messages.{index}.role: Input should be 'user' or 'assistant'"
+                )
         temperature = body.get("temperature")
         if isinstance(temperature, int | float) and not 0 <= temperature <= 1:
             return self._invalid("temperature: Input should be less than or equal to 1")
@@ -97,31 +110,40 @@ class AnthropicDialect(Dialect):
 
     def _check_tools(self, body: dict[str, Any]) -> Response | None:
         tools = body.get("tools") or []
-        if not isinstance(tools, list) or not all(isinstance(t, dict) and t.get("name")
-                                                  for t in tools):
+        if not isinstance(tools, list) or not all(
+            isinstance(t, dict) and t.get("name") for t in tools
+        ):
             return self._invalid("tools: each tool needs a name")
         choice = body.get("tool_choice")
         if choice is None:
             return None
         if not isinstance(choice, dict) or choice.get("type") not in TOOL_CHOICES:
-            return self._invalid("tool_choice: Input tag does not match any of the expected "
-                                 "tags: 'auto', 'any', 'tool', 'none'")
+            return self._invalid(
+                "tool_choice: Input tag does not match any of the expected "
+                "tags: 'auto', 'any', 'tool', 'none'"
+            )
         if choice["type"] in ("any", "tool") and not tools:
-            return self._invalid("tool_choice: tool_choice may only be specified while "
-                                 "providing tools.")
+            return self._invalid(
+                "tool_choice: tool_choice may only be specified while providing tools."
+            )
         if choice["type"] == "tool" and choice.get("name") not in {t["name"] for t in tools}:
-            return self._invalid(f"tool_choice: Tool '{choice.get('name')}' not found in "
-                                 "provided tools")
+            return self._invalid(
+                f"tool_choice: Tool '{choice.get('name')}' not found in provided tools"
+            )
         return None
 
     def _invalid(self, message: str) -> Response:
         return self.error(400, "invalid_request_error", message)
 
     def models(self, request: Request, name: str | None = None) -> Response:
-        data = [{"type": "model", "id": model, "display_name": display, "created_at": created}
-                for model, display, created in MODELS]
-        return self.json(200, {"data": data, "has_more": False, "first_id": data[0]["id"],
-                               "last_id": data[-1]["id"]})
+        data = [
+            {"type": "model", "id": model, "display_name": display, "created_at": created}
+            for model, display, created in MODELS
+        ]
+        return self.json(
+            200,
+            {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]},
+        )
 
     def prompt_text(self, body: dict[str, Any]) -> str:
         messages = body.get("messages") or []
@@ -132,32 +154,51 @@ class AnthropicDialect(Dialect):
     def chat(self, body: dict[str, Any], model: str, answer: Answer, prompt: str) -> Response:
         tool = chosen_tool(body)
         if tool and answer.payload is not None:
-            block: dict[str, Any] = {"type": "tool_use", "id": "toolu_01" + random_id(22, BASE62),
-                                     "name": tool, "input": answer.payload}
+            block: dict[str, Any] = {
+                "type": "tool_use",
+                "id": "toolu_01" + random_id(22, BASE62),
+                "name": tool,
+                "input": answer.payload,
+            }
             stop_reason, output = "tool_use", json.dumps(answer.payload)
         else:
             block = {"type": "text", "text": answer.text}
             stop_reason, output = "end_turn", answer.text
-        usage = {"input_tokens": input_tokens(body, prompt), "cache_creation_input_tokens": 0,
-                 "cache_read_input_tokens": 0, "output_tokens": count_tokens(output) + 8,
-                 "service_tier": "standard"}
-        message = {"id": "msg_01" + random_id(22, BASE62), "type": "message",
-                   "role": "assistant", "model": model, "content": [block],
-                   "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
+        usage = {
+            "input_tokens": input_tokens(body, prompt),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": count_tokens(output) + 8,
+            "service_tier": "standard",
+        }
+        message = {
+            "id": "msg_01" + random_id(22, BASE62),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [block],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": usage,
+        }
         return self.json(200, message)
 
     def rate_limited(self, item: Scripted, request: Request, model: str) -> Response:
         reset = datetime.now(UTC) + timedelta(seconds=item.retry_after or 1)
-        headers = {"anthropic-ratelimit-requests-limit": "50",
-                   "anthropic-ratelimit-requests-remaining": "0",
-                   "anthropic-ratelimit-requests-reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        message = ("This request would exceed the rate limit for your organization "
-                   "(00000000-0000-4000-8000-fakeprovider) of 50 requests per minute. For "
-                   "details, refer to: https://docs.claude.com/en/api/rate-limits. You can see "
-                   "the response headers for current usage. Please reduce the prompt length or "
-                   "the maximum tokens requested, or try again later. You may also contact "
-                   "sales at https://www.anthropic.com/contact-sales to discuss your options "
-                   "for a rate limit increase.")
+        headers = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "0",
+            "anthropic-ratelimit-requests-reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        message = (
+            "This request would exceed the rate limit for your organization "
+            "(00000000-0000-4000-8000-fakeprovider) of 50 requests per minute. For "
+            "details, refer to: https://docs.claude.com/en/api/rate-limits. You can see "
+            "the response headers for current usage. Please reduce the prompt length or "
+            "the maximum tokens requested, or try again later. You may also contact "
+            "sales at https://www.anthropic.com/contact-sales to discuss your options "
+            "for a rate limit increase."
+        )
         return self.error(429, "rate_limit_error", message, headers)
 
     def quota_exhausted(self, item: Scripted, request: Request, model: str) -> Response:

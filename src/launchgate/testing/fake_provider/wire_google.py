@@ -29,25 +29,63 @@ MODELS = [
     ("gemini-2.0-flash", "2.0", "Gemini 2.0 Flash", 1048576, 8192),
 ]
 METHODS = ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"]
-REQUEST_FIELDS = {"contents", "tools", "toolConfig", "safetySettings", "systemInstruction",
-                  "generationConfig", "cachedContent", "model"}
-GENERATION_FIELDS = {
-    "stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema",
-    "responseModalities", "candidateCount", "maxOutputTokens", "temperature", "topP", "topK",
-    "seed", "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs",
-    "enableEnhancedCivicAnswers", "speechConfig", "thinkingConfig", "mediaResolution",
+REQUEST_FIELDS = {
+    "contents",
+    "tools",
+    "toolConfig",
+    "safetySettings",
+    "systemInstruction",
+    "generationConfig",
+    "cachedContent",
+    "model",
 }
-MIME_TYPES = ("text/plain", "application/json", "application/xml", "application/yaml",
-              "text/x.enum")
+GENERATION_FIELDS = {
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "responseJsonSchema",
+    "responseModalities",
+    "candidateCount",
+    "maxOutputTokens",
+    "temperature",
+    "topP",
+    "topK",
+    "seed",
+    "presencePenalty",
+    "frequencyPenalty",
+    "responseLogprobs",
+    "logprobs",
+    "enableEnhancedCivicAnswers",
+    "speechConfig",
+    "thinkingConfig",
+    "mediaResolution",
+}
+MIME_TYPES = (
+    "text/plain",
+    "application/json",
+    "application/xml",
+    "application/yaml",
+    "text/x.enum",
+)
 BAD_KEY = "API key not valid. Please pass a valid API key."
-NO_KEY = ("Method doesn't allow unregistered callers (callers without established identity). "
-          "Please use API Key or other form of API consumer identity to call this API.")
-QUOTA = ("You exceeded your current quota, please check your plan and billing details. For "
-         "more information on this error, head to: https://ai.google.dev/gemini-api/docs/"
-         "rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. ")
-HELP = {"@type": "type.googleapis.com/google.rpc.Help",
-        "links": [{"description": "Learn more about Gemini API quotas",
-                   "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]}
+NO_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
+QUOTA = (
+    "You exceeded your current quota, please check your plan and billing details. For "
+    "more information on this error, head to: https://ai.google.dev/gemini-api/docs/"
+    "rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. "
+)
+HELP = {
+    "@type": "type.googleapis.com/google.rpc.Help",
+    "links": [
+        {
+            "description": "Learn more about Gemini API quotas",
+            "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+        }
+    ],
+}
 THOUGHT_TOKENS = 64
 
 
@@ -56,8 +94,9 @@ def camel(name: str) -> str:
     return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
 
 
-def rpc_error(code: int, status: str, message: str,
-              details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def rpc_error(
+    code: int, status: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
     if details:
         error["details"] = details
@@ -65,11 +104,20 @@ def rpc_error(code: int, status: str, message: str,
 
 
 def model_info(name: str, version: str, display: str, inputs: int, outputs: int) -> dict[str, Any]:
-    return {"name": f"models/{name}", "version": version, "displayName": display,
-            "description": f"{display} (fake provider)", "inputTokenLimit": inputs,
-            "outputTokenLimit": outputs, "supportedGenerationMethods": METHODS,
-            "temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 2,
-            "thinking": name.startswith("gemini-2.5")}
+    return {
+        "name": f"models/{name}",
+        "version": version,
+        "displayName": display,
+        "description": f"{display} (fake provider)",
+        "inputTokenLimit": inputs,
+        "outputTokenLimit": outputs,
+        "supportedGenerationMethods": METHODS,
+        "temperature": 1,
+        "topP": 0.95,
+        "topK": 64,
+        "maxTemperature": 2,
+        "thinking": name.startswith("gemini-2.5"),
+    }
 
 
 class GoogleDialect(Dialect):
@@ -85,11 +133,19 @@ class GoogleDialect(Dialect):
         return self.json(403, rpc_error(403, "PERMISSION_DENIED", NO_KEY))
 
     def invalid_key(self, key: str) -> Response:
-        details: list[dict[str, Any]] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                    "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-                    "metadata": {"service": "generativelanguage.googleapis.com"}},
-                   {"@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-                    "locale": "en-US", "message": BAD_KEY}]
+        details: list[dict[str, Any]] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+                "metadata": {"service": "generativelanguage.googleapis.com"},
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": BAD_KEY,
+            },
+        ]
         return self.json(400, rpc_error(400, "INVALID_ARGUMENT", BAD_KEY, details))
 
     def bad_json(self) -> Response:
@@ -98,31 +154,41 @@ class GoogleDialect(Dialect):
     def _invalid(self, message: str, violation: bool = False) -> Response:
         details = None
         if violation:
-            details = [{"@type": "type.googleapis.com/google.rpc.BadRequest",
-                        "fieldViolations": [{"description": message}]}]
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [{"description": message}],
+                }
+            ]
         return self.json(400, rpc_error(400, "INVALID_ARGUMENT", message, details))
 
     def validate(self, body: dict[str, Any]) -> Response | None:
         for name in body:
             if camel(name) not in REQUEST_FIELDS:
-                return self._invalid(f'Invalid JSON payload received. Unknown name "{name}": '
-                                     "Cannot find field.", violation=True)
+                return self._invalid(
+                    f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.',
+                    violation=True,
+                )
         config = body.get("generationConfig", body.get("generation_config")) or {}
         for name in config if isinstance(config, dict) else {}:
             if camel(name) not in GENERATION_FIELDS:
-                return self._invalid(f'Invalid JSON payload received. Unknown name "{name}" at '
-                                     "'generation_config': Cannot find field.", violation=True)
+                return self._invalid(
+                    f'Invalid JSON payload received. Unknown name "{name}" at '
+                    "'generation_config': Cannot find field.",
+                    violation=True,
+                )
         return self._check_contents(body) or self._check_mime(config)
 
     def _check_contents(self, body: dict[str, Any]) -> Response | None:
         contents = body.get("contents")
         if not contents or not isinstance(contents, list):
-            return self._invalid("* GenerateContentRequest.contents: contents is not "
-                                 "specified\n")
+            return self._invalid("* GenerateContentRequest.contents: contents is not specified\n")
         for index, content in enumerate(contents):
             if not isinstance(content, dict) or not content.get("parts"):
-                return self._invalid(f"* GenerateContentRequest.contents[{index}].parts: "
-                                     "contents.parts must not be empty.\n")
+                return self._invalid(
+                    f"* GenerateContentRequest.contents[{index}].parts: "
+                    "contents.parts must not be empty.\n"
+                )
             if content.get("role", "user") not in ("user", "model", "function"):
                 return self._invalid("Please use a valid role: user, model.")
         return None
@@ -132,9 +198,11 @@ class GoogleDialect(Dialect):
             return None
         mime = config.get("responseMimeType", config.get("response_mime_type"))
         if mime is not None and mime not in MIME_TYPES:
-            return self._invalid("* GenerateContentRequest.generation_config.response_mime_type:"
-                                 " allowed mimetypes are `text/plain`, `application/json`, "
-                                 "`application/xml`, `application/yaml` and `text/x.enum`.\n")
+            return self._invalid(
+                "* GenerateContentRequest.generation_config.response_mime_type:"
+                " allowed mimetypes are `text/plain`, `application/json`, "
+                "`application/xml`, `application/yaml` and `text/x.enum`.\n"
+            )
         return None
 
     def models(self, request: Request, name: str | None = None) -> Response:
@@ -146,9 +214,11 @@ class GoogleDialect(Dialect):
         return self.not_found(name)
 
     def not_found(self, name: str) -> Response:
-        message = (f"models/{name} is not found for API version v1beta, or is not supported "
-                   "for generateContent. Call ListModels to see the list of available models "
-                   "and their supported methods.")
+        message = (
+            f"models/{name} is not found for API version v1beta, or is not supported "
+            "for generateContent. Call ListModels to see the list of available models "
+            "and their supported methods."
+        )
         return self.json(404, rpc_error(404, "NOT_FOUND", message))
 
     def prompt_text(self, body: dict[str, Any]) -> str:
@@ -160,45 +230,67 @@ class GoogleDialect(Dialect):
     def chat(self, body: dict[str, Any], model: str, answer: Answer, prompt: str) -> Response:
         prompt_tokens = count_tokens(prompt)
         output_tokens = count_tokens(answer.text)
-        usage: dict[str, Any] = {"promptTokenCount": prompt_tokens,
-                                 "candidatesTokenCount": output_tokens,
-                                 "totalTokenCount": prompt_tokens + output_tokens,
-                                 "promptTokensDetails": [{"modality": "TEXT",
-                                                          "tokenCount": prompt_tokens}]}
+        usage: dict[str, Any] = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": output_tokens,
+            "totalTokenCount": prompt_tokens + output_tokens,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+        }
         if model.startswith("gemini-2.5"):
             usage["thoughtsTokenCount"] = THOUGHT_TOKENS
             usage["totalTokenCount"] += THOUGHT_TOKENS
-        candidate = {"content": {"parts": [{"text": answer.text}], "role": "model"},
-                     "finishReason": "STOP", "index": 0}
-        return self.json(200, {"candidates": [candidate], "usageMetadata": usage,
-                               "modelVersion": model, "responseId": random_id(22)})
+        candidate = {
+            "content": {"parts": [{"text": answer.text}], "role": "model"},
+            "finishReason": "STOP",
+            "index": 0,
+        }
+        return self.json(
+            200,
+            {
+                "candidates": [candidate],
+                "usageMetadata": usage,
+                "modelVersion": model,
+                "responseId": random_id(22),
+            },
+        )
 
     def _exhausted(self, quota_id: str, retry_after: float | None) -> Response:
-        violation = {"quotaMetric": "generativelanguage.googleapis.com/"
-                                    "generate_content_free_tier_requests",
-                     "quotaId": quota_id, "quotaValue": "5"}
+        violation = {
+            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+            "quotaId": quota_id,
+            "quotaValue": "5",
+        }
         details: list[dict[str, Any]] = [
             {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]},
             HELP,
         ]
         if retry_after is not None:
-            details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                            "retryDelay": f"{seconds_text(retry_after)}s"})
+            details.append(
+                {
+                    "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                    "retryDelay": f"{seconds_text(retry_after)}s",
+                }
+            )
         return self.json(429, rpc_error(429, "RESOURCE_EXHAUSTED", QUOTA, details))
 
     def rate_limited(self, item: Scripted, request: Request, model: str) -> Response:
-        return self._exhausted("GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
-                               item.retry_after)
+        return self._exhausted(
+            "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", item.retry_after
+        )
 
     def quota_exhausted(self, item: Scripted, request: Request, model: str) -> Response:
-        return self._exhausted("GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-                               item.retry_after)
+        return self._exhausted(
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier", item.retry_after
+        )
 
     def server_error(self, item: Scripted, request: Request, model: str) -> Response:
-        message = ("An internal error has occurred. Please retry or report in "
-                   "https://developers.generativeai.google/guide/troubleshooting")
+        message = (
+            "An internal error has occurred. Please retry or report in "
+            "https://developers.generativeai.google/guide/troubleshooting"
+        )
         return self.json(500, rpc_error(500, "INTERNAL", message))
 
     def overloaded(self, item: Scripted, request: Request, model: str) -> Response:
-        return self.json(503, rpc_error(503, "UNAVAILABLE",
-                                        "The model is overloaded. Please try again later."))
+        return self.json(
+            503, rpc_error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+        )

@@ -23,8 +23,13 @@ from launchgate.testing.fake_provider.dialect import (
 )
 from launchgate.testing.fake_provider.state import Answer, Scripted
 
-OPENAI_MODELS = [("gpt-4o", 1715367049), ("gpt-4o-mini", 1721172741),
-                 ("gpt-4.1", 1744316542), ("gpt-4.1-mini", 1744318173), ("o3-mini", 1737146383)]
+OPENAI_MODELS = [
+    ("gpt-4o", 1715367049),
+    ("gpt-4o-mini", 1721172741),
+    ("gpt-4.1", 1744316542),
+    ("gpt-4.1-mini", 1744318173),
+    ("o3-mini", 1737146383),
+]
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 FORMATS = ("json_object", "json_schema", "text")
 NO_KEY = (
@@ -54,8 +59,9 @@ def masked(key: str) -> str:
     return key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 
-def error_body(message: str, type_: str, param: str | None = None,
-               code: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, type_: str, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
@@ -75,10 +81,11 @@ class OpenAIDialect(Dialect):
         return self.json(401, error_body(NO_KEY, "invalid_request_error"))
 
     def invalid_key(self, key: str) -> Response:
-        message = (f"Incorrect API key provided: {masked(key)}. You can find your API key at "
-                   "https://platform.openai.com/account/api-keys.")
-        return self.json(401, error_body(message, "invalid_request_error", None,
-                                         "invalid_api_key"))
+        message = (
+            f"Incorrect API key provided: {masked(key)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys."
+        )
+        return self.json(401, error_body(message, "invalid_request_error", None, "invalid_api_key"))
 
     def bad_json(self) -> Response:
         return self.json(400, error_body(BAD_JSON, "invalid_request_error"))
@@ -91,16 +98,23 @@ class OpenAIDialect(Dialect):
     def _validate_chat(self, body: dict[str, Any]) -> Response | None:
         messages = body.get("messages")
         if messages is None:
-            return self._invalid("Missing required parameter: 'messages'.", "messages",
-                                 "missing_required_parameter")
+            return self._invalid(
+                "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
+            )
         if not isinstance(messages, list):
-            return self._invalid(f"Invalid type for 'messages': expected an array, but got "
-                                 f"{type(messages).__name__} instead.", "messages",
-                                 "invalid_type")
+            return self._invalid(
+                f"Invalid type for 'messages': expected an array, but got "
+                f"{type(messages).__name__} instead.",
+                "messages",
+                "invalid_type",
+            )
         if not messages:
-            return self._invalid("Invalid 'messages': empty array. Expected an array with "
-                                 "minimum length 1, but got an empty array instead.",
-                                 "messages", "empty_array")
+            return self._invalid(
+                "Invalid 'messages': empty array. Expected an array with "
+                "minimum length 1, but got an empty array instead.",
+                "messages",
+                "empty_array",
+            )
         for index, message in enumerate(messages):
             problem = self._check_message(index, message)
             if problem:
@@ -110,41 +124,56 @@ class OpenAIDialect(Dialect):
     def _check_message(self, index: int, message: Any) -> Response | None:
         param = f"messages[{index}].role"
         if not isinstance(message, dict) or "role" not in message:
-            return self._invalid(f"Missing required parameter: '{param}'.", param,
-                                 "missing_required_parameter")
+            return self._invalid(
+                f"Missing required parameter: '{param}'.", param, "missing_required_parameter"
+            )
         if message["role"] not in ROLES:
-            return self._invalid(f"Invalid value: '{message['role']}'. Supported values are: "
-                                 "'system', 'assistant', 'user', 'function', 'tool', and "
-                                 "'developer'.", param, "invalid_value")
+            return self._invalid(
+                f"Invalid value: '{message['role']}'. Supported values are: "
+                "'system', 'assistant', 'user', 'function', 'tool', and "
+                "'developer'.",
+                param,
+                "invalid_value",
+            )
         return None
 
     def _check_options(self, body: dict[str, Any]) -> Response | None:
         temperature = body.get("temperature")
         if isinstance(temperature, int | float) and not 0 <= temperature <= 2:
-            return self._invalid(f"Invalid 'temperature': decimal out of range. Expected a "
-                                 f"value between 0 and 2, but got {temperature} instead.",
-                                 "temperature", "decimal_out_of_range")
+            return self._invalid(
+                f"Invalid 'temperature': decimal out of range. Expected a "
+                f"value between 0 and 2, but got {temperature} instead.",
+                "temperature",
+                "decimal_out_of_range",
+            )
         response_format = body.get("response_format")
         if response_format is None:
             return None
         kind = response_format.get("type") if isinstance(response_format, dict) else None
         if kind not in FORMATS:
-            return self._invalid(f"Invalid value: '{kind}'. Supported values are: "
-                                 "'json_object', 'json_schema', and 'text'.",
-                                 "response_format.type", "invalid_value")
+            return self._invalid(
+                f"Invalid value: '{kind}'. Supported values are: "
+                "'json_object', 'json_schema', and 'text'.",
+                "response_format.type",
+                "invalid_value",
+            )
         schema = response_format.get("json_schema")
         if kind == "json_schema" and not (isinstance(schema, dict) and schema.get("name")):
-            return self._invalid("Missing required parameter: 'response_format.json_schema."
-                                 "name'.", "response_format.json_schema.name",
-                                 "missing_required_parameter")
+            return self._invalid(
+                "Missing required parameter: 'response_format.json_schema.name'.",
+                "response_format.json_schema.name",
+                "missing_required_parameter",
+            )
         return None
 
     def _invalid(self, message: str, param: str | None, code: str | None) -> Response:
         return self.json(400, error_body(message, "invalid_request_error", param, code))
 
     def models(self, request: Request, name: str | None = None) -> Response:
-        data = [{"id": model, "object": "model", "created": created, "owned_by": "system"}
-                for model, created in OPENAI_MODELS]
+        data = [
+            {"id": model, "object": "model", "created": created, "owned_by": "system"}
+            for model, created in OPENAI_MODELS
+        ]
         return self.json(200, {"object": "list", "data": data})
 
     def prompt_text(self, body: dict[str, Any]) -> str:
@@ -154,27 +183,36 @@ class OpenAIDialect(Dialect):
     def chat(self, body: dict[str, Any], model: str, answer: Answer, prompt: str) -> Response:
         return self.json(200, self.completion(body, model, answer, prompt))
 
-    def completion(self, body: dict[str, Any], model: str, answer: Answer,
-                   prompt: str) -> dict[str, Any]:
+    def completion(
+        self, body: dict[str, Any], model: str, answer: Answer, prompt: str
+    ) -> dict[str, Any]:
         prompt_tokens = count_tokens(prompt) + 3 * len(body.get("messages") or []) + 3
         completion_tokens = count_tokens(answer.text)
-        message: dict[str, Any] = {"role": "assistant", "content": answer.text, "refusal": None,
-                   "annotations": []}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": answer.text,
+            "refusal": None,
+            "annotations": [],
+        }
         return {
             "id": "chatcmpl-" + random_id(29),
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": "stop"}],
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+            ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
                 "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0,
-                                              "rejected_prediction_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
             },
             "service_tier": "default",
             "system_fingerprint": "fp_" + random_id(10, "0123456789abcdef"),
@@ -182,39 +220,51 @@ class OpenAIDialect(Dialect):
 
     def rate_limited(self, item: Scripted, request: Request, model: str) -> Response:
         wait = seconds_text(item.retry_after or 1)
-        message = (f"Rate limit reached for {model or 'gpt-4o'} in organization org-fakeprovider "
-                   "on requests per min (RPM): Limit 500, Used 500, Requested 1. Please try "
-                   f"again in {wait}s. Visit https://platform.openai.com/account/rate-limits "
-                   "to learn more.")
-        headers = {"x-ratelimit-limit-requests": "500", "x-ratelimit-remaining-requests": "0",
-                   "x-ratelimit-reset-requests": f"{wait}s"}
-        return self.json(429, error_body(message, "requests", None, "rate_limit_exceeded"),
-                         headers)
+        message = (
+            f"Rate limit reached for {model or 'gpt-4o'} in organization org-fakeprovider "
+            "on requests per min (RPM): Limit 500, Used 500, Requested 1. Please try "
+            f"again in {wait}s. Visit https://platform.openai.com/account/rate-limits "
+            "to learn more."
+        )
+        headers = {
+            "x-ratelimit-limit-requests": "500",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": f"{wait}s",
+        }
+        return self.json(429, error_body(message, "requests", None, "rate_limit_exceeded"), headers)
 
     def quota_exhausted(self, item: Scripted, request: Request, model: str) -> Response:
-        return self.json(429, error_body(QUOTA, "insufficient_quota", None,
-                                         "insufficient_quota"))
+        return self.json(429, error_body(QUOTA, "insufficient_quota", None, "insufficient_quota"))
 
     def server_error(self, item: Scripted, request: Request, model: str) -> Response:
         message = "The server had an error while processing your request. Sorry about that!"
         return self.json(500, error_body(message, "server_error"))
 
     def overloaded(self, item: Scripted, request: Request, model: str) -> Response:
-        return self.json(503, error_body("The server is overloaded or not ready yet.",
-                                         "server_error"))
+        return self.json(
+            503, error_body("The server is overloaded or not ready yet.", "server_error")
+        )
 
 
 AZURE_MODELS = [("gpt-4o-2024-08-06", 1723075200), ("gpt-4o-mini-2024-07-18", 1721260800)]
-AZURE_NO_KEY = ("Access denied due to missing subscription key. Make sure to include "
-                "subscription key when making requests to an API.")
-AZURE_BAD_KEY = ("Access denied due to invalid subscription key or wrong API endpoint. Make "
-                 "sure to provide a valid key for an active subscription and use a correct "
-                 "regional API endpoint for your resource.")
-AZURE_NO_DEPLOYMENT = ("The API deployment for this resource does not exist. If you created "
-                       "the deployment within the last 5 minutes, please wait a moment and try "
-                       "again.")
-FILTERS = {name: {"filtered": False, "severity": "safe"}
-           for name in ("hate", "self_harm", "sexual", "violence")}
+AZURE_NO_KEY = (
+    "Access denied due to missing subscription key. Make sure to include "
+    "subscription key when making requests to an API."
+)
+AZURE_BAD_KEY = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make "
+    "sure to provide a valid key for an active subscription and use a correct "
+    "regional API endpoint for your resource."
+)
+AZURE_NO_DEPLOYMENT = (
+    "The API deployment for this resource does not exist. If you created "
+    "the deployment within the last 5 minutes, please wait a moment and try "
+    "again."
+)
+FILTERS = {
+    name: {"filtered": False, "severity": "safe"}
+    for name in ("hate", "self_harm", "sexual", "violence")
+}
 
 
 def azure_error(code: str, message: str) -> dict[str, Any]:
@@ -258,54 +308,82 @@ class AzureDialect(OpenAIDialect):
     def models(self, request: Request, name: str | None = None) -> Response:
         if name == "deployments":
             return self.json(200, {"data": self._deployments(), "object": "list"})
-        capabilities = {"fine_tune": False, "inference": True, "completion": False,
-                        "chat_completion": True, "embeddings": False}
-        data = [{"status": "succeeded", "capabilities": capabilities,
-                 "lifecycle_status": "generally-available",
-                 "deprecation": {"inference": created + 365 * 86400},
-                 "id": model, "created_at": created, "object": "model"}
-                for model, created in AZURE_MODELS]
+        capabilities = {
+            "fine_tune": False,
+            "inference": True,
+            "completion": False,
+            "chat_completion": True,
+            "embeddings": False,
+        }
+        data = [
+            {
+                "status": "succeeded",
+                "capabilities": capabilities,
+                "lifecycle_status": "generally-available",
+                "deprecation": {"inference": created + 365 * 86400},
+                "id": model,
+                "created_at": created,
+                "object": "model",
+            }
+            for model, created in AZURE_MODELS
+        ]
         return self.json(200, {"data": data, "object": "list"})
 
     def _deployments(self) -> list[dict[str, Any]]:
         names = self.state.providers[self.provider].deployments or {"gpt-4o"}
-        return [{"scale_settings": {"scale_type": "standard"}, "model": "gpt-4o",
-                 "owner": "organization-owner", "id": name, "status": "succeeded",
-                 "created_at": 1723075200, "updated_at": 1723075200, "object": "deployment"}
-                for name in sorted(names)]
+        return [
+            {
+                "scale_settings": {"scale_type": "standard"},
+                "model": "gpt-4o",
+                "owner": "organization-owner",
+                "id": name,
+                "status": "succeeded",
+                "created_at": 1723075200,
+                "updated_at": 1723075200,
+                "object": "deployment",
+            }
+            for name in sorted(names)
+        ]
 
     def chat(self, body: dict[str, Any], model: str, answer: Answer, prompt: str) -> Response:
         completion = self.completion(body, model, answer, prompt)
         completion["choices"][0]["content_filter_results"] = FILTERS
-        completion["prompt_filter_results"] = [{"prompt_index": 0,
-                                                "content_filter_results": FILTERS}]
+        completion["prompt_filter_results"] = [
+            {"prompt_index": 0, "content_filter_results": FILTERS}
+        ]
         del completion["service_tier"]
         return self.json(200, completion)
 
     def rate_limited(self, item: Scripted, request: Request, model: str) -> Response:
         wait = item.retry_after or 1
         version = request.query_params.get("api-version", "")
-        message = (f"Requests to the ChatCompletions_Create Operation under Azure OpenAI API "
-                   f"version {version} have exceeded token rate limit of your current OpenAI S0 "
-                   f"pricing tier. Please retry after {seconds_text(wait)} seconds. Please go "
-                   "here: https://aka.ms/oai/quotaincrease if you would like to further "
-                   "increase the default rate limit.")
+        message = (
+            f"Requests to the ChatCompletions_Create Operation under Azure OpenAI API "
+            f"version {version} have exceeded token rate limit of your current OpenAI S0 "
+            f"pricing tier. Please retry after {seconds_text(wait)} seconds. Please go "
+            "here: https://aka.ms/oai/quotaincrease if you would like to further "
+            "increase the default rate limit."
+        )
         headers = {} if item.retry_after is None else {"retry-after-ms": str(int(wait * 1000))}
         return self.json(429, azure_error("429", message), headers)
 
     def quota_exhausted(self, item: Scripted, request: Request, model: str) -> Response:
-        message = ("Out of call volume quota for OpenAI API. Quota will be replenished in "
-                   "1.00:00:00.")
+        message = (
+            "Out of call volume quota for OpenAI API. Quota will be replenished in 1.00:00:00."
+        )
         return self.json(403, azure_error("403", message))
 
     def server_error(self, item: Scripted, request: Request, model: str) -> Response:
-        message = ("The server had an error processing your request. Sorry about that! You "
-                   "can retry your request, or contact us through an Azure support request at: "
-                   "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this "
-                   "error.")
+        message = (
+            "The server had an error processing your request. Sorry about that! You "
+            "can retry your request, or contact us through an Azure support request at: "
+            "https://go.microsoft.com/fwlink/?linkid=2213926 if you keep seeing this "
+            "error."
+        )
         return self.json(500, error_body(message, "server_error"))
 
     def overloaded(self, item: Scripted, request: Request, model: str) -> Response:
-        message = ("The service is temporarily unable to process your request. Please try "
-                   "again later.")
+        message = (
+            "The service is temporarily unable to process your request. Please try again later."
+        )
         return self.json(503, azure_error("ServiceUnavailable", message))
