@@ -32,8 +32,11 @@ QUIET_LIMITS = {
 
 
 def clean_env(home: Path, **settings: str) -> dict[str, str]:
-    """PATH and locale from the caller, nothing else; then the given settings."""
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
+    """PATH and locale from the caller, nothing else; then the given settings. PYTHONPATH
+    too, when the caller has one, so the subprocess runs the code under test (a worktree's
+    ``src`` ahead of the installed package)."""
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
+    env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(HOME=str(home), PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
     env.update(settings)
     return env
