@@ -28,6 +28,7 @@ from launchgate.dashboard import install as install_dashboard
 from launchgate.db import unit_of_work
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
+from launchgate.kit import request_errors
 from launchgate.kit.body_limit import BodyLimitMiddleware
 from launchgate.kit.nul_urls import RefuseNulInUrl
 from launchgate.logging import configure as configure_logging
@@ -61,18 +62,6 @@ def _envelope(
         status_code=status,
         headers=headers,
     )
-
-
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Field, message and type only: the offending input is never echoed (it may be a key)."""
-    return [
-        {
-            "field": ".".join(str(p) for p in err.get("loc", ())),
-            "message": err.get("msg", ""),
-            "type": err.get("type", ""),
-        }
-        for err in exc.errors()
-    ]
 
 
 def _allowed_methods(request: Request) -> str:
@@ -121,10 +110,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return _envelope(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = _validation_details(exc)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Field, message and type (and where JSON broke): never the input (it may be a key).
+        details = request_errors.describe(
+            list(exc.errors()), exc.body, request.headers.get("content-type")
+        )
         first = details[0] if details else {"field": "body", "message": "invalid"}
-        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        message = first["message"]
+        if first["field"] and first["field"] != "body":  # a body-level message says "body"
+            message = f"{first['field']}: {message}"
         return _envelope(400, "VALIDATION_ERROR", message, details)
 
     @app.exception_handler(StarletteHTTPException)
