@@ -1,7 +1,8 @@
 # LaunchGate: one image for the API (`serve`) and the workers (`worker`) of the scaled-out
 # mode. It installs from this repository exactly as the README does, plus the postgres
-# extra. Build: docker build -t launchgate .   Compose: see docker-compose.yml and
-# docs/scale-out.md.
+# extra: the distribution launchgate-eval, whose command and import name are `launchgate`
+# (never `pip install launchgate`: that name on PyPI is an unrelated project).
+# Build: docker build -t launchgate .   Compose: see docker-compose.yml and docs/scale-out.md.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

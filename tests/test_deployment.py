@@ -66,7 +66,7 @@ def test_the_files_the_image_copies_are_enough_to_build_the_package(tmp_path: Pa
         timeout=300,
     )
     assert built.returncode == 0, built.stderr
-    (wheel,) = (tmp_path / "dist").glob("launchgate-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("launchgate_eval-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     migrations = {n for n in names if n.startswith("launchgate/migrations/versions/")}
     assert "launchgate/migrations/versions/0004_run_leases.py" in migrations

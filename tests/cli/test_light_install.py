@@ -41,5 +41,6 @@ def test_help_works_without_the_server_stack() -> None:
 def test_server_commands_say_how_to_install_the_server() -> None:
     done = _cli("serve")
     assert done.returncode == 2
-    assert 'pip install "launchgate[server]"' in done.stderr
+    # From a clone: "launchgate" on PyPI is another project, never to be installed.
+    assert 'pip install ".[server]" in a clone of the repository' in done.stderr
     assert "Traceback" not in done.stderr

@@ -32,7 +32,7 @@ def test_the_wheel_carries_the_templates_and_static_files(tmp_path: Path) -> Non
         timeout=300,
     )
     assert built.returncode == 0, built.stderr
-    wheel = next(tmp_path.glob("launchgate-*.whl"))
+    wheel = next(tmp_path.glob("launchgate_eval-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {
         str(p.relative_to(ROOT / "src"))

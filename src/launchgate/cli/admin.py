@@ -30,7 +30,10 @@ def _settings() -> Any:
     try:
         from launchgate.config import SettingsError, load_settings
     except ImportError:
-        err.print('[red]The server is not installed:[/] pip install "launchgate\\[server]"')
+        err.print(
+            '[red]The server is not installed:[/] pip install ".\\[server]" in a clone of the '
+            "repository"
+        )
         raise typer.Exit(2) from None
     try:
         return load_settings()

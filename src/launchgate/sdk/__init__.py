@@ -8,7 +8,8 @@
             ...
 
 This package stands alone: it imports nothing else of launchgate and needs only httpx, so
-it works on the light install (``pip install launchgate``). See docs/sdk.md.
+it works on the light install (``pip install .`` from a clone: the distribution is named
+``launchgate-eval``). See docs/sdk.md.
 """
 
 from launchgate.sdk.client import AsyncLaunchGate, LaunchGate

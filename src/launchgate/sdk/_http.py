@@ -19,6 +19,9 @@ import httpx
 from launchgate.sdk.errors import error_for_status
 
 log = logging.getLogger("launchgate.sdk")
+# The distribution that ships this package (pyproject.toml's [project] name; "launchgate" on
+# PyPI is an unrelated project). The import name is `launchgate`.
+DISTRIBUTION = "launchgate-eval"
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def sdk_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("launchgate")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:
         return "unknown"
 
