@@ -6,6 +6,8 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
+
 from launchgate.kit.ids import new_run_id
 from tests.factories import Api, Org
 
@@ -293,6 +295,78 @@ async def test_bad_run_bodies_are_400(api: Api) -> None:
         response = await api.call("POST", "/v1/run", org, json=body)
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+EMPTY_REFUSED = (
+    "output is {what}: an empty output almost always means the pipeline that produced it "
+    "broke; send allow_empty_output: true to score it anyway"
+)
+
+
+@pytest.mark.parametrize(
+    "output,what", [("", "empty"), (" ", "only whitespace"), ("\n\t\r\n ", "only whitespace")]
+)
+@pytest.mark.parametrize("async_", [False, True])
+async def test_an_empty_output_is_refused_before_any_work(
+    api: Api, output: str, what: str, async_: bool
+) -> None:
+    org = await api.org()
+    _, suite = await api.gated_suite(org)
+    body = {"suite": suite["slug"], "output": output, "async": async_}
+    response = await api.call("POST", "/v1/run", org, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["message"] == EMPTY_REFUSED.format(what=what)
+    assert error["details"] == [
+        {"field": "output", "message": f"output is {what}", "type": "empty_output"}
+    ]
+    runs = await api.ok("GET", f"/v1/suites/{suite['id']}/runs", org)
+    assert runs["pagination"]["total"] == 0
+    usage = await api.ok("GET", "/v1/billing/usage", org)
+    assert usage["current_usage"] == 0
+    # Refused before the suite is even looked up.
+    unknown = await api.call("POST", "/v1/run", org, json={**body, "suite": "no-such-suite"})
+    assert unknown.status_code == 400
+
+
+@pytest.mark.parametrize("output", ["", "  \n"])
+async def test_an_empty_output_is_scored_when_allowed(api: Api, output: str) -> None:
+    org = await api.org()
+    cases = [
+        {"type": "regex", "config": {"pattern": "^\\s*$"}, "name": "blank"},
+        _has("hello"),
+    ]
+    _, suite = await _suite(api, org, cases, pass_threshold=0.5)
+    result = await api.run(org, suite["slug"], output, allow_empty_output=True)
+    assert (result["status"], result["passed_cases"], result["failed_cases"]) == ("cleared", 1, 1)
+    assert (await _get(api, org, result["id"]))["output"] == output
+    accepted = await api.run(
+        org, suite["slug"], output, 202, allow_empty_output=True, **{"async": True}
+    )
+    assert accepted["status"] == "pending"
+
+
+@pytest.mark.parametrize("value", ["true", 1, None, "yes"])
+async def test_allow_empty_output_is_a_boolean(api: Api, value: Any) -> None:
+    org = await api.org()
+    _, suite = await api.gated_suite(org)
+    body = {"suite": suite["slug"], "output": "", "allow_empty_output": value}
+    response = await api.call("POST", "/v1/run", org, json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "body.allow_empty_output"
+
+
+async def test_allow_empty_output_false_is_the_default(api: Api) -> None:
+    org = await api.org()
+    _, suite = await api.gated_suite(org)
+    body = {"suite": suite["slug"], "output": "", "allow_empty_output": False}
+    response = await api.call("POST", "/v1/run", org, json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("output is empty")
+    # A non-empty output does not need it.
+    result = await api.run(org, suite["slug"], "hello world", allow_empty_output=False)
+    assert result["status"] == "cleared"
 
 
 async def test_a_suite_with_no_active_case_is_400(api: Api) -> None:

@@ -20,6 +20,12 @@ class RunRequest(StrictModel):
     trigger_meta: SmallJsonObject = Field(default_factory=dict)
     async_: bool = Field(default=False, alias="async")
     project: Annotated[str | None, Field(min_length=1, max_length=SLUG_MAX)] = None
+    # An empty output almost always means the pipeline that produced it broke: refused
+    # (400) unless the caller says it means it.
+    allow_empty_output: bool = Field(
+        default=False,
+        description="Score an empty (or whitespace-only) output instead of refusing it (400)",
+    )
 
 
 class CaseScore(BaseModel):

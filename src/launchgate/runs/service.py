@@ -62,11 +62,30 @@ class RunNotFinished(ServiceUnavailable):
         )
 
 
+class EmptyOutput(ValidationFailed):
+    """The output is empty (or only whitespace) and the caller did not allow it."""
+
+    def __init__(self, output: str) -> None:
+        what = "empty" if not output else "only whitespace"
+        super().__init__(
+            f"output is {what}: an empty output almost always means the pipeline that "
+            "produced it broke; send allow_empty_output: true to score it anyway",
+            [{"field": "output", "message": f"output is {what}", "type": "empty_output"}],
+        )
+
+
+def check_output(body: RunRequest) -> None:
+    """Before any work: a run of nothing is refused unless asked for (issue 12)."""
+    if not body.allow_empty_output and not body.output.strip():
+        raise EmptyOutput(body.output)
+
+
 async def _prepared_suite(
     session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: RunRequest
 ) -> PreparedSuite:
     """Usage check, then the suite snapshot: from the cache while the organisation's
     config version stands, else read (suite, active cases, their scorers) and cached."""
+    check_output(body)
     facts = await orgs.get_facts(session, auth.org_id, runtime.facts_cache)
     await billing.check_can_run(session, auth.org_id, facts.plan)
     key = (auth.org_id, body.project, body.suite)

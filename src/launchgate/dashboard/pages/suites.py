@@ -299,6 +299,7 @@ async def run_by_hand(
                 "input": forms.json_text(form, "input", default={}),
                 "trigger": "dashboard",
                 "trigger_meta": {"user": caller.email},
+                "allow_empty_output": forms.checkbox(form, "allow_empty_output"),
             }
         )
         values = await runs.accept_sync(session, runtime, caller.auth, body)
