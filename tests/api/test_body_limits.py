@@ -97,7 +97,9 @@ async def test_no_credential_is_401_before_a_byte_is_read(api: Api, path: str) -
     ("authorization", "message"),
     [
         ("Bearer " + BAD_KEY, "Invalid API key"),
-        ("Bearer not-a-token", "Invalid or expired token"),
+        ("Bearer not-a-token", "Invalid API key"),  # no JWT's three parts: a mistyped key
+        ("Bearer sk-" + "x" * 40, "Invalid API key"),  # another product's key
+        ("Bearer not.a.token", "Invalid or expired token"),
         ("Basic dXNlcjpwYXNz", "Authorization header must be 'Bearer <api key or token>'"),
     ],
 )

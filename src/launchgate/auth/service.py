@@ -43,6 +43,10 @@ async def _authenticate(
         raise Unauthorized("Authorization header must be 'Bearer <api key or token>'")
     if credential.startswith(("lg_live_", "lg_test_")):
         return await api_key_service.authenticate(session, credential, runtime.key_cache)
+    if credential.count(".") != 2:
+        # Not a JWT's three parts: a mistyped or foreign key. Its holder meant an API key,
+        # and "Invalid API key" is what every other bad key is told (issue 12).
+        raise Unauthorized("Invalid API key")
     try:
         org_id, user_id = verify_own_token(runtime.jwt_secret, credential)
     except InvalidToken:
