@@ -26,7 +26,8 @@ def run(output: str, *, timeout: float = 0.2, **config: Any) -> ScoreResult:
         ("one\ntwo", {"pattern": "^two$", "flags": "m"}, 1.0),
         ("one\ntwo", {"pattern": "one.two"}, 0.0),
         ("one\ntwo", {"pattern": "one.two", "flags": "s"}, 1.0),
-        ("café", {"pattern": r"caf\w", "flags": "u"}, 1.0),
+        ("café", {"pattern": r"caf\w", "flags": "u"}, 0.0),  # \w is ASCII, as in JavaScript
+        ("café", {"pattern": r"caf\p{L}", "flags": "u"}, 1.0),
         ("a a", {"pattern": "a", "flags": "g"}, 1.0),
         ("ONE\ntwo", {"pattern": "^one.TWO$", "flags": "ismug"}, 1.0),
         ("prefix match suffix", {"pattern": "match"}, 1.0),

@@ -22,6 +22,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
+from launchgate.scorers.builtin.js_regex import JsRegexError
 from launchgate.scorers.builtin.jsontext import parse_json_output
 from launchgate.scorers.builtin.pattern_cost import PatternTooCostly
 from launchgate.scorers.builtin.regex_match import compile_measured
@@ -175,7 +176,9 @@ def _compiles(instance: object) -> bool:
     if isinstance(instance, str):
         try:
             compile_measured(instance)
-        except PatternTooCostly as exc:  # check_patterns names these first, with the limit
+        except (PatternTooCostly, JsRegexError) as exc:
+            # check_patterns names a costly one first, with the limit; a pattern that is not
+            # JavaScript is the format's failure, in the schema checker's words.
             raise regex.error(str(exc)) from exc
     return True
 

@@ -1,11 +1,15 @@
 """`regex`: the output matches (or avoids) a pattern, searched anywhere in the output.
 
-Flags are written the JavaScript way because that is how users bring their patterns.
-Patterns run on the `regex` module, whose matcher takes a timeout, so a catastrophic
-pattern ends its case in error instead of stalling the worker. Compiling has no timeout and
-its memory grows with the repeats, so every pattern is measured before it is compiled
-(`pattern_cost`), here and for the json_schema scorer alike: `compile_pattern` is the one
-door to `regex.compile`.
+Patterns and flags are JavaScript's, because that is how users bring them: `js_regex`
+translates each one into an explicit `regex` pattern that means what JavaScript means
+(`^abc$` does not match "abc\\n", `.` does not match "\\r", `\\d` is ASCII), and says
+where we differ on purpose. Patterns run on the `regex` module, whose matcher takes a
+timeout, so a catastrophic pattern ends its case in error instead of stalling the worker.
+Compiling has no timeout and its memory grows with the repeats, so every pattern is
+measured before it is compiled (`pattern_cost`, on the translated pattern: what is
+measured is what is compiled), here and for the json_schema scorer alike:
+`compile_pattern` is the one door to `regex.compile`. The stored config keeps the pattern
+as the user wrote it; the translation is cached with the compiled pattern.
 """
 
 from __future__ import annotations
@@ -17,33 +21,19 @@ from typing import Any
 import regex
 from cachetools import LRUCache
 
-from launchgate.scorers.builtin.pattern_cost import PatternTooCostly, measure
+from launchgate.scorers.builtin import js_regex
+from launchgate.scorers.builtin.pattern_cost import MAX_PATTERN_LENGTH, PatternTooCostly, measure
 from launchgate.scorers.builtin.result import ConfigReader, ScorerConfigError, ScoreResult, preview
 
 ALLOWED_KEYS = ("pattern", "flags", "should_match")
-# u and g are accepted for copy-paste compatibility: str patterns are always Unicode here,
-# and a search has no use for "global".
-FLAG_BITS: dict[str, int] = {
-    "i": regex.IGNORECASE,
-    "m": regex.MULTILINE,
-    "s": regex.DOTALL,
-    "u": 0,
-    "g": 0,
-}
 
 
-def parse_flags(flags: str) -> int:
-    """Turn JS-style flags into `regex` bits; unknown or repeated flags are config errors."""
-    bits = 0
-    for position, flag in enumerate(flags):
-        if flag not in FLAG_BITS:
-            raise ScorerConfigError(
-                f"Unsupported regex flag {flag!r}; allowed: i, m, s, u, g", path="config.flags"
-            )
-        if flag in flags[:position]:
-            raise ScorerConfigError(f"Repeated regex flag {flag!r}", path="config.flags")
-        bits |= FLAG_BITS[flag]
-    return bits
+def parse_flags(flags: str) -> None:
+    """Check JS-style flags (i, m, s, u, g, each once); anything else is a config error."""
+    try:
+        js_regex.parse_flags(flags)
+    except js_regex.JsRegexError as exc:
+        raise ScorerConfigError(str(exc), path="config.flags") from exc
 
 
 # The compiled-pattern cache is bounded by what its patterns weigh (expanded size, see
@@ -67,8 +57,9 @@ _cache_lock = threading.Lock()  # scoring runs in worker threads
 
 
 def compile_pattern(pattern: str, flags: str = "") -> regex.Pattern[str]:
-    """Measure, then compile once per (pattern, flags): scoring runs on every case of every
-    run. Raises PatternTooCostly (over a limit) or `regex.error` (invalid)."""
+    """Translate from JavaScript, measure, then compile once per (pattern, flags): scoring
+    runs on every case of every run. Raises PatternTooCostly (over a limit),
+    `js_regex.JsRegexError` (not a JavaScript pattern) or `regex.error` (invalid)."""
     return compile_measured(pattern, flags)[0]
 
 
@@ -78,14 +69,32 @@ def compile_measured(pattern: str, flags: str = "") -> tuple[regex.Pattern[str],
     with _cache_lock:
         cached = _cache.get(key)
     if cached is None:
-        bits = parse_flags(flags)
-        size = measure(pattern, bits).size
+        translated = _translate(pattern, flags)
+        size = measure(translated.pattern, translated.flags).size
         # cache_pattern=False: regex's own cache (500 patterns, unweighted) would keep
         # what ours evicts.
-        cached = _Compiled(regex.compile(pattern, bits, cache_pattern=False), size)
+        compiled = regex.compile(translated.pattern, translated.flags, cache_pattern=False)
+        cached = _Compiled(compiled, size)
         with _cache_lock:
             _cache[key] = cached
     return cached.pattern, cached.size
+
+
+def _translate(pattern: str, flags: str) -> js_regex.Translation:
+    """The pattern in the engine's syntax; the length limit applies to what the user wrote
+    (before the translation does any work) and to what will be compiled."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise PatternTooCostly(
+            f"Pattern is too long: {len(pattern):,} characters; the limit is {MAX_PATTERN_LENGTH:,}"
+        )
+    translated = js_regex.translate(pattern, flags)
+    if len(translated.pattern) > MAX_PATTERN_LENGTH:
+        raise PatternTooCostly(
+            f"Pattern is too long once written out for the engine: {len(translated.pattern):,} "
+            f"characters (classes such as . \\d \\s \\w are written out in full); the limit "
+            f"is {MAX_PATTERN_LENGTH:,}"
+        )
+    return translated
 
 
 def validate(config: object) -> dict[str, Any]:
