@@ -16,20 +16,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from launchgate import __version__
 from launchgate.api import PUBLIC_PATHS, document_security
 from launchgate.api import router as v1
+from launchgate.api_reference import install as install_api_reference
 from launchgate.auth.limits import LimitsMiddleware, RequestLimits
 from launchgate.auth.middleware import AuthMiddleware
 from launchgate.billing import service as billing
 from launchgate.config import Settings, load_settings
 from launchgate.dashboard import install as install_dashboard
+from launchgate.dashboard.web import SECURITY_HEADERS
 from launchgate.db import unit_of_work
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
 from launchgate.kit import request_errors
 from launchgate.kit.body_limit import BodyLimitMiddleware
+from launchgate.kit.head_requests import AnswerHead
 from launchgate.kit.nul_urls import RefuseNulInUrl
 from launchgate.logging import configure as configure_logging
 from launchgate.runs import service as runs
@@ -85,9 +89,24 @@ def _allowed_methods(request: Request) -> str:
     matches = [(params, m) for params, pattern, m in table if pattern.match(request.url.path)]
     fewest = min((params for params, _ in matches), default=0)
     methods = set().union(*(m for params, m in matches if params == fewest))
+    if not methods:  # a dashboard page: hidden from the schema, so ask the routes
+        methods = _routed_methods(request)
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
+
+
+def _routed_methods(request: Request) -> set[str]:
+    """The methods the app's routes answer on this path, for the paths the OpenAPI schema
+    does not list (the dashboard's pages): without it their 405 said ``Allow:`` (empty)."""
+    routes = request.app.router.routes
+    return {
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    }
 
 
 def _pool_exhausted() -> JSONResponse:
@@ -215,11 +234,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Score an AI output against an eval suite: cleared for launch, or aborted.",
+        # /docs is served from the package (api_reference), not from a CDN; no /redoc.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     _document_security(app)
     app.include_router(health)
     app.include_router(v1)
+    install_api_reference(app, SECURITY_HEADERS)  # the dashboard's policy for a page too
     install_dashboard(app)  # after the API: its pages never shadow an API path
     # The last added runs first: per-IP limits, the declared body size (413 unread), the
     # credential (401 unread); the body is counted as the endpoint reads it (413 past it).
@@ -232,6 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
+    app.add_middleware(AnswerHead)  # outermost: HEAD is a GET all the way down, minus the body
     return app
 
 

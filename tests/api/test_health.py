@@ -1,4 +1,6 @@
-"""GET /health: public, the services' state, and 503 when the database is down."""
+"""GET /health: public, the services' state in the product documentation's words (SPEC §3:
+``healthy``, ``degraded``, ``unhealthy`` with 503 when the database is down), and HEAD
+answered like GET for the probes that send it."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ async def test_health_is_public_and_reports_services(client: httpx.AsyncClient) 
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"status", "version", "timestamp", "services"}
-    assert body["status"] == "ok"
+    assert body["status"] == "healthy"
     assert body["version"] == __version__
     assert body["services"] == {"database": "connected", "redis": "not_configured"}
     assert before <= parse_iso_z(body["timestamp"]) <= after
@@ -42,7 +44,7 @@ async def test_health_is_public_and_reports_services(client: httpx.AsyncClient) 
 
 async def test_health_ignores_credentials(client: httpx.AsyncClient) -> None:
     response = await client.get("/health", headers={"Authorization": "Bearer garbage"})
-    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.status_code == 200 and response.json()["status"] == "healthy"
 
 
 async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_path: Path) -> None:
@@ -59,9 +61,12 @@ async def test_health_is_503_when_the_database_is_down(database_url: str, tmp_pa
                 f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/launchgate"
             )
             response = await client.get("/health")
+            head = await client.head("/health")
     assert response.status_code == 503, response.text
+    # A probe that sends HEAD learns the same: 503, and no body.
+    assert head.status_code == 503 and head.content == b""
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "unhealthy"
     assert body["services"] == {"database": "disconnected", "redis": "not_configured"}
     assert body["version"] == __version__
     parse_iso_z(body["timestamp"])
@@ -76,3 +81,29 @@ async def test_server_starts_with_its_database_down_and_says_so(tmp_path: Path) 
             response = await client.get("/health")
     assert response.status_code == 503
     assert response.json()["services"]["database"] == "disconnected"
+
+
+async def test_head_health_answers_like_get_without_a_body(client: httpx.AsyncClient) -> None:
+    get = await client.get("/health")
+    head = await client.head("/health")
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"] == "application/json"
+    # The length of the answer a GET would have had (RFC 9110 §9.3.2): the body's length.
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
+async def test_health_is_degraded_when_redis_is_down(database_url: str, tmp_path: Path) -> None:
+    # Redis configured on a port where nothing listens: synchronous runs of deterministic
+    # suites still work (docs/scale-out.md), so the answer stays 200, with the word that
+    # says something needs attention.
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app(make_settings(database_url, tmp_path, redis_url=dead_redis))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/health")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["services"] == {"database": "connected", "redis": "disconnected"}

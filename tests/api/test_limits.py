@@ -79,7 +79,7 @@ async def test_sixth_request_in_a_minute_is_429(database_url: str, tmp_path: Pat
         assert (await b.get("/v1/projects", headers=org.headers)).status_code == 200
         for _ in range(7):
             health = await a.get("/health")
-            assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert health.status_code == 200 and health.json()["status"] == "healthy"
 
 
 async def test_rejected_requests_count_too(database_url: str, tmp_path: Path) -> None:

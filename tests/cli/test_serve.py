@@ -54,7 +54,7 @@ def test_serve_answers_health_and_the_api(served: tuple[Server, str, str]) -> No
     health = httpx.get(f"{server.url}/health", timeout=5)
     assert health.status_code == 200
     body = health.json()
-    assert body["status"] == "ok" and body["version"]
+    assert body["status"] == "healthy" and body["version"]
     assert body["services"] == {"database": "connected", "redis": "not_configured"}
     usage = httpx.get(
         f"{server.url}/v1/billing/usage", headers={"Authorization": f"Bearer {key}"}, timeout=5
@@ -110,7 +110,7 @@ def test_the_readme_walkthrough_runs_as_written(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert '{"status":"ok"' in out
+    assert '{"status":"healthy"' in out
     assert '"status":"cleared","passed":true,"pass_rate":1' in out
     assert (
         '{"status":"aborted","pass_rate":0.5,"failures":[{"case":"Keeps addresses private"' in out

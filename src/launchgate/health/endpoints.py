@@ -1,3 +1,12 @@
+"""``GET /health`` (and ``HEAD``, answered by ``kit/head_requests.py``): what a load balancer,
+a container healthcheck or an operator asks before sending traffic.
+
+``status`` uses the product documentation's words (SPEC §3): ``healthy``; ``degraded`` when
+Redis is configured but down (deterministic runs still work, 200); ``unhealthy`` with 503
+when the database is down, so a probe that only reads the status code takes the process
+out of rotation.
+"""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +24,7 @@ from launchgate.kit.time import iso_z, utcnow
 router = APIRouter(tags=["health"])
 
 ServiceState = Literal["connected", "disconnected", "not_configured"]
+Status = Literal["healthy", "degraded", "unhealthy"]
 
 
 class Services(BaseModel):
@@ -23,7 +33,7 @@ class Services(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded", "unavailable"]
+    status: Status
     version: str
     timestamp: str
     services: Services
@@ -52,10 +62,10 @@ async def _redis(runtime: RuntimeDep) -> ServiceState:
 )
 async def health(runtime: RuntimeDep) -> JSONResponse:
     database, redis = await _database(runtime), await _redis(runtime)
-    status: Literal["ok", "degraded", "unavailable"] = (
-        "unavailable"
+    status: Status = (
+        "unhealthy"
         if database != "connected"
-        else ("degraded" if redis == "disconnected" else "ok")
+        else ("degraded" if redis == "disconnected" else "healthy")
     )
     body = HealthOut(
         status=status,
