@@ -42,6 +42,9 @@ def test_the_wheel_carries_the_templates_and_static_files(tmp_path: Path) -> Non
     assert shipped - names == set()
     assert "launchgate/dashboard/static/vendor/htmx-2.0.11/LICENSE" in names
     assert "launchgate/dashboard/templates/base.html" in names
+    # The API reference's Swagger UI (/docs), with its licence: nothing from a CDN there either.
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"):
+        assert f"launchgate/api_reference/swagger-ui-5.35.0/{name}" in names
 
 
 def test_pages_load_nothing_from_elsewhere() -> None:

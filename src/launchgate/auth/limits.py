@@ -29,7 +29,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Auth endpoints (SPEC §8): login and API-key creation get the stricter limit.
 AUTH_PATHS = {("POST", "/v1/auth/login"), ("POST", "/v1/api-keys")}
-UNLIMITED_PATHS = {"/health", "/openapi.json", "/docs", "/redoc"}
+UNLIMITED_PATHS = {"/health", "/openapi.json", "/docs"}
 
 
 def _item(rate: tuple[int, int] | None) -> RateLimitItem | None:
