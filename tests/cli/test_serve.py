@@ -1,14 +1,10 @@
-"""``launchgate serve`` as a real server process, and the README's curl walk-through run
-against it word for word (so the README stays true)."""
+"""``launchgate serve`` as a real server process. (The README's curl walk-through runs
+against one in tests/docs, with the other runnable examples of the docs.)"""
 
 from __future__ import annotations
 
-import re
-import shutil
 import signal
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +13,6 @@ from tests.cli.conftest import QUIET_LIMITS, Server, make_cli, start_server, sto
 
 pytestmark = pytest.mark.slow
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 PASSWORD = "correct horse battery staple"
 
 
@@ -82,37 +77,3 @@ def test_a_user_made_with_the_cli_can_log_in(served: tuple[Server, str, str]) ->
     )
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "UNAUTHORIZED"
-
-
-def readme_walkthrough(base_url: str, key: str) -> str:
-    """The shell blocks of the README's "API walk-through", pointed at this server."""
-    section = README.read_text().split("## API walk-through", 1)[1].split("\n## ", 1)[0]
-    script = "\n".join(re.findall(r"```bash\n(.*?)```", section, re.S))
-    assert "KEY=" in script and "127.0.0.1:4001" in script
-    script = re.sub(r"^KEY=\S+", f"KEY={key}", script, flags=re.M)
-    script = script.replace("http://127.0.0.1:4001", base_url)
-    # --fail-with-body: an HTTP error fails the script (and shows the error envelope).
-    return 'curl() { command curl --fail-with-body "$@"; }\n' + script
-
-
-def test_the_readme_walkthrough_runs_as_written(
-    served: tuple[Server, str, str], tmp_path: Path
-) -> None:
-    # scripts/test installs them; a missing tool is a failure here, never a skip.
-    assert shutil.which("curl") and shutil.which("jq"), "the README walk-through needs curl and jq"
-    server, _, key = served
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", readme_walkthrough(server.url, key)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
-    assert '{"status":"healthy"' in out
-    assert '"status":"cleared","passed":true,"pass_rate":1' in out
-    assert (
-        '{"status":"aborted","pass_rate":0.5,"failures":[{"case":"Keeps addresses private"' in out
-    )
-    assert '"plan":"enterprise"' in out
