@@ -64,6 +64,39 @@ def test_nothing_to_look_for_is_a_fail(expected: Any) -> None:
     assert result.reason.startswith("Nothing to look for")
 
 
+@pytest.mark.parametrize("expected", ["", ["ok", ""]])
+def test_an_empty_expected_value_is_named_as_the_reason(expected: Any) -> None:
+    assert run("anything", expected).reason == (
+        "Nothing to look for: this case's expected is (or holds) an empty string, which every "
+        "output contains, so it cannot tell outputs apart"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "dual_sided", "message"),
+    [
+        (
+            {"values": ["a", ""]},
+            False,
+            "config.values[1] is an empty string, which every output contains, so it cannot "
+            "tell outputs apart; remove it",
+        ),
+        (
+            {"values": ["a"], "forbidden": [""]},
+            True,
+            "config.forbidden[0] is an empty string, which every output contains, so it cannot "
+            "tell outputs apart; remove it",
+        ),
+        ({"values": ["a", 1]}, False, "config.values[1] must be a string, got number"),
+    ],
+)
+def test_refusals_say_what_is_wrong(config: dict[str, Any], dual_sided: bool, message: str) -> None:
+    # It said "must be a non-empty string, got string" for an empty value.
+    with pytest.raises(ScorerConfigError) as caught:
+        validate_config("contains", config, dual_sided=dual_sided)
+    assert caught.value.message == message
+
+
 def test_reasons_name_missing_and_forbidden_values() -> None:
     assert run("only foo", values=["foo", "bar", "baz"]).reason == 'Missing: "bar", "baz"'
     forbidden = run("x marks", values=["x", "y"], should_contain=False)

@@ -126,7 +126,7 @@ def test_invalid_schema_is_a_config_error(schema: dict[str, Any], path: str) -> 
     ("config", "path"),
     [
         ({}, "config.schema"),
-        ({"schema": True}, "config.schema"),
+        ({"schema": 1}, "config.schema"),
         ({"schema": "{}"}, "config.schema"),
         ({"schema": {}, "strict": True}, "config.strict"),
     ],
@@ -135,6 +135,36 @@ def test_bad_configs(config: dict[str, Any], path: str) -> None:
     with pytest.raises(ScorerConfigError) as caught:
         validate_config("json_schema", config)
     assert caught.value.path == path
+
+
+def test_a_wrong_schema_type_says_what_would_do() -> None:
+    with pytest.raises(ScorerConfigError) as caught:
+        validate_config("json_schema", {"schema": "{}"})
+    assert caught.value.message == ("config.schema must be a JSON object or a boolean, got string")
+
+
+@pytest.mark.parametrize(
+    ("schema", "output", "want"),
+    [
+        (True, "{}", 1.0),
+        (True, "[1, 2]", 1.0),
+        (False, "{}", 0.0),
+        (False, "null", 0.0),
+        ({"properties": {"a": False}}, '{"b": 1}', 1.0),
+        ({"properties": {"a": False}}, '{"a": 1}', 0.0),
+        ({"items": True, "prefixItems": [False]}, "[]", 1.0),
+        ({"items": True, "prefixItems": [False]}, "[1]", 0.0),
+        ({"$schema": "http://json-schema.org/draft-07/schema#", "not": True}, "1", 0.0),
+    ],
+)
+def test_boolean_schemas_are_accepted(schema: Any, output: str, want: float) -> None:
+    # true / false are schemas in every draft from 6 on, whole or as subschemas.
+    config = validate_config("json_schema", {"schema": schema})
+    assert config == {"schema": schema}
+    result = score("json_schema", config, output, None, regex_timeout_s=1.0)
+    assert (result.score, result.error) == (want, False), result
+    if schema is False:
+        assert result.reason == f"$: False schema does not allow {json.loads(output)!r}"
 
 
 def test_normalised_schema_is_a_copy() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from launchgate.scorers.builtin.result import (
+    EMPTY_VALUE,
     ConfigReader,
     ScorerConfigError,
     ScoreResult,
@@ -82,7 +83,7 @@ def score(config: dict[str, Any], output: str, expected: Any) -> ScoreResult:
     if config.get("dual_sided"):
         return _score_dual(config, output, wanted or [])
     if not wanted:
-        return ScoreResult(0.0, NOTHING_TO_LOOK_FOR)
+        return ScoreResult(0.0, _nothing_to_look_for(expected))
     found, missing = _partition(output, wanted, case_sensitive=config["case_sensitive"])
     if not config["should_contain"]:
         return _score_absent(found, len(wanted))
@@ -101,6 +102,13 @@ def _wanted_values(config: dict[str, Any], expected: Any) -> list[str] | None:
     if isinstance(expected, list) and expected and all(isinstance(v, str) and v for v in expected):
         return list(expected)
     return None
+
+
+def _nothing_to_look_for(expected: Any) -> str:
+    """Why a case has no values: say so plainly when its expected holds an empty string."""
+    if expected == "" or (isinstance(expected, list) and "" in expected):
+        return f"Nothing to look for: this case's expected is (or holds) {EMPTY_VALUE}"
+    return NOTHING_TO_LOOK_FOR
 
 
 def _partition(

@@ -26,7 +26,13 @@ from launchgate.scorers.builtin.js_regex import JsRegexError
 from launchgate.scorers.builtin.jsontext import parse_json_output
 from launchgate.scorers.builtin.pattern_cost import PatternTooCostly
 from launchgate.scorers.builtin.regex_match import compile_measured
-from launchgate.scorers.builtin.result import ConfigReader, ScorerConfigError, ScoreResult, one_line
+from launchgate.scorers.builtin.result import (
+    ConfigReader,
+    ScorerConfigError,
+    ScoreResult,
+    json_type,
+    one_line,
+)
 from launchgate.scorers.builtin.schema_keywords import Validator, deadline, guarded
 
 ALLOWED_KEYS = ("schema",)
@@ -54,7 +60,7 @@ NO_RETRIEVAL: Registry[Any] = Registry(retrieve=_no_retrieval)  # type: ignore[c
 def validate(config: object) -> dict[str, Any]:
     """Normalise a json_schema config and check the schema against its own draft."""
     reader = ConfigReader(config, ALLOWED_KEYS, scorer="json_schema")
-    schema = copy.deepcopy(reader.mapping("schema"))
+    schema = copy.deepcopy(_schema_value(config, reader))
     draft = _draft_of(schema)
     try:
         check_self_contained(schema)
@@ -68,6 +74,20 @@ def validate(config: object) -> dict[str, Any]:
     except RecursionError as exc:
         raise ScorerConfigError("The schema is nested too deeply", path="config.schema") from exc
     return {"schema": schema}
+
+
+def _schema_value(config: object, reader: ConfigReader) -> dict[str, Any] | bool:
+    """A schema is a JSON object, or a boolean: `true` accepts every instance and `false`
+    none, in every draft from 6 on (as subschemas too, where jsonschema handles them)."""
+    value = config.get("schema") if isinstance(config, dict) else None
+    if isinstance(value, bool):
+        return value
+    if value is not None and not isinstance(value, dict):
+        raise ScorerConfigError(
+            f"config.schema must be a JSON object or a boolean, got {json_type(value)}",
+            path="config.schema",
+        )
+    return reader.mapping("schema")
 
 
 def check_self_contained(schema: Any) -> None:
@@ -144,8 +164,8 @@ def _objects(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
             stack.extend((f"{where}[{index}]", child) for index, child in enumerate(item))
 
 
-def _draft_of(schema: dict[str, Any]) -> Any:
-    if "$schema" not in schema:
+def _draft_of(schema: dict[str, Any] | bool) -> Any:
+    if isinstance(schema, bool) or "$schema" not in schema:
         return DEFAULT_DRAFT
     uri = schema["$schema"]
     draft = validators.validator_for(schema, default=None) if isinstance(uri, str) else None

@@ -100,6 +100,11 @@ def _translate(pattern: str, flags: str) -> js_regex.Translation:
 def validate(config: object) -> dict[str, Any]:
     """Normalise a regex config and prove the pattern compiles."""
     reader = ConfigReader(config, ALLOWED_KEYS, scorer="regex")
+    if isinstance(config, dict) and config.get("pattern") == "":
+        raise ScorerConfigError(
+            "config.pattern is an empty string, which matches every output; give a pattern",
+            path="config.pattern",
+        )
     pattern = reader.required_text("pattern")
     flags = reader.text("flags", "", non_empty=False) or ""
     should_match = reader.flag("should_match", True)

@@ -85,6 +85,10 @@ def json_type(value: object) -> str:
     return type(value).__name__
 
 
+# Why an empty string is refused as a value to look for, in one wording for every place.
+EMPTY_VALUE = "an empty string, which every output contains, so it cannot tell outputs apart"
+
+
 class ConfigReader:
     """Reads one scorer config strictly; every failure names the offending key.
 
@@ -183,11 +187,13 @@ class ConfigReader:
         if not isinstance(value, list):
             raise self._type_error(key, "an array of strings", value)
         for index, item in enumerate(value):
-            if not isinstance(item, str) or not item:
+            where = f"config.{key}[{index}]"
+            if not isinstance(item, str):
                 raise ScorerConfigError(
-                    f"config.{key}[{index}] must be a non-empty string, got {json_type(item)}",
-                    path=f"config.{key}[{index}]",
+                    f"{where} must be a string, got {json_type(item)}", path=where
                 )
+            if not item:
+                raise ScorerConfigError(f"{where} is {EMPTY_VALUE}; remove it", path=where)
         return list(value)
 
     def mapping(self, key: str) -> dict[str, Any]:
