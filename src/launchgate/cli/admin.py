@@ -14,15 +14,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from launchgate.cli.help import App
+
 # soft_wrap: a line is never broken at the console width, so piped output and logs keep
 # one message per line (and the curl line of the quickstart stays pasteable).
 err = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
-orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
-users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
-byok_app = typer.Typer(help="Customers' provider keys (BYOK).", no_args_is_help=True)
+db_app = App(help="Database migrations.", no_args_is_help=True)
+orgs_app = App(help="Organisations.", no_args_is_help=True)
+users_app = App(help="Dashboard users.", no_args_is_help=True)
+byok_app = App(help="Customers' provider keys (BYOK).", no_args_is_help=True)
 
 
 def _settings() -> Any:
@@ -97,7 +99,7 @@ def db_upgrade() -> None:
 
 @orgs_app.command("create")
 def orgs_create(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The organisation's name", show_default=False)],
     plan: Annotated[str | None, typer.Option(help="free, pro, scale or enterprise")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
@@ -120,8 +122,8 @@ def orgs_create(
 
 @users_app.command("create")
 def users_create(
-    org: Annotated[str, typer.Option("--org", help="Organisation id")],
-    email: Annotated[str, typer.Option("--email")],
+    org: Annotated[str, typer.Option("--org", metavar="ORG_ID", help="Organisation id")],
+    email: Annotated[str, typer.Option("--email", help="The user's email, their login")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin")
     ] = False,
@@ -150,7 +152,8 @@ def users_create(
 @byok_app.command("rotate")
 def byok_rotate(
     batch_size: Annotated[
-        int, typer.Option(min=1, max=10_000, help="Rows re-encrypted per transaction")
+        int,
+        typer.Option(min=1, max=10_000, metavar="N", help="Rows re-encrypted per transaction"),
     ] = 100,
 ) -> None:
     """Re-encrypt every stored BYOK key under the current BYOK_ENCRYPTION_KEY.
@@ -231,6 +234,7 @@ def worker(
         typer.Option(
             "--concurrency",
             "-c",
+            metavar="N",
             min=1,
             max=1000,
             help="Jobs run at once (default: LAUNCHGATE_WORKER_CONCURRENCY, 10)",

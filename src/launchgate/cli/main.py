@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
 from launchgate.cli import admin
 from launchgate.cli import run as client_commands
+from launchgate.cli.help import App
 
-app = typer.Typer(
+app = App(
     name="launchgate",
     no_args_is_help=True,
     add_completion=False,
