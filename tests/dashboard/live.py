@@ -16,6 +16,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,12 @@ from tests.contract.server import stop_process, wait_healthy
 BIN = Path(sys.executable).parent / "launchgate"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never a Playwright download
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The docs' screenshots (docs/screenshots) are rewritten only when asked for, by
+# scripts/screenshots (LAUNCHGATE_WRITE_SCREENSHOTS=docs/screenshots): an ordinary test run
+# still takes every one (a page that cannot be photographed fails) but keeps them outside
+# the repository, so a contributor never commits a re-rendered PNG by accident.
+SCREENSHOTS_ENV = "LAUNCHGATE_WRITE_SCREENSHOTS"
+SCRATCH_SCREENSHOTS = Path(tempfile.gettempdir()) / "launchgate-screenshots"
 PASSWORD = "correct horse battery staple"
 T = TypeVar("T")
 
@@ -197,9 +203,17 @@ def sign_in(page: Page, server: LiveServer, member: Member, start: str = "/proje
     expect(page.get_by_text(member.email)).to_be_visible()
 
 
+def screenshots_dir() -> Path:
+    """``$LAUNCHGATE_WRITE_SCREENSHOTS`` (relative to the repository root) when set, else
+    a scratch folder in the system's temporary directory."""
+    chosen = os.environ.get(SCREENSHOTS_ENV, "").strip()
+    return ROOT / chosen if chosen else SCRATCH_SCREENSHOTS
+
+
 def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
 
