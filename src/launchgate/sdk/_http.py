@@ -9,7 +9,6 @@ error page is an outage, not an answer). Never retried: 400, 401, 402, 404 and t
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,7 +17,6 @@ import httpx
 
 from launchgate.sdk.errors import error_for_status
 
-log = logging.getLogger("launchgate.sdk")
 # The distribution that ships this package (pyproject.toml's [project] name; "launchgate" on
 # PyPI is an unrelated project). The import name is `launchgate`.
 DISTRIBUTION = "launchgate-eval"
@@ -46,12 +44,14 @@ class RetryPolicy:
 
 
 class Transient(Exception):
-    """An attempt that may succeed if repeated; ``reason`` is one printable line."""
+    """An attempt that may succeed if repeated; ``reason`` is one printable line, ``cause``
+    the same in a few words (``HTTP 503``) for the message of a skip."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, cause: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.cause = cause or reason
 
 
 def headers(api_key: str, version: str) -> dict[str, str]:
@@ -68,16 +68,22 @@ def read_answer(response: httpx.Response) -> dict[str, Any]:
     status = response.status_code
     if status == 429 or status >= 500:
         code, message, _ = _error_fields(response)
-        raise Transient(f"HTTP {status} {code}: {message}", _retry_after(response))
+        cause = f"HTTP {status}" + (" (rate limited)" if status == 429 else "")
+        raise Transient(f"HTTP {status} {code}: {message}", _retry_after(response), cause)
     if status >= 400:
         code, message, details = _error_fields(response)
         raise error_for_status(status, code, message, details)
     try:
         data = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Transient(f"HTTP {status} with a body that is not JSON") from None
+        raise Transient(
+            f"HTTP {status} with a body that is not JSON", cause="an answer that is not JSON"
+        ) from None
     if not isinstance(data, dict):
-        raise Transient(f"HTTP {status} with a body that is not a JSON object")
+        raise Transient(
+            f"HTTP {status} with a body that is not a JSON object",
+            cause="an answer that is not JSON",
+        )
     return data
 
 
@@ -85,16 +91,6 @@ def describe(exc: httpx.TransportError) -> str:
     """One line naming a network failure, e.g. ``ConnectError: [Errno 111] …``."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def gave_up(method: str, path: str, attempts: int, reason: str) -> str:
-    return f"LaunchGate API unreachable: {method} {path} failed {attempts} times; last: {reason}"
-
-
-def log_retry(method: str, path: str, attempt: int, reason: str, delay: float) -> None:
-    log.debug(
-        "attempt %d of %s %s failed (%s); retrying in %.3g s", attempt, method, path, reason, delay
-    )
 
 
 def sdk_version() -> str:

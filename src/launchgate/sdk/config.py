@@ -5,6 +5,13 @@ the environment (``LAUNCHGATE_API_KEY`` / ``LAUNCHGATE_API_URL``), ``./.launchga
 then ``~/.launchgaterc`` (JSON ``{"apiKey": ..., "baseUrl": ...}``); the base URL falls
 back to the hosted API. Empty strings count as absent, so a CI template that passes an
 empty input does not shadow the next source.
+
+Fail-open (a ``skipped`` run that counts as passed when a configured server stays
+unreachable) is on unless the argument or ``LAUNCHGATE_FAIL_OPEN=false`` turns it off.
+
+Messages name the explicit settings the way the caller wrote them: the SDK's keyword
+arguments (``api_key=``), or the CLI's flags (``--api-key``) when it passes its own
+``ArgumentNames``.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from launchgate.sdk.errors import ConfigError
 
@@ -22,6 +30,23 @@ DEFAULT_BASE_URL = "https://api.launchgate.ai"
 RC_NAME = ".launchgaterc"
 KEY_ENV = "LAUNCHGATE_API_KEY"
 URL_ENV = "LAUNCHGATE_API_URL"
+FAIL_OPEN_ENV = "LAUNCHGATE_FAIL_OPEN"
+SELF_HOSTED_URL = "http://127.0.0.1:4001"  # where `launchgate serve` listens by default
+_FALSE = frozenset({"false", "0", "no", "off"})
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class ArgumentNames:
+    """How the caller spells its explicit settings, for messages that say what to change."""
+
+    api_key: str = "api_key="
+    base_url: str = "base_url="
+    strict: str = "fail_open=False"
+    allow_empty_output: str = "pass allow_empty_output=True"
+
+
+SDK_NAMES = ArgumentNames()
 
 
 @dataclass(frozen=True)
@@ -33,24 +58,40 @@ class ClientConfig:
     base_url: str
     api_key_source: str
     base_url_source: str
+    fail_open: bool = True
+    names: ArgumentNames = SDK_NAMES
 
     def __repr__(self) -> str:
         return (
             f"ClientConfig(api_key='{self.api_key[:12]}…', base_url={self.base_url!r}, "
             f"api_key_source={self.api_key_source!r}, "
-            f"base_url_source={self.base_url_source!r})"
+            f"base_url_source={self.base_url_source!r}, fail_open={self.fail_open!r})"
         )
+
+    def where_the_url_came_from(self) -> str:
+        """The base URL's source and how to change it, for a message about a URL that does
+        not work. The hosted default is the usual culprit for a self-hosted user."""
+        if self.base_url_source == "default":
+            return (
+                f"{DEFAULT_BASE_URL} is the default, the hosted service; for a server of your "
+                f"own set {URL_ENV} (or {self.names.base_url}), e.g. {SELF_HOSTED_URL}, "
+                "where `launchgate serve` listens by default"
+            )
+        return f"the base URL comes from {self.base_url_source}"
 
 
 def resolve_config(
     api_key: str | None = None,
     base_url: str | None = None,
     *,
+    fail_open: bool | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     home: Path | None = None,
+    names: ArgumentNames = SDK_NAMES,
 ) -> ClientConfig:
-    """Resolve the key and base URL; ``env``, ``cwd`` and ``home`` default to the process's.
+    """Resolve the key, the base URL and fail-open; ``env``, ``cwd`` and ``home`` default
+    to the process's; ``fail_open=None`` reads ``LAUNCHGATE_FAIL_OPEN`` (default on).
 
     Raises ``ConfigError`` when no key is found anywhere, or a source is malformed.
     """
@@ -58,35 +99,71 @@ def resolve_config(
     rc_files = [(cwd or Path.cwd()) / RC_NAME, (home or Path.home()) / RC_NAME]
     sources = _Sources(rc_files)
     key, key_source = _first(
-        [("argument", api_key), (KEY_ENV, env.get(KEY_ENV))], sources, "apiKey"
+        [(names.api_key, api_key), (KEY_ENV, env.get(KEY_ENV))], sources, "apiKey"
     )
     if key is None:
         raise ConfigError(
-            f"No LaunchGate API key: pass one as an argument (--api-key), set {KEY_ENV}, "
+            f"No LaunchGate API key: pass {names.api_key}, set {KEY_ENV}, "
             f'or put {{"apiKey": "lg_live_…"}} in ./{RC_NAME} or ~/{RC_NAME}',
             code="NO_API_KEY",
         )
     url, url_source = _first(
-        [("argument", base_url), (URL_ENV, env.get(URL_ENV))], sources, "baseUrl"
+        [(names.base_url, base_url), (URL_ENV, env.get(URL_ENV))], sources, "baseUrl"
     )
     return ClientConfig(
         key.strip(),
         normalise_base_url(url or DEFAULT_BASE_URL, url_source),
-        key_source or "argument",
+        key_source or names.api_key,
         url_source or "default",
+        _fail_open(fail_open, env.get(FAIL_OPEN_ENV)),
+        names,
     )
 
 
 def normalise_base_url(url: str, source: str | None = None) -> str:
     """``https://host/`` and ``https://host/v1`` both mean ``https://host``: the SDK adds
-    ``/v1`` itself, and users paste either."""
+    ``/v1`` itself, and users paste either. Anything that is not an http(s) URL with a host
+    (a space, no host, a port that is not a number, a query) is a ``ConfigError`` here,
+    before any request: a gate that cannot be reached must not be mistaken for an outage."""
     url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")) or url in ("http:", "https:"):
+    problem = _url_problem(url)
+    if problem:
         where = f" (from {source})" if source else ""
         raise ConfigError(
-            f"Base URL must start with http:// or https://: {url!r}{where}", code="BAD_BASE_URL"
+            f"Invalid LaunchGate base URL {url!r}{where}: {problem}", code="BAD_BASE_URL"
         )
     return url.removesuffix("/v1")
+
+
+def _url_problem(url: str) -> str | None:
+    if not url.startswith(("http://", "https://")):
+        return "it must start with http:// or https://"
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return "it contains a space or a control character"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"it cannot be parsed ({exc})"
+    if not parts.hostname:
+        return "it has no host"
+    if port == 0:
+        return "port 0 is not a port a server listens on"
+    if parts.query or parts.fragment:
+        return "it must not carry a query (?…) or a fragment (#…)"
+    return None
+
+
+def _fail_open(argument: bool | None, value: str | None) -> bool:
+    """The argument wins; then ``LAUNCHGATE_FAIL_OPEN`` (true/false, 1/0, yes/no, on/off)."""
+    if argument is not None:
+        return argument
+    text = (value or "").strip().lower()
+    if not text or text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{FAIL_OPEN_ENV} must be true or false, not {value!r}", code="BAD_FAIL_OPEN")
 
 
 def _first(

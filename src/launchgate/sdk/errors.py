@@ -1,8 +1,10 @@
 """The SDK's exceptions: one small tree, each carrying the server's code and message.
 
-``run`` raises only the four request errors (the caller must fix something); a server that
-cannot be reached is not the caller's fault, so ``run`` answers ``skipped`` instead and only
-``get_run`` and ``wait``, which cannot invent a run, raise ``UnreachableError``.
+``run`` raises the request errors (the caller must fix something) and ``ConfigError`` (a
+base URL whose host does not resolve, or that is not a URL: nothing was ever checked). A
+configured server that cannot be reached is not the caller's fault, so ``run`` answers
+``skipped`` instead (fail-open) — unless the client was made with ``fail_open=False``; then,
+like ``get_run`` and ``wait``, which cannot invent a run, it raises ``UnreachableError``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class LaunchGateError(Exception):
 
 
 class ConfigError(LaunchGateError):
-    """No API key could be found, or a ``.launchgaterc`` or base URL is malformed."""
+    """No API key could be found, a ``.launchgaterc`` or base URL is malformed, or the base
+    URL's host does not resolve (code ``DNS_FAILURE``)."""
 
 
 class AuthError(LaunchGateError):
@@ -47,11 +50,15 @@ class NotFoundError(LaunchGateError):
 
 
 class UnreachableError(LaunchGateError):
-    """The API did not answer usefully after every retry (network error, 5xx or 429)."""
+    """The API did not answer usefully after every retry (network error, 5xx or 429);
+    ``url`` is the base URL tried and ``cause`` the last failure in a few words
+    (``connection refused``, ``timeout``, ``HTTP 503``…)."""
 
-    def __init__(self, message: str, attempts: int) -> None:
+    def __init__(self, message: str, attempts: int, url: str = "", cause: str = "") -> None:
         super().__init__(message, code="UNREACHABLE")
         self.attempts = attempts
+        self.url = url
+        self.cause = cause
 
 
 class WaitTimeout(LaunchGateError, TimeoutError):
