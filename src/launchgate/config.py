@@ -225,10 +225,12 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def load_settings() -> Settings:
-    """Read the environment; turn pydantic's report into one line per bad variable."""
+def load_settings(data_dir: Path | None = None) -> Settings:
+    """Read the environment; turn pydantic's report into one line per bad variable.
+
+    ``data_dir`` is a command's ``--data-dir``: it wins over ``LAUNCHGATE_DATA_DIR``."""
     try:
-        settings = Settings()
+        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "LAUNCHGATE_" + str(first["loc"][0]).upper() if first["loc"] else "LAUNCHGATE_*"

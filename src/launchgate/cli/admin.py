@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import re
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,9 +28,21 @@ orgs_app = App(help="Organisations.", no_args_is_help=True)
 users_app = App(help="Dashboard users.", no_args_is_help=True)
 byok_app = App(help="Customers' provider keys (BYOK).", no_args_is_help=True)
 
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        metavar="PATH",
+        show_default=False,
+        help="The data directory: embedded database, generated secrets "
+        "(default: LAUNCHGATE_DATA_DIR, then ./.launchgate)",
+    ),
+]
 
-def _settings() -> Any:
-    """Load settings or stop with the one line that says what to set."""
+
+def _settings(data_dir: Path | None = None) -> Any:
+    """Load settings (``--data-dir`` over the environment) or stop with the one line that
+    says what to set."""
     try:
         from launchgate.config import SettingsError, load_settings
     except ImportError:
@@ -38,7 +52,7 @@ def _settings() -> Any:
         )
         raise typer.Exit(2) from None
     try:
-        return load_settings()
+        return load_settings(data_dir)
     except SettingsError as exc:
         err.print(f"[red]Configuration error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -90,9 +104,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(data_dir: DataDirOption = None) -> None:
     """Apply migrations to the configured database (LAUNCHGATE_DATABASE_URL)."""
-    settings = _settings()
+    settings = _settings(data_dir)
     _migrate(settings)
     out.print("Database is up to date.")
 
@@ -102,9 +116,10 @@ def orgs_create(
     name: Annotated[str, typer.Argument(help="The organisation's name", show_default=False)],
     plan: Annotated[str | None, typer.Option(help="free, pro, scale or enterprise")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Create an organisation and its first live API key (printed once)."""
-    settings = _settings()
+    settings = _settings(data_dir)
     if settings.embedded:
         _migrate(settings)
     from launchgate.cli.operations import create_org
@@ -128,13 +143,14 @@ def users_create(
         bool, typer.Option("--password-stdin", help="Read the password from stdin")
     ] = False,
     role: Annotated[str, typer.Option(help="owner or member")] = "member",
+    data_dir: DataDirOption = None,
 ) -> None:
     """Create a dashboard user; the password is read from standard input."""
     if not password_stdin:
         err.print("Pass the password on standard input with --password-stdin")
         raise typer.Exit(2)
     password = sys.stdin.readline().rstrip("\r\n")
-    settings = _settings()
+    settings = _settings(data_dir)
     if settings.embedded:
         _migrate(settings)
     from launchgate.cli.operations import create_user
@@ -155,6 +171,7 @@ def byok_rotate(
         int,
         typer.Option(min=1, max=10_000, metavar="N", help="Rows re-encrypted per transaction"),
     ] = 100,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Re-encrypt every stored BYOK key under the current BYOK_ENCRYPTION_KEY.
 
@@ -164,7 +181,7 @@ def byok_rotate(
 
     Exits 1 when a key could not be decrypted; each is named by id.
     """
-    settings = _settings()
+    settings = _settings(data_dir)
     from launchgate.byok.vault import MasterKeyError, load_vault
     from launchgate.logging import configure
 
@@ -203,29 +220,105 @@ def byok_rotate(
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 4001,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port)")] = 4001,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Serve the API with the in-process worker; migrates the embedded database first."""
-    settings = _settings()
+    settings = _settings(data_dir)
+    listener = _bind(host, port)  # first: a taken port is said before anything is created
+    data = _inspect_data_dir(settings)
     if settings.embedded:
         _migrate(settings)
-    _serve(settings, host, port)
+    _serve(settings, listener, data, hint=True)
 
 
-def _serve(settings: Any, host: str, port: int) -> None:
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here rather than by uvicorn, so that a taken port is one
+    line and exit 2 (uvicorn logs ``[Errno 98]`` and exits 1), and so that "listening" is
+    printed only about a socket that exists."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a port left in TIME_WAIT by a server just stopped can be bound again
+    # (a live listener still cannot: that is EADDRINUSE below).
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            err.print(f"[red]Error:[/] port {port} is in use; pass --port")
+        elif exc.errno == errno.EACCES:
+            err.print(f"[red]Error:[/] port {port} needs privileges to listen on; pass --port")
+        else:
+            reason = escape(exc.strerror or type(exc).__name__)
+            err.print(f"[red]Error:[/] cannot listen on {escape(host)}:{port}: {reason}")
+        raise typer.Exit(2) from None
+    return listener
+
+
+def _url(listener: socket.socket) -> str:
+    """The socket's address as a URL: the port it got (``--port 0``), IPv6 in brackets."""
+    host, port = listener.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _inspect_data_dir(settings: Any) -> Any:
+    """Which data dir this start uses, looked at before anything creates it (embedded
+    mode only: an external database keeps nothing there)."""
+    if not settings.embedded:
+        return None
+    from launchgate.cli.operations import inspect_data_dir
+
+    return inspect_data_dir(settings)
+
+
+def _say_data_dir(data: Any, *, hint: bool) -> None:
+    """The data dir line; for a new one, how to use an existing one instead (``hint``)."""
+    if data is None:
+        return
+    if not data.new:
+        out.print(f"Data directory: {data.path}", markup=False)
+        return
+    out.print(f"Data directory: {data.path} (new: created just now, empty)", markup=False)
+    if not hint:
+        return
+    if data.nearby is not None:
+        where = f"An existing data directory is at {data.nearby}: to serve it, stop and run"
+        out.print(f"{where} launchgate serve --data-dir {data.nearby}", markup=False)
+    else:
+        out.print(
+            "To serve an existing one instead (the API key of an earlier quickstart answers "
+            '"Invalid API key" here), stop and pass --data-dir PATH or set '
+            "LAUNCHGATE_DATA_DIR=PATH.",
+            markup=False,
+        )
+
+
+def _serve(settings: Any, listener: socket.socket, data: Any, *, hint: bool) -> None:
     import uvicorn
 
     from launchgate.app import create_app
 
     _check_secrets(settings)
+    _say_data_dir(data, hint=hint)
+    url = _url(listener)
 
-    out.print(
-        f"LaunchGate listening on http://{host}:{port}  (dashboard at /, API under /v1, "
-        "health at /health)"
+    class Server(uvicorn.Server):
+        """Says "listening" once the app has started and accepts connections."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                out.print(
+                    f"LaunchGate listening on {url}  (dashboard at /, API under /v1, "
+                    "health at /health)",
+                    markup=False,
+                )
+
+    config = uvicorn.Config(
+        create_app(settings), log_level="warning", proxy_headers=False, lifespan="on"
     )
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
-    )
+    Server(config).run(sockets=[listener])
 
 
 def worker(
@@ -275,11 +368,15 @@ def _redacted(url: str) -> str:
 
 def quickstart(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the demo")] = False,
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 4001,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 4001,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Set up a demo organisation, run a passing and a failing output, then serve."""
-    settings = _settings()
+    settings = _settings(data_dir)
+    # Bound before the demo, so a taken port is said before anything is set up.
+    listener = None if no_serve else _bind(host, port)
+    data = _inspect_data_dir(settings)
     _migrate(settings)
     from launchgate.cli.operations import run_quickstart
 
@@ -289,9 +386,11 @@ def quickstart(
         raise _fail(exc) from None
     from launchgate.cli.quickstart_report import print_report
 
-    print_report(out, report, f"http://{host}:{port}", serving=not no_serve)
-    if not no_serve:
-        _serve(settings, host, port)
+    _say_data_dir(data, hint=False)  # a quickstart makes a new one on purpose
+    base_url = _url(listener) if listener is not None else f"http://{host}:{port}"
+    print_report(out, report, base_url, serving=listener is not None)
+    if listener is not None:
+        _serve(settings, listener, None, hint=False)
 
 
 def register(app: typer.Typer) -> None:

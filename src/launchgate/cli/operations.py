@@ -8,6 +8,7 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from launchgate.byok import rotation
@@ -39,6 +40,38 @@ OWNER_EMAIL = "owner@launchgate.local"
 # Operator commands run on a ``Core`` (settings and the database): they sign no tokens and
 # open no keys, so ``orgs create`` against an external database works before
 # ``LAUNCHGATE_SECRET_KEY`` is set (``serve`` still insists on it).
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """Which data dir a server command uses, and whether it is new: ``serve`` run from
+    another directory used to create a fresh, empty ``./.launchgate`` without a word, and
+    the quickstart's key then answered "Invalid API key" (issue 12)."""
+
+    path: Path  # absolute
+    new: bool  # it holds no database yet: this start creates it
+    nearby: Path | None  # an existing data dir above the working directory, when new
+
+
+DEFAULT_DATA_DIR_NAME = ".launchgate"
+DATABASE_FILE = "launchgate.db"
+
+
+def inspect_data_dir(settings: Settings, cwd: Path | None = None) -> DataDir:
+    """Look before the command creates anything. A data dir counts as new when it has no
+    database file; ``nearby`` is the closest ``.launchgate`` holding one in a directory
+    above ``cwd`` (where ``serve`` run from a subdirectory of a quickstart's finds it)."""
+    path = settings.data_dir.expanduser().resolve()
+    new = not (path / DATABASE_FILE).is_file()
+    nearby = None
+    if new:
+        start = (cwd or Path.cwd()).resolve()
+        for parent in (start, *start.parents):
+            candidate = parent / DEFAULT_DATA_DIR_NAME
+            if candidate != path and (candidate / DATABASE_FILE).is_file():
+                nearby = candidate
+                break
+    return DataDir(path=path, new=new, nearby=nearby)
 
 
 async def create_org(settings: Settings, name: str, plan: str) -> tuple[str, str]:
