@@ -483,8 +483,8 @@ class _Translator:
         if members.ranges or members.properties:
             folded = _ClassSet(members.ranges, [], members.properties)
             either = f"{_class_text(folded, negated=False)}|{exact}"
-            return f"(?!{either})(?s:.)" if negated else f"(?:{either})"
-        return f"(?!{exact})(?s:.)" if negated else exact
+            return f"(?:(?!{either})(?s:.))" if negated else f"(?:{either})"
+        return f"(?:(?!{exact})(?s:.))" if negated else exact  # one atom: it may be repeated
 
     def class_range(self) -> _ClassSet:
         """One class atom, or a range `a-z` of two (Annex B: next to a class escape the
