@@ -55,11 +55,13 @@ def test_quickstart_in_an_empty_directory(cli: Cli, tmp_path: Path) -> None:
     assert "owner@launchgate.local" in out
     data_dir = workdir / ".launchgate"
     assert (data_dir / "launchgate.db").is_file()
+    assert f"Data directory: {data_dir.resolve()} (new: created just now)\n" in out
     marker = json.loads((data_dir / "quickstart.json").read_text())
     assert marker["org_id"] in out
 
     second = cli.run(*command[1:], "--no-serve")
     assert second.returncode == 0, second.stderr
     assert "set up before" in second.stdout and marker["org_id"] in second.stdout
+    assert f"Data directory: {data_dir.resolve()}\n" in second.stdout
     assert "lg_live_" not in second.stdout
     assert "Starting the server" not in second.stdout

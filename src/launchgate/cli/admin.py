@@ -229,7 +229,7 @@ def serve(
     data = _inspect_data_dir(settings)
     if settings.embedded:
         _migrate(settings)
-    _serve(settings, listener, data, hint=True)
+    _serve(settings, listener, data)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -272,15 +272,18 @@ def _inspect_data_dir(settings: Any) -> Any:
     return inspect_data_dir(settings)
 
 
-def _say_data_dir(data: Any, *, hint: bool) -> None:
-    """The data dir line; for a new one, how to use an existing one instead (``hint``)."""
+def _say_data_dir(data: Any, *, serve: bool) -> None:
+    """The data dir line. ``serve`` starts on the data dir as it finds it, so a new one is
+    empty there and an existing one may have been meant: it says how to use that one. The
+    quickstart fills a new one on purpose."""
     if data is None:
         return
     if not data.new:
         out.print(f"Data directory: {data.path}", markup=False)
         return
-    out.print(f"Data directory: {data.path} (new: created just now, empty)", markup=False)
-    if not hint:
+    empty = ", empty" if serve else ""
+    out.print(f"Data directory: {data.path} (new: created just now{empty})", markup=False)
+    if not serve:
         return
     if data.nearby is not None:
         where = f"An existing data directory is at {data.nearby}: to serve it, stop and run"
@@ -294,13 +297,13 @@ def _say_data_dir(data: Any, *, hint: bool) -> None:
         )
 
 
-def _serve(settings: Any, listener: socket.socket, data: Any, *, hint: bool) -> None:
+def _serve(settings: Any, listener: socket.socket, data: Any) -> None:
     import uvicorn
 
     from launchgate.app import create_app
 
     _check_secrets(settings)
-    _say_data_dir(data, hint=hint)
+    _say_data_dir(data, serve=True)
     url = _url(listener)
 
     class Server(uvicorn.Server):
@@ -386,11 +389,11 @@ def quickstart(
         raise _fail(exc) from None
     from launchgate.cli.quickstart_report import print_report
 
-    _say_data_dir(data, hint=False)  # a quickstart makes a new one on purpose
+    _say_data_dir(data, serve=False)
     base_url = _url(listener) if listener is not None else f"http://{host}:{port}"
     print_report(out, report, base_url, serving=listener is not None)
     if listener is not None:
-        _serve(settings, listener, None, hint=False)
+        _serve(settings, listener, None)  # the data dir was named above
 
 
 def register(app: typer.Typer) -> None:
