@@ -10,13 +10,16 @@ import re
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from launchgate.cli.help import App
+
+if TYPE_CHECKING:
+    from launchgate.cli.operations import DataDir
 
 # soft_wrap: a line is never broken at the console width, so piped output and logs keep
 # one message per line (and the curl line of the quickstart stays pasteable).
@@ -234,8 +237,8 @@ def serve(
 
 def _bind(host: str, port: int) -> socket.socket:
     """The listening socket, bound here rather than by uvicorn, so that a taken port is one
-    line and exit 2 (uvicorn logs ``[Errno 98]`` and exits 1), and so that "listening" is
-    printed only about a socket that exists."""
+    line and exit 2 (uvicorn logs ``[Errno 98] error while attempting to bind`` and exits
+    3), and so that "listening" is printed only about a socket that exists."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     # As uvicorn does: a port left in TIME_WAIT by a server just stopped can be bound again
@@ -262,7 +265,7 @@ def _url(listener: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _inspect_data_dir(settings: Any) -> Any:
+def _inspect_data_dir(settings: Any) -> DataDir | None:
     """Which data dir this start uses, looked at before anything creates it (embedded
     mode only: an external database keeps nothing there)."""
     if not settings.embedded:
@@ -272,7 +275,7 @@ def _inspect_data_dir(settings: Any) -> Any:
     return inspect_data_dir(settings)
 
 
-def _say_data_dir(data: Any, *, serve: bool) -> None:
+def _say_data_dir(data: DataDir | None, *, serve: bool) -> None:
     """The data dir line. ``serve`` starts on the data dir as it finds it, so a new one is
     empty there and an existing one may have been meant: it says how to use that one. The
     quickstart fills a new one on purpose."""
@@ -297,7 +300,7 @@ def _say_data_dir(data: Any, *, serve: bool) -> None:
         )
 
 
-def _serve(settings: Any, listener: socket.socket, data: Any) -> None:
+def _serve(settings: Any, listener: socket.socket, data: DataDir | None) -> None:
     import uvicorn
 
     from launchgate.app import create_app
