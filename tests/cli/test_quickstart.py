@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README's first command, verbatim; the test below keeps the two in step.
@@ -65,3 +65,34 @@ def test_quickstart_in_an_empty_directory(cli: Cli, tmp_path: Path) -> None:
     assert f"Data directory: {data_dir.resolve()}\n" in second.stdout
     assert "lg_live_" not in second.stdout
     assert "Starting the server" not in second.stdout
+    assert "  export LAUNCHGATE_API_URL=http://127.0.0.1:4001\n" in second.stdout
+
+
+@pytest.mark.slow
+def test_the_quickstarts_export_lines_are_what_launchgate_run_needs(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 12: without them, `launchgate run` goes to the hosted default and a new user's
+    first gate fails (or, before, silently passed)."""
+    done = cli.run("quickstart", "--no-serve")
+    assert done.returncode == 0, done.stderr
+    [key] = set(re.findall(r"lg_live_[0-9A-Za-z]{32}", done.stdout))
+    exports = dict(re.findall(r"^  export (LAUNCHGATE_API_\w+)=(\S+)$", done.stdout, re.M))
+    assert exports == {"LAUNCHGATE_API_URL": "http://127.0.0.1:4001", "LAUNCHGATE_API_KEY": key}
+    assert "  launchgate run structured-output --output-file answer.json" in done.stdout
+    # The passing demo output, as the printed curl line sends it.
+    payload = json.loads(re.findall(r"-d '(\{.*\})'", done.stdout)[0])
+    (tmp_path / "answer.json").write_text(payload["output"])
+    server = start_server(cli)  # on a free port: only the URL's port differs from 4001
+    try:
+        gated = cli.run(
+            "run",
+            "structured-output",
+            "--output-file",
+            "answer.json",
+            **{**exports, "LAUNCHGATE_API_URL": server.url},
+        )
+    finally:
+        stop_server(server)
+    assert gated.returncode == 0, gated.stdout + gated.stderr
+    assert gated.stdout.startswith("✓ Cleared for launch\n")

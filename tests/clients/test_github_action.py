@@ -232,13 +232,65 @@ def test_outputs_summary_exit_codes_and_trigger_meta(action: Action) -> None:
     assert "## 🔴 LaunchGate: Run ended in error" in action.summary()
 
 
-def test_an_unreachable_api_passes_with_a_warning(action: Action) -> None:
-    code, log = action.run("refund-replies", CLEARED_OUTPUT, api_url=closed_port())
+def test_an_unreachable_api_passes_with_a_warning_naming_the_url_and_the_cause(
+    action: Action,
+) -> None:
+    url = closed_port()
+    code, log = action.run("refund-replies", CLEARED_OUTPUT, api_url=url)
     assert code == 0
-    assert "::warning::LaunchGate eval skipped (API unreachable)" in log
+    assert (
+        "::warning title=LaunchGate eval skipped (API unreachable)::"
+        f"LaunchGate API at {url} unreachable: connection refused — POST /v1/run failed 4 times"
+    ) in log
+    assert 'strict: "true" or LAUNCHGATE_FAIL_OPEN=false makes it a failure' in log
     assert action.outputs() == {"status": "skipped", "pass-rate": "", "run-id": ""}
     [comment] = action.comments()
     assert "## 🟡 LaunchGate: Eval skipped (API unreachable)" in comment["body"]
+    assert f"LaunchGate API at {url} unreachable: connection refused" in comment["body"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "overrides"), [({"strict": "true"}, {}), ({}, {"LAUNCHGATE_FAIL_OPEN": "false"})]
+)
+def test_strict_fails_the_job_when_the_api_is_unreachable(
+    action: Action, inputs: dict[str, str], overrides: dict[str, str]
+) -> None:
+    url = closed_port()
+    code, log = action.run(
+        "refund-replies", CLEARED_OUTPUT, api_url=url, overrides=overrides, **inputs
+    )
+    assert code == 2
+    assert f"::error::LaunchGate API at {url} unreachable: connection refused" in log
+    assert "::warning" not in log and action.comments() == []
+
+
+def test_a_host_that_does_not_resolve_fails_the_job(action: Action) -> None:
+    code, log = action.run("refund-replies", CLEARED_OUTPUT, api_url="https://lg.invalid")
+    assert code == 2
+    assert "::error::The LaunchGate API host 'lg.invalid' does not resolve (DNS failure" in log
+    assert "the base URL comes from the 'api-url' input (DNS_FAILURE)" in log
+    assert action.comments() == []
+
+
+def test_an_empty_output_fails_the_job_unless_allowed(action: Action) -> None:
+    code, log = action.run("refund-replies", "")
+    assert code == 2 and action.comments() == []
+    assert "::error::The output is empty (the 'output' input '')" in log
+    assert 'set allow-empty-output: "true" to score it anyway' in log
+    (action.term.cwd / "answer.txt").write_text("\n")
+    code, log = action.run("refund-replies", "", output_file="answer.txt")
+    assert code == 2 and "::error::The output is only whitespace (the output file " in log
+
+    code, log = action.run("refund-replies", "", allow_empty_output="true")
+    assert code == 1, log  # scored: nothing offers a refund
+    assert action.gate.stored_run(action.outputs()["run-id"])["output"] == ""
+
+
+def test_an_ambiguous_suite_names_the_project_input(action: Action) -> None:
+    code, log = action.run("tone-check", CLEARED_OUTPUT)
+    assert code == 2
+    assert "::error::Suite 'tone-check' exists in several projects (" in log
+    assert "say which with the 'project' input (VALIDATION_ERROR)" in log
 
 
 def test_outside_a_pull_request_there_is_no_comment(action: Action) -> None:

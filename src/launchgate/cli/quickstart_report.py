@@ -24,6 +24,11 @@ def print_report(
             f"This data dir was set up before (organisation {report.org_id}); "
             f"the API key was printed then.{then}"
         )
+        out.print(
+            "For launchgate run and the SDK, set LAUNCHGATE_API_KEY to that key and:",
+            soft_wrap=True,
+        )
+        out.print(f"  export LAUNCHGATE_API_URL={base_url}", soft_wrap=True, markup=False)
         return
     out.print("[bold]LaunchGate quickstart[/]\n")
     out.print(f"Organisation:  {report.org_id}")
@@ -39,6 +44,13 @@ def print_report(
         for score in run.scores or []:
             if score["status"] != "passed":
                 out.print(f"    ✗ {score['case']} — {score['reason']}")
+    out.print(
+        "\nFor launchgate run and the Python SDK, in the shell you run them from "
+        "(they default to the hosted https://api.launchgate.ai, not this server):",
+        soft_wrap=True,
+    )
+    _print_exports(out, base_url, report.api_key)
+    out.print(f"  launchgate run {report.suite} --output-file answer.json", soft_wrap=True)
     payload = json.dumps(demo_payload(report))
     out.print("\nTry it yourself once the server is up:")
     out.print(
@@ -64,3 +76,9 @@ def print_report(
         f"\nThe dashboard: {base_url}/ — sign in with the owner login above "
         "(provider keys: Settings → BYOK Keys → Add Key)."
     )
+
+
+def _print_exports(out: Console, base_url: str, api_key: str | None) -> None:
+    """The two variables the CLI and the SDK read (docs/sdk.md), ready to paste."""
+    out.print(f"  export LAUNCHGATE_API_URL={base_url}", soft_wrap=True, markup=False)
+    out.print(f"  export LAUNCHGATE_API_KEY={api_key}", soft_wrap=True, markup=False)

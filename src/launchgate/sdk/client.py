@@ -92,8 +92,8 @@ class _Base:
         if not output.strip() and not allow_empty_output:
             what = "empty" if not output else "only whitespace"
             raise ValidationError(
-                f"output is {what}: an empty output usually means the step that produced it "
-                f"failed; {self.config.names.allow_empty_output} to score it anyway",
+                f"output is {what}: an empty output almost always means the pipeline that "
+                f"produced it broke; {self.config.names.allow_empty_output} to score it anyway",
                 code="VALIDATION_ERROR",
             )
         body: dict[str, Any] = {

@@ -3,6 +3,10 @@
 Exit codes (SPEC §11): 0 cleared, skipped (API unreachable) or queued with ``--async``;
 1 aborted; 2 error or bad usage. Colour and the progress spinner only on a terminal.
 Uses nothing of launchgate but the SDK, so it starts fast on the light install.
+
+A skip is never silent: stderr names the URL tried and the cause (and, under GitHub
+Actions, so does a ``::warning::`` annotation); ``--strict`` or ``LAUNCHGATE_FAIL_OPEN=false``
+makes it exit 2. A host that does not resolve or an invalid URL is exit 2 in any case.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ if TYPE_CHECKING:
     from launchgate.sdk import LaunchGate, RunResult
 
 BACKOFF_ENV = "LAUNCHGATE_RETRY_BACKOFF"
+SKIP_TITLE = "LaunchGate eval skipped"
 PROGRESS_AFTER_S = 0.3
 RUN_HELP = """Score an AI output against an eval suite: cleared for launch, or aborted.
 
-Exit code 0 when cleared (or skipped because the API is unreachable, or queued with --async), 1 when aborted, 2 on an error run or bad usage."""  # noqa: E501
+Exit code 0 when cleared (or skipped because the API is unreachable, or queued with --async), 1 when aborted, 2 on an error run or bad usage (and on a skip with --strict or LAUNCHGATE_FAIL_OPEN=false)."""  # noqa: E501
 
 
 def run(
@@ -104,21 +109,43 @@ def run(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds to wait for each answer of the API")
     ] = 120.0,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 2 instead of skipping when the API is unreachable "
+            "(also: LAUNCHGATE_FAIL_OPEN=false)",
+        ),
+    ] = False,
+    allow_empty_output: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty-output",
+            help="Score an empty output instead of refusing it (exit 2) as a broken pipeline",
+        ),
+    ] = False,
 ) -> None:
     try:
         if async_ and junit:
             raise UsageError("--junit needs a finished run; it cannot be combined with --async")
-        text = read_output(output, output_file)
+        text = read_output(output, output_file, allow_empty=allow_empty_output)
         run_input = read_input(input, input_file)
         backoff = _backoff(os.environ.get(BACKOFF_ENV))
     except UsageError as exc:
         _fail(str(exc))
-    gate = _client(api_key, api_url, timeout, backoff)
+    gate = _client(api_key, api_url, timeout, backoff, strict)
     with gate, _progress(suite, enabled=not async_):
         result = _call(
+            suite,
             lambda: gate.run(
-                suite, text, input=run_input, trigger="cli", async_=async_, project=project
-            )
+                suite,
+                text,
+                input=run_input,
+                trigger="cli",
+                async_=async_,
+                project=project,
+                allow_empty_output=allow_empty_output,
+            ),
         )
     if junit:
         _write_junit(junit, result, suite)
@@ -126,24 +153,31 @@ def run(
     raise typer.Exit(report.exit_code(result))
 
 
-def _client(api_key: str | None, api_url: str | None, timeout: float, backoff: float) -> LaunchGate:
+def _client(
+    api_key: str | None, api_url: str | None, timeout: float, backoff: float, strict: bool
+) -> LaunchGate:
     from launchgate.sdk import ConfigError, LaunchGate
+    from launchgate.sdk.config import ArgumentNames, resolve_config
 
     # The SDK's warning goes nowhere: the skipped verdict below says it, on stdout and stderr.
     logging.getLogger("launchgate.sdk").addHandler(logging.NullHandler())
+    names = ArgumentNames("--api-key", "--api-url", "--strict", "pass --allow-empty-output")
     try:
-        return LaunchGate(api_key, api_url, timeout, backoff=backoff)
+        config = resolve_config(api_key, api_url, fail_open=False if strict else None, names=names)
+        return LaunchGate(config=config, timeout=timeout, backoff=backoff)
     except ConfigError as exc:
         _fail(exc.message)
 
 
-def _call(request: Callable[[], RunResult]) -> RunResult:
-    from launchgate.sdk import LaunchGateError
+def _call(suite: str, request: Callable[[], RunResult]) -> RunResult:
+    from launchgate.sdk import LaunchGateError, UnreachableError
 
     try:
         return request()
+    except UnreachableError as exc:  # fail-open is off: no verdict is a failure
+        _fail(f"{exc.message} ({exc.code}); no verdict, and fail-open is off (--strict)")
     except LaunchGateError as exc:
-        _fail(f"{exc.message} ({exc.code})")
+        _fail(report.refusal(exc.code, exc.message, exc.details, suite, "--project SLUG"))
 
 
 def _print(result: RunResult, as_json: bool) -> None:
@@ -153,8 +187,18 @@ def _print(result: RunResult, as_json: bool) -> None:
         out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
         for line in report.lines(result):
             out.print(line)
-    if result.skipped and result.message:
-        _err().print(result.message)
+    if result.skipped:
+        _say_skipped(result.message or "the API was unreachable")
+
+
+def _say_skipped(message: str) -> None:
+    """A skip passes the gate without checking anything, so it is said where people look:
+    stderr, and under GitHub Actions an annotation on the run's summary (commands on
+    stderr are read by the runner too, and stdout may be ``--json``)."""
+    err = _err()
+    err.print(f"⚠ Eval skipped: {message}")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        err.print(report.workflow_command("warning", message, title=SKIP_TITLE))
 
 
 def _write_junit(path: Path, result: RunResult, suite: str) -> None:

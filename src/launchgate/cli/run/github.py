@@ -6,8 +6,11 @@ run, prints the report to the log, writes the step outputs (``status``, ``pass-r
 ``run-id``) and the job summary, and posts or edits the suite's pull-request comment.
 
 The exit code fails the job when the run is aborted (1) or errored (2); a skipped run
-(API unreachable) passes with a warning annotation. A comment that GitHub refuses (a fork's
-read-only token, say) is a warning too: the gate's verdict decides the job, not the comment.
+(API unreachable) passes with a warning annotation naming the URL and the cause, unless
+``strict: "true"`` (or ``LAUNCHGATE_FAIL_OPEN=false``) makes it fail (2). A host that does
+not resolve, an invalid URL and an empty output (unless ``allow-empty-output``) fail too.
+A comment that GitHub refuses (a fork's read-only token, say) is a warning: the gate's
+verdict decides the job, not the comment.
 """
 
 from __future__ import annotations
@@ -23,10 +26,24 @@ import httpx
 
 from launchgate.cli.run import report
 from launchgate.cli.run.github_comment import GitHubComments, comment_body, marker
-from launchgate.cli.run.inputs import UsageError, read_input, read_output
+from launchgate.cli.run.inputs import OutputNames, UsageError, read_input, read_output
 from launchgate.sdk import LaunchGate, LaunchGateError, RunResult
+from launchgate.sdk.config import ArgumentNames, resolve_config
 
 FALSE = {"false", "0", "no", "off"}
+TRUE = {"true", "1", "yes", "on"}
+SKIP_TITLE = "LaunchGate eval skipped (API unreachable)"
+PROJECT = "the 'project' input"
+# The action's inputs, as messages should name them.
+NAMES = ArgumentNames(
+    "the 'api-key' input",
+    "the 'api-url' input",
+    'strict: "true"',
+    'set allow-empty-output: "true"',
+)
+OUTPUT_NAMES = OutputNames(
+    "the 'output' input", "the 'output-file' input", NAMES.allow_empty_output
+)
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
@@ -35,23 +52,27 @@ def main(env: Mapping[str, str] | None = None) -> int:
     logging.getLogger("launchgate.sdk").addHandler(logging.NullHandler())
     suite = env.get("INPUT_SUITE", "").strip()
     project = env.get("INPUT_PROJECT", "").strip() or None
+    allow_empty = _opted_in(env.get("INPUT_ALLOW_EMPTY_OUTPUT"))
     try:
         if not suite:
             raise UsageError("The 'suite' input is required")
-        output = read_output(
-            env.get("INPUT_OUTPUT") or None, _in_workspace(env, env.get("INPUT_OUTPUT_FILE"))
-        )
+        output_file = _in_workspace(env, env.get("INPUT_OUTPUT_FILE"))
+        # An input left empty is an empty string: with no file, that is the output given.
+        text = env.get("INPUT_OUTPUT") or (None if output_file else "")
+        output = read_output(text, output_file, allow_empty=allow_empty, names=OUTPUT_NAMES)
         run_input = read_input(
             env.get("INPUT_INPUT") or None, _in_workspace(env, env.get("INPUT_INPUT_FILE"))
         )
         backoff = float(env.get("LAUNCHGATE_RETRY_BACKOFF") or 1.0)
         event = _event(env)
-        with LaunchGate(
+        config = resolve_config(
             env.get("INPUT_API_KEY") or None,
             env.get("INPUT_API_URL") or None,
-            timeout=120.0,
-            backoff=backoff,
-        ) as gate:
+            fail_open=False if _opted_in(env.get("INPUT_STRICT")) else None,
+            env=env,
+            names=NAMES,
+        )
+        with LaunchGate(config=config, timeout=120.0, backoff=backoff) as gate:
             result = gate.run(
                 suite,
                 output,
@@ -59,8 +80,12 @@ def main(env: Mapping[str, str] | None = None) -> int:
                 trigger="github_action",
                 trigger_meta=trigger_meta(env, event),
                 project=project,
+                allow_empty_output=allow_empty,
             )
-    except (UsageError, LaunchGateError, ValueError) as exc:
+    except LaunchGateError as exc:
+        _command("error", report.refusal(exc.code, exc.message, exc.details, suite, PROJECT))
+        return 2
+    except (UsageError, ValueError) as exc:
         _command("error", str(exc))
         return 2
     for line in report.lines(result):
@@ -155,7 +180,9 @@ def _comment(env: Mapping[str, str], event: dict[str, Any], marker_line: str, bo
 
 def _verdict(result: RunResult) -> int:
     if result.status == "skipped":
-        _command("warning", f"LaunchGate eval skipped (API unreachable): {result.message}")
+        print(
+            report.workflow_command("warning", result.message or "", title=SKIP_TITLE), flush=True
+        )
     elif result.status == "aborted":
         _command(
             "error",
@@ -211,7 +238,11 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() not in FALSE
 
 
+def _opted_in(value: str | None) -> bool:
+    """An opt-in input is on only when it says so: a typo keeps the safe default."""
+    return (value or "").strip().lower() in TRUE
+
+
 def _command(kind: str, message: str) -> None:
     """A workflow command (``::error::…``), escaped as GitHub requires."""
-    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    print(f"::{kind}::{escaped}", flush=True)
+    print(report.workflow_command(kind, message), flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,47 @@ class UsageError(Exception):
     """Bad flags or files: the command prints the message and exits 2."""
 
 
-def read_output(text: str | None, file: str | None) -> str:
-    """Exactly one of the two; ``-`` as the file reads stdin. An explicit empty
-    ``--output ""`` is a real output (a model that answered nothing) and is scored."""
+@dataclass(frozen=True)
+class OutputNames:
+    """How the caller names the output's sources, so a message says what to change."""
+
+    text: str = "--output"
+    file: str = "--output-file"
+    allow_empty: str = "pass --allow-empty-output"
+
+
+CLI_OUTPUT = OutputNames()
+
+
+def read_output(
+    text: str | None,
+    file: str | None,
+    *,
+    allow_empty: bool = False,
+    names: OutputNames = CLI_OUTPUT,
+) -> str:
+    """Exactly one of the two; ``-`` as the file reads stdin.
+
+    An output that is empty or only whitespace (``--output ""``, an empty file, nothing on
+    stdin) is a ``UsageError`` unless ``allow_empty``: it almost always means the step that
+    produced it broke, and scoring it would gate on nothing.
+    """
     if text is not None and file:
-        raise UsageError("Give the output with --output or --output-file, not both")
+        raise UsageError(f"Give the output with {names.text} or {names.file}, not both")
     if file:
-        return _read_text(file, "output")
-    if text is None:
-        raise UsageError("Give the output to score with --output TEXT or --output-file PATH")
-    return text
+        output = _read_text(file, "output")
+        where = "read from stdin" if file == "-" else f"the output file {file}"
+    elif text is None:
+        raise UsageError(f"Give the output to score with {names.text} TEXT or {names.file} PATH")
+    else:
+        output, where = text, f"{names.text} {text!r}"
+    if not output.strip() and not allow_empty:
+        what = "empty" if not output else "only whitespace"
+        raise UsageError(
+            f"The output is {what} ({where}): an empty output almost always means the "
+            f"pipeline that produced it broke; {names.allow_empty} to score it anyway"
+        )
+    return output
 
 
 def read_input(text: str | None, file: str | None) -> dict[str, Any]:

@@ -57,6 +57,35 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def refusal(code: str, message: str, details: object, suite: str, project_option: str) -> str:
+    """The server's refusal as one line, in the caller's words where the server's cannot
+    know them: an ambiguous suite slug names the caller's ``--project`` (or the action's
+    ``project`` input), not the API's body field."""
+    if isinstance(details, dict) and details.get("field") == "project":
+        projects = details.get("projects")
+        if isinstance(projects, list) and projects:
+            listed = ", ".join(str(project) for project in projects)
+            message = (
+                f"Suite '{suite}' exists in several projects ({listed}); "
+                f"say which with {project_option}"
+            )
+    return f"{message} ({code})"
+
+
+def workflow_command(kind: str, message: str, title: str | None = None) -> str:
+    """A GitHub Actions workflow command (``::warning title=…::message``), escaped as the
+    runner requires so that a newline or ``%`` in a message cannot end or forge one."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def value(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    head = f"{kind} title={value(title)}" if title else kind
+    return f"::{head}::{data(message)}"
+
+
 def pass_rate_text(result: RunResult) -> str:
     return f"{percent(result.pass_rate)} ({result.passed_cases}/{result.total_cases})"
 
