@@ -18,8 +18,8 @@ explicit `regex` pattern that means what JavaScript means:
 - every literal character is written as a `\uXXXX` escape, so nothing of the `regex`
   module's own superset (fuzzy `{e<=1}`, `(?V1)` set operations…) can be reached.
 
-Only `i` is left to the engine as a flag (Unicode simple case folding, as JavaScript with
-`u`); `m` and `s` are compiled into the pattern.
+Only `i` (Unicode simple case folding, as JavaScript with `u`) and `s` (the engine's `.`
+is then any character) are left to the engine as flags; `m` is written into the pattern.
 
 Where we differ from JavaScript, on purpose (docs/scorers.md says the same to users):
 
