@@ -167,6 +167,45 @@ def test_boolean_schemas_are_accepted(schema: Any, output: str, want: float) -> 
         assert result.reason == f"$: False schema does not allow {json.loads(output)!r}"
 
 
+@pytest.mark.parametrize(
+    ("schema", "path", "words"),
+    [
+        (
+            {"properties": {"code": {"pattern": r"\Acode\Z"}}},
+            "config.schema.properties.code.pattern",
+            r"invalid pattern: \A is not a JavaScript escape",
+        ),
+        (
+            {"patternProperties": {"(?i)^x": True}},
+            "config.schema.patternProperties",
+            "inline flags such as (?i) are not JavaScript",
+        ),
+    ],
+)
+def test_a_pattern_that_is_not_javascript_is_refused_with_its_path(
+    schema: dict[str, Any], path: str, words: str
+) -> None:
+    with pytest.raises(ScorerConfigError) as caught:
+        validate_config("json_schema", {"schema": schema})
+    assert caught.value.path == path
+    assert words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "instance", "valid"),
+    [
+        ("^[A-Z]-\\d{4}$", "A-1234", True),
+        ("^[A-Z]-\\d{4}$", "A-1234\n", False),  # $ is the end, as in ECMA-262
+        ("^[A-Z]-\\d{4}$", "A-١٢٣٤", False),  # \d is ASCII
+        ("^\\cC$", "\u0003", True),
+        ("^[^]$", "\n", True),
+    ],
+)
+def test_schema_patterns_are_ecma_262(pattern: str, instance: str, valid: bool) -> None:
+    result = run(json.dumps(instance), {"pattern": pattern}, timeout=1.0)
+    assert (result.score, result.error) == (1.0 if valid else 0.0, False), result
+
+
 def test_normalised_schema_is_a_copy() -> None:
     schema: dict[str, Any] = {"type": "object"}
     normalised = validate_config("json_schema", {"schema": schema})

@@ -107,7 +107,8 @@ def check_self_contained(schema: Any) -> None:
 
 def check_patterns(schema: Any) -> None:
     """Measure (and compile) every `pattern` and `patternProperties` key of the schema;
-    refuse one over the limits of pattern_cost, and too many or too much in total.
+    refuse one that is not a JavaScript pattern or is over the limits of pattern_cost, and
+    too many or too much in total.
 
     A pattern that does not parse is left to `check_schema`, which says so in its words."""
     found = _patterns(schema)
@@ -129,6 +130,10 @@ def check_patterns(schema: Any) -> None:
             size += compile_measured(pattern)[1]
         except PatternTooCostly as exc:
             raise ScorerConfigError(f"{path}: {exc}", path=path) from exc
+        except JsRegexError as exc:
+            # ECMA-262, as the drafts say: the same reading as the regex scorer's, and the
+            # same words for what is wrong ("\\A is not a JavaScript escape…").
+            raise ScorerConfigError(f"{path}: invalid pattern: {exc}", path=path) from exc
         except (regex.error, OverflowError, ValueError):
             continue
     if size > MAX_SCHEMA_PATTERN_SIZE:
