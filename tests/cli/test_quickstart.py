@@ -79,7 +79,9 @@ def test_the_quickstarts_export_lines_are_what_launchgate_run_needs(
     [key] = set(re.findall(r"lg_live_[0-9A-Za-z]{32}", done.stdout))
     exports = dict(re.findall(r"^  export (LAUNCHGATE_API_\w+)=(\S+)$", done.stdout, re.M))
     assert exports == {"LAUNCHGATE_API_URL": "http://127.0.0.1:4001", "LAUNCHGATE_API_KEY": key}
-    assert "  launchgate run structured-output --output-file answer.json" in done.stdout
+    assert "  launchgate run structured-output --project demo --output-file answer.json" in (
+        done.stdout
+    )
     # The passing demo output, as the printed curl line sends it.
     payload = json.loads(re.findall(r"-d '(\{.*\})'", done.stdout)[0])
     (tmp_path / "answer.json").write_text(payload["output"])
@@ -88,6 +90,8 @@ def test_the_quickstarts_export_lines_are_what_launchgate_run_needs(
         gated = cli.run(
             "run",
             "structured-output",
+            "--project",
+            "demo",
             "--output-file",
             "answer.json",
             **{**exports, "LAUNCHGATE_API_URL": server.url},

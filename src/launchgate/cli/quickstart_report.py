@@ -50,7 +50,12 @@ def print_report(
         soft_wrap=True,
     )
     _print_exports(out, base_url, report.api_key)
-    out.print(f"  launchgate run {report.suite} --output-file answer.json", soft_wrap=True)
+    out.print(
+        f"  launchgate run {report.suite} --project {report.project} "
+        "--output-file answer.json   # answer.json: your model's output",
+        soft_wrap=True,
+        markup=False,
+    )
     payload = json.dumps(demo_payload(report))
     out.print("\nTry it yourself once the server is up:")
     out.print(
