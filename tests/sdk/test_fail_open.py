@@ -152,6 +152,21 @@ def test_a_dns_lookup_that_failed_for_now_is_retried_then_a_config_error() -> No
         assert (failure.dns, failure.final) == (True, final)
 
 
+def test_a_dns_lookup_that_keeps_failing_for_now_ends_as_a_config_error() -> None:
+    from launchgate.sdk._attempts import Attempts
+    from launchgate.sdk._http import RetryPolicy
+
+    config = ClientConfig("k", "http://launchgate.invalid", "base_url=", "base_url=")
+    attempts = Attempts(config, RetryPolicy(backoff=0.5), "POST", "/v1/run")
+    error = httpx.ConnectError("lookup failed")
+    error.__cause__ = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    assert [attempts.failed(error) for _ in range(3)] == [0.5, 1.0, 2.0]  # retried
+    with pytest.raises(ConfigError) as raised:
+        attempts.failed(error)
+    assert raised.value.code == "DNS_FAILURE"
+    assert "Temporary failure in name resolution" in raised.value.message
+
+
 # --- fail-open off -------------------------------------------------------------------------
 
 
