@@ -43,13 +43,16 @@ def read_output(
         raise UsageError(f"Give the output with {names.text} or {names.file}, not both")
     if file:
         output = _read_text(file, "output")
-        where = "read from stdin" if file == "-" else f"the output file {file}"
     elif text is None:
         raise UsageError(f"Give the output to score with {names.text} TEXT or {names.file} PATH")
     else:
-        output, where = text, f"{names.text} {text!r}"
+        output = text
     if not output.strip() and not allow_empty:
         what = "empty" if not output else "only whitespace"
+        if file:
+            where = "read from stdin" if file == "-" else f"the output file {file}"
+        else:
+            where = f"{names.text} {output!r}"
         raise UsageError(
             f"The output is {what} ({where}): an empty output almost always means the "
             f"pipeline that produced it broke; {names.allow_empty} to score it anyway"
