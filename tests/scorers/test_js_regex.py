@@ -172,6 +172,19 @@ def test_what_is_measured_is_what_is_compiled() -> None:
     validate_config("regex", {"pattern": r"^[\s\S]{20,2000}$"})
 
 
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("a{" + "9" * 5000 + "}", "A repeat count of 5,000 digits is too large"),
+        ("a{1," + "9" * 19 + "}", "A repeat count of 19 digits is too large"),
+        ("a{99999999999}", "Repeat count 99,999,999,999 is too large; the limit is 10,000"),
+    ],
+)
+def test_huge_counts_are_refused_with_the_limit(pattern: str, message: str) -> None:
+    with pytest.raises(ScorerConfigError, match=message):
+        validate_config("regex", {"pattern": pattern})
+
+
 def test_the_translation_is_cached_with_the_pattern() -> None:
     assert compile_pattern(r"^\d+$", "m") is compile_pattern(r"^\d+$", "m")
     assert compile_pattern(r"^\d+$", "m") is not compile_pattern(r"^\d+$", "")

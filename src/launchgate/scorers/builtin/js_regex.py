@@ -58,11 +58,10 @@ from functools import lru_cache
 
 import regex
 
-from launchgate.scorers.builtin.pattern_cost import MAX_NESTING, PatternTooCostly
+from launchgate.scorers.builtin.pattern_cost import MAX_NESTING, MAX_REPEAT, PatternTooCostly
 
 FLAG_LETTERS = "imsug"
 MAX_CODE_POINT = 0x10FFFF
-LINE_TERMINATORS = "\n\r\u2028\u2029"
 NOT_LINE_TERMINATOR = r"[^\n\r\u2028-\u2029]"
 
 Ranges = tuple[tuple[int, int], ...]
@@ -111,7 +110,7 @@ PYTHON_ESCAPES = {
     "A": "the start of the text: write ^ (without the m flag)",
     "Z": "the end of the text: write $ (without the m flag)",
     "z": "the end of the text: write $ (without the m flag)",
-    "G": "nothing in JavaScript",
+    "G": "where the previous match ended",
     "h": "a horizontal space: write [ \\t]",
     "e": "an escape character: write \\x1b",
     "a": "a bell character: write \\x07",
@@ -283,11 +282,13 @@ class _Translator:
         found = _BRACED.match(self.source, self.pos)
         if found is None:
             return None
-        low, comma, high = found.group(1), found.group(2), found.group(3)
+        low, comma, high = (_digits(found.group(1)), found.group(2) or "", found.group(3))
+        high = _digits(high) if high else ""
+        for count in (low, high):
+            _check_count(count)
         if high and int(high) < int(low):
             raise self.error("numbers out of order in {} quantifier")
-        text = "{" + str(int(low)) + (comma or "") + (str(int(high)) if high else "") + "}"
-        return text, found.end()
+        return "{" + low + comma + high + "}", found.end()
 
     def group(self) -> tuple[str, str]:
         start = self.pos
@@ -525,6 +526,7 @@ class _Translator:
         return _ClassSet(ranges=[(code, code)])
 
 
+_COUNT_DIGITS = 18  # far above MAX_REPEAT, far below what int() refuses
 _INLINE_FLAGS = regex.compile(r"\?[a-zA-Z-]+[:)]")
 _BRACED = regex.compile(r"\{([0-9]+)(?:(,)([0-9]*))?\}")
 _DIGITS = regex.compile(r"[0-9]+")
@@ -559,6 +561,26 @@ def _prescan_groups(pattern: str) -> _Groups:
     return groups
 
 
+def _digits(number: str) -> str:
+    return number.lstrip("0") or "0"
+
+
+def _check_count(count: str) -> None:
+    """pattern_cost's limit on one repeat count, checked here too: the `regex` parser that
+    pattern_cost uses refuses counts past 2³² in vaguer words ("repeat count too big"),
+    and Python's int() refuses thousands of digits in its own."""
+    if len(count) > _COUNT_DIGITS:
+        raise PatternTooCostly(
+            f"A repeat count of {len(count):,} digits is too large; the limit is "
+            f"{MAX_REPEAT:,} per repeat (use + or * for an open-ended repeat)"
+        )
+    if count and int(count) > MAX_REPEAT:
+        raise PatternTooCostly(
+            f"Repeat count {int(count):,} is too large; the limit is {MAX_REPEAT:,} per "
+            "repeat (use + or * for an open-ended repeat)"
+        )
+
+
 def _is_identifier(name: str) -> bool:
     """A JavaScript identifier ($ allowed), as far as Python's identifier rules agree."""
     return bool(name) and name.replace("$", "_").isidentifier()
@@ -588,7 +610,7 @@ def _class_text(members: _ClassSet, *, negated: bool) -> str:
         # [] matches nothing, [^] any character (line terminators included).
         return r"[\s\S]" if negated else "(?!)"
     items = [
-        _class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}"
+        _literal(low) if low == high else f"{_literal(low)}-{_literal(high)}"
         for low, high in _merged(members.ranges + members.exact)
     ]
     return "[" + ("^" if negated else "") + "".join(items + members.properties) + "]"
@@ -611,7 +633,3 @@ def _literal(code: int) -> str:
     if char.isascii() and (char.isalnum() or char == "_"):
         return char
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
-def _class_char(code: int) -> str:
-    return _literal(code)
