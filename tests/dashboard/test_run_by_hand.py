@@ -1,5 +1,5 @@
 """The suite page's "Run by hand" form follows POST /v1/run's rule for an empty output:
-refused, in the API's words, unless "Score an empty output" is ticked (issue 12)."""
+refused, in the API's words, unless "Score even when empty" is ticked (issue 12)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_an_empty_output_is_refused_unless_ticked(page: Page, server: LiveServer
     expect(refused).to_contain_text("output is empty")
     expect(refused).to_contain_text("allow_empty_output")
 
-    page.get_by_label("Score an empty output").check()
+    page.get_by_label("Score even when empty").check()  # the Output box keeps its label alone
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.locator("#run-result .verdict")).to_contain_text("Cleared for launch")
     with api(server, member) as client:
