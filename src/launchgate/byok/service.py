@@ -12,10 +12,11 @@ from launchgate.api_keys.scope import require_credential_scope
 from launchgate.audit import service as audit
 from launchgate.byok import configs, repository
 from launchgate.byok.schemas import ByokKeyCreate, ByokKeyUpdate
-from launchgate.errors import Conflict, NotFound
+from launchgate.errors import Conflict, NotFound, ServiceUnavailable
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import utcnow
 from launchgate.models import ByokKey
+from launchgate.worker import JobFailed
 
 if TYPE_CHECKING:
     from launchgate.runtime import ApiRuntime
@@ -145,15 +146,33 @@ async def test_key(
     key = await get_key(session, auth, key_id)
     if key.status == "revoked":
         raise Conflict("This key is revoked; there is nothing to test")
-    result: dict[str, Any] = await runtime.queue.call(
-        "byok.test_key",
-        runtime.settings.provider_timeout_s + 10,
-        org_id=str(auth.org_id),
-        key_id=str(key_id),
-        auth_mode=auth.auth_mode,
-        actor_id=str(auth.api_key_id or auth.user_id or "") or None,
-    )
+    timeout_s = runtime.settings.provider_timeout_s + 10
+    try:
+        result: dict[str, Any] = await runtime.queue.call(
+            "byok.test_key",
+            timeout_s,
+            org_id=str(auth.org_id),
+            key_id=str(key_id),
+            auth_mode=auth.auth_mode,
+            actor_id=str(auth.api_key_id or auth.user_id or "") or None,
+        )
+    except (TimeoutError, JobFailed):
+        # The worker that took the job stopped (a deploy, a crash) or no worker is
+        # running: the job is delivered again later, and records its own outcome then.
+        raise KeyTestUnfinished(timeout_s) from None
     return result
+
+
+class KeyTestUnfinished(ServiceUnavailable):
+    """The key test job did not answer in time; the caller may simply ask again."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(
+            f"The key test did not finish within {timeout_s:g} s: no worker answered (one "
+            "may have stopped while testing it). The key is unchanged; try again.",
+            None,
+            {"Retry-After": "5"},
+        )
 
 
 async def record_key_use(

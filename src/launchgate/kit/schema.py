@@ -94,14 +94,24 @@ def _is_control(char: str) -> bool:
     return unicodedata.category(char) == "Cc"
 
 
-def _single_line(value: str) -> str:
-    """Names: no control character (C0, DEL, C1 — NUL, tab and newline among them) and no
-    line or paragraph separator."""
+SINGLE_LINE_MESSAGE = (
+    "must not contain control characters (U+0000-U+001F, U+007F-U+009F) or line breaks"
+)
+
+
+def single_line_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a name, or None: a name holds no control character (C0, DEL,
+    C1 — NUL, tab and newline among them) and no line or paragraph separator. For names
+    that arrive outside a request body (``launchgate orgs create``)."""
     if any(_is_control(c) or c in _LINE_SEPARATORS for c in value):
-        raise PydanticCustomError(
-            "control_character",
-            "must not contain control characters (U+0000-U+001F, U+007F-U+009F) or line breaks",
-        )
+        return SINGLE_LINE_MESSAGE
+    return unstorable(value)
+
+
+def _single_line(value: str) -> str:
+    problem = single_line_problem(value)
+    if problem:
+        raise PydanticCustomError("control_character", "{problem}", {"problem": problem})
     return value
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from launchgate.api_keys import service as api_keys
 from launchgate.config import PLANS
 from launchgate.errors import NotFound, ValidationFailed
+from launchgate.kit.schema import single_line_problem
 from launchgate.models import Organisation
 from launchgate.orgs import repository
 from launchgate.orgs.cache import FactsCache
@@ -24,6 +25,9 @@ async def create_org(session: AsyncSession, name: str, plan: str) -> NewOrganisa
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationFailed("organisation name must be 1–200 characters")
+    problem = single_line_problem(name)
+    if problem:
+        raise ValidationFailed(f"organisation name {problem}")
     if plan not in PLANS:
         raise ValidationFailed(f"plan must be one of {', '.join(PLANS)}")
     org = repository.add(session, Organisation(name=name, plan=plan))

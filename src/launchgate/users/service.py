@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from launchgate.errors import Conflict, NotFound, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.passwords import hash_password
+from launchgate.kit.schema import single_line_problem
 from launchgate.models import User
 from launchgate.orgs import repository as orgs
 from launchgate.users import repository
@@ -19,6 +20,8 @@ async def create_user(
     session: AsyncSession, org_id: uuid.UUID, email: str, password: str, role: str = "member"
 ) -> User:
     email = email.strip().lower()
+    if single_line_problem(email):
+        raise ValidationFailed(f"the email address {single_line_problem(email)}")
     if "@" not in email or len(email) > 320:
         raise ValidationFailed(f"'{email}' is not an email address")
     if role not in ROLES:
