@@ -321,7 +321,6 @@ def _ours(pattern: str, flags: str, text: str) -> bool | str | None:
 NODE = shutil.which("node")
 
 
-@pytest.mark.skipif(NODE is None, reason="needs node (JavaScript) on the PATH as the reference")
 @settings(
     max_examples=25,
     deadline=None,
@@ -329,7 +328,8 @@ NODE = shutil.which("node")
 )
 @given(batch=st.lists(TRIPLES, min_size=40, max_size=40))
 def test_generated_patterns_agree_with_javascript(batch: list[tuple[str, str, str]]) -> None:
-    assert NODE is not None
+    # Never skipped: JavaScript itself is the reference (scripts/test installs Debian's nodejs).
+    assert NODE is not None, "node is not on the PATH; install Node.js (Debian: nodejs)"
     answer = subprocess.run(  # one node process for the whole batch
         [NODE, "-e", NODE_SCRIPT],
         input=json.dumps(batch),
