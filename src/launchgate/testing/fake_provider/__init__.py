@@ -16,11 +16,20 @@ provider                  base URL                               key header
 Valid keys: any key starting with ``sk-test-`` / ``sk-ant-test-`` / ``AIza-test-`` /
 ``azure-test-`` (per provider), plus an explicit allow-list; both are configurable.
 
+The judge reads markers in the prompt (the ``from_prompt`` policy, the default):
+``FAKE_SCORE=0.9`` answers 0.9, ``FAKE_SCORE=garbage`` answers unparseable text, and
+``FAKE_SCORE_NORMAL=0.7,0.1`` answers a fresh draw from a normal distribution with mean
+0.7 and standard deviation 0.1, clipped to [0, 1], on every call (the noisy judge). The
+last well-formed marker wins; a malformed one (a word, a negative deviation) is ignored.
+Draws come from one ``random.Random`` owned by the state, seeded by ``--seed``,
+``FakeProviderServer(seed=...)``, ``configure`` with ``{"seed": 42}``, and restarted by
+every ``reset``: the same seed and the same order of calls give the same scores.
+
 Admin API (JSON, under ``/_admin``): ``GET health``, ``GET counters``, ``GET requests``
 (recent calls, secrets stripped), ``GET config``, ``POST configure`` (merge), ``POST
 reset`` (``{"counters": true, "config": true}``). ``configure`` takes::
 
-    {"latency_ms": 0,
+    {"latency_ms": 0, "seed": 42,
      "policy": {"kind": "fixed" | "from_prompt" | "garbage", "score": 1.0,
                 "marker": "FAKE_SCORE", "reasoning": null, "text": "..."},
      "providers": {"openai": {"latency_ms": 50, "policy": {...}, "key_prefixes": [...],

@@ -1,4 +1,4 @@
-"""``python -m launchgate.testing.fake_provider --port N [--host H] [--latency-ms X]``."""
+"""``python -m launchgate.testing.fake_provider --port N [--host H] [--latency-ms X] [--seed S]``"""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--config", type=Path, help="a JSON file in the shape POST /_admin/configure takes"
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed the noisy judge (FAKE_SCORE_NORMAL=mean,sd) for reproducible scores",
+    )
     parser.add_argument("--log-level", default="info")
     return parser.parse_args(argv)
 
@@ -47,7 +52,7 @@ def banner(host: str, port: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    state = State()
+    state = State(seed=args.seed)
     state.configure({"latency_ms": args.latency_ms})
     if args.config:
         state.configure(json.loads(args.config.read_text()))

@@ -128,7 +128,7 @@ class Pipeline:
         if problem:
             return problem
         prompt = dialect.prompt_text(body)
-        answer = answer or self.state.policy_for(provider).answer(prompt)
+        answer = answer or self.state.policy_for(provider).answer(prompt, self.state.rng)
         return dialect.chat(body, model, answer, prompt)
 
     def _check_access(self, request: Request, dialect: Dialect, key: str | None) -> Response | None:

@@ -100,10 +100,14 @@ class FakeProviderServer(_Handle):
     """The fake provider on a free port of 127.0.0.1, served from a background thread."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, config: dict[str, Any] | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: dict[str, Any] | None = None,
+        seed: int | None = None,
     ) -> None:
         self.host, self.port = host, port
-        self.state = State()
+        self.state = State(seed=seed)
         if config:
             self.state.configure(config)
         self._server: uvicorn.Server | None = None

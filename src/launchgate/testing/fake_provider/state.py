@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ ERROR_KINDS = (
 ENDPOINTS = ("any", "chat", "models")
 GARBAGE_TEXT = "Honestly this looks pretty good to me, I'd say about a seven out of ten?"
 RECORDED_REQUESTS = 500
+NOISY_SUFFIX = "_NORMAL"
+_NUMBER = r"[-+]?\d+(?:\.\d+)?"
 _MISSING = object()
 
 
@@ -59,7 +62,14 @@ class Answer:
 
 @dataclass
 class Policy:
-    """How the fake judge scores: a fixed score, a score read from the prompt, or garbage."""
+    """How the fake judge scores: a fixed score, a score read from the prompt, or garbage.
+
+    The ``from_prompt`` policy reads the last marker in the prompt: ``FAKE_SCORE=0.9``
+    answers 0.9, ``FAKE_SCORE=garbage`` answers unparseable text, and the noisy
+    ``FAKE_SCORE_NORMAL=0.7,0.1`` (mean, standard deviation) answers a fresh draw from
+    that normal distribution, clipped to [0, 1], on every call. A marker whose value does
+    not parse (a word, a negative standard deviation) is ignored, as if it were absent.
+    """
 
     kind: str = "from_prompt"
     score: float = 1.0
@@ -84,20 +94,38 @@ class Policy:
             str(data.get("text", GARBAGE_TEXT)),
         )
 
-    def answer(self, prompt: str) -> Answer:
+    def answer(self, prompt: str, rng: random.Random | None = None) -> Answer:
+        """The judge's answer to `prompt`; a noisy marker draws from `rng` (the state's)."""
         if self.kind == "garbage":
             return Answer(self.text, None)
         score: float = self.score
         if self.kind == "from_prompt":
-            found = re.findall(
-                rf"{re.escape(self.marker)}\s*=\s*(garbage|[-+]?\d+(?:\.\d+)?)", prompt
-            )
-            if found and found[-1] == "garbage":
+            found = self.marker_value(prompt, rng or random.Random())
+            if found == "garbage":
                 return Answer(self.text, None)
-            score = float(found[-1]) if found else self.score
+            score = self.score if found is None else float(found)
         reasoning = self.reasoning or f"Fake judge ({self.kind} policy): the output earns {score}."
         payload = {"reasoning": reasoning, "score": score}
         return Answer(json.dumps(payload), payload)
+
+    def marker_value(self, prompt: str, rng: random.Random) -> float | str | None:
+        """The last well-formed marker's score, ``"garbage"``, or None when there is none.
+
+        Exact and noisy markers compete by position: whichever comes last wins. Only the
+        winning marker draws from `rng`, so each call makes at most one draw.
+        """
+        marker = re.escape(self.marker)
+        exact = re.finditer(rf"{marker}\s*=\s*(garbage|{_NUMBER})", prompt)
+        noisy = re.finditer(rf"{marker}{NOISY_SUFFIX}\s*=\s*({_NUMBER})\s*,\s*({_NUMBER})", prompt)
+        found: list[tuple[int, str | tuple[float, float]]] = [(m.start(), m[1]) for m in exact]
+        found += [(m.start(), (float(m[1]), float(m[2]))) for m in noisy if float(m[2]) >= 0]
+        if not found:
+            return None
+        _, value = max(found, key=lambda item: item[0])
+        if isinstance(value, tuple):
+            mean, sd = value
+            return min(1.0, max(0.0, rng.gauss(mean, sd)))
+        return value if value == "garbage" else float(value)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -208,12 +236,25 @@ class Tally:
 
 
 class State:
-    """Everything the fake provider knows; reset between tests through the admin API."""
+    """Everything the fake provider knows; reset between tests through the admin API.
 
-    def __init__(self) -> None:
+    `rng` is the noisy judge's random source. It is seeded with `seed` (None: fresh
+    entropy) at start-up, whenever ``configure`` sets a seed, and on every reset, so the
+    same seed and the same order of calls give the same scores. A configuration reset
+    restores the seed the state was created with.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.initial_seed = self.seed = seed
         self.reset()
 
+    def reseed(self, seed: int | None) -> None:
+        """Set the seed and restart the noisy judge's sequence of draws from it."""
+        self.seed = seed
+        self.rng = random.Random(seed)
+
     def reset(self, *, counters: bool = True, config: bool = True) -> None:
+        self.reseed(self.initial_seed if config else self.seed)
         if config:
             self.latency_ms = 0.0
             self.policy = Policy()
@@ -230,6 +271,7 @@ class State:
 
     def configure(self, data: Any) -> None:
         data = _object(data, "configuration")
+        seed = _seed(data["seed"]) if "seed" in data else self.seed
         if "latency_ms" in data:
             self.latency_ms = _latency(data["latency_ms"])
         if "policy" in data:
@@ -241,6 +283,8 @@ class State:
                 raise ConfigError("schedule.<provider> must be a list")
             queue = deque(Scripted.from_json(e) for e in entries)
             self.providers[_provider(name)].schedule = queue
+        if "seed" in data:
+            self.reseed(seed)
 
     def _configure_provider(self, name: str, data: dict[str, Any]) -> None:
         config = self.providers[name]
@@ -261,6 +305,7 @@ class State:
         """The configuration as JSON; allow-listed keys are counted, never shown."""
         return {
             "latency_ms": self.latency_ms,
+            "seed": self.seed,
             "policy": self.policy.to_json(),
             "providers": {
                 name: {
@@ -364,6 +409,12 @@ def _latency(value: Any) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         raise ConfigError("latency_ms must be a non-negative number")
     return float(value)
+
+
+def _seed(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ConfigError("seed must be an integer or null")
 
 
 def _positive_int(value: Any) -> int:
