@@ -58,34 +58,29 @@ def _classic(param: Any) -> None:
         param.__class__ = _Option
 
 
-class Command(TyperCommand):
+class _ClassicHelp:
+    """Makes a command's or group's parameters, ``--help`` included, read the classic way."""
+
+    params: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _classic(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]  # Click's Command, next in the MRO
+        if option is not None:
+            _classic(option)
+        return option
+
+
+class Command(_ClassicHelp, TyperCommand):
     """A command whose help reads the classic way (module docstring)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            _classic(param)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _classic(option)
-        return option
-
-
-class Group(TyperGroup):
+class Group(_ClassicHelp, TyperGroup):
     """A command group whose help reads the classic way (module docstring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            _classic(param)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _classic(option)
-        return option
 
 
 class App(typer.Typer):
