@@ -213,7 +213,7 @@ async def test_a_stored_http_ref_makes_no_connection_at_run_time(
     [
         ("cache_ttl_s", 10**12, "between 0 and 2592000"),
         ("max_tokens", 10**9, "between 1 and 65536"),
-        ("samples", 1000, "between 1 and 10"),
+        ("samples", 1000, "between 1 and 20"),
         ("temperature", 1e300, "between 0.0 and 2.0"),
     ],
 )

@@ -266,15 +266,22 @@ async def test_the_opt_in_cache_reuses_only_successful_verdicts(
     assert chats() == 4
 
 
-async def test_samples_are_averaged_and_the_spread_stored(
+async def test_every_sample_is_recorded_with_mean_and_interval(
     papi: Api, fake_provider: FakeProviderServer
 ) -> None:
     org = await papi.org()
     suite, _ = await judge_suite(papi, org, fake_provider, "anthropic", samples=3)
     result = await papi.run(org, suite["slug"], "FAKE_SCORE=0.6")
-    judge = result["scores"][0]["judge"]
-    assert judge["samples"] == [0.6, 0.6, 0.6] and judge["spread"] == 0.0
-    assert judge["attempts"] == 3 and result["scores"][0]["score"] == 0.6
+    case = result["scores"][0]
+    # Three equal scores: zero spread, a zero-width interval at 0.6 (docs/sampling.md).
+    assert case["sampling"] == {
+        "samples": [0.6, 0.6, 0.6],
+        "mean": 0.6,
+        "interval": [0.6, 0.6],
+        "confidence": 0.95,
+        "stopped": "decided",
+    }
+    assert case["judge"]["attempts"] == 3 and case["score"] == 0.6
 
 
 @pytest.mark.parametrize("template", ["rag-faithfulness", "content-safety", "support-tone"])

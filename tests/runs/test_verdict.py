@@ -153,3 +153,71 @@ def test_turning_a_failure_into_a_pass_never_lowers_the_rate(
     before = run_outcome(cases, bar)  # type: ignore[arg-type]
     improved = [("passed" if s == "failed" else s, w) for s, w in cases]
     assert run_outcome(improved, bar).pass_rate >= before.pass_rate  # type: ignore[arg-type]
+
+
+# --- inconclusive cases (issue 13) ------------------------------------------------------
+
+P, F, E, I = "passed", "failed", "error", "inconclusive"  # noqa: E741
+
+
+@pytest.mark.parametrize(
+    ("cases", "bar", "raw", "low", "high"),
+    [
+        # Counted passed the run clears, counted failed it aborts: undecided.
+        ([(P, 1.0), (I, 1.0)], 1.0, "inconclusive", 0.5, 1.0),
+        ([(I, 1.0)], 0.5, "inconclusive", 0.0, 1.0),
+        # Clears even with the inconclusive case failed.
+        ([(P, 3.0), (I, 1.0)], 0.75, "cleared", 0.75, 1.0),
+        ([(P, 1.0), (P, 1.0), (P, 1.0), (I, 1.0)], 0.7, "cleared", 0.75, 1.0),
+        # Fails even with it passed.
+        ([(F, 3.0), (I, 1.0)], 0.5, "aborted", 0.0, 0.25),
+        ([(P, 1.0), (F, 1.0), (I, 1.0)], 0.7, "aborted", 0.3333, 0.6667),
+        # The weight decides whether one undecided case can swing the run.
+        ([(P, 9.0), (I, 1.0)], 0.9, "cleared", 0.9, 1.0),
+        ([(P, 8.0), (I, 2.0)], 0.9, "inconclusive", 0.8, 1.0),
+        ([(P, 1.0), (I, 1.0), (I, 1.0)], 0.6, "inconclusive", 0.3333, 1.0),
+        ([(P, 1.0), (F, 1.0), (I, 2.0)], 0.5, "inconclusive", 0.25, 0.75),
+        # A threshold of 0 clears whatever the cases say.
+        ([(I, 1.0), (F, 1.0)], 0.0, "cleared", 0.0, 0.5),
+        # An error still makes the run an error.
+        ([(P, 1.0), (I, 1.0), (E, 1.0)], 0.0, "error", 0.3333, 0.6667),
+    ],
+)
+@pytest.mark.parametrize("setting", ["inconclusive", "abort", "clear"])
+def test_inconclusive_cases_count_both_ways(
+    cases: list[tuple[str, float]], bar: float, raw: str, low: float, high: float, setting: str
+) -> None:
+    result = run_outcome(cases, bar, setting)  # type: ignore[arg-type]
+    mapped = {"inconclusive": raw, "abort": "aborted", "clear": "cleared"}[setting]
+    status = mapped if raw == "inconclusive" else raw
+    assert (result.status, result.passed, result.pass_rate) == (status, status == "cleared", low)
+    states = [s for s, _ in cases]
+    assert (result.passed_cases, result.failed_cases) == (states.count(P), states.count(F))
+    assert result.inconclusive_cases == states.count(I)
+    assert result.verdict_detail == {
+        "status": raw,
+        "on_inconclusive": setting,
+        "pass_rate_low": low,
+        "pass_rate_high": high,
+        "inconclusive_cases": states.count(I),
+    }
+
+
+def test_without_inconclusive_cases_there_is_no_verdict_detail() -> None:
+    result = run_outcome([(P, 1.0), (F, 1.0)], 0.5, "abort")
+    assert result.verdict_detail is None and result.inconclusive_cases == 0
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([P, F, I]), weights), min_size=1, max_size=30), thresholds
+)
+def test_the_run_is_undecided_only_when_the_undecided_cases_could_swing_it(
+    cases: list[tuple[str, float]], bar: float
+) -> None:
+    result = run_outcome(cases, bar)  # type: ignore[arg-type]
+    as_passed = run_outcome([(P if s == I else s, w) for s, w in cases], bar)  # type: ignore[misc]
+    as_failed = run_outcome([(F if s == I else s, w) for s, w in cases], bar)  # type: ignore[misc]
+    if as_passed.status == as_failed.status:
+        assert result.status == as_passed.status
+    else:
+        assert result.status == "inconclusive"

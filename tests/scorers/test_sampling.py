@@ -51,7 +51,8 @@ def test_fewer_than_min_samples_continues() -> None:
 )
 def test_zero_variance_gives_a_zero_width_interval(value: float, status: str) -> None:
     d = decide([value] * 3, THRESHOLD, max_samples=10)
-    assert d == Decision(status, value, (value, value), 0.95, "decided")  # type: ignore[arg-type]
+    expected = Decision(status, value, (value, value), 0.95, "decided", (value,) * 3)  # type: ignore[arg-type]
+    assert d == expected
 
 
 @pytest.mark.parametrize("score", [0.0, 0.3, 0.69999, 0.7, 0.70001, 1.0])

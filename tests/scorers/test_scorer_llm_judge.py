@@ -75,7 +75,7 @@ def test_null_optional_keys_mean_unset() -> None:
         ({"max_tokens": 10.0}, "config.max_tokens"),
         ({"max_tokens": True}, "config.max_tokens"),
         ({"samples": 0}, "config.samples"),
-        ({"samples": 11}, "config.samples"),
+        ({"samples": 21}, "config.samples"),
         ({"samples": False}, "config.samples"),
         ({"cache_ttl_s": -1}, "config.cache_ttl_s"),
         ({"cache_ttl_s": 10**12}, "config.cache_ttl_s"),
@@ -101,7 +101,7 @@ def test_bad_configs(change: dict[str, Any], path: str) -> None:
     [
         ("cache_ttl_s", 10**12, "between 0 and 2592000"),
         ("max_tokens", 100_000, "between 1 and 65536"),
-        ("samples", 50, "between 1 and 10"),
+        ("samples", 50, "between 1 and 20"),
         ("temperature", 3, "between 0.0 and 2.0"),
     ],
 )
@@ -119,7 +119,7 @@ def test_out_of_range_messages_state_the_range(key: str, value: int, message: st
         ("max_tokens", 1),
         ("max_tokens", 65_536),
         ("samples", 1),
-        ("samples", 10),
+        ("samples", 20),
     ],
 )
 def test_integer_bounds_are_inclusive(key: str, value: int) -> None:

@@ -72,8 +72,9 @@ async def check_can_run(session: AsyncSession, org_id: uuid.UUID, plan: str) -> 
 
 
 def is_billed(status: str, billable: bool) -> bool:
-    """SPEC §5.9: a run counts when it ends cleared or aborted, unless made with a test key."""
-    return billable and status in ("cleared", "aborted")
+    """SPEC §5.9: a run counts when it ends cleared, aborted or (issue 13) inconclusive,
+    unless made with a test key."""
+    return billable and status in ("cleared", "aborted", "inconclusive")
 
 
 async def record_run(session: AsyncSession, org_id: uuid.UUID, at: datetime) -> None:

@@ -27,7 +27,7 @@ class Run(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     suite_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16))
     trigger: Mapped[str] = mapped_column(String(20))
     trigger_meta: Mapped[dict[str, Any]]
     output: Mapped[str] = mapped_column(Text)
@@ -40,6 +40,10 @@ class Run(Base):
     passed_cases: Mapped[int] = mapped_column(default=0)
     failed_cases: Mapped[int] = mapped_column(default=0)
     error_cases: Mapped[int] = mapped_column(default=0)
+    inconclusive_cases: Mapped[int] = mapped_column(default=0)
+    # The raw verdict when a case was inconclusive, before the suite's on_inconclusive
+    # mapped it (runs/verdict.py); None otherwise.
+    verdict_detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     duration_ms: Mapped[float | None] = mapped_column(default=None)
     # False for runs made with an lg_test_ key: they never count against the plan.
     billable: Mapped[bool] = mapped_column(default=True)

@@ -22,3 +22,5 @@ class Suite(UUIDPk, Timestamps, Base):
     slug: Mapped[str] = mapped_column(String(64), index=True)
     description: Mapped[str | None] = mapped_column(Text, default=None)
     pass_threshold: Mapped[float] = mapped_column(default=1.0)
+    # What a run whose judge could not decide ends as: inconclusive | abort | clear.
+    on_inconclusive: Mapped[str] = mapped_column(String(12), default="inconclusive")

@@ -35,6 +35,8 @@ def _result(run: Run) -> dict[str, Any]:
         "passed_cases": run.passed_cases,
         "failed_cases": run.failed_cases,
         "error_cases": run.error_cases,
+        "inconclusive_cases": run.inconclusive_cases,
+        "verdict_detail": run.verdict_detail,
         "pass_rate": run.pass_rate,
         "duration_ms": run.duration_ms,
         "scores": run.scores or [],

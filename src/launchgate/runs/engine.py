@@ -1,5 +1,6 @@
 """The only place where scoring meets I/O: every case of a snapshot is scored against
-one output, concurrently, and each ends ``passed``, ``failed`` or ``error``.
+one output, concurrently, and each ends ``passed``, ``failed``, ``error`` or — an
+``llm_judge`` case whose judgements could not decide — ``inconclusive``.
 
 Deterministic scorers are pure and fast, so they run inline; regex runs in a thread
 (its time limit bounds the CPU it may take without stalling the event loop). ``llm_judge``
@@ -11,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from launchgate.kit.time import utcnow
-from launchgate.runs.verdict import CaseRule, RunOutcome, case_status, run_outcome
+from launchgate.runs.verdict import CaseRule, CaseStatus, RunOutcome, case_status, run_outcome
 from launchgate.scorers.builtin import ScoreResult, score
+from launchgate.scorers.builtin.sampling import Decision
 
 if TYPE_CHECKING:
     from launchgate.config import Settings
@@ -31,12 +33,27 @@ SCORING_FAILED = "Internal error while scoring this case; the server log has its
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One judged case: its result, the details recorded as the case's ``judge``, and —
+    when judgements were made — the sampling decision that sets its status."""
+
+    result: ScoreResult
+    details: dict[str, Any] = field(default_factory=dict)
+    decision: Decision | None = None
+
+
 class Judge(Protocol):
-    """Scores one ``llm_judge`` case; the details are recorded as the case's ``judge``."""
+    """Scores one ``llm_judge`` case; the threshold tells adaptive sampling when to stop."""
 
     async def __call__(
-        self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
-    ) -> tuple[ScoreResult, dict[str, Any]]: ...
+        self,
+        config: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
+        expected: Any,
+        threshold: float,
+    ) -> Judged: ...
 
 
 _THREADED = {"regex"}
@@ -104,11 +121,16 @@ async def _scored(
     started: float,
 ) -> dict[str, Any]:
     scorer = case["scorer"]
-    details: dict[str, Any] | None = None
+    judged: Judged | None = None
     if scorer["type"] == "llm_judge" and judge is not None:
-        result, details = await judge(
-            scorer["config"], output, merged_input(case["input"], run_input), case["expected"]
+        judged = await judge(
+            scorer["config"],
+            output,
+            merged_input(case["input"], run_input),
+            case["expected"],
+            case["threshold"],
         )
+        result = judged.result
     else:
         result = await _result(scorer, case, output, options)
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -118,9 +140,12 @@ async def _scored(
         precision_threshold=scorer["precision_threshold"],
         recall_threshold=scorer["recall_threshold"],
     )
-    status = case_status(
+    decision = judged.decision if judged is not None and not result.error else None
+    status: CaseStatus = case_status(
         rule, result.score, error=result.error, precision=result.precision, recall=result.recall
     )
+    if decision is not None and decision.status != "continue":
+        status = decision.status
     entry: dict[str, Any] = {
         "case": case["name"],
         "case_id": case["id"],
@@ -136,9 +161,24 @@ async def _scored(
     if result.precision is not None:
         entry["precision"] = round(result.precision, 4)
         entry["recall"] = round(result.recall or 0.0, 4)
-    if details is not None:
-        entry["judge"] = details
+    if decision is not None:
+        entry["sampling"] = sampling_entry(decision)
+    if judged is not None:
+        entry["judge"] = judged.details
     return entry
+
+
+def sampling_entry(decision: Decision) -> dict[str, Any]:
+    """What a judged case records of its sampling (docs/sampling.md): every score, their
+    mean, the interval at the stated confidence and why the judging stopped."""
+    lo, hi = decision.interval
+    return {
+        "samples": list(decision.scores),
+        "mean": round(decision.mean, 4),
+        "interval": [round(lo, 4), round(hi, 4)],
+        "confidence": decision.confidence,
+        "stopped": decision.stopped,
+    }
 
 
 async def _result(
@@ -173,8 +213,12 @@ async def execute(
 
 
 def outcome_of(scores: list[dict[str, Any]], snapshot: dict[str, Any]) -> RunOutcome:
+    suite = snapshot["suite"]
     return run_outcome(
-        [(s["status"], s["weight"]) for s in scores], snapshot["suite"]["pass_threshold"]
+        [(s["status"], s["weight"]) for s in scores],
+        suite["pass_threshold"],
+        # Snapshots taken before issue 13 have no setting: the default.
+        suite.get("on_inconclusive", "inconclusive"),
     )
 
 
@@ -188,6 +232,8 @@ def completion(scores: list[dict[str, Any]], result: RunOutcome, started: float)
         "passed_cases": result.passed_cases,
         "failed_cases": result.failed_cases,
         "error_cases": result.error_cases,
+        "inconclusive_cases": result.inconclusive_cases,
+        "verdict_detail": result.verdict_detail,
         # Fractional milliseconds, like each case's: a deterministic run takes well under one.
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "completed_at": utcnow(),

@@ -8,8 +8,8 @@ refused by the provider) is collected for the run's completion to record.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +27,7 @@ from launchgate.providers.errors import ProviderAuthError, ProviderError
 from launchgate.providers.retry import call_with_retries
 from launchgate.providers.schemas import ChatRequest
 from launchgate.runs import repository
-from launchgate.runs.engine import merged_input
+from launchgate.runs.engine import Judged, merged_input
 from launchgate.scorers.builtin import ScoreResult
 from launchgate.scorers.builtin.llm_judge import (
     JudgePrompt,
@@ -35,7 +35,9 @@ from launchgate.scorers.builtin.llm_judge import (
     build_prompt,
     one_line,
     parse_verdict,
+    sampling_plan,
 )
+from launchgate.scorers.builtin.sampling import decide, next_batch
 
 if TYPE_CHECKING:
     from launchgate.runtime import WorkerRuntime
@@ -43,11 +45,26 @@ if TYPE_CHECKING:
 KeyRef = tuple[str, uuid.UUID | None]  # provider, the scorer's key_id (None: the default)
 
 
-def cache_key(provider: str, model: str, prompt: JudgePrompt, temperature: float) -> str:
-    """The identity of a verdict for the opt-in cache (issue: provider, model, prompt
-    hash and temperature, within one organisation)."""
+def cache_key(
+    provider: str,
+    model: str,
+    prompt: JudgePrompt,
+    temperature: float,
+    plan: tuple[int, int, float, float] | None = None,
+) -> str:
+    """The identity of a verdict for the opt-in cache (provider, model, prompt hash and
+    temperature, within one organisation). With adaptive sampling, ``plan`` (min_samples,
+    samples, confidence, threshold) joins it: how many judgements were asked for depended
+    on all four, so a verdict sampled for one threshold is not reused for another."""
     raw = f"{provider}|{model}|{prompt.prompt_hash}|{temperature!r}"
+    if plan is not None:
+        raw += "|" + "|".join(repr(part) for part in plan)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _cache_plan(config: dict[str, Any], threshold: float) -> tuple[int, int, float, float] | None:
+    low, high, confidence = sampling_plan(config)
+    return None if high == 1 else (low, high, confidence, float(threshold))
 
 
 def judge_keys(snapshot: dict[str, Any]) -> set[KeyRef]:
@@ -98,6 +115,7 @@ class RunJudge:
                 output,
                 merged_input(case["input"], run_input),
                 case["expected"],
+                case["threshold"],
             )
             for case in snapshot["cases"]
             if case["scorer"]["type"] == "llm_judge" and case["scorer"]["config"].get("cache_ttl_s")
@@ -110,7 +128,12 @@ class RunJudge:
         return config.get("model") or self.runtime.settings.judge_models()[config["_provider"]]
 
     def _cache_key(
-        self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
+        self,
+        config: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
+        expected: Any,
+        threshold: float,
     ) -> str:
         prompt = build_prompt(config, output, run_input, expected)
         return cache_key(
@@ -118,17 +141,23 @@ class RunJudge:
             self._model(config) or "",
             prompt,
             float(config.get("temperature", 0.0)),
+            _cache_plan(config, threshold),
         )
 
     async def __call__(
-        self, config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
-    ) -> tuple[ScoreResult, dict[str, Any]]:
+        self,
+        config: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
+        expected: Any,
+        threshold: float,
+    ) -> Judged:
         provider = config["_provider"]
         key_id = config.get("key_id")
         key = self.keys.get((provider, uuid.UUID(key_id) if key_id else None))
         model = self._model(config)
         if model is None:
-            return _error("An azure_openai judge needs `model`: the deployment name"), {}
+            return Judged(_error("An azure_openai judge needs `model`: the deployment name"), {})
         ttl = config.get("cache_ttl_s") or 0
         details: dict[str, Any] = {
             "provider": provider,
@@ -150,33 +179,52 @@ class RunJudge:
                 details["prompt_hash"] = built[0].prompt_hash
             return built[0]
 
+        low, high, confidence = sampling_plan(config)
         key_for_cache = ""
         if ttl:
             key_for_cache = cache_key(
-                provider, model, prompt(), float(config.get("temperature", 0.0))
+                provider,
+                model,
+                prompt(),
+                float(config.get("temperature", 0.0)),
+                _cache_plan(config, threshold),
             )
             if key_for_cache in self.cached:
                 score, stored = self.cached[key_for_cache]
-                return ScoreResult(score, one_line(stored.get("reasoning", ""))), {
-                    **stored,
-                    "cached": True,
-                }
+                # The stored judgements decide again, exactly as they did when sampled:
+                # the key holds the threshold and the sampling plan they were drawn for.
+                samples = stored.get("sample_scores") or [score]
+                decision = decide(
+                    samples, threshold, max_samples=high, confidence=confidence, min_samples=low
+                )
+                if decision.status == "continue":  # cannot happen for a stored verdict
+                    decision = decide(samples, threshold, max_samples=len(samples))
+                reason = one_line(stored.get("reasoning", ""))
+                shown = {k: v for k, v in stored.items() if k != "sample_scores"}
+                return Judged(
+                    ScoreResult(decision.mean, reason), shown | {"cached": True}, decision
+                )
         if key is None:
             prompt()
-            return _error(f"No active BYOK key for provider {provider}"), details
+            return Judged(_error(f"No active BYOK key for provider {provider}"), details)
         scores: list[float] = []
-        for _ in range(config.get("samples", 1)):
-            result = await self._sample(key, config, model, prompt, details)
-            if isinstance(result, ScoreResult):
-                return result, details
-            scores.append(result)
-        mean = statistics.fmean(scores)
-        if len(scores) > 1:
-            details["samples"] = [round(s, 4) for s in scores]
-            details["spread"] = round(max(scores) - min(scores), 4)
-        if ttl:  # only successful verdicts are kept
-            self.fresh[key_for_cache] = (mean, dict(details), ttl)
-        return ScoreResult(mean, one_line(details["reasoning"])), details
+        while wanted := next_batch(len(scores), min_samples=low, max_samples=high):
+            # A batch is asked for concurrently, each call through the limiter.
+            batch = await asyncio.gather(
+                *(self._sample(key, config, model, prompt, details) for _ in range(wanted))
+            )
+            for result in batch:
+                if isinstance(result, ScoreResult):
+                    return Judged(result, details)
+            scores.extend(score for score in batch if not isinstance(score, ScoreResult))
+            decision = decide(
+                scores, threshold, max_samples=high, confidence=confidence, min_samples=low
+            )
+            if decision.status != "continue":
+                break
+        if ttl:  # only successful verdicts are kept, with every score to decide again
+            self.fresh[key_for_cache] = (decision.mean, details | {"sample_scores": scores}, ttl)
+        return Judged(ScoreResult(decision.mean, one_line(details["reasoning"])), details, decision)
 
     async def _sample(
         self,

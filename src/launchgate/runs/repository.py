@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from launchgate.models import JudgeVerdict, Run
 
 OPEN = ("pending", "running")
-FINAL = ("cleared", "aborted", "error")
+FINAL = ("cleared", "aborted", "error", "inconclusive")
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, run_id: str) -> Run | None:

@@ -9,7 +9,7 @@ from launchgate.kit.schema import SmallJsonObject, StrictModel, Text1MiB, Timest
 from launchgate.kit.slugs import SLUG_MAX
 
 Trigger = Literal["api", "sdk", "cli", "github_action", "dashboard"]
-RunStatus = Literal["pending", "running", "cleared", "aborted", "error"]
+RunStatus = Literal["pending", "running", "cleared", "aborted", "error", "inconclusive"]
 
 
 class RunRequest(StrictModel):
@@ -28,6 +28,30 @@ class RunRequest(StrictModel):
     )
 
 
+class Sampling(BaseModel):
+    """How an ``llm_judge`` case was judged (docs/sampling.md)."""
+
+    samples: list[float] = Field(description="Every judgement's score, in the order received")
+    mean: float
+    interval: list[float] = Field(
+        description="[lo, hi]: the confidence interval of the mean score, cut to [0, 1]"
+    )
+    confidence: float
+    stopped: Literal["decided", "max_samples"] = Field(
+        description="decided: the interval cleared the threshold; max_samples: all were spent"
+    )
+
+
+class VerdictDetail(BaseModel):
+    """The raw verdict of a run with inconclusive cases, before ``on_inconclusive``."""
+
+    status: Literal["cleared", "aborted", "inconclusive", "error"]
+    on_inconclusive: Literal["inconclusive", "abort", "clear"]
+    pass_rate_low: float = Field(description="The pass rate with inconclusive cases failed")
+    pass_rate_high: float = Field(description="The pass rate with inconclusive cases passed")
+    inconclusive_cases: int
+
+
 class CaseScore(BaseModel):
     case: str
     case_id: str
@@ -36,11 +60,12 @@ class CaseScore(BaseModel):
     threshold: float
     weight: float = 1.0
     reason: str
-    status: Literal["passed", "failed", "error"]
+    status: Literal["passed", "failed", "error", "inconclusive"]
     duration_ms: float
     scorer_type: str | None = None
     precision: float | None = None
     recall: float | None = None
+    sampling: Sampling | None = None
     judge: dict[str, Any] | None = None
 
 
@@ -54,6 +79,8 @@ class RunResult(BaseModel):
     passed_cases: int
     failed_cases: int
     error_cases: int
+    inconclusive_cases: int = 0
+    verdict_detail: VerdictDetail | None = None
     pass_rate: float | None
     duration_ms: float | None
     scores: list[CaseScore]
@@ -84,6 +111,8 @@ class RunOut(WireModel):
     passed_cases: int
     failed_cases: int
     error_cases: int
+    inconclusive_cases: int = 0
+    verdict_detail: VerdictDetail | None = None
     pass_rate: float | None
     duration_ms: float | None
     output: str
@@ -110,6 +139,8 @@ class RunSummary(WireModel):
     passed_cases: int
     failed_cases: int
     error_cases: int
+    inconclusive_cases: int = 0
+    verdict_detail: VerdictDetail | None = None
     pass_rate: float | None
     duration_ms: float | None
     trigger: str

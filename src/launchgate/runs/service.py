@@ -123,6 +123,8 @@ def _pending(auth: AuthContext, body: RunRequest, prepared: PreparedSuite) -> di
         "passed_cases": 0,
         "failed_cases": 0,
         "error_cases": 0,
+        "inconclusive_cases": 0,
+        "verdict_detail": None,
         "scores": None,
         "pass_rate": None,
         "duration_ms": None,

@@ -16,6 +16,7 @@ def take(suite: Suite, cases: list[Case], scorers: dict[Any, Scorer]) -> dict[st
             "name": suite.name,
             "slug": suite.slug,
             "pass_threshold": suite.pass_threshold,
+            "on_inconclusive": suite.on_inconclusive,
         },
         "cases": [_case(case, scorers[case.scorer_id]) for case in cases],
     }

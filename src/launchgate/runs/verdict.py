@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-CaseStatus = Literal["passed", "failed", "error"]
-RunStatus = Literal["cleared", "aborted", "error"]
+CaseStatus = Literal["passed", "failed", "error", "inconclusive"]
+RunStatus = Literal["cleared", "aborted", "error", "inconclusive"]
+OnInconclusive = Literal["inconclusive", "abort", "clear"]
+ON_INCONCLUSIVE: tuple[OnInconclusive, ...] = ("inconclusive", "abort", "clear")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,8 @@ def case_status(
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
-    """What a run's case outcomes add up to (SPEC §5.4–5.5): its status and counts."""
+    """What a run's case outcomes add up to (SPEC §5.4–5.5, issue 13): its status, counts
+    and, when a case was inconclusive, the raw verdict before ``on_inconclusive`` mapped it."""
 
     status: RunStatus
     passed: bool
@@ -53,31 +56,65 @@ class RunOutcome:
     passed_cases: int
     failed_cases: int
     error_cases: int
+    inconclusive_cases: int = 0
+    verdict_detail: dict[str, object] | None = None
 
 
-def run_outcome(outcomes: Sequence[tuple[CaseStatus, float]], pass_threshold: float) -> RunOutcome:
-    """``outcomes`` are ``(status, weight)`` per active case; an error counts as not passed."""
+def run_outcome(
+    outcomes: Sequence[tuple[CaseStatus, float]],
+    pass_threshold: float,
+    on_inconclusive: OnInconclusive = "inconclusive",
+) -> RunOutcome:
+    """``outcomes`` are ``(status, weight)`` per active case; an error counts as not passed.
+
+    An inconclusive case is counted once as passed and once as failed: when the pass rate
+    clears the threshold both ways the run is ``cleared``, when it fails both ways
+    ``aborted``, otherwise ``inconclusive`` — which ``on_inconclusive`` may map to
+    ``aborted`` (``abort``) or ``cleared`` (``clear``) for teams that want a binary gate.
+    ``pass_rate`` counts inconclusive cases as not passed.
+    """
     if not outcomes:
         raise ValueError("a run needs at least one active case")
     total_weight = sum(weight for _, weight in outcomes)
-    passed_weight = sum(weight for status, weight in outcomes if status == "passed")
-    pass_rate = round(passed_weight / total_weight, 4) if total_weight > 0 else 0.0
     counts = {
-        s: sum(1 for status, _ in outcomes if status == s) for s in ("passed", "failed", "error")
+        s: sum(1 for status, _ in outcomes if status == s)
+        for s in ("passed", "failed", "error", "inconclusive")
     }
-    status: RunStatus
+
+    def rate(*passing: CaseStatus) -> float:
+        weight = sum(w for status, w in outcomes if status in passing)
+        return round(weight / total_weight, 4) if total_weight > 0 else 0.0
+
+    low, high = rate("passed"), rate("passed", "inconclusive")
+    raw: RunStatus
     if counts["error"]:
-        status = "error"
-    elif pass_rate >= pass_threshold:
-        status = "cleared"
+        raw = "error"
+    elif low >= pass_threshold:
+        raw = "cleared"
+    elif high < pass_threshold:
+        raw = "aborted"
     else:
-        status = "aborted"
+        raw = "inconclusive"
+    status: RunStatus = raw
+    if raw == "inconclusive" and on_inconclusive != "inconclusive":
+        status = "aborted" if on_inconclusive == "abort" else "cleared"
+    detail: dict[str, object] | None = None
+    if counts["inconclusive"]:
+        detail = {
+            "status": raw,
+            "on_inconclusive": on_inconclusive,
+            "pass_rate_low": low,
+            "pass_rate_high": high,
+            "inconclusive_cases": counts["inconclusive"],
+        }
     return RunOutcome(
         status=status,
         passed=status == "cleared",
-        pass_rate=pass_rate,
+        pass_rate=low,
         total_cases=len(outcomes),
         passed_cases=counts["passed"],
         failed_cases=counts["failed"],
         error_cases=counts["error"],
+        inconclusive_cases=counts["inconclusive"],
+        verdict_detail=detail,
     )

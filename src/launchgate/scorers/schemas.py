@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import computed_field
+
 from launchgate.kit.schema import JsonObject, Name, StrictModel, Timestamp, Unit, WireModel
+from launchgate.scorers.builtin import config_warnings
 
 ScorerType = Literal["exact_match", "contains", "regex", "json_schema", "llm_judge"]
 
@@ -36,3 +39,10 @@ class ScorerOut(WireModel):
     recall_threshold: float | None
     created_at: Timestamp
     updated_at: Timestamp
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="What to know about this config, e.g. samples > 1 at temperature 0"
+    )
+    @property
+    def warnings(self) -> list[str]:
+        return config_warnings(self.type, self.config)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -8,11 +8,22 @@ from pydantic import Field
 from launchgate.kit.schema import Description, Name, StrictModel, Timestamp, Unit, WireModel
 from launchgate.projects.schemas import Slug
 
+# What a run whose judge could not decide ends as (docs/sampling.md): `inconclusive`
+# keeps the honest answer; `abort` and `clear` make a binary gate of it.
+OnInconclusive = Annotated[
+    Literal["inconclusive", "abort", "clear"],
+    Field(
+        description="What a run with undecided judge cases ends as: inconclusive (default), "
+        "abort (aborted) or clear (cleared); the raw outcome stays in the run's verdict_detail"
+    ),
+]
+
 
 class SuiteCreate(StrictModel):
     name: Name
     slug: Slug | None = None
     pass_threshold: Unit = 1.0
+    on_inconclusive: OnInconclusive = "inconclusive"
     description: Description | None = None
 
 
@@ -20,6 +31,7 @@ class SuiteUpdate(StrictModel):
     name: Name | None = None
     slug: Slug | None = None
     pass_threshold: Unit | None = None
+    on_inconclusive: OnInconclusive | None = None
     description: Description | None = None
 
 
@@ -36,6 +48,7 @@ class SuiteOut(WireModel):
     slug: str
     description: str | None
     pass_threshold: float
+    on_inconclusive: str = "inconclusive"
     case_count: int = 0
     active_case_count: int = 0
     created_at: Timestamp

@@ -100,6 +100,7 @@ async def add_suite(session: AsyncSession, project: Project, body: SuiteCreate) 
             slug=slug,
             description=body.description,
             pass_threshold=body.pass_threshold,
+            on_inconclusive=body.on_inconclusive,
         ),
     )
     await flush_or_conflict(session, taken)
@@ -122,7 +123,7 @@ async def update_suite(
         raise Conflict(
             f"Suite slug '{new_slug}' is taken in this project", details={"field": "slug"}
         )
-    for field in ("name", "slug", "pass_threshold"):
+    for field in ("name", "slug", "pass_threshold", "on_inconclusive"):
         if changes.get(field) is not None:
             setattr(suite, field, changes[field])
     if "description" in changes:

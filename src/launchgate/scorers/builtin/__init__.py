@@ -15,7 +15,20 @@ from launchgate.scorers.builtin.result import ScorerConfigError, ScoreResult
 
 SCORER_TYPES: tuple[str, ...] = ("exact_match", "contains", "regex", "json_schema", "llm_judge")
 
-__all__ = ["SCORER_TYPES", "ScoreResult", "ScorerConfigError", "score", "validate_config"]
+__all__ = [
+    "SCORER_TYPES",
+    "ScoreResult",
+    "ScorerConfigError",
+    "config_warnings",
+    "score",
+    "validate_config",
+]
+
+
+def config_warnings(scorer_type: str, config: dict[str, Any]) -> list[str]:
+    """What a user should know about a stored, valid config (shown by the API and the
+    dashboard; never a reason to refuse it)."""
+    return llm_judge.warnings(config) if scorer_type == "llm_judge" else []
 
 
 def validate_config(

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from launchgate.scorers.builtin import sampling
 from launchgate.scorers.builtin.jsontext import unwrap_fence
 from launchgate.scorers.builtin.result import ConfigReader, ScorerConfigError, json_type
 
@@ -33,12 +34,16 @@ ALLOWED_KEYS = (
     "temperature",
     "max_tokens",
     "samples",
+    "min_samples",
+    "confidence",
     "cache_ttl_s",
 )
 # Every number of a judge config has a documented range (docs/scorers.md), so that a
 # typo cannot cost a fortune (samples, max_tokens) or overflow later (a TTL of 10**12 s
 # used to pass here and break the run that stored its verdict).
-MAX_SAMPLES = 10
+MAX_SAMPLES = sampling.MAX_SAMPLES
+MIN_CONFIDENCE = 0.5  # below it an "interval" says next to nothing
+MAX_CONFIDENCE = 0.999  # above it no case near a threshold could ever be decided
 MAX_TEMPERATURE = 2.0  # the widest any provider accepts (OpenAI, Gemini)
 MAX_TOKENS = 65_536  # above what the judge needs for {reasoning, score}; within providers'
 MAX_CACHE_TTL_S = 30 * 24 * 3600  # 30 days; 0 (or absent) keeps the cache off
@@ -56,13 +61,40 @@ def validate(config: object) -> dict[str, Any]:
         "temperature": reader.number("temperature", 0.0, minimum=0.0, maximum=MAX_TEMPERATURE),
         "samples": reader.integer("samples", 1, minimum=1, maximum=MAX_SAMPLES),
     }
+    # Adaptive sampling (docs/sampling.md): stored only when given, so that configs written
+    # before it, and every `samples: 1` config, keep their exact shape.
+    min_samples = reader.integer("min_samples", None, minimum=1, maximum=normalised["samples"])
+    confidence = reader.number(
+        "confidence", sampling.DEFAULT_CONFIDENCE, minimum=MIN_CONFIDENCE, maximum=MAX_CONFIDENCE
+    )
     optional = {
+        "min_samples": min_samples,
+        "confidence": confidence if reader.has("confidence") else None,
         "model": reader.text("model"),
         "key_id": _key_id(reader),
         "max_tokens": reader.integer("max_tokens", None, minimum=1, maximum=MAX_TOKENS),
         "cache_ttl_s": reader.integer("cache_ttl_s", None, minimum=0, maximum=MAX_CACHE_TTL_S),
     }
     return normalised | {key: value for key, value in optional.items() if value is not None}
+
+
+def sampling_plan(config: Mapping[str, Any]) -> tuple[int, int, float]:
+    """``(min_samples, samples, confidence)`` of a validated config, defaults filled in."""
+    samples = int(config.get("samples", 1))
+    min_samples = int(config.get("min_samples") or sampling.default_min_samples(samples))
+    return min_samples, samples, float(config.get("confidence", sampling.DEFAULT_CONFIDENCE))
+
+
+def warnings(config: Mapping[str, Any]) -> list[str]:
+    """What a user should know about a valid config: repeated judgements at temperature 0
+    are usually identical, so they measure nothing (docs/sampling.md)."""
+    if int(config.get("samples", 1)) > 1 and float(config.get("temperature", 0.0)) == 0.0:
+        return [
+            "samples > 1 with temperature 0: many providers answer identically at temperature "
+            "0, so repeated judgements do not measure the judge's noise; set a temperature "
+            "above 0 (for example 0.7) for adaptive sampling to mean anything"
+        ]
+    return []
 
 
 def _provider(reader: ConfigReader) -> str:

@@ -27,19 +27,22 @@ from functools import lru_cache
 from typing import Literal
 
 MAX_SAMPLES = 20
+DEFAULT_CONFIDENCE = 0.95
 Status = Literal["passed", "failed", "inconclusive", "continue"]
 Stopped = Literal["decided", "max_samples"]
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The verdict after one look: ``stopped`` is None while the status is ``continue``."""
+    """The verdict after one look: ``stopped`` is None while the status is ``continue``;
+    ``scores`` are the judgements it looked at."""
 
     status: Status
     mean: float
     interval: tuple[float, float]
     confidence: float
     stopped: Stopped | None
+    scores: tuple[float, ...] = ()
 
 
 def default_min_samples(samples: int) -> int:
@@ -83,20 +86,21 @@ def decide(
         raise ValueError(f"confidence must be within (0, 1), got {confidence!r}")
     n = len(scores)
     mean = _mean(scores)
+    seen = tuple(float(x) for x in scores)
     if n < low:
-        return Decision("continue", mean, (0.0, 1.0), confidence, None)
+        return Decision("continue", mean, (0.0, 1.0), confidence, None, seen)
     if max_samples == 1:
         status: Status = "passed" if mean >= threshold else "failed"
-        return Decision(status, mean, (0.0, 1.0), confidence, "max_samples")
+        return Decision(status, mean, (0.0, 1.0), confidence, "max_samples", seen)
     interval = _interval(scores, mean, (1.0 - confidence) / len(planned_looks(low, max_samples)))
     lo, hi = interval
     if lo >= threshold:
-        return Decision("passed", mean, interval, confidence, "decided")
+        return Decision("passed", mean, interval, confidence, "decided", seen)
     if hi < threshold:
-        return Decision("failed", mean, interval, confidence, "decided")
+        return Decision("failed", mean, interval, confidence, "decided", seen)
     if n >= max_samples:
-        return Decision("inconclusive", mean, interval, confidence, "max_samples")
-    return Decision("continue", mean, interval, confidence, None)
+        return Decision("inconclusive", mean, interval, confidence, "max_samples", seen)
+    return Decision("continue", mean, interval, confidence, None, seen)
 
 
 def _mean(scores: Sequence[float]) -> float:
