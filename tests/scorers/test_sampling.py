@@ -143,3 +143,19 @@ def test_simulation_of_the_whole_sequential_procedure(delta: float) -> None:
     if abs(delta) >= 0.2:
         # The issue's goal (3.5) is not met by an honest t interval; docs/sampling.md says why.
         assert calls <= (6.0 if abs(delta) == 0.2 else 4.8)
+
+
+def test_no_first_look_at_three_scores_decides_often_enough_for_3_5_calls() -> None:
+    """docs/sampling.md: even a 95% t interval spending all of the error at the first look
+    decides at mu = 0.5 (threshold 0.7, sd 0.1) only ~47% of the time, so any procedure
+    that asks again when undecided averages more than 3.5 calls there."""
+    rng = random.Random(1353)
+    t = t_quantile(0.975, 2)
+    draws = 20_000
+    decided = 0
+    for _ in range(draws):
+        scores = [min(1.0, max(0.0, rng.gauss(0.5, 0.1))) for _ in range(3)]
+        mean = sum(scores) / 3
+        half = t * (sum((x - mean) ** 2 for x in scores) / 2 / 3) ** 0.5
+        decided += mean - half >= THRESHOLD or mean + half < THRESHOLD
+    assert 3 + (1 - decided / draws) > 3.51
