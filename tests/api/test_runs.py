@@ -25,6 +25,9 @@ SYNC_KEYS = {
     "duration_ms",
     "scores",
     "failures",
+    # Issue 13 (docs/runs.md): the count of undecided judge cases and the raw verdict.
+    "inconclusive_cases",
+    "verdict_detail",
 }
 CASE_KEYS = {"case", "case_id", "passed", "score", "threshold", "reason", "status", "duration_ms"}
 CATASTROPHIC = "(a|aa)+$"  # exponential backtracking, even in the `regex` module
