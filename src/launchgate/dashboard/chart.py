@@ -2,8 +2,9 @@
 
 An SVG of a few dozen shapes needs no chart library (nothing to vendor, no script, works
 under the page's strict Content-Security-Policy) and is testable as a pure function.
-Colours come with shapes — cleared ●, aborted ■, error ▲ — so the marks read without
-colour too; each mark links to its run and carries a tooltip.
+Colours come with shapes — cleared ●, aborted ■, error ▲, inconclusive ◐ (a half-filled
+circle: neither cleared nor aborted) — so the marks read without colour too; each mark
+links to its run and carries a tooltip.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from launchgate.kit.time import as_utc
 
 WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
-FINAL = ("cleared", "aborted", "error")
+FINAL = ("cleared", "aborted", "error", "inconclusive")
+UNDECIDED = "#a16207"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ def _mark(point: Point, x: float, y: float) -> str:
         shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#15803d"/>'
     elif point.status == "aborted":
         shape = f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#b91c1c"/>'
+    elif point.status == "inconclusive":
+        shape = (
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#fff" stroke="{UNDECIDED}" '
+            f'stroke-width="1.5"/><path d="M{x:.1f},{y - 5:.1f} A5,5 0 0,0 {x:.1f},{y + 5:.1f} Z" '
+            f'fill="{UNDECIDED}"/>'
+        )
     else:
         shape = (
             f'<polygon points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y + 5:.1f} '
@@ -91,9 +99,11 @@ def trend_svg(points: list[Point], pass_threshold: float) -> Markup | None:
     coords = [(_x(i, count), _y(p.pass_rate)) for i, p in enumerate(points)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     cleared = sum(p.status == "cleared" for p in points)
+    undecided = sum(p.status == "inconclusive" for p in points)
+    counts = f"{cleared} cleared, " + (f"{undecided} inconclusive, " if undecided else "")
     summary = escape(
-        f"Pass rate of the last {count} runs: {cleared} cleared, "
-        f"{count - cleared} not; pass threshold {pass_threshold * 100:.4g}%"
+        f"Pass rate of the last {count} runs: {counts}"
+        f"{count - cleared - undecided} not; pass threshold {pass_threshold * 100:.4g}%"
     )
     parts = [
         f'<svg class="trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '

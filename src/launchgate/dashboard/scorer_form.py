@@ -5,6 +5,9 @@ The fields mirror the configs of SPEC §4 (and docs/scorers.md); their defaults 
 API's defaults, so a form left as it is makes the scorer a bare API request would. What
 is allowed is decided by ``scorers.service`` alone: an empty field is left out of the
 config, and the validator says, in its own words, when it was required.
+
+Editing shows a stored scorer in the same fields (``values_of``); config keys the form has
+no field for (``cache_ttl_s``, set through the API) are kept as they are on save.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any, Literal
 
 from launchgate.dashboard import forms
 from launchgate.dashboard.forms import Fields
-from launchgate.scorers.schemas import ScorerCreate
+from launchgate.scorers.schemas import ScorerCreate, ScorerUpdate
 
 Kind = Literal["text", "textarea", "lines", "checkbox", "select", "number", "integer", "json"]
 
@@ -108,10 +111,34 @@ FIELDS: dict[str, tuple[Field, ...]] = {
             "Empty: the provider's default model (for Azure: the deployment name).",
         ),
         Field("key_id", "select", "BYOK key", "Empty: the provider's default key."),
-        Field("temperature", "number", "Temperature", default=0),
+        Field(
+            "temperature",
+            "number",
+            "Temperature",
+            "0 to 2. Sampling more than once needs a temperature above 0 (say 0.7): at 0 "
+            "many providers answer the same every time.",
+            default=0,
+        ),
         Field("max_tokens", "integer", "Max tokens"),
         Field(
-            "samples", "integer", "Samples", "Asks this many times and scores the mean.", default=1
+            "samples",
+            "integer",
+            "Samples",
+            "1 to 20: the most judgements per case. Above 1 the judge is asked again only "
+            "while the interval of the mean still contains the case threshold.",
+            default=1,
+        ),
+        Field(
+            "min_samples",
+            "integer",
+            "Min samples",
+            "1 to Samples: judgements made before the first look. Empty: min(3, samples).",
+        ),
+        Field(
+            "confidence",
+            "number",
+            "Confidence",
+            "0.5 to 0.999: of the interval that decides a case. Empty: 0.95.",
         ),
     ),
 }
@@ -162,3 +189,60 @@ def scorer_create(form: Fields) -> ScorerCreate:
             if value is not None:
                 body[name] = value
     return ScorerCreate.model_validate(body)
+
+
+def _shown(spec: Field, value: Any) -> str | None:
+    """A stored config value as the form's field holds it; None leaves the field empty."""
+    if value is None:
+        return None
+    match spec.kind:
+        case "checkbox":
+            return "on" if value else None
+        case "lines":
+            return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        case "json":
+            return forms.pretty(value)
+        case "number" | "integer":
+            return f"{value:g}" if isinstance(value, int | float) else str(value)
+        case _:
+            return str(value)
+
+
+def values_of(
+    kind: str,
+    name: str,
+    config: dict[str, Any],
+    dual_sided: bool,
+    thresholds: tuple[float | None, float | None],
+) -> dict[str, str]:
+    """A stored scorer as the strings its form is filled with."""
+    shown: dict[str, str] = {"name": name, "type": kind}
+    for spec in FIELDS.get(kind, ()):
+        value = _shown(spec, config.get(spec.name))
+        if value is not None:
+            shown[spec.input_name] = value
+    if dual_sided:
+        shown["dual_sided"] = "on"
+    for field_name, threshold in zip(
+        ("precision_threshold", "recall_threshold"), thresholds, strict=True
+    ):
+        if threshold is not None:
+            shown[field_name] = f"{threshold:g}"
+    return shown
+
+
+def scorer_update(form: Fields, kind: str, stored: dict[str, Any]) -> ScorerUpdate:
+    """The form as a ``PATCH``: a field left empty drops its key (the API's default
+    applies), and keys the form does not show are sent back unchanged."""
+    fields = {spec.name for spec in FIELDS.get(kind, ())} | {"dual_sided"}
+    kept = {key: value for key, value in stored.items() if key not in fields}
+    dual = kind == "contains" and forms.checkbox(form, "dual_sided")
+    body: dict[str, Any] = {
+        "name": forms.text(form, "name"),
+        "config": kept | config_of(form, kind),
+        "dual_sided": dual,
+    }
+    if kind == "contains":
+        for name in ("precision_threshold", "recall_threshold"):
+            body[name] = forms.number(form, name) if dual else None
+    return ScorerUpdate.model_validate(body)

@@ -30,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from launchgate.auth import service as auth_service
+from launchgate.dashboard import dots
 from launchgate.deps import RuntimeDep, SessionDep
 from launchgate.errors import LaunchGateError, NotFound, Unauthorized
 from launchgate.kit.auth_context import AuthContext
@@ -63,6 +64,8 @@ templates = Jinja2Templates(directory=HERE / "templates")
 # Messages after a redirect, by code: a URL never carries text of ours or of the user's.
 NOTICES = {
     "scorer-created": "Scorer created.",
+    "scorer-saved": "Scorer saved. Runs from now on use the new config; past runs keep theirs.",
+    "suite-saved": "Suite settings saved.",
     "api-key-revoked": "API key revoked: requests made with it now get 401.",
     "byok-key-added": "Key added. Only its first 8 characters will ever be shown again.",
     "byok-default-set": "Default key changed.",
@@ -190,6 +193,7 @@ def _compact_json(value: Any) -> str:
 templates.env.filters.update(
     when=_when, percent=_percent, pretty_json=_pretty_json, compact_json=_compact_json
 )
+templates.env.globals.update(samples_svg=dots.samples_svg, samples_summary=dots.summary)
 
 
 def render(

@@ -1,20 +1,24 @@
-"""Projects: the list, one project's suites and scorers, and the forms that create them."""
+"""Projects: the list, one project's suites and scorers, the forms that create them, and a
+scorer's own page, where it is edited and the API's warnings about its config are shown."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 
 from launchgate.byok import service as byok
-from launchgate.dashboard import forms, scorer_form
+from launchgate.dashboard import forms, scorer_form, suite_form
 from launchgate.dashboard.forms import REFUSALS, FormErrors
 from launchgate.dashboard.web import Caller, CallerDep, PageRoute, redirect, render
 from launchgate.db import rollback
 from launchgate.deps import SessionDep
+from launchgate.errors import NotFound
 from launchgate.projects import service as projects
 from launchgate.projects.schemas import ProjectCreate
 from launchgate.scorers import service as scorers
+from launchgate.scorers.schemas import ScorerOut
 from launchgate.suites import from_template
 from launchgate.suites import service as suites
 from launchgate.suites.schemas import SuiteCreate, SuiteFromTemplate
@@ -22,6 +26,8 @@ from launchgate.suites.templates import TEMPLATES
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from launchgate.models import Project, Scorer
 
 router = APIRouter(route_class=PageRoute)
 MAX_LISTED = 100
@@ -78,7 +84,10 @@ async def _project_page(
         "project": project,
         "suites": suite_views,
         "scorers": scorer_list,
+        "scorer_warnings": {s.id: _warnings(s) for s in scorer_list},
         "templates": TEMPLATES,
+        "on_inconclusive_choices": suite_form.ON_INCONCLUSIVE.items(),
+        "on_inconclusive_help": suite_form.ON_INCONCLUSIVE_HELP,
         "scorer_types": scorer_form.TYPES,
         "scorer_kind": extra.pop("scorer_kind", "exact_match"),
         **await _scorer_field_context(session, caller),
@@ -143,7 +152,7 @@ async def create_suite(
         body = SuiteCreate.model_validate(
             {
                 "name": forms.text(form, "name"),
-                **_optional(form, "slug", "description"),
+                **_optional(form, "slug", "description", "on_inconclusive"),
                 **({"pass_threshold": threshold} if threshold is not None else {}),
             }
         )
@@ -185,3 +194,85 @@ async def create_suite_from_template(
             template_form=forms.values(form),
         )
     return redirect(request, f"/projects/{slug}/suites/{view.suite.slug}")
+
+
+def _warnings(scorer: Scorer) -> list[str]:
+    """The ``warnings`` the API answers with for this scorer (``ScorerOut``), word for word."""
+    return ScorerOut.model_validate(scorer).warnings
+
+
+async def _scorer_in(
+    session: AsyncSession, caller: Caller, slug: str, scorer_id: str
+) -> tuple[Project, Scorer]:
+    """A scorer of this project, by an id from the URL; anything else is a 404."""
+    project = await projects.get_project(session, caller.auth, slug)
+    try:
+        parsed = uuid.UUID(scorer_id)
+    except ValueError:
+        raise NotFound.of("Scorer", scorer_id) from None
+    scorer = await scorers.get_scorer(session, caller.auth, parsed)
+    if scorer.project_id != project.id:
+        raise NotFound.of("Scorer", scorer_id)
+    return project, scorer
+
+
+async def _scorer_page(
+    request: Request,
+    caller: Caller,
+    session: AsyncSession,
+    slug: str,
+    scorer_id: str,
+    **extra: Any,
+) -> Response:
+    project, scorer = await _scorer_in(session, caller, slug, scorer_id)
+    shown = scorer_form.values_of(
+        scorer.type,
+        scorer.name,
+        scorer.config,
+        scorer.dual_sided,
+        (scorer.precision_threshold, scorer.recall_threshold),
+    )
+    context = {
+        "caller": caller,
+        "project": project,
+        "scorer": scorer,
+        "warnings": _warnings(scorer),
+        "scorer_kind": scorer.type,
+        "scorer_types": scorer_form.TYPES,
+        "scorer_form": shown,
+        **await _scorer_field_context(session, caller),
+        **extra,
+    }
+    status = 400 if extra.get("scorer_errors") else 200
+    return render(request, "scorer.html", context, status=status)
+
+
+@router.get("/projects/{slug}/scorers/{scorer_id}")
+async def show_scorer(
+    slug: str, scorer_id: str, request: Request, caller: CallerDep, session: SessionDep
+) -> Response:
+    return await _scorer_page(request, caller, session, slug, scorer_id)
+
+
+@router.post("/projects/{slug}/scorers/{scorer_id}")
+async def save_scorer(
+    slug: str, scorer_id: str, request: Request, caller: CallerDep, session: SessionDep
+) -> Response:
+    """``PATCH /v1/scorers/{id}`` from the form; the type of a scorer never changes."""
+    form = await request.form()
+    _, scorer = await _scorer_in(session, caller, slug, scorer_id)
+    try:
+        body = scorer_form.scorer_update(form, scorer.type, dict(scorer.config))
+        await scorers.update_scorer(session, caller.auth, scorer.id, body)
+    except REFUSALS as exc:
+        await rollback(session)  # nothing of a refused form is kept
+        return await _scorer_page(
+            request,
+            caller,
+            session,
+            slug,
+            scorer_id,
+            scorer_errors=FormErrors.of(exc),
+            scorer_form=forms.values(form),
+        )
+    return redirect(request, f"/projects/{slug}/scorers/{scorer_id}?notice=scorer-saved")

@@ -1,5 +1,5 @@
-"""A suite: its cases (add, edit, delete, reorder, switch on and off), a run by hand whose
-verdict appears in place, the runs list and the pass-rate trend."""
+"""A suite: its settings, its cases (add, edit, delete, reorder, switch on and off), a run
+by hand whose verdict appears in place, the runs list and the pass-rate trend."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 
-from launchgate.dashboard import case_form, chart, forms
+from launchgate.dashboard import case_form, chart, forms, suite_form
 from launchgate.dashboard.forms import REFUSALS, FormErrors
 from launchgate.dashboard.web import Caller, CallerDep, PageRoute, redirect, render
 from launchgate.db import rollback
@@ -104,11 +104,15 @@ async def _suite_page(
     context = {
         "caller": caller,
         "view": view,
+        "settings_form": suite_form.values_of(view.suite),
+        "on_inconclusive_choices": suite_form.ON_INCONCLUSIVE.items(),
+        "on_inconclusive_help": suite_form.ON_INCONCLUSIVE_HELP,
         **await _cases_context(session, caller, project, view),
         **await _runs_context(session, caller, view, _page_number(request)),
         **extra,
     }
-    return render(request, "suite.html", context, status=400 if extra.get("errors") else 200)
+    failed = extra.get("errors") or extra.get("settings_errors")
+    return render(request, "suite.html", context, status=400 if failed else 200)
 
 
 @router.get(BASE)
@@ -130,6 +134,30 @@ async def runs_panel(
         **await _runs_context(session, caller, view, _page_number(request)),
     }
     return render(request, "fragments/runs_panel.html", context)
+
+
+@router.post(BASE + "/settings")
+async def save_settings(
+    slug: str, suite_slug: str, request: Request, caller: CallerDep, session: SessionDep
+) -> Response:
+    """``PATCH`` of the suite's name, pass threshold, description and ``on_inconclusive``."""
+    form = await request.form()
+    try:
+        body = suite_form.suite_update(form)
+        await suites.update_suite(session, caller.auth, slug, suite_slug, body)
+    except REFUSALS as exc:
+        await rollback(session)  # nothing of a refused form is kept
+        return await _suite_page(
+            request,
+            caller,
+            session,
+            slug,
+            suite_slug,
+            settings_errors=FormErrors.of(exc),
+            settings_form=forms.values(form),
+        )
+    url = BASE.format(slug=slug, suite_slug=suite_slug)
+    return redirect(request, url + "?notice=suite-saved#settings")
 
 
 @router.post(BASE + "/cases")
