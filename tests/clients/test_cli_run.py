@@ -1,6 +1,8 @@
 """``launchgate run`` against a real server (SPEC §11): the report line by line, the exit
 codes, ``--json``, ``--junit``, ``--async``, the unreachable API, the server's refusals,
-bad usage, where the key comes from, and colour only on a terminal."""
+bad usage, where the key comes from, and colour only on a terminal. Last, inconclusive runs
+(issue 13), judged by the fake provider's seeded noisy judge: exit 3, the undecided cases
+with their mean and interval, ``on_inconclusive``'s verdicts, ``--json`` and ``--junit``."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from tests.clients.cli import Terminal, make_terminal
 from tests.clients.live import ABORTED_OUTPUT, CLEARED_OUTPUT, FIXED_OUTPUT, Gate
+from tests.clients.noisy import DECIDED_OUTPUT, UNDECIDED_OUTPUT, Noisy
 from tests.sdk.scripted_server import (
     Slow,
     closed_port,
@@ -349,3 +353,148 @@ def test_a_spinner_while_a_long_run_is_scored_on_a_terminal(term: Terminal) -> N
             "run", "refund-replies", "--output", "x", "--api-key", "lg_test_k", "--api-url", url
         )
     assert done.returncode == 0 and done.stderr == "" and not ANSI.search(done.stdout)
+
+
+# --- inconclusive runs (issue 13) -------------------------------------------------------
+
+
+def _noisy_run(term: Terminal, noisy: Noisy, *args: str) -> tuple[int, list[str], str]:
+    done = term.run("run", *args, "--api-key", noisy.key, "--api-url", noisy.url)
+    return done.returncode, done.stdout.splitlines(), done.stderr
+
+
+def _bounds(case: dict[str, Any]) -> tuple[str, str, str]:
+    """A stored case's mean and interval as the report prints them (two decimals)."""
+    sampling = case["sampling"]
+    low, high = sampling["interval"]
+    return f"{sampling['mean']:.2f}", f"{low:.2f}", f"{high:.2f}"
+
+
+def test_an_inconclusive_run_lists_the_undecided_cases_and_exits_3(
+    term: Terminal, noisy: Noisy
+) -> None:
+    code, lines, stderr = _noisy_run(term, noisy, "undecided", "--output", UNDECIDED_OUTPUT)
+    assert code == 3, stderr
+    stored = noisy.stored_run(_run_id(lines))
+    assert stored["status"] == "inconclusive" and stored["trigger"] == "cli"
+    judged = stored["scores"][0]
+    assert judged["status"] == "inconclusive" and len(judged["sampling"]["samples"]) == 10
+    assert noisy.judge_calls() == 10
+    low, high = judged["sampling"]["interval"]
+    assert low < 0.7 <= high  # genuinely undecided: the threshold is inside the interval
+    mean, lo, hi = _bounds(judged)
+    assert lines == [
+        "◐ Inconclusive — the judge could not decide 1 case(s)",
+        f"  Kind tone: mean {mean}, 95% interval [{lo}, {hi}], threshold 0.70, 10 judgements",
+        "Pass rate: 50% (1/2), 100% with the undecided case(s) passed",
+        lines[3],
+        f"Run ID: {stored['id']}",
+        f"◐ Kind tone {judged['score']} / 0.7 (10 judgements, 95% interval [{lo}, {hi}]) "
+        f"— {judged['reason']}",
+        "✓ Offers a refund 1.0 / 1.0",
+    ]
+    assert re.fullmatch(r"Duration: \d+(\.\d)?ms", lines[3])
+
+
+def test_a_decided_sampled_case_shows_its_interval_in_the_case_line(
+    term: Terminal, noisy: Noisy
+) -> None:
+    code, lines, _ = _noisy_run(term, noisy, "undecided", "--output", DECIDED_OUTPUT)
+    assert code == 0 and noisy.judge_calls() == 3  # decided after min_samples
+    assert lines[:2] == ["✓ Cleared for launch", "Pass rate: 100% (2/2)"]
+    assert lines[4:] == [
+        "✓ Kind tone 0.9 / 0.7 (3 judgements, 95% interval [0.90, 0.90])",
+        "✓ Offers a refund 1.0 / 1.0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("suite", "code", "verdict", "note"),
+    [
+        (
+            "undecided-abort",
+            1,
+            "✗ Launch aborted",
+            "the run was inconclusive, aborted by the suite's on_inconclusive: abort",
+        ),
+        (
+            "undecided-clear",
+            0,
+            "✓ Cleared for launch",
+            "the run was inconclusive, cleared by the suite's on_inconclusive: clear",
+        ),
+        ("undecided-lenient", 0, "✓ Cleared for launch", "the verdict is cleared either way"),
+    ],
+)
+def test_a_verdict_made_despite_undecided_cases_says_how(
+    term: Terminal, noisy: Noisy, suite: str, code: int, verdict: str, note: str
+) -> None:
+    got, lines, _ = _noisy_run(term, noisy, suite, "--output", UNDECIDED_OUTPUT)
+    assert got == code
+    judged = noisy.stored_run(_run_id(lines))["scores"][0]
+    mean, lo, hi = _bounds(judged)
+    assert lines[:4] == [
+        verdict,
+        f"◐ The judge could not decide 1 case(s){':' if 'on_inc' in note else ';'} {note}",
+        f"  Kind tone: mean {mean}, 95% interval [{lo}, {hi}], threshold 0.70, 10 judgements",
+        "Pass rate: 50% (1/2), 100% with the undecided case(s) passed",
+    ]
+
+
+def test_json_carries_the_sampling_and_the_verdict_detail(term: Terminal, noisy: Noisy) -> None:
+    code, lines, _ = _noisy_run(term, noisy, "undecided", "--output", UNDECIDED_OUTPUT, "--json")
+    assert code == 3
+    run = json.loads("\n".join(lines))
+    stored = noisy.stored_run(run["id"])
+    assert (run["status"], run["passed"], run["inconclusive_cases"]) == ("inconclusive", False, 1)
+    assert (
+        run["verdict_detail"]
+        == stored["verdict_detail"]
+        == {
+            "status": "inconclusive",
+            "on_inconclusive": "inconclusive",
+            "pass_rate_low": 0.5,
+            "pass_rate_high": 1.0,
+            "inconclusive_cases": 1,
+        }
+    )
+    judged = run["scores"][0]
+    assert judged["status"] == "inconclusive" and judged["passed"] is False
+    assert judged["sampling"] == stored["scores"][0]["sampling"]
+    assert [case["case"] for case in run["failures"]] == ["Kind tone"]
+    assert run["scores"][1]["sampling"] is None  # a contains case is not sampled
+
+
+def test_junit_marks_an_undecided_case_as_an_inconclusive_failure(
+    term: Terminal, noisy: Noisy
+) -> None:
+    report = term.cwd / "launchgate.xml"
+    code, lines, _ = _noisy_run(
+        term, noisy, "undecided", "--output", UNDECIDED_OUTPUT, "--junit", str(report)
+    )
+    assert code == 3
+    judged = noisy.stored_run(_run_id(lines))["scores"][0]
+    mean, lo, hi = _bounds(judged)
+    [suite] = ET.parse(report).getroot().findall("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
+    undecided, passed = suite.findall("testcase")
+    assert passed.find("failure") is None
+    failure = undecided.find("failure")
+    assert failure is not None and failure.get("type") == "inconclusive"
+    message = (
+        f"inconclusive: the judge could not decide (mean {mean}, 95% interval [{lo}, {hi}], "
+        "threshold 0.70, 10 judgements)"
+    )
+    assert failure.get("message") == message
+    assert failure.text == f"{message}: {judged['reason']}"
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["status"] == "inconclusive" and properties["inconclusive_cases"] == "1"
+    assert (properties["raw_status"], properties["pass_rate_high"]) == ("inconclusive", "1.0")
+
+    # An ordinary failure stays type="failed": the two can be told apart.
+    code, _, _ = _noisy_run(
+        term, noisy, "undecided", "--output", "FAKE_SCORE=0.2", "--junit", str(report)
+    )
+    assert code == 1
+    failures = ET.parse(report).getroot().iter("failure")
+    assert [f.get("type") for f in failures] == ["failed", "failed"]

@@ -1,8 +1,9 @@
 """The GitHub Action (SPEC §11) against a real LaunchGate server and a fake GitHub API on
 127.0.0.1: one pull-request comment per suite, created then edited, found again by its
 hidden marker; ``comment: "false"``; the body for cleared and aborted runs; the outputs,
-the job summary, the exit codes and the run's ``trigger_meta``. Last, action.yml itself:
-its run step executed as the runner would, with its expressions filled in."""
+the job summary, the exit codes and the run's ``trigger_meta``; action.yml itself: its run
+step executed as the runner would, with its expressions filled in. Last, inconclusive runs
+(issue 13): the 🟡 heading and exit 3, and the verdicts ``on_inconclusive`` makes of them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.cli.conftest import BIN
 from tests.clients.cli import Terminal, make_terminal
 from tests.clients.fake_github import GitHubState, fake_github
 from tests.clients.live import ABORTED_OUTPUT, CLEARED_OUTPUT, FIXED_OUTPUT, Gate
+from tests.clients.noisy import DECIDED_OUTPUT, UNDECIDED_OUTPUT, Noisy
 from tests.sdk.scripted_server import closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -400,3 +402,112 @@ def test_the_run_step_of_action_yml_works_as_the_runner_runs_it(
     assert comment["body"].startswith(
         "<!-- launchgate:suite=refund-replies -->\n## 🔴 LaunchGate: Launch aborted"
     )
+
+
+# --- inconclusive runs (issue 13) -------------------------------------------------------
+
+
+def _undecided_item(noisy: Noisy, run_id: str) -> str:
+    """The comment's line for the judge case, from what the server stored."""
+    sampling = noisy.stored_run(run_id)["scores"][0]["sampling"]
+    low, high = sampling["interval"]
+    return (
+        f"- Kind tone: mean {sampling['mean']:.2f}, 95% interval [{low:.2f}, {high:.2f}], "
+        "threshold 0.70, 10 judgements"
+    )
+
+
+def test_an_inconclusive_run_is_headed_yellow_and_fails_the_job_with_3(
+    action: Action, noisy: Noisy
+) -> None:
+    code, log = action.run("undecided", UNDECIDED_OUTPUT, api_key=noisy.key)
+    assert code == 3, log
+    outputs = action.outputs()
+    assert (outputs["status"], outputs["pass-rate"]) == ("inconclusive", "0.5")
+    run_id = outputs["run-id"]
+    stored = noisy.stored_run(run_id)
+    assert stored["trigger"] == "github_action" and stored["status"] == "inconclusive"
+    judged = stored["scores"][0]
+    low, high = judged["sampling"]["interval"]
+    [comment] = action.comments()
+    body = comment["body"]
+    lines = body.splitlines()
+    assert lines[:3] == [
+        "<!-- launchgate:suite=undecided -->",
+        "## 🟡 LaunchGate: Inconclusive",
+        "",
+    ]
+    assert "- **Pass rate:** 50% (1/2), 100% with the undecided case(s) passed" in lines
+    start = lines.index(f"- **Run ID:** `{run_id}`") + 2
+    assert lines[start : start + 10] == [
+        "**The judge could not decide 1 case(s)**, so the pass rate may land on either side "
+        "of the suite's threshold:",
+        "",
+        _undecided_item(noisy, run_id),
+        "",
+        "| Case | Score | Threshold | Status | Reason |",
+        "|---|---|---|---|---|",
+        f"| Kind tone | {judged['score']} (10 judgements, 95% interval [{low:.2f}, {high:.2f}]) "
+        f"| 0.7 | 🟡 Inconclusive | {judged['reason']} |",
+        "| Offers a refund | 1.0 | 1.0 | ✅ Passed |  |",
+        "",
+        FOOTER,
+    ]
+    assert action.summary() == body + "\n"
+    assert (
+        "::error::LaunchGate: inconclusive, the judge could not decide 1 case(s); pass rate "
+        f"50%25 (1/2), 100%25 with the undecided case(s) passed (run {run_id})"
+    ) in log
+    assert "◐ Inconclusive — the judge could not decide 1 case(s)\n" in log  # the CLI's report
+
+
+@pytest.mark.parametrize(
+    ("suite", "code", "heading", "annotation"),
+    [
+        (
+            "undecided-abort",
+            1,
+            "## 🔴 LaunchGate: Launch aborted",
+            "::error::LaunchGate: launch aborted, pass rate 50%25 (1/2) (run {run}); the judge "
+            "could not decide 1 case(s): the run was inconclusive, aborted by the suite's "
+            "on_inconclusive: abort",
+        ),
+        (
+            "undecided-clear",
+            0,
+            "## 🟢 LaunchGate: Cleared for launch",
+            "::warning::LaunchGate: cleared for launch (run {run}); the judge could not decide "
+            "1 case(s): the run was inconclusive, cleared by the suite's on_inconclusive: clear",
+        ),
+    ],
+)
+def test_on_inconclusive_decides_the_job_and_the_comment_notes_the_raw_outcome(
+    action: Action, noisy: Noisy, suite: str, code: int, heading: str, annotation: str
+) -> None:
+    got, log = action.run(suite, UNDECIDED_OUTPUT, api_key=noisy.key)
+    assert got == code, log
+    run_id = action.outputs()["run-id"]
+    assert action.outputs()["status"] == noisy.stored_run(run_id)["status"]
+    assert annotation.format(run=run_id) in log
+    [comment] = action.comments()
+    lines = comment["body"].splitlines()
+    assert lines[1] == heading  # the mapped verdict's, not the yellow one
+    start = lines.index(f"- **Run ID:** `{run_id}`") + 2
+    setting = suite.removeprefix("undecided-")
+    assert lines[start : start + 4] == [
+        "> ◐ The judge could not decide 1 case(s): the run was inconclusive, "
+        f"{'aborted' if code else 'cleared'} by the suite's on_inconclusive: {setting}",
+        "",
+        _undecided_item(noisy, run_id),
+        "",
+    ]
+
+
+def test_a_decided_sampled_run_comments_as_before_with_the_interval(
+    action: Action, noisy: Noisy
+) -> None:
+    code, log = action.run("undecided", DECIDED_OUTPUT, api_key=noisy.key)
+    assert code == 0 and "::warning" not in log and "::error" not in log
+    body = action.comments()[0]["body"]
+    assert "## 🟢 LaunchGate: Cleared for launch" in body and "could not decide" not in body
+    assert "| Kind tone | 0.9 (3 judgements, 95% interval [0.90, 0.90]) | 0.7 | ✅ Passed |" in body

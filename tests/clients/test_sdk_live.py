@@ -1,5 +1,7 @@
 """The SDK against a real server (SPEC §5, §11): cleared, aborted, error, async + wait,
-``project``, what ``get_run`` returns, and the 4xx answers — raised at once, never retried."""
+``project``, what ``get_run`` returns, and the 4xx answers — raised at once, never retried.
+Last, inconclusive runs (issue 13): final, not passed, with typed sampling and verdict
+detail, and the verdicts the suite's ``on_inconclusive`` makes of them."""
 
 from __future__ import annotations
 
@@ -15,9 +17,13 @@ from launchgate.sdk import (
     NotFoundError,
     PaymentError,
     RunResult,
+    Sampling,
     ValidationError,
+    VerdictDetail,
 )
+from launchgate.sdk.models import FINAL_STATUSES
 from tests.clients.live import ABORTED_OUTPUT, CLEARED_OUTPUT, FIXED_OUTPUT, Gate
+from tests.clients.noisy import DECIDED_OUTPUT, UNDECIDED_OUTPUT, Noisy
 
 # Any retry would take 5 s or more: the 4xx tests prove there was none by the clock.
 NO_RETRY_IN_TIME = 5.0
@@ -140,3 +146,87 @@ def test_refusals_raise_at_once_with_the_servers_code_and_message(
     error = raised.value
     assert error.code == code and needle in error.message  # type: ignore[attr-defined]
     assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+
+
+# --- inconclusive runs (issue 13) -------------------------------------------------------
+
+
+def test_an_inconclusive_run_is_final_not_passed_and_typed(noisy: Noisy) -> None:
+    with LaunchGate(noisy.key, noisy.url) as client:
+        result = client.run("undecided", UNDECIDED_OUTPUT)
+    assert (result.status, result.passed, result.done) == ("inconclusive", False, True)
+    assert "inconclusive" in FINAL_STATUSES
+    assert (result.passed_cases, result.failed_cases, result.inconclusive_cases) == (1, 0, 1)
+    assert result.pass_rate == 0.5
+    assert result.verdict_detail == VerdictDetail(
+        status="inconclusive",
+        on_inconclusive="inconclusive",
+        pass_rate_low=0.5,
+        pass_rate_high=1.0,
+        inconclusive_cases=1,
+    )
+    assert result.verdict_detail is not None and not result.verdict_detail.mapped
+    judged, plain = result.scores
+    assert (judged.status, judged.passed) == ("inconclusive", False)
+    assert result.failures == (judged,) and plain.sampling is None
+    sampling = judged.sampling
+    assert isinstance(sampling, Sampling) and sampling.stopped == "max_samples"
+    assert len(sampling.samples) == 10 and all(isinstance(s, float) for s in sampling.samples)
+    assert sampling.confidence == 0.95 and sampling.mean == judged.score
+    low, high = sampling.interval
+    assert low < judged.threshold <= high
+    stored = noisy.stored_run(result.id or "")
+    assert list(sampling.samples) == stored["scores"][0]["sampling"]["samples"]
+    assert [low, high] == stored["scores"][0]["sampling"]["interval"]
+    plain_dict = result.to_dict()
+    assert plain_dict["verdict_detail"]["pass_rate_high"] == 1.0
+    assert plain_dict["scores"][0]["sampling"]["stopped"] == "max_samples"
+
+
+def test_wait_treats_inconclusive_as_final(noisy: Noisy) -> None:
+    with LaunchGate(noisy.key, noisy.url) as client:
+        queued = client.run("undecided", UNDECIDED_OUTPUT, async_=True)
+        final = client.wait(queued, interval=0.05, timeout=30)
+        stored = client.get_run(queued.id or "")
+    assert (final.id, final.status, final.done, final.passed) == (
+        queued.id,
+        "inconclusive",
+        True,
+        False,
+    )
+    assert stored.inconclusive_cases == 1 and stored.suite and stored.suite["slug"] == "undecided"
+
+
+async def test_the_async_client_waits_for_an_inconclusive_run_too(noisy: Noisy) -> None:
+    async with AsyncLaunchGate(noisy.key, noisy.url) as client:
+        queued = await client.run("undecided", UNDECIDED_OUTPUT, async_=True)
+        final = await client.wait(queued.id or "", interval=0.05, timeout=30)
+    assert (final.status, final.inconclusive_cases) == ("inconclusive", 1)
+
+
+@pytest.mark.parametrize(
+    ("suite", "status"), [("undecided-abort", "aborted"), ("undecided-clear", "cleared")]
+)
+def test_on_inconclusive_gives_a_verdict_and_keeps_the_raw_outcome(
+    noisy: Noisy, suite: str, status: str
+) -> None:
+    with LaunchGate(noisy.key, noisy.url) as client:
+        result = client.run(suite, UNDECIDED_OUTPUT)
+    assert (result.status, result.passed) == (status, status == "cleared")
+    assert result.scores[0].status == "inconclusive"
+    detail = result.verdict_detail
+    assert detail is not None and detail.mapped
+    assert (detail.status, detail.on_inconclusive) == (
+        "inconclusive",
+        suite.removeprefix("undecided-"),
+    )
+
+
+def test_a_decided_run_has_sampling_but_no_verdict_detail(noisy: Noisy) -> None:
+    with LaunchGate(noisy.key, noisy.url) as client:
+        result = client.run("undecided", DECIDED_OUTPUT)
+    assert (result.status, result.inconclusive_cases, result.verdict_detail) == ("cleared", 0, None)
+    sampling = result.scores[0].sampling
+    assert sampling == Sampling(
+        samples=(0.9, 0.9, 0.9), mean=0.9, interval=(0.9, 0.9), confidence=0.95, stopped="decided"
+    )

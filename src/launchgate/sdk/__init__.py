@@ -24,7 +24,7 @@ from launchgate.sdk.errors import (
     ValidationError,
     WaitTimeout,
 )
-from launchgate.sdk.models import CaseResult, RunResult
+from launchgate.sdk.models import CaseResult, RunResult, Sampling, VerdictDetail
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -38,8 +38,10 @@ __all__ = [
     "NotFoundError",
     "PaymentError",
     "RunResult",
+    "Sampling",
     "UnreachableError",
     "ValidationError",
+    "VerdictDetail",
     "WaitTimeout",
     "resolve_config",
 ]

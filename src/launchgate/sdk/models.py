@@ -10,14 +10,73 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, cast
 
-RunStatus = Literal["pending", "running", "cleared", "aborted", "error", "skipped"]
-CaseStatus = Literal["passed", "failed", "error"]
-FINAL_STATUSES: frozenset[str] = frozenset({"cleared", "aborted", "error", "skipped"})
+RunStatus = Literal["pending", "running", "cleared", "aborted", "error", "inconclusive", "skipped"]
+CaseStatus = Literal["passed", "failed", "error", "inconclusive"]
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {"cleared", "aborted", "error", "inconclusive", "skipped"}
+)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How an ``llm_judge`` case was judged (docs/sampling.md): every judgement's score,
+    their mean, the confidence interval of that mean and why the judging stopped —
+    ``decided`` (the interval cleared the threshold) or ``max_samples`` (all were spent)."""
+
+    samples: tuple[float, ...]
+    mean: float
+    interval: tuple[float, float]
+    confidence: float
+    stopped: Literal["decided", "max_samples"]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sampling:
+        low, high = (float(bound) for bound in data.get("interval") or (0.0, 1.0))
+        return cls(
+            samples=tuple(float(score) for score in data.get("samples") or ()),
+            mean=float(data.get("mean") or 0.0),
+            interval=(low, high),
+            confidence=float(data.get("confidence") or 0.0),
+            stopped=cast(Literal["decided", "max_samples"], data.get("stopped", "max_samples")),
+        )
+
+
+@dataclass(frozen=True)
+class VerdictDetail:
+    """The raw verdict of a run with inconclusive cases, before the suite's
+    ``on_inconclusive`` mapped it: ``status`` is what the run would have been with
+    ``on_inconclusive: inconclusive``; the two pass rates count the undecided cases as
+    failed (``low``) and as passed (``high``)."""
+
+    status: str
+    on_inconclusive: str
+    pass_rate_low: float
+    pass_rate_high: float
+    inconclusive_cases: int
+
+    @property
+    def mapped(self) -> bool:
+        """True when ``on_inconclusive`` turned an inconclusive run into a verdict."""
+        return self.status == "inconclusive" and self.on_inconclusive != "inconclusive"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VerdictDetail:
+        return cls(
+            status=str(data.get("status", "")),
+            on_inconclusive=str(data.get("on_inconclusive", "inconclusive")),
+            pass_rate_low=float(data.get("pass_rate_low") or 0.0),
+            pass_rate_high=float(data.get("pass_rate_high") or 0.0),
+            inconclusive_cases=int(data.get("inconclusive_cases") or 0),
+        )
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One case scored against the output; it passed when ``score >= threshold``."""
+    """One case scored against the output; it passed when ``score >= threshold``.
+
+    An ``llm_judge`` case that got judgements carries ``sampling``; it is ``inconclusive``
+    when every allowed judgement was spent and the interval still holds the threshold.
+    """
 
     case: str
     case_id: str
@@ -32,9 +91,11 @@ class CaseResult:
     precision: float | None = None
     recall: float | None = None
     judge: dict[str, Any] | None = None
+    sampling: Sampling | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseResult:
+        sampling = data.get("sampling")
         return cls(
             case=str(data.get("case", "")),
             case_id=str(data.get("case_id", "")),
@@ -49,6 +110,7 @@ class CaseResult:
             precision=_opt_float(data.get("precision")),
             recall=_opt_float(data.get("recall")),
             judge=data.get("judge"),
+            sampling=Sampling.from_json(sampling) if isinstance(sampling, dict) else None,
         )
 
 
@@ -56,10 +118,13 @@ class CaseResult:
 class RunResult:
     """A run: the verdict of one output against a suite.
 
-    ``status`` is ``cleared`` or ``aborted`` (or ``error``) once scored, ``pending`` or
-    ``running`` for an async run not yet finished, and ``skipped`` when the API could not be
-    reached — then ``passed`` is True so that an outage never blocks a release, ``id`` is
-    None and ``message`` says why. Fields after ``message`` come from ``get_run`` only.
+    ``status`` is ``cleared`` or ``aborted`` (or ``error``) once scored, ``inconclusive``
+    when the judge could not decide enough cases to call it either way (``passed`` False),
+    ``pending`` or ``running`` for an async run not yet finished, and ``skipped`` when the
+    API could not be reached — then ``passed`` is True so that an outage never blocks a
+    release, ``id`` is None and ``message`` says why. ``verdict_detail`` is set whenever a
+    case was inconclusive (the raw outcome, before the suite's ``on_inconclusive``). Fields
+    after ``message`` come from ``get_run`` only.
     """
 
     id: str | None
@@ -69,6 +134,8 @@ class RunResult:
     passed_cases: int = 0
     failed_cases: int = 0
     error_cases: int = 0
+    inconclusive_cases: int = 0
+    verdict_detail: VerdictDetail | None = None
     pass_rate: float | None = None
     duration_ms: float | None = None
     scores: tuple[CaseResult, ...] = ()
@@ -93,6 +160,7 @@ class RunResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
+        detail = data.get("verdict_detail")
         return cls(
             id=data.get("id"),
             status=cast(RunStatus, data.get("status", "error")),
@@ -101,6 +169,8 @@ class RunResult:
             passed_cases=int(data.get("passed_cases") or 0),
             failed_cases=int(data.get("failed_cases") or 0),
             error_cases=int(data.get("error_cases") or 0),
+            inconclusive_cases=int(data.get("inconclusive_cases") or 0),
+            verdict_detail=VerdictDetail.from_json(detail) if isinstance(detail, dict) else None,
             pass_rate=_opt_float(data.get("pass_rate")),
             duration_ms=_opt_float(data.get("duration_ms")),
             scores=tuple(CaseResult.from_json(s) for s in data.get("scores") or ()),
@@ -128,6 +198,8 @@ class RunResult:
             value = getattr(self, f.name)
             if isinstance(value, tuple):
                 value = [asdict(item) for item in value]
+            elif isinstance(value, VerdictDetail):
+                value = asdict(value)
             out[f.name] = value
         return out
 

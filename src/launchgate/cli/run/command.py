@@ -1,7 +1,8 @@
 """``launchgate run SUITE --output TEXT``: gate one output from a terminal or any CI.
 
 Exit codes (SPEC §11): 0 cleared, skipped (API unreachable) or queued with ``--async``;
-1 aborted; 2 error or bad usage. Colour and the progress spinner only on a terminal.
+1 aborted; 2 error or bad usage; 3 inconclusive (issue 13: the judge could not decide
+enough cases to call the launch either way). Colour and the progress spinner only on a terminal.
 Uses nothing of launchgate but the SDK, so it starts fast on the light install.
 
 A skip is never silent: stderr names the URL tried and the cause (and, under GitHub
@@ -35,7 +36,7 @@ SKIP_TITLE = "LaunchGate eval skipped"
 PROGRESS_AFTER_S = 0.3
 RUN_HELP = """Score an AI output against an eval suite: cleared for launch, or aborted.
 
-Exit code 0 when cleared (or skipped because the API is unreachable, or queued with --async), 1 when aborted, 2 on an error run or bad usage (and on a skip with --strict or LAUNCHGATE_FAIL_OPEN=false)."""  # noqa: E501
+Exit code 0 when cleared (or skipped because the API is unreachable, or queued with --async), 1 when aborted, 2 on an error run or bad usage (and on a skip with --strict or LAUNCHGATE_FAIL_OPEN=false), 3 when inconclusive (the judge could not decide enough cases)."""  # noqa: E501
 
 
 def run(

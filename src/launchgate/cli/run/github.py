@@ -5,7 +5,10 @@ with ``trigger: github_action`` and a ``trigger_meta`` of commit, pull request a
 run, prints the report to the log, writes the step outputs (``status``, ``pass-rate``,
 ``run-id``) and the job summary, and posts or edits the suite's pull-request comment.
 
-The exit code fails the job when the run is aborted (1) or errored (2); a skipped run
+The exit code fails the job when the run is aborted (1), errored (2) or inconclusive (3:
+the judge could not decide enough cases — unless the suite's ``on_inconclusive`` made the
+server answer cleared or aborted, which then decides, with the raw outcome in the
+annotation: a warning on a cleared run, part of the error on an aborted one); a skipped run
 (API unreachable) passes with a warning annotation naming the URL and the cause, unless
 ``strict: "true"`` (or ``LAUNCHGATE_FAIL_OPEN=false``) makes it fail (2). A host that does
 not resolve, an invalid URL and an empty output (unless ``allow-empty-output``) fail too.
@@ -187,11 +190,30 @@ def _verdict(result: RunResult) -> int:
         _command(
             "error",
             f"LaunchGate: launch aborted, pass rate "
-            f"{report.pass_rate_text(result)} (run {result.id})",
+            f"{report.pass_rate_text(result)} (run {result.id}){_mapped(result)}",
         )
+    elif result.status == "inconclusive":
+        _command(
+            "error",
+            f"LaunchGate: inconclusive, the judge could not decide "
+            f"{report.undecided_count(result)} case(s); pass rate "
+            f"{report.pass_rate_text(result)}{report.pass_rate_range(result)} (run {result.id})",
+        )
+    elif result.status == "cleared" and _mapped(result):
+        _command("warning", f"LaunchGate: cleared for launch (run {result.id}){_mapped(result)}")
     elif result.status == "error":
         _command("error", f"LaunchGate: run {result.id} ended in error")
     return report.exit_code(result)
+
+
+def _mapped(result: RunResult) -> str:
+    """``; the judge could not decide 1 case(s): …`` when the suite's ``on_inconclusive``
+    made this verdict out of an inconclusive run, so the annotation does not hide it."""
+    detail = result.verdict_detail
+    if detail is None or not detail.mapped:
+        return ""
+    note = report.undecided_note(result) or ""
+    return f"; {note[:1].lower()}{note[1:]}"
 
 
 def _write_outputs(env: Mapping[str, str], result: RunResult) -> None:

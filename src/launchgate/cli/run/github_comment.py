@@ -4,6 +4,10 @@ REST calls that post it once per suite and edit it on every later run.
 A hidden marker naming the suite (and the project, when given) is the comment's first
 line; the next run of the same suite finds the comment by it and edits it in place, so a
 pull request carries one LaunchGate comment per suite however often it is pushed.
+
+An inconclusive run (issue 13) is headed 🟡 and lists the cases the judge could not decide,
+with their mean and interval; when the suite's ``on_inconclusive`` turned it into cleared
+or aborted, the heading is that verdict's and a note gives the raw outcome.
 """
 
 from __future__ import annotations
@@ -13,7 +17,18 @@ from typing import Any
 
 import httpx
 
-from launchgate.cli.run.report import duration, number, one_line, pass_rate_text
+from launchgate.cli.run.report import (
+    duration,
+    number,
+    one_line,
+    pass_rate_range,
+    pass_rate_text,
+    sampling_note,
+    undecided,
+    undecided_count,
+    undecided_note,
+    undecided_text,
+)
 from launchgate.sdk import RunResult
 
 HEADINGS = {
@@ -21,8 +36,14 @@ HEADINGS = {
     "aborted": "## 🔴 LaunchGate: Launch aborted",
     "error": "## 🔴 LaunchGate: Run ended in error",
     "skipped": "## 🟡 LaunchGate: Eval skipped (API unreachable)",
+    "inconclusive": "## 🟡 LaunchGate: Inconclusive",
 }
-STATUS_CELLS = {"passed": "✅ Passed", "failed": "❌ Failed", "error": "⚠️ Error"}
+STATUS_CELLS = {
+    "passed": "✅ Passed",
+    "failed": "❌ Failed",
+    "error": "⚠️ Error",
+    "inconclusive": "🟡 Inconclusive",
+}
 
 
 def marker(suite: str, project: str | None = None) -> str:
@@ -53,15 +74,33 @@ def comment_body(
             parts += ["", f"> {_cell(one_line(result.message))}"]
     else:
         parts += [
-            f"- **Pass rate:** {pass_rate_text(result)}",
+            f"- **Pass rate:** {pass_rate_text(result)}{pass_rate_range(result)}",
             f"- **Duration:** {duration(result.duration_ms)}",
             f"- **Run ID:** `{result.id}`",
             "",
+            *_undecided(result),
             *_table(result),
         ]
     if footer:
         parts += ["", f"<sub>{footer}</sub>"]
     return "\n".join(parts) + "\n"
+
+
+def _undecided(result: RunResult) -> list[str]:
+    """The cases the judge could not decide, under a line that says what that did to the
+    verdict; nothing when every case was decided."""
+    cases = undecided(result)
+    if not cases:
+        return []
+    if result.status == "inconclusive":
+        lead = (
+            f"**The judge could not decide {undecided_count(result)} case(s)**, so the pass "
+            "rate may land on either side of the suite's threshold:"
+        )
+    else:
+        lead = f"> ◐ {undecided_note(result) or 'The judge could not decide some cases'}"
+    items = [f"- {_cell(case.case)}: {undecided_text(case)}" for case in cases]
+    return [lead, "", *items, ""]
 
 
 def _table(result: RunResult) -> list[str]:
@@ -71,7 +110,7 @@ def _table(result: RunResult) -> list[str]:
     for case in result.scores:
         cells = [
             _cell(case.case),
-            number(case.score),
+            number(case.score) + sampling_note(case),
             number(case.threshold),
             STATUS_CELLS.get(case.status, case.status),
         ]

@@ -2,7 +2,10 @@
 case, so any CI lists the failing cases natively.
 
 A failed case is a ``failure``, a case that could not be scored an ``error``; a skipped
-run (API unreachable) is one ``skipped`` testcase, since there were no cases to list.
+run (API unreachable) is one ``skipped`` testcase, since there were no cases to list. A
+case the judge could not decide is a ``failure`` too — JUnit has no third outcome, and an
+undecided case must not read as a pass — but of ``type="inconclusive"``, with a message
+that says so and gives its mean, interval and threshold.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from launchgate.cli.run.report import number, one_line
+from launchgate.cli.run.report import number, one_line, undecided_text
 
 if TYPE_CHECKING:  # types only: the CLI starts without loading httpx
     from launchgate.sdk import RunResult
@@ -22,7 +25,7 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 def junit_xml(result: RunResult, suite: str) -> bytes:
     """The report as UTF-8 bytes with an XML declaration."""
-    failures = sum(1 for case in result.scores if case.status == "failed")
+    failures = sum(1 for case in result.scores if case.status in ("failed", "inconclusive"))
     errors = sum(1 for case in result.scores if case.status == "error")
     tests = len(result.scores) or (1 if result.skipped else 0)
     seconds = f"{(result.duration_ms or 0) / 1000:.6f}"
@@ -43,6 +46,7 @@ def junit_xml(result: RunResult, suite: str) -> bytes:
         ("run_id", result.id or ""),
         ("status", result.status),
         ("pass_rate", "" if result.pass_rate is None else str(result.pass_rate)),
+        ("inconclusive_cases", str(result.inconclusive_cases)),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     classname = _clean(f"launchgate.{suite}")
@@ -62,6 +66,12 @@ def junit_xml(result: RunResult, suite: str) -> bytes:
             element.text = (
                 f"score {number(case.score)} below threshold {number(case.threshold)}: {reason}"
             )
+        elif case.status == "inconclusive":
+            message = _clean(f"inconclusive: the judge could not decide ({undecided_text(case)})")
+            element = ET.SubElement(
+                testcase, "failure", {"message": message, "type": "inconclusive"}
+            )
+            element.text = f"{message}: {reason}" if reason else message
         elif case.status == "error":
             element = ET.SubElement(testcase, "error", {"message": reason, "type": "error"})
             element.text = reason
@@ -70,6 +80,14 @@ def junit_xml(result: RunResult, suite: str) -> bytes:
             testsuite, "testcase", {"name": "LaunchGate eval", "classname": classname, "time": "0"}
         )
         ET.SubElement(testcase, "skipped", {"message": _clean(result.message or "skipped")})
+    if result.verdict_detail is not None:  # the verdict before on_inconclusive mapped it
+        detail = result.verdict_detail
+        for name, value in (
+            ("raw_status", detail.status),
+            ("on_inconclusive", detail.on_inconclusive),
+            ("pass_rate_high", str(detail.pass_rate_high)),
+        ):
+            ET.SubElement(properties, "property", {"name": name, "value": value})
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
