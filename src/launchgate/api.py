@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from launchgate.api_keys.endpoints import router as api_keys
 from launchgate.audit.endpoints import router as audit
 from launchgate.auth.endpoints import router as auth
+from launchgate.batches.endpoints import router as batches
 from launchgate.billing.endpoints import router as billing
 from launchgate.byok.endpoints import router as byok
 from launchgate.projects.endpoints import router as projects
@@ -40,9 +41,10 @@ PRIVATE_ERRORS = _errors(400, 401, 402, 404, 409, 429, 500)
 router = APIRouter(prefix="/v1")
 # POST /v1/run first: routes are matched in order, and it is the one in the request path
 # of our customers' applications.
-for private in (runs, projects, suites, cases, scorers, api_keys, byok, audit, billing):
-    # Runs and key tests may need a worker: 503 while the scaled-out job queue is down.
-    queued = private in (runs, byok)
+for private in (runs, batches, projects, suites, cases, scorers, api_keys, byok, audit, billing):
+    # Runs, batches and key tests may need a worker: 503 while the scaled-out job queue is
+    # down.
+    queued = private in (runs, batches, byok)
     router.include_router(private, responses=PRIVATE_ERRORS | (_errors(503) if queued else {}))
 router.include_router(templates, responses=PUBLIC_ERRORS)
 router.include_router(auth, responses=PUBLIC_ERRORS | _errors(401))

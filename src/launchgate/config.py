@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # How many synchronous judge runs one API process lets wait for the worker at once;
     # the next one is refused with 503 and Retry-After (docs/configuration.md).
     max_waiting_sync_runs: int = Field(default=1000, ge=1, le=100_000)
+    # Batches (docs/batches.md): the most items one POST /v1/batches may hold, and how many
+    # of a batch's items one embedded server scores at once.
+    max_batch_items: int = Field(default=1000, ge=1, le=10_000)
+    batch_concurrency: int = Field(default=64, ge=1, le=1000)
     # The database pool of each process: database_pool_size connections kept, as many again
     # on SQLite (twice as many on PostgreSQL) opened under load; a request that finds none
     # free within database_pool_timeout_s is answered 503 with Retry-After.

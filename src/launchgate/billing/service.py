@@ -53,16 +53,26 @@ async def usage(
     )
 
 
-async def check_can_run(session: AsyncSession, org_id: uuid.UUID, plan: str) -> None:
-    """402 before any work once the month's runs are used (SPEC §5.9). ``plan`` comes
-    from the caller's already-read organisation facts, so unlimited plans cost no query."""
+async def check_can_run(
+    session: AsyncSession, org_id: uuid.UUID, plan: str, *, runs: int = 1
+) -> None:
+    """402 before any work when the month's runs cannot hold ``runs`` more (SPEC §5.9; a
+    batch needs room for every item). ``plan`` comes from the caller's already-read
+    organisation facts, so unlimited plans cost no query."""
     chosen = PLANS.get(plan, PLANS["free"])
     if chosen.monthly_limit is None:
         return
     used = await repository.runs_in_period(session, org_id, month_key(utcnow()))
-    if used >= chosen.monthly_limit:
+    if used + runs > chosen.monthly_limit:
+        left = max(0, chosen.monthly_limit - used)
+        message = (
+            f"Monthly run limit of {chosen.monthly_limit} reached on the {chosen.name} plan"
+            if runs == 1 or left == 0
+            else f"A batch of {runs} items needs {runs} runs; {left} of the monthly limit "
+            f"of {chosen.monthly_limit} remain on the {chosen.name} plan"
+        )
         raise UsageLimitExceeded(
-            f"Monthly run limit of {chosen.monthly_limit} reached on the {chosen.name} plan",
+            message,
             details={
                 "plan": chosen.slug,
                 "monthly_limit": chosen.monthly_limit,

@@ -4,6 +4,7 @@ from launchgate.models import versioning  # noqa: F401  (registers the version b
 from launchgate.models.api_key import ApiKey
 from launchgate.models.audit_event import AuditEvent
 from launchgate.models.base import Base
+from launchgate.models.batch import Batch
 from launchgate.models.byok_key import ByokKey
 from launchgate.models.case import Case
 from launchgate.models.judge_verdict import JudgeVerdict
@@ -19,6 +20,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Batch",
     "ByokKey",
     "Case",
     "JudgeVerdict",

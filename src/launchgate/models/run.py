@@ -20,6 +20,7 @@ class Run(Base):
         Index("ix_runs_suite_created", "suite_id", "created_at"),
         Index("ix_runs_status", "status"),
         Index("ix_runs_org_created", "org_id", "created_at"),
+        Index("ix_runs_batch", "batch_id"),
     )
 
     id: Mapped[str] = mapped_column(String(28), primary_key=True)
@@ -27,6 +28,11 @@ class Run(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     suite_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # An item of a batch (issue 14): the batch and the caller's stable name for its input.
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), default=None
+    )
+    item_key: Mapped[str | None] = mapped_column(String(200), default=None)
     status: Mapped[str] = mapped_column(String(16))
     trigger: Mapped[str] = mapped_column(String(20))
     trigger_meta: Mapped[dict[str, Any]]

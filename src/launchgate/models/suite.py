@@ -24,3 +24,8 @@ class Suite(UUIDPk, Timestamps, Base):
     pass_threshold: Mapped[float] = mapped_column(default=1.0)
     # What a run whose judge could not decide ends as: inconclusive | abort | clear.
     on_inconclusive: Mapped[str] = mapped_column(String(12), default="inconclusive")
+    # Batches (issue 14): the share of items that must clear, the branch whose latest
+    # batch is the "auto" baseline, and whether a regressed case aborts a batch.
+    batch_threshold: Mapped[float] = mapped_column(default=1.0)
+    baseline_branch: Mapped[str] = mapped_column(String(200), default="main")
+    fail_on_regression: Mapped[bool] = mapped_column(default=False)

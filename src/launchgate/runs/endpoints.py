@@ -12,6 +12,7 @@ from launchgate.models import Run
 from launchgate.runs import service
 from launchgate.runs.schemas import (
     RunAccepted,
+    RunComparison,
     RunOut,
     RunRequest,
     RunResult,
@@ -58,6 +59,8 @@ def _detail(run: Run) -> RunOut:
             **_result(run),
             "suite_id": run.suite_id,
             "project_id": run.project_id,
+            "batch_id": run.batch_id,
+            "key": run.item_key,
             "suite": run.snapshot["suite"],
             "output": run.output,
             "input": run.input,
@@ -114,6 +117,8 @@ async def list_runs(
             {
                 **_result(r),
                 "suite_id": r.suite_id,
+                "batch_id": r.batch_id,
+                "key": r.item_key,
                 "trigger": r.trigger,
                 "trigger_meta": r.trigger_meta,
                 "created_at": r.created_at,
@@ -123,3 +128,25 @@ async def list_runs(
         for r in runs
     ]
     return Page.of(items, total, paging)
+
+
+@router.get("/runs/{run_id}/compare", response_model=Envelope[RunComparison])
+async def compare_run(
+    run_id: str,
+    auth: CurrentAuth,
+    session: SessionDep,
+    baseline: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=28,
+            description='A run id of the same suite, or "auto": the latest earlier final run '
+            "on the suite's baseline branch (trigger_meta.branch)",
+        ),
+    ] = "auto",
+) -> Envelope[RunComparison]:
+    return Envelope(
+        data=RunComparison.model_validate(
+            await service.compare_runs(session, auth, run_id, baseline)
+        )
+    )

@@ -58,6 +58,11 @@ async def stale_runs(session: AsyncSession, requeue_pending_after_s: float) -> l
     )
 
 
+async def open_in_batch(session: AsyncSession, batch_id: str) -> list[str]:
+    """The items of a batch still to score, in item order."""
+    return await repository.open_in_batch(session, batch_id)
+
+
 async def execute_pending(runtime: WorkerRuntime, run_id: str) -> dict[str, Any] | None:
     """The completed run's new column values, or None when another delivery finished it.
     Idempotent: a run already final is left alone; completion is a conditional update, so

@@ -25,6 +25,29 @@ async def get_any(session: AsyncSession, run_id: str) -> Run | None:
     return await session.get(Run, run_id)
 
 
+async def open_in_batch(session: AsyncSession, batch_id: str) -> list[str]:
+    """A batch's items that are not final yet, in item order (the batch job's work)."""
+    rows = await session.scalars(
+        select(Run.id).where(Run.batch_id == batch_id, Run.status.in_(OPEN)).order_by(Run.id)
+    )
+    return list(rows)
+
+
+async def latest_on_branch(
+    session: AsyncSession, suite_id: uuid.UUID, branch: str, before: str, limit: int = 200
+) -> Run | None:
+    """The latest final run of the suite made before run id ``before`` whose
+    ``trigger_meta.branch`` is ``branch`` (the "auto" baseline of a run comparison). The
+    branch is matched here rather than in SQL: JSON paths differ between the backends."""
+    rows = await session.scalars(
+        select(Run)
+        .where(Run.suite_id == suite_id, Run.id < before, Run.status.in_(FINAL))
+        .order_by(Run.id.desc())
+        .limit(limit)
+    )
+    return next((run for run in rows if (run.trigger_meta or {}).get("branch") == branch), None)
+
+
 async def list_page(
     session: AsyncSession, suite_id: uuid.UUID, status: str | None, offset: int, limit: int
 ) -> tuple[list[Run], int]:

@@ -103,6 +103,8 @@ class JudgeTokens(BaseModel):
 class RunOut(WireModel):
     id: str
     suite_id: UUID
+    batch_id: str | None = None
+    key: str | None = Field(default=None, description="The item's key, for an item of a batch")
     project_id: UUID
     suite: dict[str, Any]
     status: RunStatus
@@ -133,6 +135,8 @@ class RunSummary(WireModel):
 
     id: str
     suite_id: UUID
+    batch_id: str | None = None
+    key: str | None = Field(default=None, description="The item's key, for an item of a batch")
     status: RunStatus
     passed: bool
     total_cases: int
@@ -147,3 +151,24 @@ class RunSummary(WireModel):
     trigger_meta: dict[str, Any]
     created_at: Timestamp
     completed_at: Timestamp | None
+
+
+class RunCaseChange(BaseModel):
+    case_id: str
+    case: str
+    baseline_status: str | None
+    current_status: str | None
+    baseline_score: float | None
+    current_score: float | None
+    delta: float | None = Field(description="current - baseline score")
+    change: Literal["regressed", "improved", "same", "new", "removed"]
+
+
+class RunComparison(BaseModel):
+    """Two single runs of one suite, case by case: no statistics — one output each."""
+
+    baseline_id: str
+    current_id: str
+    baseline_status: RunStatus
+    current_status: RunStatus
+    cases: list[RunCaseChange]

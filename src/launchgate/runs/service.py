@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.billing import service as billing
 from launchgate.db import after_commit, unit_of_work
-from launchgate.errors import NotFound, ServiceUnavailable, ValidationFailed
+from launchgate.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_run_id, new_run_id
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
 from launchgate.orgs import service as orgs
-from launchgate.runs import engine, repository, snapshot
+from launchgate.runs import comparison, engine, repository, snapshot
 from launchgate.runs.admission import RETRY_AFTER_S
 from launchgate.runs.cache import PreparedSuite
 from launchgate.runs.schemas import RunRequest
@@ -83,16 +83,30 @@ def check_output(body: RunRequest) -> None:
 async def _prepared_suite(
     session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: RunRequest
 ) -> PreparedSuite:
-    """Usage check, then the suite snapshot: from the cache while the organisation's
-    config version stands, else read (suite, active cases, their scorers) and cached."""
+    """Usage check, then the suite snapshot (see ``prepare``)."""
     check_output(body)
+    return await prepare(session, runtime, auth, body.suite, body.project)
+
+
+async def prepare(
+    session: AsyncSession,
+    runtime: ApiRuntime,
+    auth: AuthContext,
+    suite_slug: str,
+    project: str | None,
+    *,
+    runs: int = 1,
+) -> PreparedSuite:
+    """Usage check for ``runs`` more runs, then the suite snapshot: from the cache while
+    the organisation's config version stands, else read (suite, active cases, their
+    scorers) and cached. Batches (issue 14) prepare once for all their items."""
     facts = await orgs.get_facts(session, auth.org_id, runtime.facts_cache)
-    await billing.check_can_run(session, auth.org_id, facts.plan)
-    key = (auth.org_id, body.project, body.suite)
+    await billing.check_can_run(session, auth.org_id, facts.plan, runs=runs)
+    key = (auth.org_id, project, suite_slug)
     prepared = runtime.snapshots.get(key, facts.config_version)
     if prepared is not None:
         return prepared
-    suite = await suites.resolve_for_run(session, auth, body.suite, body.project)
+    suite = await suites.resolve_for_run(session, auth, suite_slug, project)
     cases = await suite_cases.active_cases(session, suite)
     found = await scorers.scorers_by_id(session, auth.org_id, {c.scorer_id for c in cases})
     # A case whose scorer was deleted cannot be scored; leave it out as a deleted case.
@@ -105,18 +119,34 @@ async def _prepared_suite(
 
 
 def _pending(auth: AuthContext, body: RunRequest, prepared: PreparedSuite) -> dict[str, Any]:
-    """The column values of a new, not yet scored run."""
+    return pending_values(auth, prepared, body.output, body.input, body.trigger, body.trigger_meta)
+
+
+def pending_values(
+    auth: AuthContext,
+    prepared: PreparedSuite,
+    output: str,
+    run_input: dict[str, Any],
+    trigger: str,
+    trigger_meta: dict[str, Any],
+    *,
+    batch_id: str | None = None,
+    item_key: str | None = None,
+) -> dict[str, Any]:
+    """The column values of a new, not yet scored run (alone, or an item of a batch)."""
     return {
         "id": new_run_id(),
         "org_id": auth.org_id,
         "project_id": prepared.project_id,
         "suite_id": prepared.suite_id,
         "api_key_id": auth.api_key_id,
+        "batch_id": batch_id,
+        "item_key": item_key,
         "status": "pending",
-        "trigger": body.trigger,
-        "trigger_meta": body.trigger_meta,
-        "output": body.output,
-        "input": body.input,
+        "trigger": trigger,
+        "trigger_meta": trigger_meta,
+        "output": output,
+        "input": run_input,
         "snapshot": prepared.snapshot,
         "billable": auth.billable,
         "total_cases": len(prepared.snapshot["cases"]),
@@ -243,6 +273,34 @@ async def get_run(session: AsyncSession, auth: AuthContext, run_id: str) -> Run:
     if run is None:
         raise NotFound.of("Run", run_id)
     return run
+
+
+async def compare_runs(
+    session: AsyncSession, auth: AuthContext, run_id: str, baseline: str
+) -> dict[str, Any]:
+    """``GET /v1/runs/{id}/compare``: against a run id of the same suite, or ``auto`` —
+    the latest final run of the suite made before it on the suite's baseline branch."""
+    run = await get_run(session, auth, run_id)
+    if run.status not in FINAL:
+        raise Conflict(f"Run {run.id} is still {run.status}; compare it once it is final")
+    if baseline == "auto":
+        branch = run.snapshot["suite"].get("baseline_branch", "main")
+        base = await repository.latest_on_branch(session, run.suite_id, branch, run.id)
+        if base is None:
+            raise NotFound(f"No earlier final run of this suite on the branch '{branch}'")
+    else:
+        base = await get_run(session, auth, baseline)
+        if base.suite_id != run.suite_id:
+            raise NotFound(f"Run '{baseline}' not found in this suite")
+        if base.status not in FINAL:
+            raise Conflict(f"Run {base.id} is still {base.status}; compare once it is final")
+    return {
+        "baseline_id": base.id,
+        "current_id": run.id,
+        "baseline_status": base.status,
+        "current_status": run.status,
+        "cases": comparison.compare_runs(run.scores or [], base.scores or []),
+    }
 
 
 async def list_runs(

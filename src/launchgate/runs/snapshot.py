@@ -17,6 +17,9 @@ def take(suite: Suite, cases: list[Case], scorers: dict[Any, Scorer]) -> dict[st
             "slug": suite.slug,
             "pass_threshold": suite.pass_threshold,
             "on_inconclusive": suite.on_inconclusive,
+            "batch_threshold": suite.batch_threshold,
+            "baseline_branch": suite.baseline_branch,
+            "fail_on_regression": suite.fail_on_regression,
         },
         "cases": [_case(case, scorers[case.scorer_id]) for case in cases],
     }

@@ -101,6 +101,9 @@ async def add_suite(session: AsyncSession, project: Project, body: SuiteCreate) 
             description=body.description,
             pass_threshold=body.pass_threshold,
             on_inconclusive=body.on_inconclusive,
+            batch_threshold=body.batch_threshold,
+            baseline_branch=body.baseline_branch,
+            fail_on_regression=body.fail_on_regression,
         ),
     )
     await flush_or_conflict(session, taken)
@@ -123,7 +126,15 @@ async def update_suite(
         raise Conflict(
             f"Suite slug '{new_slug}' is taken in this project", details={"field": "slug"}
         )
-    for field in ("name", "slug", "pass_threshold", "on_inconclusive"):
+    for field in (
+        "name",
+        "slug",
+        "pass_threshold",
+        "on_inconclusive",
+        "batch_threshold",
+        "baseline_branch",
+        "fail_on_regression",
+    ):
         if changes.get(field) is not None:
             setattr(suite, field, changes[field])
     if "description" in changes:
