@@ -4,11 +4,17 @@ baseline comparison, bad input, usage — on both backends."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from scipy import stats
+from sqlalchemy import update
 
+from launchgate.billing import service as billing
+from launchgate.db import unit_of_work
+from launchgate.kit.time import utcnow
+from launchgate.models import Batch, Run
 from tests.factories import Api, Org, assert_error
 
 
@@ -247,3 +253,20 @@ async def test_single_runs_compare_case_by_case(api: Api) -> None:
     assert explicit["data"]["cases"][1]["change"] == "improved"
     missing = await api.call("GET", f"/v1/runs/{base['id']}/compare?baseline=auto", org)
     assert_error(missing, 404, "NOT_FOUND")
+
+
+async def test_retention_takes_a_batch_with_its_items(api: Api) -> None:
+    org = await api.org("free")  # 14 days of retention
+    _, suite = await api.gated_suite(org)
+    old = await _batch(api, org, suite=suite["slug"], items=_items(FIFTY[:3]))
+    kept = await _batch(api, org, suite=suite["slug"], items=_items(FIFTY[:2]))
+    async with unit_of_work(api.runtime.sessions) as session:
+        when = utcnow() - timedelta(days=30)
+        await session.execute(update(Batch).where(Batch.id == old["id"]).values(created_at=when))
+        await session.execute(update(Run).where(Run.batch_id == old["id"]).values(created_at=when))
+    async with unit_of_work(api.runtime.sessions) as session:
+        await billing.sweep_retention(session, None)
+    assert_error(await api.call("GET", f"/v1/batches/{old['id']}", org), 404, "NOT_FOUND")
+    listed = await api.ok("GET", f"/v1/suites/{suite['id']}/runs", org)
+    assert listed["pagination"]["total"] == 2
+    assert (await api.ok("GET", f"/v1/batches/{kept['id']}", org))["data"]["items"]["total"] == 2

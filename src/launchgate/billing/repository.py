@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.models import Organisation, Run, UsageCounter
+from launchgate.models import Batch, Organisation, Run, UsageCounter
 
 
 async def runs_in_period(session: AsyncSession, org_id: uuid.UUID, period: str) -> int:
@@ -53,5 +53,8 @@ async def organisations(session: AsyncSession) -> list[Organisation]:
 
 
 async def delete_runs_before(session: AsyncSession, org_id: uuid.UUID, cutoff: object) -> int:
+    """Runs and batches past retention: a batch goes with its items (those made with it
+    are as old), so none is left pointing at runs that no longer exist."""
+    await session.execute(delete(Batch).where(Batch.org_id == org_id, Batch.created_at < cutoff))
     result = await session.execute(delete(Run).where(Run.org_id == org_id, Run.created_at < cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
