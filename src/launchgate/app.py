@@ -181,15 +181,17 @@ async def _resume_open_runs(runtime: ApiRuntime, retry_s: float = 5.0) -> None:
             async with unit_of_work(runtime.sessions) as session:
                 # This process is the only one on its database: no earlier lease is alive.
                 await runs.release_leases(session)
-                run_ids = await runs.open_runs(session)
+                run_ids, batch_ids = await runs.open_runs(session)
             break
         except Exception as exc:
             log.warning("cannot resume open runs yet", error_type=type(exc).__name__)
             await asyncio.sleep(retry_s)
     for run_id in run_ids:
         await runtime.queue.enqueue("run.execute", run_id=run_id)
-    if run_ids:
-        log.info("resumed open runs", count=len(run_ids))
+    for batch_id in batch_ids:
+        await runtime.queue.enqueue("batch.execute", batch_id=batch_id)
+    if run_ids or batch_ids:
+        log.info("resumed open runs", count=len(run_ids), batches=len(batch_ids))
 
 
 async def _retention_loop(runtime: Core) -> None:

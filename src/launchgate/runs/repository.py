@@ -61,9 +61,12 @@ async def list_page(
     return list(rows), int(total or 0)
 
 
-async def open_run_ids(session: AsyncSession) -> list[str]:
-    rows = await session.scalars(select(Run.id).where(Run.status.in_(OPEN)).order_by(Run.id))
-    return list(rows)
+async def open_run_ids(session: AsyncSession) -> list[tuple[str, str | None]]:
+    """Every open run, with its batch (None for a run of its own)."""
+    rows = await session.execute(
+        select(Run.id, Run.batch_id).where(Run.status.in_(OPEN)).order_by(Run.id)
+    )
+    return [(run_id, batch_id) for run_id, batch_id in rows.all()]
 
 
 def add(session: AsyncSession, run: Run) -> Run:

@@ -315,5 +315,10 @@ async def list_runs(
     return await repository.list_page(session, suite.id, status, offset, limit)
 
 
-async def open_runs(session: AsyncSession) -> list[str]:
-    return await repository.open_run_ids(session)
+async def open_runs(session: AsyncSession) -> tuple[list[str], list[str]]:
+    """What a restarted embedded server has to finish: the open runs of their own, and
+    the batches with open items (each resumed by one job that bounds its concurrency, not
+    a thousand jobs at once)."""
+    rows = await repository.open_run_ids(session)
+    batches = sorted({batch_id for _, batch_id in rows if batch_id is not None})
+    return [run_id for run_id, batch_id in rows if batch_id is None], batches
