@@ -58,12 +58,31 @@ async def world(api: Api) -> World:
     )
     suite = (await api.ok("GET", f"/v1/projects/{slug}/suites/s", org))["data"]
     case = (await api.ok("GET", f"/v1/suites/{suite['id']}/cases", org))["data"][0]
-    run = await api.ok(
-        "POST",
-        "/v1/run",
-        org,
-        json={"suite": "s", "project": slug, "output": STRUCTURED_OUTPUT_DEMO_PASS},
-    )
+    # Each twice, the first on the main branch: the second's `compare` (baseline "auto"
+    # by default) finds it.
+    for meta in ({"branch": "main"}, {}):
+        run = await api.ok(
+            "POST",
+            "/v1/run",
+            org,
+            json={
+                "suite": "s",
+                "project": slug,
+                "output": STRUCTURED_OUTPUT_DEMO_PASS,
+                "trigger_meta": meta,
+            },
+        )
+        batch = await api.ok(
+            "POST",
+            "/v1/batches",
+            org,
+            json={
+                "suite": "s",
+                "project": slug,
+                "items": [{"output": STRUCTURED_OUTPUT_DEMO_PASS, "key": "row-1"}],
+                "trigger_meta": meta,
+            },
+        )
     key = await api.ok(
         "POST",
         "/v1/byok-keys",
@@ -78,6 +97,7 @@ async def world(api: Api) -> World:
         "case_id": case["id"],
         "scorer_id": case["scorer_id"],
         "run_id": run["id"],
+        "batch_id": batch["data"]["id"],
         "key_id": key["data"]["id"],
     }
     return World(org, email, values)
