@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from scipy import stats
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from launchgate.billing import service as billing
 from launchgate.db import unit_of_work
@@ -270,3 +270,49 @@ async def test_retention_takes_a_batch_with_its_items(api: Api) -> None:
     listed = await api.ok("GET", f"/v1/suites/{suite['id']}/runs", org)
     assert listed["pagination"]["total"] == 2
     assert (await api.ok("GET", f"/v1/batches/{kept['id']}", org))["data"]["items"]["total"] == 2
+
+
+async def test_a_batch_whose_items_cannot_be_stored_ends_in_error(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await api.org()
+    _, suite = await api.gated_suite(org)
+    real = api.runtime.run_writer.write
+    calls = 0
+
+    async def failing(values: dict[str, Any]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 2:  # the disk fills up after two items
+            raise OSError("no space left on device")
+        await real(values)
+
+    monkeypatch.setattr(api.runtime.run_writer, "write", failing)
+    response = await api.call(
+        "POST", "/v1/batches", org, json={"suite": suite["slug"], "items": _items(FIFTY[:5])}
+    )
+    assert response.status_code == 503 and "no space" not in response.text
+    assert "ended in error" in response.json()["error"]["message"]
+    monkeypatch.undo()
+    listed = await api.ok("GET", f"/v1/suites/{suite['id']}/batches", org)
+    (batch,) = listed["data"]
+    assert batch["status"] == "error" and batch["cases"] is None
+    assert batch["items"]["total"] == 5 and batch["items"]["done"] == 2
+
+
+async def test_a_batch_left_without_its_items_is_not_running_for_ever(api: Api) -> None:
+    """The process stopped while scoring a batch in the request: long after, it is error."""
+    org = await api.org()
+    _, suite = await api.gated_suite(org)
+    batch = await _batch(api, org, suite=suite["slug"], items=_items(FIFTY[:2]))
+    async with unit_of_work(api.runtime.sessions) as session:
+        await session.execute(delete(Run).where(Run.batch_id == batch["id"]))
+        stale = {"status": "running", "result": None, "completed_at": None}
+        await session.execute(update(Batch).where(Batch.id == batch["id"]).values(**stale))
+    got = (await api.ok("GET", f"/v1/batches/{batch['id']}", org))["data"]
+    assert got["status"] == "running"  # it may still be scoring: not yet given up on
+    async with unit_of_work(api.runtime.sessions) as session:
+        old = utcnow() - timedelta(hours=3)
+        await session.execute(update(Batch).where(Batch.id == batch["id"]).values(created_at=old))
+    got = (await api.ok("GET", f"/v1/batches/{batch['id']}", org))["data"]
+    assert got["status"] == "error" and got["items"]["done"] == 0

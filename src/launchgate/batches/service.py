@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.batches import repository
@@ -39,6 +41,11 @@ if TYPE_CHECKING:
     from launchgate.worker import Worker
 
 POLL_S = 0.25
+# How long a batch scored in the request may lack items before it is taken for lost.
+# Far beyond any request: LAUNCHGATE_SYNC_RUN_TIMEOUT_S is 600 s by default.
+INLINE_GRACE = timedelta(hours=2)
+
+log = structlog.get_logger(__name__)
 
 
 class BatchTimedOut(ServiceUnavailable):
@@ -46,6 +53,17 @@ class BatchTimedOut(ServiceUnavailable):
         super().__init__(
             f"Batch {batch_id} did not finish within {timeout_s:g} s; it goes on: poll "
             f"GET /v1/batches/{batch_id}",
+            {"batch_id": batch_id},
+        )
+
+
+class BatchNotStored(ServiceUnavailable):
+    """Scoring in the request failed to store every item (the database refused a write)."""
+
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(
+            f"Batch {batch_id} could not be stored completely and ended in error; send it "
+            "again (GET /v1/batches/{id} shows the items that were stored)",
             {"batch_id": batch_id},
         )
 
@@ -200,7 +218,13 @@ async def finish(runtime: ApiRuntime, accepted: Accepted) -> BatchView:
     (asynchronous); then the batch as it stands, completed when its items are."""
     batch_id = accepted.batch.id
     if accepted.inline:
-        await _score_inline(runtime, accepted)
+        try:
+            await _score_inline(runtime, accepted)
+        except Exception as exc:  # the type only: a database error's text quotes values
+            log.error("batch could not be scored", batch_id=batch_id, error=type(exc).__name__)
+            async with unit_of_work(runtime.sessions) as session:
+                await _end_in_error(session, batch_id)
+            raise BatchNotStored(batch_id) from None
     elif accepted.sync:
         await _wait(runtime, accepted)
     async with unit_of_work(runtime.sessions) as session:
@@ -224,7 +248,14 @@ async def _score_inline(runtime: ApiRuntime, accepted: Accepted) -> None:
         )
         await runtime.run_writer.write(values)
 
-    await asyncio.gather(*(one(values) for values in accepted.inline))
+    # Every write settles before a failure is reported, so the batch's error records the
+    # items that were stored, not a moment in between.
+    outcomes = await asyncio.gather(
+        *(one(values) for values in accepted.inline), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def _wait(runtime: ApiRuntime, accepted: Accepted) -> None:
@@ -246,6 +277,23 @@ async def _wait(runtime: ApiRuntime, accepted: Accepted) -> None:
         await asyncio.sleep(POLL_S)
 
 
+async def _end_in_error(session: AsyncSession, batch_id: str) -> None:
+    """A batch whose items could not all be stored (the scoring request failed, or the
+    process stopped while scoring in the request): final, ``error``, never running for ever.
+    The items that were stored stay readable; the batch has no figures."""
+    found = await repository.status_counts(session, batch_id)
+    counts = {s: found.get(s, 0) for s in repository.FINAL_RUN}
+    await repository.complete(
+        session,
+        batch_id,
+        {
+            "status": "error",
+            "completed_at": utcnow(),
+            "result": {"counts": counts, "cases": None, "comparison": None, "verdict_detail": None},
+        },
+    )
+
+
 async def refresh(session: AsyncSession, batch: Batch) -> None:
     """Complete the batch if its items are all final (and it is not yet): the verdict,
     the per-case figures and, with a baseline, the comparison."""
@@ -254,6 +302,12 @@ async def refresh(session: AsyncSession, batch: Batch) -> None:
     counts = await repository.status_counts(session, batch.id)
     done = sum(counts.get(s, 0) for s in repository.FINAL_RUN)
     if done < batch.total_items:
+        stored = sum(counts.values())
+        # Items scored in the request are stored only once scored: a batch that still
+        # lacks some long after any request could have waited for them lost them.
+        if stored < batch.total_items and utcnow() - batch.created_at > INLINE_GRACE:
+            await _end_in_error(session, batch.id)
+            await session.refresh(batch)
         return
     cases, items = await _items(session, batch.id)
     comparison = None
