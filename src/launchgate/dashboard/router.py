@@ -9,11 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from launchgate.dashboard.pages import auth, projects, runs, settings, suites
+from launchgate.dashboard.pages import auth, batches, projects, runs, settings, suites
 from launchgate.dashboard.web import HERE
 
 router = APIRouter(include_in_schema=False)
-for pages in (auth, projects, suites, runs, settings):
+for pages in (auth, projects, suites, runs, batches, settings):
     router.include_router(pages.router)
 
 

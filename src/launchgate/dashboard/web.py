@@ -30,7 +30,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from launchgate.auth import service as auth_service
-from launchgate.dashboard import dots
+from launchgate.dashboard import bars, dots
 from launchgate.deps import RuntimeDep, SessionDep
 from launchgate.errors import LaunchGateError, NotFound, Unauthorized
 from launchgate.kit.auth_context import AuthContext
@@ -193,7 +193,15 @@ def _compact_json(value: Any) -> str:
 templates.env.filters.update(
     when=_when, percent=_percent, pretty_json=_pretty_json, compact_json=_compact_json
 )
-templates.env.globals.update(samples_svg=dots.samples_svg, samples_summary=dots.summary)
+templates.env.filters.update(
+    rate=bars.percent, p_value=bars.p_text, points=bars.points, interval=bars.interval_text
+)
+templates.env.globals.update(
+    samples_svg=dots.samples_svg,
+    samples_summary=dots.summary,
+    bars_svg=bars.bars_svg,
+    bars_summary=bars.summary,
+)
 
 
 def render(
@@ -224,6 +232,12 @@ def render(
     if new_csrf and not request.cookies.get(CSRF_COOKIE):
         set_cookie(response, request, CSRF_COOKIE, new_csrf)
     return response
+
+
+def page_number(request: Request, name: str = "page") -> int:
+    """A page of a list from the query string; anything but a sane number is page 1."""
+    raw = request.query_params.get(name, "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
 
 
 def is_htmx(request: Request) -> bool:

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 
+from launchgate.batches import service as batches
 from launchgate.dashboard import case_form, chart, forms, suite_form
 from launchgate.dashboard.forms import REFUSALS, FormErrors
-from launchgate.dashboard.web import Caller, CallerDep, PageRoute, redirect, render
+from launchgate.dashboard.web import Caller, CallerDep, PageRoute, page_number, redirect, render
 from launchgate.db import rollback
 from launchgate.deps import RuntimeDep, SessionDep, end_unit
 from launchgate.errors import NotFound, UsageLimitExceeded
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 router = APIRouter(route_class=PageRoute)
 MAX_CASES = 10_000
 RUNS_PER_PAGE = 20
+BATCHES_PER_PAGE = 10
 TREND_RUNS = 30
 BASE = "/projects/{slug}/suites/{suite_slug}"
 
@@ -87,9 +89,18 @@ async def _runs_context(
     }
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+async def _batches_context(
+    session: AsyncSession, caller: Caller, view: SuiteView, page: int
+) -> dict[str, Any]:
+    """The suite's batches, newest first, paged apart from the runs (``batch_page``)."""
+    listed, total = await batches.list_batches(
+        session, caller.auth, view.suite.id, (page - 1) * BATCHES_PER_PAGE, BATCHES_PER_PAGE
+    )
+    return {
+        "batches": listed,
+        "batches_page": page,
+        "batches_pages": max(1, -(-total // BATCHES_PER_PAGE)),
+    }
 
 
 async def _suite_page(
@@ -108,7 +119,8 @@ async def _suite_page(
         "on_inconclusive_choices": suite_form.ON_INCONCLUSIVE.items(),
         "on_inconclusive_help": suite_form.ON_INCONCLUSIVE_HELP,
         **await _cases_context(session, caller, project, view),
-        **await _runs_context(session, caller, view, _page_number(request)),
+        **await _runs_context(session, caller, view, page_number(request)),
+        **await _batches_context(session, caller, view, page_number(request, "batch_page")),
         **extra,
     }
     failed = extra.get("errors") or extra.get("settings_errors")
@@ -131,7 +143,7 @@ async def runs_panel(
     context = {
         "project": project,
         "suite": view.suite,
-        **await _runs_context(session, caller, view, _page_number(request)),
+        **await _runs_context(session, caller, view, page_number(request)),
     }
     return render(request, "fragments/runs_panel.html", context)
 
