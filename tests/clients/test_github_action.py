@@ -331,13 +331,21 @@ def test_action_yml_declares_the_spec_inputs_and_outputs() -> None:
     spec = _action_yml()
     assert spec["runs"]["using"] == "composite"
     inputs = spec["inputs"]
-    assert {"api-key", "suite", "output", "output-file", "input", "api-url", "comment"} <= set(
-        inputs
-    )
+    assert {
+        "api-key",
+        "suite",
+        "output",
+        "output-file",
+        "outputs-file",
+        "input",
+        "api-url",
+        "comment",
+    } <= set(inputs)
     assert inputs["comment"]["default"] == "true" and inputs["suite"]["required"] is True
     [step] = [s for s in spec["runs"]["steps"] if s.get("id") == "gate"]
     assert {name: out["value"] for name, out in spec["outputs"].items()} == {
-        name: f"${{{{ steps.gate.outputs.{name} }}}}" for name in ("status", "pass-rate", "run-id")
+        name: f"${{{{ steps.gate.outputs.{name} }}}}"
+        for name in ("status", "pass-rate", "run-id", "batch-id", "regressed-cases")
     }
     # Every input reaches the step (composite actions do not export INPUT_* by themselves).
     passed = " ".join(step["env"].values())

@@ -6,12 +6,24 @@
         result = gate.run("refund-replies", output=answer)
         if not result.passed:
             ...
+        batch = gate.batch("refund-replies", [{"output": a, "key": k} for k, a in answers],
+                           baseline="auto")             # a dataset, against the base branch
 
 This package stands alone: it imports nothing else of launchgate and needs only httpx, so
 it works on the light install (``pip install .`` from a clone: the distribution is named
 ``launchgate-eval``). See docs/sdk.md.
 """
 
+from launchgate.sdk.batches import (
+    BatchCase,
+    BatchComparison,
+    BatchItem,
+    BatchResult,
+    BatchVerdictDetail,
+    CaseComparison,
+    ItemCounts,
+    Side,
+)
 from launchgate.sdk.client import AsyncLaunchGate, LaunchGate
 from launchgate.sdk.config import DEFAULT_BASE_URL, ClientConfig, resolve_config
 from launchgate.sdk.errors import (
@@ -30,15 +42,23 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "AsyncLaunchGate",
     "AuthError",
+    "BatchCase",
+    "BatchComparison",
+    "BatchItem",
+    "BatchResult",
+    "BatchVerdictDetail",
+    "CaseComparison",
     "CaseResult",
     "ClientConfig",
     "ConfigError",
+    "ItemCounts",
     "LaunchGate",
     "LaunchGateError",
     "NotFoundError",
     "PaymentError",
     "RunResult",
     "Sampling",
+    "Side",
     "UnreachableError",
     "ValidationError",
     "VerdictDetail",

@@ -2,7 +2,9 @@
 
 Each client owns one httpx connection pool for its lifetime (use it as a context manager,
 or call ``close``), so a service that gates every answer pays for a TLS handshake once.
-The two classes mirror each other; only sending and sleeping differ.
+The two classes mirror each other; only sending and sleeping differ. ``batch`` gates a
+dataset of outputs as one batch (issue 14; its types are in ``batches.py``): sent
+asynchronously, then polled, and fail-open like ``run``.
 
 Fail-open is never silent: a skipped run logs one warning (stderr, unless logging is set
 up otherwise) and carries a ``message`` naming the URL tried and the cause; a host that does
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +26,7 @@ import httpx
 
 from launchgate.sdk._attempts import FAILURES, Attempts
 from launchgate.sdk._http import RetryPolicy, headers, read_answer, sdk_version
+from launchgate.sdk.batches import BatchItem, BatchResult
 from launchgate.sdk.config import FAIL_OPEN_ENV, ClientConfig, resolve_config
 from launchgate.sdk.errors import (
     ConfigError,
@@ -34,6 +38,11 @@ from launchgate.sdk.errors import (
 from launchgate.sdk.models import RunResult
 
 log = logging.getLogger("launchgate.sdk")
+# Polling starts quickly (a small deterministic batch is done in a fraction of a second)
+# and slows down to the caller's interval.
+FIRST_POLL_S = 0.1
+BatchItems = Iterable[BatchItem | Mapping[str, Any]]
+Progress = Callable[[BatchResult], None]
 
 
 class _Base:
@@ -136,6 +145,87 @@ class _Base:
             raise LaunchGateError("The API answered without a run in 'data'", code="BAD_ANSWER")
         return RunResult.from_json(data)
 
+    def _batch_body(
+        self,
+        suite: str,
+        items: BatchItems,
+        baseline: str | None,
+        trigger: str,
+        trigger_meta: dict[str, Any] | None,
+        project: str | None,
+        min_cleared: float | None,
+        fail_on_regression: bool | None,
+        allow_empty_output: bool,
+    ) -> dict[str, Any]:
+        """The request; always ``async``: the client polls, so a long batch never holds an
+        HTTP request open, and a retried POST never scores the whole dataset twice."""
+        sent = [BatchItem.of(item) for item in items]
+        for number, item in enumerate(sent, 1):
+            if not item.output.strip() and not allow_empty_output:
+                what = "empty" if not item.output else "only whitespace"
+                raise ValidationError(
+                    f"item {number} (key {item.key!r}): output is {what}: an empty output "
+                    "almost always means the pipeline that produced it broke; "
+                    f"{self.config.names.allow_empty_output} to score it anyway",
+                    code="VALIDATION_ERROR",
+                )
+        body: dict[str, Any] = {
+            "suite": suite,
+            "items": [item.to_json() for item in sent],
+            "trigger": trigger,
+            "trigger_meta": trigger_meta or {},
+            "async": True,
+        }
+        for name, value in (
+            ("project", project),
+            ("baseline", baseline),
+            ("min_cleared", min_cleared),
+            ("fail_on_regression", fail_on_regression),
+        ):
+            if value is not None:
+                body[name] = value
+        if allow_empty_output:
+            body["allow_empty_output"] = True
+        return body
+
+    def _skipped_batch(
+        self, exc: UnreachableError, suite: str, batch_id: str | None = None
+    ) -> BatchResult:
+        """Fail-open for a batch, as loud as for a run; a batch accepted before the outage
+        keeps its id, so it can be looked up later."""
+        if not self.fail_open:
+            raise exc
+        which = f"batch {batch_id}" if batch_id else "batch"
+        message = (
+            f"{exc.message}. The {which} of suite {suite!r} was skipped and counts as passed "
+            f"(fail-open; {self.config.names.strict} or {FAIL_OPEN_ENV}=false makes it a "
+            "failure)"
+        )
+        log.warning("%s", message)
+        return BatchResult.skipped_because(message, batch_id)
+
+    @staticmethod
+    def _batch_path(batch: str | BatchResult) -> str:
+        batch_id = batch.id if isinstance(batch, BatchResult) else batch
+        if not batch_id:
+            raise LaunchGateError("A skipped batch has no id to fetch", code="NO_BATCH_ID")
+        return f"/v1/batches/{quote(batch_id, safe='')}"
+
+    @staticmethod
+    def _unwrap_batch(answer: dict[str, Any]) -> BatchResult:
+        data = answer.get("data")
+        if not isinstance(data, dict):
+            raise LaunchGateError("The API answered without a batch in 'data'", code="BAD_ANSWER")
+        return BatchResult.from_json(data)
+
+
+def _poll_delays(interval: float) -> Iterator[float]:
+    """0.1 s, 0.2 s, 0.4 s … up to ``interval``, then ``interval`` for ever."""
+    delay = min(FIRST_POLL_S, interval)
+    while True:
+        yield delay
+        delay = min(delay * 2, interval)
+
 
 class LaunchGate(_Base):
     """Synchronous client.
@@ -214,6 +304,93 @@ class LaunchGate(_Base):
             if remaining <= 0:
                 raise WaitTimeout(f"Run {run.id} still {run.status} after {timeout:g} s", run)
             time.sleep(min(interval, remaining))
+
+    def batch(
+        self,
+        suite: str,
+        items: BatchItems,
+        *,
+        baseline: str | None = None,
+        trigger: str = "sdk",
+        trigger_meta: dict[str, Any] | None = None,
+        project: str | None = None,
+        min_cleared: float | None = None,
+        fail_on_regression: bool | None = None,
+        async_: bool = False,
+        allow_empty_output: bool = False,
+        interval: float = 2.0,
+        timeout: float = 600.0,
+        on_progress: Progress | None = None,
+    ) -> BatchResult:
+        """Score every item (a ``BatchItem`` or a dict with ``output``, optional ``input``
+        and ``key``) against the suite with slug ``suite``, as one batch.
+
+        ``baseline`` is ``"auto"`` (the latest completed batch of the suite on its baseline
+        branch, ``trigger_meta["branch"]``), a batch id, or None. Waits for the verdict
+        (polling up to ``timeout`` seconds, then ``WaitTimeout``) unless ``async_=True``,
+        which returns the ``running`` batch at once (``batch.wait()`` later). An outage —
+        before or after the batch was accepted — is a ``skipped`` result that counts as
+        passed and logs a warning, unless fail-open is off (``UnreachableError``). Raises
+        ``ValidationError`` for bad items (an empty output unless ``allow_empty_output``),
+        ``NotFoundError`` for an unknown suite or baseline, as ``run`` does otherwise.
+        """
+        body = self._batch_body(
+            suite,
+            items,
+            baseline,
+            trigger,
+            trigger_meta,
+            project,
+            min_cleared,
+            fail_on_regression,
+            allow_empty_output,
+        )
+        try:
+            accepted = self._unwrap_batch(self._request("POST", "/v1/batches", body))
+        except UnreachableError as exc:
+            return self._skipped_batch(exc, suite)
+        accepted = accepted.with_waiter(self.wait_for_batch)
+        if async_ or accepted.done:
+            return accepted
+        try:
+            return self.wait_for_batch(accepted, interval, timeout, on_progress)
+        except UnreachableError as exc:
+            return self._skipped_batch(exc, suite, accepted.id)
+
+    def get_batch(self, batch_id: str | BatchResult) -> BatchResult:
+        """The batch as it stands: progress (``items.done`` of ``items.total``) while
+        running, the verdict, per-case figures and comparison once complete. Raises
+        ``UnreachableError`` after the retries, ``NotFoundError`` for an unknown id."""
+        found = self._unwrap_batch(self._request("GET", self._batch_path(batch_id)))
+        return found.with_waiter(self.wait_for_batch)
+
+    def wait_for_batch(
+        self,
+        batch_id: str | BatchResult,
+        interval: float = 2.0,
+        timeout: float = 600.0,
+        on_progress: Progress | None = None,
+    ) -> BatchResult:
+        """Poll until the batch is final — soon at first, then every ``interval`` seconds;
+        ``WaitTimeout`` (carrying the last batch seen as ``.run``) after ``timeout``.
+        ``on_progress`` is called with every batch seen (``items.done`` of
+        ``items.total``), e.g. to move a progress bar."""
+        deadline = time.monotonic() + timeout
+        for delay in _poll_delays(interval):
+            batch = self.get_batch(batch_id)
+            if on_progress is not None:
+                on_progress(batch)
+            remaining = deadline - time.monotonic()
+            if batch.done:
+                return batch
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"Batch {batch.id} still {batch.status} after {timeout:g} s "
+                    f"({batch.items.done}/{batch.items.total} items done)",
+                    batch,
+                )
+            time.sleep(min(delay, remaining))
+        raise AssertionError("unreachable")  # _poll_delays never ends
 
     def close(self) -> None:
         self._http.close()
@@ -294,6 +471,77 @@ class AsyncLaunchGate(_Base):
             if remaining <= 0:
                 raise WaitTimeout(f"Run {run.id} still {run.status} after {timeout:g} s", run)
             await asyncio.sleep(min(interval, remaining))
+
+    async def batch(
+        self,
+        suite: str,
+        items: BatchItems,
+        *,
+        baseline: str | None = None,
+        trigger: str = "sdk",
+        trigger_meta: dict[str, Any] | None = None,
+        project: str | None = None,
+        min_cleared: float | None = None,
+        fail_on_regression: bool | None = None,
+        async_: bool = False,
+        allow_empty_output: bool = False,
+        interval: float = 2.0,
+        timeout: float = 600.0,
+        on_progress: Progress | None = None,
+    ) -> BatchResult:
+        """See ``LaunchGate.batch``."""
+        body = self._batch_body(
+            suite,
+            items,
+            baseline,
+            trigger,
+            trigger_meta,
+            project,
+            min_cleared,
+            fail_on_regression,
+            allow_empty_output,
+        )
+        try:
+            accepted = self._unwrap_batch(await self._request("POST", "/v1/batches", body))
+        except UnreachableError as exc:
+            return self._skipped_batch(exc, suite)
+        accepted = accepted.with_waiter(self.wait_for_batch)
+        if async_ or accepted.done:
+            return accepted
+        try:
+            return await self.wait_for_batch(accepted, interval, timeout, on_progress)
+        except UnreachableError as exc:
+            return self._skipped_batch(exc, suite, accepted.id)
+
+    async def get_batch(self, batch_id: str | BatchResult) -> BatchResult:
+        """See ``LaunchGate.get_batch``."""
+        answer = await self._request("GET", self._batch_path(batch_id))
+        return self._unwrap_batch(answer).with_waiter(self.wait_for_batch)
+
+    async def wait_for_batch(
+        self,
+        batch_id: str | BatchResult,
+        interval: float = 2.0,
+        timeout: float = 600.0,
+        on_progress: Progress | None = None,
+    ) -> BatchResult:
+        """See ``LaunchGate.wait_for_batch``."""
+        deadline = time.monotonic() + timeout
+        for delay in _poll_delays(interval):
+            batch = await self.get_batch(batch_id)
+            if on_progress is not None:
+                on_progress(batch)
+            remaining = deadline - time.monotonic()
+            if batch.done:
+                return batch
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"Batch {batch.id} still {batch.status} after {timeout:g} s "
+                    f"({batch.items.done}/{batch.items.total} items done)",
+                    batch,
+                )
+            await asyncio.sleep(min(delay, remaining))
+        raise AssertionError("unreachable")  # _poll_delays never ends
 
     async def aclose(self) -> None:
         await self._http.aclose()

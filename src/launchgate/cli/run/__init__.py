@@ -13,7 +13,7 @@ from launchgate.cli.run.command import RUN_HELP, run
 
 def github_action() -> None:
     """Run the GitHub Action (action.yml): reads its inputs from the environment."""
-    from launchgate.cli.run.github import main
+    from launchgate.cli.run.github_batch import main
 
     raise typer.Exit(main())
 

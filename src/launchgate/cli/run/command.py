@@ -1,4 +1,5 @@
-"""``launchgate run SUITE --output TEXT``: gate one output from a terminal or any CI.
+"""``launchgate run SUITE --output TEXT``: gate one output from a terminal or any CI; with
+``--outputs-file FILE.jsonl``, a dataset of outputs as one batch (``batch.py``).
 
 Exit codes (SPEC §11): 0 cleared, skipped (API unreachable) or queued with ``--async``;
 1 aborted; 2 error or bad usage; 3 inconclusive (issue 13: the judge could not decide
@@ -20,21 +21,24 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from launchgate.cli.run import report
-from launchgate.cli.run.inputs import UsageError, read_input, read_output
+from launchgate.cli.run.inputs import UsageError, read_input, read_items, read_output
 
 if TYPE_CHECKING:
-    from launchgate.sdk import LaunchGate, RunResult
+    from launchgate.sdk import BatchResult, LaunchGate, RunResult
 
+T = TypeVar("T")
 BACKOFF_ENV = "LAUNCHGATE_RETRY_BACKOFF"
 SKIP_TITLE = "LaunchGate eval skipped"
 PROGRESS_AFTER_S = 0.3
 RUN_HELP = """Score an AI output against an eval suite: cleared for launch, or aborted.
+
+With --outputs-file FILE.jsonl (one JSON object per line: output, optional input and key) the outputs are scored as one batch, optionally against a baseline batch (--baseline auto: the latest batch of the suite on its baseline branch), with a per-case table of pass rates, the baseline's, the difference and its p-value.
 
 Exit code 0 when cleared (or skipped because the API is unreachable, or queued with --async), 1 when aborted, 2 on an error run or bad usage (and on a skip with --strict or LAUNCHGATE_FAIL_OPEN=false), 3 when inconclusive (the judge could not decide enough cases)."""  # noqa: E501
 
@@ -50,6 +54,36 @@ def run(
             "--output-file",
             metavar="PATH",
             help="Read the output from a file ('-': stdin)",
+            show_default=False,
+        ),
+    ] = None,
+    outputs_file: Annotated[
+        str | None,
+        typer.Option(
+            "--outputs-file",
+            metavar="PATH",
+            help="Score a dataset as one batch: a JSON Lines file, one object per line "
+            "with output, optional input and key",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="BASELINE",
+            help="With --outputs-file: compare with this batch, or 'auto' (the latest batch "
+            "of the suite on its baseline branch)",
+            show_default=False,
+        ),
+    ] = None,
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch",
+            metavar="NAME",
+            help="With --outputs-file: store the batch as made on this branch "
+            "(trigger_meta.branch), so that 'auto' finds the base branch's batches",
             show_default=False,
         ),
     ] = None,
@@ -126,7 +160,23 @@ def run(
         ),
     ] = False,
 ) -> None:
+    if outputs_file is not None:
+        _run_batch(
+            suite,
+            outputs_file,
+            baseline=baseline,
+            branch=branch,
+            flags_for_one_output=(output, output_file, input, input_file),
+            project=project,
+            client=(api_key, api_url, timeout, strict),
+            async_=async_,
+            as_json=as_json,
+            junit=junit,
+            allow_empty_output=allow_empty_output,
+        )
     try:
+        if baseline is not None or branch is not None:
+            raise UsageError("--baseline and --branch apply to a batch: give --outputs-file")
         if async_ and junit:
             raise UsageError("--junit needs a finished run; it cannot be combined with --async")
         text = read_output(output, output_file, allow_empty=allow_empty_output)
@@ -154,6 +204,64 @@ def run(
     raise typer.Exit(report.exit_code(result))
 
 
+def _run_batch(
+    suite: str,
+    outputs_file: str,
+    *,
+    baseline: str | None,
+    branch: str | None,
+    flags_for_one_output: tuple[str | None, ...],
+    project: str | None,
+    client: tuple[str | None, str | None, float, bool],
+    async_: bool,
+    as_json: bool,
+    junit: Path | None,
+    allow_empty_output: bool,
+) -> NoReturn:
+    """``--outputs-file``: read every line, send the batch, report, exit."""
+    from launchgate.cli.run import batch, batch_report
+
+    try:
+        if any(flag is not None for flag in flags_for_one_output):
+            raise UsageError(
+                "--outputs-file scores a dataset: its lines carry the outputs and inputs, so "
+                "--output, --output-file, --input and --input-file do not apply"
+            )
+        if async_ and junit:
+            raise UsageError("--junit needs a finished batch; it cannot be combined with --async")
+        if baseline is not None and baseline != "auto" and not baseline.startswith("bat_"):
+            raise UsageError(f"--baseline is 'auto' or a batch id (bat_…), not {baseline!r}")
+        items = read_items(outputs_file, allow_empty=allow_empty_output)
+        backoff = _backoff(os.environ.get(BACKOFF_ENV))
+    except UsageError as exc:
+        _fail(str(exc))
+    api_key, api_url, timeout, strict = client
+    gate = _client(api_key, api_url, timeout, backoff, strict)
+    with gate:
+        result: BatchResult = _call(
+            suite,
+            lambda: batch.send(
+                gate,
+                suite,
+                items,
+                err=_err(),
+                baseline=baseline,
+                branch=branch,
+                project=project,
+                async_=async_,
+                allow_empty_output=allow_empty_output,
+            ),
+        )
+    if junit:
+        problem = batch.write_junit(junit, result, suite)
+        if problem:
+            _fail(problem)
+    batch.print_batch(result, as_json)
+    if result.skipped:
+        _say_skipped(result.message or "the API was unreachable")
+    raise typer.Exit(batch_report.exit_code(result))
+
+
 def _client(
     api_key: str | None, api_url: str | None, timeout: float, backoff: float, strict: bool
 ) -> LaunchGate:
@@ -170,7 +278,7 @@ def _client(
         _fail(exc.message)
 
 
-def _call(suite: str, request: Callable[[], RunResult]) -> RunResult:
+def _call(suite: str, request: Callable[[], T]) -> T:
     from launchgate.sdk import LaunchGateError, UnreachableError
 
     try:

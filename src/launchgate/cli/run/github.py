@@ -4,6 +4,7 @@ Reads the action's inputs from ``INPUT_*`` variables (action.yml maps them), run
 with ``trigger: github_action`` and a ``trigger_meta`` of commit, pull request and workflow
 run, prints the report to the log, writes the step outputs (``status``, ``pass-rate``,
 ``run-id``) and the job summary, and posts or edits the suite's pull-request comment.
+With the ``outputs-file`` input ``github_batch`` runs instead, gating a dataset as a batch.
 
 The exit code fails the job when the run is aborted (1), errored (2) or inconclusive (3:
 the judge could not decide enough cases — unless the suite's ``on_inconclusive`` made the

@@ -29,7 +29,7 @@ from launchgate.cli.run.report import (
     undecided_note,
     undecided_text,
 )
-from launchgate.sdk import RunResult
+from launchgate.sdk import BatchResult, RunResult
 
 HEADINGS = {
     "cleared": "## 🟢 LaunchGate: Cleared for launch",
@@ -123,6 +123,105 @@ def _table(result: RunResult) -> list[str]:
 def _cell(text: str) -> str:
     """Safe inside a table cell: one line, pipes escaped, no HTML comment to close ours."""
     return one_line(text).replace("|", "\\|").replace("<!--", "&lt;!--").replace("-->", "--&gt;")
+
+
+BATCH_HEADINGS = {**HEADINGS, "error": "## 🔴 LaunchGate: Batch ended in error"}
+ORDER = {"regressed": 0, "improved": 1}
+
+
+@dataclass(frozen=True)
+class Branches:
+    """The pull request's base branch, and the branch of the baseline batch found (the
+    suite's ``baseline_branch``): the comment says when they differ."""
+
+    base: str | None = None
+    baseline: str | None = None
+
+
+def batch_comment_body(
+    batch: BatchResult,
+    suite: str,
+    project: str | None = None,
+    branches: Branches | None = None,
+    footer: str | None = None,
+) -> str:
+    """The comment for a batch (issue 14): verdict, items cleared, the baseline, then the
+    regression table — regressed cases first, then improved, then the rest in suite order."""
+    from launchgate.cli.run.batch_report import baseline_text, items_text, rows
+
+    branches = branches or Branches()
+    heading = BATCH_HEADINGS.get(batch.status, f"## LaunchGate: {batch.status}")
+    detail = batch.verdict_detail
+    if batch.status == "aborted" and detail is not None and detail.aborted_by_regression:
+        heading += " — a case regressed"
+    parts = [marker(suite, project), heading, ""]
+    shown = f"{project}/{suite}" if project else suite
+    parts.append(f"- **Suite:** `{_cell(shown)}`")
+    if batch.skipped:
+        parts += [
+            "",
+            "The LaunchGate API could not be reached, so these outputs were not "
+            "scored and the check passes.",
+        ]
+        if batch.message:
+            parts += ["", f"> {_cell(one_line(batch.message))}"]
+    else:
+        parts += [
+            f"- **Items cleared:** {items_text(batch)}",
+            *_baseline_lines(batch, branches, baseline_text(batch)),
+            f"- **Batch ID:** `{batch.id}`",
+            "",
+            *_batch_table(batch, branches, rows(batch)),
+        ]
+    if footer:
+        parts += ["", f"<sub>{footer}</sub>"]
+    return "\n".join(parts) + "\n"
+
+
+def _baseline_lines(batch: BatchResult, branches: Branches, text: str | None) -> list[str]:
+    if batch.baseline is None:
+        return []
+    if batch.baseline_id is None:
+        where = f" on `{_cell(branches.base)}`" if branches.base else ""
+        return [
+            f"- **Baseline:** none yet — no completed batch of this suite on its baseline "
+            f"branch; this action run on a push to the base branch{where} stores one"
+        ]
+    comparison = batch.comparison
+    on = f" on `{_cell(branches.baseline)}`" if branches.baseline else ""
+    line = f"- **Baseline:** `{batch.baseline_id}`, the latest batch{on}"
+    if comparison is not None:
+        regressed = f"{comparison.regressed_cases} case(s) regressed"
+        if comparison.regressed_cases:
+            regressed = f"**{regressed}**"
+        line += (
+            f" — {regressed}, {comparison.improved_cases} improved (Benjamini-Hochberg, "
+            f"false-discovery rate {comparison.false_discovery_rate:g})"
+        )
+    out = [line]
+    if branches.base and branches.baseline and branches.base != branches.baseline:
+        out.append(
+            f"- ⚠️ This pull request targets `{_cell(branches.base)}`, but the suite compares "
+            f"with its baseline branch `{_cell(branches.baseline)}` (the suite's "
+            "`baseline_branch` setting)"
+        )
+    return out
+
+
+def _batch_table(batch: BatchResult, branches: Branches, found: list[Any]) -> list[str]:
+    if not found:
+        return []
+    compared = batch.comparison is not None
+    head = ["", "Case", "Pass rate", "95% interval"]
+    if compared:
+        base = f"`{_cell(branches.baseline)}`" if branches.baseline else "Baseline"
+        head += [base, "Δ", "p-value"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    ordered = sorted(found, key=lambda row: ORDER.get(row.classification or "", 2))
+    for row in ordered:
+        cells = [_cell(cell) for cell in row.cells(compared)]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 @dataclass

@@ -91,3 +91,47 @@ def _read_text(file: str, what: str) -> str:
         raise UsageError(f"The {what} file is not UTF-8 text: {file}") from None
     except OSError as exc:
         raise UsageError(f"The {what} file cannot be read: {file} ({exc.strerror})") from None
+
+
+def read_items(
+    file: str, *, allow_empty: bool = False, names: OutputNames = CLI_OUTPUT
+) -> list[dict[str, Any]]:
+    """A batch's items from a JSON Lines file: one object per line with ``output`` (a
+    string), optional ``input`` (an object) and ``key`` (a string). Blank lines are
+    skipped. Any other line is a ``UsageError`` naming its number, before anything is
+    sent: a batch half-read from a broken file would gate on the wrong dataset."""
+    text = _read_text(file, "outputs")
+    items: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        items.append(_item(line, f"Line {number} of {file}", allow_empty, names))
+    if not items:
+        raise UsageError(f"The outputs file {file} holds no items (one JSON object per line)")
+    return items
+
+
+def _item(line: str, where: str, allow_empty: bool, names: OutputNames) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where} is not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise UsageError(f'{where} must be a JSON object like {{"output": "…", "key": "…"}}')
+    unknown = sorted(set(value) - {"output", "input", "key"})
+    if unknown:
+        listed = ", ".join(unknown)
+        raise UsageError(f"{where} has unknown field(s) {listed}: use output, input, key")
+    output = value.get("output")
+    if not isinstance(output, str):
+        raise UsageError(f'{where} needs "output", a string')
+    if not output.strip() and not allow_empty:
+        raise UsageError(
+            f"{where} has an empty output: an empty output almost always means the pipeline "
+            f"that produced it broke; {names.allow_empty} to score it anyway"
+        )
+    if "input" in value and not isinstance(value["input"], dict):
+        raise UsageError(f'{where}: "input" must be a JSON object')
+    if "key" in value and not isinstance(value["key"], str):
+        raise UsageError(f'{where}: "key" must be a string')
+    return value
