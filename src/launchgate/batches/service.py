@@ -237,22 +237,33 @@ async def finish(runtime: ApiRuntime, accepted: Accepted) -> BatchView:
 
 
 async def _score_inline(runtime: ApiRuntime, accepted: Accepted) -> None:
-    """A deterministic batch, scored in the request: each item through the engine, each
-    completed run through the group-commit writer (which counts the usage), all at once."""
+    """A deterministic batch, scored in the request: the items one after another through
+    the engine, then every completed run handed to the group-commit writer at once (it
+    counts the usage), so they go up to its ``max_batch`` to a transaction.
+
+    Not all scored at once: scoring is CPU-bound on this one event loop, so that gains
+    nothing, and it put every item's threaded cases (regex) into the thread pool together,
+    whose threads then took the GIL from the loop for so long that a json_schema pattern's
+    wall-clock deadline (LAUNCHGATE_REGEX_TIMEOUT_MS) passed while the loop waited: a
+    trivial pattern "timed out" and a batch that should clear ended in error (about one
+    1,000-item batch in eight on a busy 2-core machine; bench/batch_throughput.py)."""
     options = engine.EngineOptions.of(runtime.settings)
-
-    async def one(values: dict[str, Any]) -> None:
-        values["started_at"] = utcnow()
-        values.update(
-            await engine.score_run(values["snapshot"], values["output"], values["input"], options)
+    scored: list[dict[str, Any]] = []
+    try:
+        for values in accepted.inline:
+            values["started_at"] = utcnow()
+            values.update(
+                await engine.score_run(
+                    values["snapshot"], values["output"], values["input"], options
+                )
+            )
+            scored.append(values)
+    finally:
+        # What was scored is written, and every write settles before a failure is
+        # reported, so the batch's error records the items that were stored.
+        outcomes = await asyncio.gather(
+            *(runtime.run_writer.write(values) for values in scored), return_exceptions=True
         )
-        await runtime.run_writer.write(values)
-
-    # Every write settles before a failure is reported, so the batch's error records the
-    # items that were stored, not a moment in between.
-    outcomes = await asyncio.gather(
-        *(one(values) for values in accepted.inline), return_exceptions=True
-    )
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
