@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from launchgate.runs.tasks import execute_batch
 from tests.api.test_runs_async import _fresh_app, _Held, _usage
+from tests.factories import Api
 
 
 async def test_an_open_batch_resumes_when_the_server_starts_again(
@@ -34,3 +36,24 @@ async def test_an_open_batch_resumes_when_the_server_starts_again(
             await asyncio.sleep(0.025)
         assert got["status"] == "cleared" and got["items"]["cleared"] == 6
         assert await _usage(second, org) == 6
+
+
+async def test_two_jobs_on_one_batch_score_each_item_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await api.org("pro")
+    _, suite = await api.gated_suite(org)
+    held = _Held()
+    with monkeypatch.context() as patch:
+        patch.setattr(api.runtime.queue, "enqueue", held)
+        body = {"suite": suite["slug"], "items": [{"output": "hello world"}] * 30, "async": True}
+        batch = (await api.ok("POST", "/v1/batches", org, 202, json=body))["data"]
+    before = await _usage(api, org)
+    claimed = await asyncio.gather(
+        execute_batch(api.jobs, batch["id"]), execute_batch(api.jobs, batch["id"])
+    )
+    assert sum(claimed) == 30  # the claim hands each item to one job
+    got = (await api.ok("GET", f"/v1/batches/{batch['id']}", org))["data"]
+    assert got["status"] == "cleared" and got["items"]["cleared"] == 30
+    assert await _usage(api, org) == before + 30
+    assert await execute_batch(api.jobs, batch["id"]) == 0  # nothing left to claim

@@ -12,7 +12,10 @@ The request side (runs/service.py) never imports this module: it sends the job b
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +28,7 @@ from launchgate.db import unit_of_work
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
 from launchgate.runs import engine, repository
-from launchgate.runs.judging import RunJudge
+from launchgate.runs.judging import RunJudge, resolve_keys
 
 if TYPE_CHECKING:
     from launchgate.runtime import WorkerRuntime
@@ -139,3 +142,140 @@ async def _end_in_error(
     except Exception as exc:
         log.error("could not end a failed run", run_id=run_id, error_type=type(exc).__name__)
         return None
+
+
+# --- a batch's items, all in one job (the embedded mode) --------------------------------
+# One item at a time through ``execute_pending`` costs each item three transactions of its
+# own (claim, read, complete), each a commit on the database's one write lock; at 100
+# judged items that was most of the server's time and left judge slots idle between
+# waves (bench/batch_throughput.py). Here the batch's items are claimed in one statement,
+# read with their keys and cached verdicts in one unit of work, scored concurrently, and
+# completed in groups — each item still exactly once (the completion stays conditional).
+
+COMPLETION_GROUP = 64
+
+
+@dataclass
+class _Done:
+    run: Run
+    values: dict[str, Any]
+    started_at: Any
+    started: float
+    judge: RunJudge | None
+
+
+async def execute_batch(runtime: WorkerRuntime, batch_id: str) -> int:
+    """Score every open item of a batch; the number of items this job claimed. Items
+    another job holds are left to it; what this job cannot finish keeps a lease that
+    lapses, so a restarted server (or the sweep) takes it up again."""
+    settings = runtime.settings
+    now = utcnow()
+    lease_until = now + timedelta(seconds=settings.run_lease_s)
+    async with unit_of_work(runtime.sessions) as session:
+        claimed = await repository.claim_batch(session, batch_id, now, lease_until)
+        runs = await repository.runs_by_id(session, claimed)
+        judges = await _batch_judges(session, runtime, runs)
+    if not runs:
+        return 0
+    renewal = asyncio.create_task(_renew_batch(runtime, [run.id for run in runs]))
+    done: asyncio.Queue[_Done | None] = asyncio.Queue()
+    writer = asyncio.create_task(_write_completions(runtime, done))
+    slots = asyncio.Semaphore(settings.batch_concurrency)
+    options = engine.EngineOptions.of(settings)
+
+    async def one(run: Run) -> None:
+        async with slots:
+            started = time.perf_counter()
+            started_at = utcnow()
+            judge = judges.get(run.id)
+            try:
+                values = await engine.score_run(run.snapshot, run.output, run.input, options, judge)
+            except Exception as exc:  # the engine ends cases in error; this is a last resort
+                log.error("batch item failed", run_id=run.id, error_type=type(exc).__name__)
+                values = engine.failed_run(run.snapshot, RUN_FAILED, started)
+            await done.put(_Done(run, values, started_at, started, judge))
+
+    try:
+        await asyncio.gather(*(one(run) for run in runs))
+    finally:
+        await done.put(None)
+        await writer
+        renewal.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewal
+    return len(runs)
+
+
+async def _batch_judges(
+    session: AsyncSession, runtime: WorkerRuntime, runs: list[Run]
+) -> dict[str, RunJudge]:
+    """A judge per item, sharing one read of the keys (the items share a snapshot and an
+    organisation) and one query for every item's cached verdicts."""
+    judged = [run for run in runs if engine.needs_judge(run.snapshot)]
+    if not judged:
+        return {}
+    first = judged[0]
+    keys = await resolve_keys(session, first.org_id, first.snapshot)
+    judges = {run.id: RunJudge(runtime, run.org_id, keys) for run in judged}
+    wanted = {
+        key
+        for run in judged
+        for key in judges[run.id].cache_keys(run.snapshot, run.output, run.input)
+    }
+    if wanted:
+        cached = await repository.cached_verdicts(session, first.org_id, wanted, utcnow())
+        for judge in judges.values():
+            judge.cached = cached
+    return judges
+
+
+async def _renew_batch(runtime: WorkerRuntime, run_ids: list[str]) -> None:
+    lease_s = runtime.settings.run_lease_s
+    while True:
+        await asyncio.sleep(lease_s / 3)
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                await repository.renew_leases(
+                    session, run_ids, utcnow() + timedelta(seconds=lease_s)
+                )
+        except Exception as exc:  # the next renewal may succeed; the lease has slack
+            log.warning("batch lease renewal failed", error_type=type(exc).__name__)
+
+
+async def _write_completions(runtime: WorkerRuntime, done: asyncio.Queue[_Done | None]) -> None:
+    """Complete scored items in groups: whatever has finished when the last group was
+    written goes in the next transaction, up to ``COMPLETION_GROUP``."""
+    finished = False
+    while not finished:
+        first = await done.get()
+        if first is None:
+            return
+        group = [first]
+        while len(group) < COMPLETION_GROUP and not done.empty():
+            item = done.get_nowait()
+            if item is None:
+                finished = True
+                break
+            group.append(item)
+        await _complete_group(runtime, group)
+
+
+async def _complete_group(runtime: WorkerRuntime, group: list[_Done]) -> None:
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            for item in group:
+                await _complete(session, item.run, item.values, item.started_at, item.judge)
+        return
+    except Exception as exc:  # the type only: a database error's text can quote the row
+        log.warning("a group of completions failed; one by one", error_type=type(exc).__name__)
+    for item in group:  # one bad item must not take the others with it
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                await _complete(session, item.run, item.values, item.started_at, item.judge)
+        except Exception as exc:
+            log.error(
+                "batch item failed; it ends in error",
+                run_id=item.run.id,
+                error_type=type(exc).__name__,
+            )
+            await _end_in_error(runtime, item.run.id, item.started)

@@ -78,6 +78,20 @@ def judge_keys(snapshot: dict[str, Any]) -> set[KeyRef]:
     return refs
 
 
+async def resolve_keys(
+    session: AsyncSession, org_id: uuid.UUID, snapshot: dict[str, Any]
+) -> dict[KeyRef, ByokKey | None]:
+    """The key each of a snapshot's judge cases will use (None: no usable key). Read once
+    for a run, or once for all the items of a batch, which share one snapshot."""
+    keys: dict[KeyRef, ByokKey | None] = {}
+    for provider, key_id in judge_keys(snapshot):
+        try:
+            keys[(provider, key_id)] = await resolver.key_for(session, org_id, provider, key_id)
+        except resolver.NoUsableKey:
+            keys[(provider, key_id)] = None
+    return keys
+
+
 @dataclass
 class RunJudge:
     """The ``Judge`` of one run; ``used`` and ``refused`` are keys to record afterwards."""
@@ -102,15 +116,18 @@ class RunJudge:
         run_input: dict[str, Any],
     ) -> RunJudge:
         """Reads only — keys and cached verdicts — so nothing is locked while judging."""
-        keys: dict[KeyRef, ByokKey | None] = {}
-        for provider, key_id in judge_keys(snapshot):
-            try:
-                keys[(provider, key_id)] = await resolver.key_for(session, org_id, provider, key_id)
-            except resolver.NoUsableKey:
-                keys[(provider, key_id)] = None
-        judge = cls(runtime, org_id, keys)
-        wanted = [
-            judge._cache_key(
+        judge = cls(runtime, org_id, await resolve_keys(session, org_id, snapshot))
+        wanted = judge.cache_keys(snapshot, output, run_input)
+        if wanted:
+            judge.cached = await repository.cached_verdicts(session, org_id, set(wanted), utcnow())
+        return judge
+
+    def cache_keys(
+        self, snapshot: dict[str, Any], output: str, run_input: dict[str, Any]
+    ) -> list[str]:
+        """The verdict-cache keys this run's judge cases could find (cached ones only)."""
+        return [
+            self._cache_key(
                 case["scorer"]["config"],
                 output,
                 merged_input(case["input"], run_input),
@@ -120,9 +137,6 @@ class RunJudge:
             for case in snapshot["cases"]
             if case["scorer"]["type"] == "llm_judge" and case["scorer"]["config"].get("cache_ttl_s")
         ]
-        if wanted:
-            judge.cached = await repository.cached_verdicts(session, org_id, set(wanted), utcnow())
-        return judge
 
     def _model(self, config: dict[str, Any]) -> str | None:
         return config.get("model") or self.runtime.settings.judge_models()[config["_provider"]]

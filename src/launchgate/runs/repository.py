@@ -97,6 +97,40 @@ async def claim(session: AsyncSession, run_id: str, now: Any, lease_until: Any) 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def claim_batch(
+    session: AsyncSession, batch_id: str, now: Any, lease_until: Any
+) -> list[str]:
+    """``claim`` for every open item of a batch at once: the ids now held until
+    ``lease_until``, in item order."""
+    result = await session.execute(
+        update(Run)
+        .where(Run.batch_id == batch_id, or_(Run.status == "pending", _lapsed(now)))
+        .values(
+            status="running",
+            started_at=func.coalesce(Run.started_at, now),
+            lease_expires_at=lease_until,
+        )
+        .returning(Run.id)
+    )
+    return sorted(result.scalars())
+
+
+async def runs_by_id(session: AsyncSession, run_ids: list[str]) -> list[Run]:
+    if not run_ids:
+        return []
+    rows = await session.scalars(select(Run).where(Run.id.in_(run_ids)).order_by(Run.id))
+    return list(rows)
+
+
+async def renew_leases(session: AsyncSession, run_ids: list[str], lease_until: Any) -> int:
+    result = await session.execute(
+        update(Run)
+        .where(Run.id.in_(run_ids), Run.status == "running")
+        .values(lease_expires_at=lease_until)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def renew_lease(session: AsyncSession, run_id: str, lease_until: Any) -> bool:
     result = await session.execute(
         update(Run)

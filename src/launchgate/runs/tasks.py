@@ -61,25 +61,11 @@ async def _renewing(runtime: WorkerRuntime, run_id: str, lease_s: float) -> Asyn
 
 @job("batch.execute")
 async def execute_batch(runtime: WorkerRuntime, batch_id: str) -> int:
-    """The embedded mode's way through a batch: its open items, at most
-    ``LAUNCHGATE_BATCH_CONCURRENCY`` at once, each exactly as ``run.execute`` does it. The
+    """The embedded mode's way through a batch (runs/execution.py): its open items claimed
+    together, scored ``LAUNCHGATE_BATCH_CONCURRENCY`` at once, completed in groups. The
     judge calls of all items share the organisation's limiter, so they flow through its
     slots with no barrier between items. (Scaled out, each item is its own job.)"""
-    async with unit_of_work(runtime.sessions) as session:
-        run_ids = await execution.open_in_batch(session, batch_id)
-    slots = asyncio.Semaphore(runtime.settings.batch_concurrency)
-
-    async def one(run_id: str) -> None:
-        async with slots:
-            await execute_run(runtime, run_id)
-
-    # One item's failure (its claim could not be written, say) must not stop the others;
-    # the sweep sends that item again.
-    outcomes = await asyncio.gather(*(one(run_id) for run_id in run_ids), return_exceptions=True)
-    failed = sum(isinstance(outcome, BaseException) for outcome in outcomes)
-    if failed:
-        log.warning("batch items failed; the sweep retries them", batch_id=batch_id, count=failed)
-    return len(run_ids)
+    return await execution.execute_batch(runtime, batch_id)
 
 
 @job("run.sweep")
