@@ -20,16 +20,14 @@ suite must still end in ``error``.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from launchgate.testing.fake_provider import FakeProviderServer, free_port
-from tests.contract.server import BIN, LiveServer, seed, server_env, wait_healthy
+from launchgate.testing.fake_provider import FakeProviderServer
+from tests.contract.server import LiveServer, start
 
 SEED = 1313
 UNDECIDED_OUTPUT = "Sorry about that! Your refund is on its way. FAKE_SCORE_NORMAL=0.7,0.3"
@@ -46,32 +44,15 @@ SUITES: dict[str, dict[str, Any]] = {
 def start_judging(data_dir: Path, fake: FakeProviderServer) -> LiveServer:
     """``launchgate serve`` as ``tests.contract.server.start`` makes it, with the
     providers' base URLs pointed at the fake (private URLs allowed for that)."""
-    env = server_env(data_dir) | {
-        "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
-        "LAUNCHGATE_ANTHROPIC_BASE_URL": fake.anthropic_base_url,
-        "LAUNCHGATE_GOOGLE_BASE_URL": fake.google_base_url,
-        "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
-    }
-    created = subprocess.run(
-        [str(BIN), "orgs", "create", "contract", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+    return start(
+        data_dir,
+        extra_env={
+            "LAUNCHGATE_OPENAI_BASE_URL": fake.openai_base_url,
+            "LAUNCHGATE_ANTHROPIC_BASE_URL": fake.anthropic_base_url,
+            "LAUNCHGATE_GOOGLE_BASE_URL": fake.google_base_url,
+            "LAUNCHGATE_ALLOW_PRIVATE_PROVIDER_URLS": "true",
+        },
     )
-    port = free_port()
-    log_path = data_dir / "server.log"  # a file: nobody reads a pipe while the server runs
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-        )
-    server = LiveServer(
-        f"http://127.0.0.1:{port}", json.loads(created.stdout)["api_key"], process, log_path
-    )
-    wait_healthy(server.url, process, server.log_tail)
-    seed(server)
-    return server
 
 
 @dataclass

@@ -48,8 +48,14 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str
     return env
 
 
-def start(data_dir: Path, database_url: str | None = None) -> LiveServer:
-    env = server_env(data_dir, database_url)
+def start(
+    data_dir: Path,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> LiveServer:
+    """``launchgate serve`` on a free port with an organisation, seeded; ``extra_env``
+    adds settings (the client tests point the providers at the fake with it)."""
+    env = server_env(data_dir, database_url) | (extra_env or {})
     created = subprocess.run(
         [str(BIN), "orgs", "create", "contract", "--json"],
         env=env,
