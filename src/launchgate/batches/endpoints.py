@@ -10,6 +10,7 @@ from launchgate.batches import service
 from launchgate.batches.schemas import BatchItemOut, BatchOut, BatchRequest, Comparison
 from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep, end_unit
 from launchgate.kit.pagination import Envelope, Page, Paging
+from launchgate.runs.endpoints import summary
 
 router = APIRouter(tags=["batches"])
 
@@ -69,31 +70,7 @@ async def list_items(
     batch_id: str, auth: CurrentAuth, session: SessionDep, paging: Paging
 ) -> Page[BatchItemOut]:
     runs, total = await service.list_items(session, auth, batch_id, paging.offset, paging.page_size)
-    items = [
-        BatchItemOut.model_validate(
-            {
-                "id": r.id,
-                "suite_id": r.suite_id,
-                "batch_id": r.batch_id,
-                "key": r.item_key,
-                "status": r.status,
-                "passed": r.status == "cleared",
-                "total_cases": r.total_cases,
-                "passed_cases": r.passed_cases,
-                "failed_cases": r.failed_cases,
-                "error_cases": r.error_cases,
-                "inconclusive_cases": r.inconclusive_cases,
-                "verdict_detail": r.verdict_detail,
-                "pass_rate": r.pass_rate,
-                "duration_ms": r.duration_ms,
-                "trigger": r.trigger,
-                "trigger_meta": r.trigger_meta,
-                "created_at": r.created_at,
-                "completed_at": r.completed_at,
-            }
-        )
-        for r in runs
-    ]
+    items = [BatchItemOut.model_validate(summary(r)) for r in runs]
     return Page.of(items, total, paging)
 
 

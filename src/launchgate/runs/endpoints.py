@@ -45,6 +45,20 @@ def _result(run: Run) -> dict[str, Any]:
     }
 
 
+def summary(run: Run) -> dict[str, Any]:
+    """A run as lists show it (``RunSummary``): also the items of a batch."""
+    return {
+        **_result(run),
+        "suite_id": run.suite_id,
+        "batch_id": run.batch_id,
+        "key": run.item_key,
+        "trigger": run.trigger,
+        "trigger_meta": run.trigger_meta,
+        "created_at": run.created_at,
+        "completed_at": run.completed_at,
+    }
+
+
 def _tokens(scores: list[dict[str, Any]] | None) -> dict[str, int]:
     judged = [s["judge"] for s in scores or [] if s.get("judge")]
     return {
@@ -112,22 +126,7 @@ async def list_runs(
     runs, total = await service.list_runs(
         session, auth, suite_id, status, paging.offset, paging.page_size
     )
-    items = [
-        RunSummary.model_validate(
-            {
-                **_result(r),
-                "suite_id": r.suite_id,
-                "batch_id": r.batch_id,
-                "key": r.item_key,
-                "trigger": r.trigger,
-                "trigger_meta": r.trigger_meta,
-                "created_at": r.created_at,
-                "completed_at": r.completed_at,
-            }
-        )
-        for r in runs
-    ]
-    return Page.of(items, total, paging)
+    return Page.of([RunSummary.model_validate(summary(r)) for r in runs], total, paging)
 
 
 @router.get("/runs/{run_id}/compare", response_model=Envelope[RunComparison])
