@@ -243,3 +243,39 @@ def test_sampling_settings_are_saved_refused_and_warned_about(
         "confidence": 0.9,
     }
     assert saved["config"]["temperature"] == 0.7
+
+
+def test_the_suite_settings_edit_the_batch_settings(page: Page, server: LiveServer) -> None:
+    """Issue 14's suite settings (docs/batches.md) through the same form, refused in the
+    API's words."""
+    member = new_member(server)
+    judged_suite(server, member)
+    sign_in(page, server, member, "/projects/bot/suites/tone")
+    page.locator("#settings summary").click()
+    settings = page.locator("#settings-form")
+    expect(settings.get_by_label("Batch threshold")).to_have_value("1")
+    expect(settings.get_by_label("Baseline branch")).to_have_value("main")
+    settings.get_by_label("Batch threshold").fill("0.8")
+    settings.get_by_label("Baseline branch").fill("trunk")
+    settings.get_by_label("Abort a batch in which any case regressed").check()
+    settings.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status").filter(has_text="Suite settings saved.")).to_be_visible()
+    page.reload()
+    expect(page.locator("#settings-batch_threshold")).to_have_value("0.8")
+    expect(page.locator("#settings-baseline_branch")).to_have_value("trunk")
+    expect(page.locator("#settings-form input[name=fail_on_regression]")).to_be_checked()
+    with api(server, member) as client:
+        stored = client.get("/v1/projects/bot/suites/tone").json()["data"]
+        refused = client.patch("/v1/projects/bot/suites/tone", json={"batch_threshold": 2})
+    assert (stored["batch_threshold"], stored["baseline_branch"]) == (0.8, "trunk")
+    assert stored["fail_on_regression"] is True
+    page.locator("#settings summary").click()
+    settings.get_by_label("Abort a batch in which any case regressed").uncheck()
+    settings.get_by_label("Batch threshold").fill("2")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#settings-batch_threshold-error")).to_have_text(
+        refused.json()["error"]["details"][0]["message"]
+    )
+    with api(server, member) as client:
+        kept = client.get("/v1/projects/bot/suites/tone").json()["data"]
+    assert kept["batch_threshold"] == 0.8 and kept["fail_on_regression"] is True

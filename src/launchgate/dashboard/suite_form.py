@@ -1,5 +1,6 @@
-"""The suite settings form: name, pass threshold, description and ``on_inconclusive``, read
-into the API's own ``SuiteUpdate`` (so the form is refused for the API's reasons)."""
+"""The suite settings form: name, pass threshold, description, ``on_inconclusive`` and the
+batch settings (docs/batches.md), read into the API's own ``SuiteUpdate`` (so the form is
+refused for the API's reasons)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def values_of(suite: Suite) -> dict[str, str]:
         "name": suite.name,
         "pass_threshold": f"{suite.pass_threshold:g}",
         "on_inconclusive": suite.on_inconclusive,
+        "batch_threshold": f"{suite.batch_threshold:g}",
+        "baseline_branch": suite.baseline_branch,
+        # A checkbox's value: present when checked, absent otherwise.
+        **({"fail_on_regression": "on"} if suite.fail_on_regression else {}),
         "description": suite.description or "",
     }
 
@@ -41,11 +46,15 @@ def suite_update(form: Fields) -> SuiteUpdate:
     An empty description clears it; an empty pass threshold is handed over as typed, so
     the model says it is required rather than keeping the old value silently."""
     threshold = forms.number(form, "pass_threshold")
+    batch_threshold = forms.number(form, "batch_threshold")
     return SuiteUpdate.model_validate(
         {
             "name": forms.text(form, "name"),
             "pass_threshold": threshold if threshold is not None else "",
             "on_inconclusive": forms.text(form, "on_inconclusive"),
+            "batch_threshold": batch_threshold if batch_threshold is not None else "",
+            "baseline_branch": forms.text(form, "baseline_branch"),
+            "fail_on_regression": forms.checkbox(form, "fail_on_regression"),
             "description": forms.optional_text(form, "description"),
         }
     )

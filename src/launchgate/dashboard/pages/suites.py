@@ -152,7 +152,8 @@ async def runs_panel(
 async def save_settings(
     slug: str, suite_slug: str, request: Request, caller: CallerDep, session: SessionDep
 ) -> Response:
-    """``PATCH`` of the suite's name, pass threshold, description and ``on_inconclusive``."""
+    """``PATCH`` of the suite's name, pass threshold, description, ``on_inconclusive`` and
+    batch settings."""
     form = await request.form()
     try:
         body = suite_form.suite_update(form)
