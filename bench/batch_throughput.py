@@ -72,6 +72,7 @@ from run_latency import (
     _raise_interrupt,
     _short,
     command_line,
+    commit,
     create_org,
     create_suite,
     find_py_spy,
@@ -427,21 +428,6 @@ def profile(
 
 
 # --------------------------------------------------------------------------- the bench
-
-
-def commit() -> str:
-    """The commit the server ran from, and whether ``src/`` differed from it."""
-
-    def git(*argv: str) -> str:
-        done = subprocess.run(
-            ["git", "-C", str(REPO), *argv], capture_output=True, text=True, timeout=30
-        )
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (
-        " with uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
-    )
 
 
 @dataclass

@@ -632,6 +632,21 @@ def profile_phase(
 # --------------------------------------------------------------------------- report
 
 
+def commit() -> str:
+    """The commit the server ran from, and whether ``src/`` differed from it."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(REPO), *argv], capture_output=True, text=True, timeout=30
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (
+        " with uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
+    )
+
+
 def machine_info(packages: tuple[str, ...], **extra: str) -> dict[str, str]:
     """The machine and the versions of ``packages``, for the header of every bench report
     (this script's and the others', which import it)."""

@@ -69,6 +69,7 @@ from run_latency import (
     Server,
     _raise_interrupt,
     command_line,
+    commit,
     free_port,
     launchgate_command,
     loadavg,
@@ -79,6 +80,8 @@ from run_latency import (
     stop_server,
     write_between_markers,
 )
+
+from launchgate.batches.statistics import wilson
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -201,14 +204,10 @@ class Cell:
         return self.fake_calls == sum(self.calls)
 
 
-def wilson_upper(hits: int, n: int, z: float = 1.96) -> float:
-    """Upper end of the 95% Wilson interval for a share: honest at 0 of n, unlike k / n."""
-    if n == 0:
-        return math.nan
-    p = hits / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return min(1.0, (centre + spread) / (1 + z * z / n))
+def wilson_upper(hits: int, n: int) -> float:
+    """Upper end of the 95% Wilson interval for a share: honest at 0 of n, unlike k / n
+    (the product's own interval, launchgate.batches.statistics, checked against scipy)."""
+    return math.nan if n == 0 else wilson(hits, n)[1]
 
 
 def clipped_normal_mean(mu: float, sigma: float) -> float:
@@ -391,21 +390,6 @@ def measure_cell(
 
 
 # --------------------------------------------------------------------------- the bench
-
-
-def commit() -> str:
-    """The commit the server ran from, and whether ``src/`` differed from it."""
-
-    def git(*argv: str) -> str:
-        done = subprocess.run(
-            ["git", "-C", str(REPO), *argv], capture_output=True, text=True, timeout=30
-        )
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (
-        " with uncommitted changes in src/" if git("status", "--porcelain", "--", "src") else ""
-    )
 
 
 @dataclass
