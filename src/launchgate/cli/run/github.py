@@ -50,6 +50,20 @@ OUTPUT_NAMES = OutputNames(
 )
 
 
+def action_gate(env: Mapping[str, str]) -> LaunchGate:
+    """The client the Action's inputs describe (key, URL, ``strict``), with the retry
+    backoff a test may shorten: one for a single output and for an outputs file alike."""
+    backoff = float(env.get("LAUNCHGATE_RETRY_BACKOFF") or 1.0)
+    config = resolve_config(
+        env.get("INPUT_API_KEY") or None,
+        env.get("INPUT_API_URL") or None,
+        fail_open=False if _opted_in(env.get("INPUT_STRICT")) else None,
+        env=env,
+        names=NAMES,
+    )
+    return LaunchGate(config=config, timeout=120.0, backoff=backoff)
+
+
 def main(env: Mapping[str, str] | None = None) -> int:
     """Run the action with ``env`` (default: the process's); returns the exit code."""
     env = os.environ if env is None else env
@@ -67,16 +81,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
         run_input = read_input(
             env.get("INPUT_INPUT") or None, _in_workspace(env, env.get("INPUT_INPUT_FILE"))
         )
-        backoff = float(env.get("LAUNCHGATE_RETRY_BACKOFF") or 1.0)
         event = _event(env)
-        config = resolve_config(
-            env.get("INPUT_API_KEY") or None,
-            env.get("INPUT_API_URL") or None,
-            fail_open=False if _opted_in(env.get("INPUT_STRICT")) else None,
-            env=env,
-            names=NAMES,
-        )
-        with LaunchGate(config=config, timeout=120.0, backoff=backoff) as gate:
+        with action_gate(env) as gate:
             result = gate.run(
                 suite,
                 output,

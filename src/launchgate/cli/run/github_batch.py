@@ -19,7 +19,6 @@ from typing import Any
 
 from launchgate.cli.run import batch_report
 from launchgate.cli.run.github import (
-    NAMES,
     OUTPUT_NAMES,
     PROJECT,
     SKIP_TITLE,
@@ -31,6 +30,7 @@ from launchgate.cli.run.github import (
     _in_workspace,
     _opted_in,
     _truthy,
+    action_gate,
     trigger_meta,
 )
 from launchgate.cli.run.github import main as single_output
@@ -38,7 +38,6 @@ from launchgate.cli.run.github_comment import Branches, batch_comment_body, mark
 from launchgate.cli.run.inputs import UsageError, read_items
 from launchgate.cli.run.report import refusal, workflow_command
 from launchgate.sdk import BatchResult, LaunchGate, LaunchGateError
-from launchgate.sdk.config import resolve_config
 
 WAIT_S = 3600.0
 
@@ -66,17 +65,9 @@ def run_batch(env: Mapping[str, str], suite: str, project: str | None, allow_emp
             )
         file = _in_workspace(env, env.get("INPUT_OUTPUTS_FILE", "").strip()) or ""
         items = read_items(file, allow_empty=allow_empty, names=OUTPUT_NAMES)
-        backoff = float(env.get("LAUNCHGATE_RETRY_BACKOFF") or 1.0)
         event = _event(env)
-        config = resolve_config(
-            env.get("INPUT_API_KEY") or None,
-            env.get("INPUT_API_URL") or None,
-            fail_open=False if _opted_in(env.get("INPUT_STRICT")) else None,
-            env=env,
-            names=NAMES,
-        )
         pull = base_branch(env, event) is not None
-        with LaunchGate(config=config, timeout=120.0, backoff=backoff) as gate:
+        with action_gate(env) as gate:
             batch = gate.batch(
                 suite,
                 items,
