@@ -25,7 +25,10 @@ from launchgate.testing.fleet import QUIET_LIMITS, Fleet
 from tests.pg import empty_database
 
 REDIS_URL = os.environ.get("LAUNCHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-TEST_DB = 13  # the shared Redis's database index for these tests
+# The shared Redis's database index for these tests: one per pytest-xdist worker (gw0 -> 13,
+# gw1 -> 14, …; 13 without xdist), since each test empties its database first.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+TEST_DB = 13 + int(_WORKER or 0)
 PROVIDER_KEY = "sk-test-" + "f" * 40
 # scripts/test sets this: there, a missing Redis is a failure, never a skip.
 REQUIRE_REDIS = os.environ.get("LAUNCHGATE_TEST_REQUIRE_REDIS") == "1"
