@@ -174,7 +174,9 @@ async def test_future_expiry_is_kept_and_the_key_works(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "expires_at", [(utcnow() - timedelta(minutes=1)).isoformat(), "2001-01-01T00:00:00Z"]
+    "expires_at",
+    [(utcnow() - timedelta(minutes=1)).isoformat(), "2001-01-01T00:00:00Z"],
+    ids=["a-minute-ago", "in-2001"],  # stable ids: pytest-xdist's workers collect apart
 )
 async def test_expiry_in_the_past_is_refused(api: Api, expires_at: str) -> None:
     org = await api.org()
