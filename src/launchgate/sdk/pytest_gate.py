@@ -75,6 +75,7 @@ class PytestLaunchGate(LaunchGate):
         """
         __tracebackhide__ = True
         meta = {**_test_meta(), **(trigger_meta or {})}
+        refusal: str | None = None
         try:
             result = self.run(
                 suite,
@@ -85,12 +86,14 @@ class PytestLaunchGate(LaunchGate):
                 allow_empty_output=allow_empty_output,
             )
         except UnreachableError as exc:
-            pytest.fail(
+            refusal = (
                 f"⚠ Eval not run (API unreachable), and {self.strict_by} makes that a "
                 f"failure: {exc.message}. Suite {suite!r} was not gated."
             )
         except LaunchGateError as exc:
-            pytest.fail(f"LaunchGate refused the run of suite {suite!r}: {exc}")
+            refusal = f"LaunchGate refused the run of suite {suite!r}: {exc}"
+        if refusal is not None:  # failed outside the handler: no chained traceback
+            pytest.fail(refusal)
         if result.skipped:
             warnings.warn(LaunchGateSkipWarning(result.message or "skipped"), stacklevel=2)
         elif not result.passed:
@@ -109,9 +112,13 @@ def open_gate(strict_by: str | None, env: dict[str, str] | None = None) -> Pytes
         if not config.fail_open and strict_by is None:
             strict_by = "LAUNCHGATE_FAIL_OPEN=false"
         backoff = _backoff(environ.get(BACKOFF_ENV))
-        return PytestLaunchGate(config=config, backoff=backoff, strict_by=strict_by)
+        gate = PytestLaunchGate(config=config, backoff=backoff, strict_by=strict_by)
     except ConfigError as exc:
-        pytest.fail(f"LaunchGate is not configured: {exc.message}", pytrace=False)
+        problem = exc.message
+    else:
+        return gate
+    # Outside the handler: the report is the message alone, with no chained traceback.
+    pytest.fail(f"LaunchGate is not configured: {problem}", pytrace=False)
 
 
 def failure_message(suite: str, result: RunResult) -> str:
