@@ -276,12 +276,16 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[TlsServer]:
         await server.wait_closed()
 
 
-@pytest.fixture
-async def tls_client(tls_server: TlsServer) -> AsyncIterator[providers.HttpClient]:
-    """Our client, trusting the test certificate; an explicit transport also means no
-    proxy from the environment."""
+@pytest.fixture(params=["aiohttp", "httpcore"])
+async def tls_client(
+    tls_server: TlsServer, request: pytest.FixtureRequest
+) -> AsyncIterator[providers.HttpClient]:
+    """Our client trusting the test certificate, with each transport the server uses:
+    aiohttp's (the default) and httpx's own (when a proxy is configured; explicit here,
+    so no proxy from the environment)."""
     verify = ssl.create_default_context(cafile=str(tls_server.ca_file))
-    client = create_client(timeout_s=5.0, transport=httpx.AsyncHTTPTransport(verify=verify))
+    own = httpx.AsyncHTTPTransport(verify=verify) if request.param == "httpcore" else None
+    client = create_client(timeout_s=5.0, verify=verify, transport=own)
     try:
         yield client
     finally:
@@ -335,11 +339,15 @@ async def test_a_connection_verified_for_one_name_never_carries_another(
     for name in ("pinned.test", "other.test", "pinned.test"):
         await get_models(tls_client, f"https://{name}:{tls_server.port}/v1")
     port = tls_server.port
-    assert tls_server.connections == [
-        Seen("pinned.test", [f"pinned.test:{port}"]),
-        Seen("other.test", [f"other.test:{port}"]),
-        Seen("pinned.test", [f"pinned.test:{port}"]),
-    ]
+    # Each connection was verified for one name (its SNI) and carried only that name's
+    # requests; the server here ignores ``Connection: close``, so a connection may be kept
+    # for the same name (aiohttp's pool keys pinned connections by server name).
+    seen = tls_server.connections
+    assert {connection.sni for connection in seen} == {"pinned.test", "other.test"}
+    for connection in seen:
+        assert connection.hosts
+        assert set(connection.hosts) == {f"{connection.sni}:{port}"}
+    assert sum(len(connection.hosts) for connection in seen) == 3
 
 
 def test_the_resolver_stub_hands_out_answers_in_turn() -> None:
