@@ -1,6 +1,10 @@
 // `npm run build`: the ESM and CommonJS builds with their .d.ts (tsc --strict, twice), each
 // marked with its module type, then the documentation's examples (examples/*.mts, which
 // import the package by its name, so they compile against the built .d.ts).
+//
+// Incremental: tsc keeps what it knows in dist/*.tsbuildinfo and build/*.tsbuildinfo, beside
+// its output, so deleting dist/ or build/ forgets it too; `--clean` starts from nothing (the
+// prepublishOnly script uses it, so no file of a deleted source is ever published).
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,8 +22,10 @@ function compile(project) {
   });
 }
 
-rmSync(join(root, "dist"), { recursive: true, force: true });
-rmSync(join(root, "build"), { recursive: true, force: true });
+if (process.argv.includes("--clean")) {
+  rmSync(join(root, "dist"), { recursive: true, force: true });
+  rmSync(join(root, "build"), { recursive: true, force: true });
+}
 await Promise.all([compile("tsconfig.json"), compile("tsconfig.cjs.json")]);
 for (const [dir, type] of [["esm", "module"], ["cjs", "commonjs"]]) {
   mkdirSync(join(root, "dist", dir), { recursive: true });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { LaunchGate, UnreachableError, ValidationError } from "@launchgate/sdk";
+import { LaunchGate, UnreachableError, ValidationError, WaitTimeout } from "@launchgate/sdk";
 
 import { RUN, scripted, unavailable } from "./support/flaky.mjs";
 
@@ -119,20 +119,36 @@ describe("retries", () => {
     }
   });
 
-  it("does not retry a 4xx, and keeps the envelope's code and message", async () => {
-    const refused = { status: 409, body: { error: { code: "CONFLICT", message: "Slug taken", details: { slug: "x" } } } };
-    const server = await scripted([refused]);
+  for (const status of [400, 409, 422]) {
+    it(`does not retry a ${status}, and keeps the envelope's code and message`, async () => {
+      const refused = { status, body: { error: { code: "CONFLICT", message: "Slug taken", details: { slug: "x" } } } };
+      const server = await scripted([refused]);
+      try {
+        const { lg } = client(server.url);
+        await assert.rejects(lg.run("refund-replies", { output: "refund" }), (error) => {
+          assert.ok(error instanceof ValidationError);
+          assert.equal(error.status, status);
+          assert.equal(error.code, "CONFLICT");
+          assert.equal(error.message, "Slug taken");
+          assert.deepEqual(error.details, { slug: "x" });
+          return true;
+        });
+        assert.equal(server.seen.length, 1);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it("names a 4xx without the envelope by its status", async () => {
+    const server = await scripted([{ status: 403, body: "<h1>Forbidden</h1>" }]);
     try {
       const { lg } = client(server.url);
-      await assert.rejects(lg.run("refund-replies", { output: "refund" }), (error) => {
-        assert.ok(error instanceof ValidationError);
-        assert.equal(error.status, 409);
-        assert.equal(error.code, "CONFLICT");
-        assert.equal(error.message, "Slug taken");
-        assert.deepEqual(error.details, { slug: "x" });
+      await assert.rejects(lg.run("s", { output: "x" }), (error) => {
+        assert.equal(error.name, "AuthError");
+        assert.deepEqual([error.status, error.code, error.message], [403, "HTTP_403", "<h1>Forbidden</h1>"]);
         return true;
       });
-      assert.equal(server.seen.length, 1);
     } finally {
       await server.close();
     }
@@ -150,6 +166,23 @@ describe("retries", () => {
       assert.equal(warnings.length, 1);
       assert.match(batch.message, /The batch bat_000000000000000000000001 of suite "refund-replies" was skipped/);
       assert.equal(JSON.parse(server.seen[0].body).async, true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("waitForRun gives up with WaitTimeout carrying the last run seen", async () => {
+    const server = await scripted([{ status: 200, body: { data: { ...RUN, status: "running", passed: false } } }]);
+    try {
+      const { lg } = client(server.url);
+      await assert.rejects(lg.waitForRun(RUN.id, { intervalMs: 20, timeoutMs: 150 }), (error) => {
+        assert.ok(error instanceof WaitTimeout);
+        assert.equal(error.last.id, RUN.id);
+        assert.equal(error.last.status, "running");
+        assert.match(error.message, /still running after 0.15 s/);
+        return true;
+      });
+      assert.ok(server.seen.length >= 3 && server.seen.length < 10, String(server.seen.length));
     } finally {
       await server.close();
     }
