@@ -359,12 +359,35 @@ def test_strict_makes_a_skip_a_failure(
         result.stdout.fnmatch_lines(doc_report("E       Failed: ⚠ Eval not run"))
 
 
+def test_a_skip_can_fail_through_the_warnings_filter_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, closed_port(), "lg_live_unused")
+    result = gated(
+        pytester,
+        "refund-replies",
+        CLEARED_OUTPUT,
+        "-W",
+        "error::launchgate.sdk.pytest_gate.LaunchGateSkipWarning",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E   *LaunchGateSkipWarning: LaunchGate API at * unreachable*"])
+
+
 # --- loading the plugin --------------------------------------------------------------------
 
 
 def test_the_option_and_the_ini_setting_are_declared(pytester: pytest.Pytester) -> None:
     result = run(pytester, "--help")
     result.stdout.fnmatch_lines(["*--launchgate-strict*", "*launchgate_strict (bool)*"])
+
+
+def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
+    """``-p no:launchgate``: no fixture of that name, so a project's own may take it."""
+    pytester.makepyfile(test_gate="def test_gate(launchgate):\n    pass\n")
+    result = run(pytester, "-p", "no:launchgate")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'launchgate' not found*"])
 
 
 def test_loading_the_plugin_makes_no_client() -> None:

@@ -56,6 +56,9 @@ class PytestLaunchGate(LaunchGate):
         super().__init__(*args, **kwargs)
         self.strict_by = strict_by or (None if self.fail_open else "fail_open=False")
 
+    def __enter__(self) -> PytestLaunchGate:  # so `with PytestLaunchGate() as gate` keeps the type
+        return self
+
     def assert_cleared(
         self,
         suite: str,
