@@ -3,7 +3,7 @@
 // an rc file, the packed tarball from ESM and CommonJS, and the documentation's examples.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -249,7 +249,7 @@ describe("the package", () => {
     assert.ok(files.includes("dist/esm/index.js") && files.includes("dist/cjs/index.d.ts"), files.join(" "));
     assert.ok(!files.some((f) => f.startsWith("src/") || f.startsWith("test/") || f.startsWith("node_modules/")), files.join(" "));
     const app = join(folder, "app");
-    await exec("mkdir", ["-p", app]);
+    mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true }));
     await exec("npm", ["install", "--no-audit", "--no-fund", "--offline", join(folder, packed.filename)], { cwd: app });
     const installed = JSON.parse(readFileSync(join(app, "node_modules", "@launchgate", "sdk", "package.json"), "utf8"));
