@@ -127,6 +127,20 @@ def test_the_worked_example_passes(
     result.stdout.fnmatch_lines(doc_report("$ pytest -q test_replies.py")[-1:])
 
 
+def test_the_readmes_three_lines_pass(
+    pytester: pytest.Pytester, live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README.md's Clients section shows the plugin in a test file of three lines."""
+    [code] = [
+        b.code
+        for b in blocks(ROOT / "README.md")
+        if b.lang == "python" and b.code.startswith("# test_replies.py\n")
+    ]
+    configure(monkeypatch, live.url, live.key)
+    pytester.makepyfile(test_replies=code)
+    run(pytester, "-q", "test_replies.py").assert_outcomes(passed=1)
+
+
 def test_the_documented_failure_is_the_real_one(
     pytester: pytest.Pytester, live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:

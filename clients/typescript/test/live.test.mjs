@@ -294,7 +294,10 @@ describe("the package", () => {
 
 describe("docs/sdk-typescript.md", () => {
   const page = resolve(PACKAGE_DIR, "..", "..", "docs", "sdk-typescript.md");
+  // The README's three-line TypeScript client is an example file too.
+  const readme = resolve(PACKAGE_DIR, "..", "..", "README.md");
   const EXPECTED = {
+    "readme.mts": /^cleared\n$/,
     "run.mts": /^cleared 1\n$/,
     "async.mts": /^pending\naborted 1\/2\nsdk For a refund, write to billing@example.com.\n$/,
     "batch.mts": /^cleared 1 3\/3\nOffers a refund: 1 \[[\d.]+, 1.00\]\nKeeps addresses private: 1 \[[\d.]+, 1.00\]\n$/,
@@ -303,7 +306,7 @@ describe("docs/sdk-typescript.md", () => {
   };
 
   it("shows every example of clients/typescript/examples verbatim", () => {
-    const text = readFileSync(page, "utf8");
+    const text = readFileSync(page, "utf8") + readFileSync(readme, "utf8");
     const shown = [...text.matchAll(/<!-- example: clients\/typescript\/examples\/([\w.-]+) -->\n```ts\n([\s\S]*?)```\n/g)];
     const files = readdirSync(join(PACKAGE_DIR, "examples")).sort();
     assert.deepEqual(shown.map((m) => m[1]).sort(), files);
