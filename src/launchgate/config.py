@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     # of a batch's items one embedded server scores at once.
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
     batch_concurrency: int = Field(default=64, ge=1, le=1000)
+    # Judge cost (docs/cost.md): an operator's price table replacing the one shipped in the
+    # package (launchgate/billing/prices.json), same format.
+    prices_file: Path | None = None
+    # Observability (docs/observability.md): GET /metrics in the Prometheus text format,
+    # off unless "on"; when a token is set, /metrics wants "Authorization: Bearer <token>".
+    # log_format "json" writes one JSON object per log line.
+    metrics: Literal["on", "off"] = "off"
+    metrics_token: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
     # The database pool of each process: database_pool_size connections kept, as many again
     # on SQLite (twice as many on PostgreSQL) opened under load; a request that finds none
     # free within database_pool_timeout_s is answered 503 with Retry-After.
