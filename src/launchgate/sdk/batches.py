@@ -221,6 +221,8 @@ class BatchResult:
     or ``error``; ``skipped`` when the API could not be reached — then ``passed`` is True
     (fail-open), ``id`` is None unless the batch was accepted before the outage, and
     ``message`` says why. ``cases`` and ``comparison`` are None while running.
+    ``cost_usd`` is what its items' judge calls cost (the sum of their runs'); None when a
+    judged model has no price, while running, or from a server older than cost reporting.
     """
 
     id: str | None
@@ -228,6 +230,7 @@ class BatchResult:
     passed: bool
     pass_rate: float | None = None
     min_cleared: float | None = None
+    cost_usd: float | None = None
     fail_on_regression: bool = False
     items: ItemCounts = field(default_factory=ItemCounts)
     cases: tuple[BatchCase, ...] | None = None
@@ -310,6 +313,7 @@ class BatchResult:
             passed=bool(data.get("passed", False)),
             pass_rate=_opt_float(data.get("pass_rate")),
             min_cleared=_opt_float(data.get("min_cleared")),
+            cost_usd=_opt_float(data.get("cost_usd")),
             fail_on_regression=bool(data.get("fail_on_regression", False)),
             items=ItemCounts.from_json(data.get("items") or {}),
             cases=None if cases is None else tuple(BatchCase.from_json(c) for c in cases),

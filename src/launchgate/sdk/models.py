@@ -71,11 +71,47 @@ class VerdictDetail:
 
 
 @dataclass(frozen=True)
+class JudgeUsage:
+    """What an ``llm_judge`` case's judge calls used, summed over its samples: the
+    provider's own token counts (``cached_input_tokens`` of ``input_tokens`` were billed at
+    the cached price) and ``estimated_input_tokens``, the server's guess before the call,
+    which dry runs correct by the ratio of the two. ``calls`` is 0 for a cached verdict."""
+
+    provider: str
+    model: str
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    estimated_input_tokens: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JudgeUsage:
+        return cls(
+            provider=str(data.get("provider", "")),
+            model=str(data.get("model", "")),
+            **{
+                name: int(data.get(name) or 0)
+                for name in (
+                    "calls",
+                    "input_tokens",
+                    "output_tokens",
+                    "cached_input_tokens",
+                    "estimated_input_tokens",
+                )
+            },
+        )
+
+
+@dataclass(frozen=True)
 class CaseResult:
     """One case scored against the output; it passed when ``score >= threshold``.
 
     An ``llm_judge`` case that got judgements carries ``sampling``; it is ``inconclusive``
     when every allowed judgement was spent and the interval still holds the threshold.
+    A judged case also carries ``usage`` (its judge calls' tokens) and ``cost_usd``, what
+    they cost at the server's price table — None when that model has no price (the server
+    never guesses), 0.0 for a cached verdict. Deterministic cases have neither.
     """
 
     case: str
@@ -92,10 +128,22 @@ class CaseResult:
     recall: float | None = None
     judge: dict[str, Any] | None = None
     sampling: Sampling | None = None
+    cost_usd: float | None = None
+    usage: JudgeUsage | None = None
+
+    @property
+    def judged(self) -> bool:
+        """True for an ``llm_judge`` case: the cases that can cost anything."""
+        return self.usage is not None or self.scorer_type == "llm_judge"
+
+    @property
+    def unpriced(self) -> bool:
+        """True when the judge was paid for but the server has no price for its model."""
+        return self.usage is not None and self.cost_usd is None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseResult:
-        sampling = data.get("sampling")
+        sampling, usage = data.get("sampling"), data.get("usage")
         return cls(
             case=str(data.get("case", "")),
             case_id=str(data.get("case_id", "")),
@@ -111,6 +159,8 @@ class CaseResult:
             recall=_opt_float(data.get("recall")),
             judge=data.get("judge"),
             sampling=Sampling.from_json(sampling) if isinstance(sampling, dict) else None,
+            cost_usd=_opt_float(data.get("cost_usd")),
+            usage=JudgeUsage.from_json(usage) if isinstance(usage, dict) else None,
         )
 
 
@@ -125,6 +175,11 @@ class RunResult:
     release, ``id`` is None and ``message`` says why. ``verdict_detail`` is set whenever a
     case was inconclusive (the raw outcome, before the suite's ``on_inconclusive``). Fields
     after ``message`` come from ``get_run`` only.
+
+    ``cost_usd`` is what the run's judge calls cost, the sum of its cases' (0.0 with no
+    judged case or only cached verdicts); None when a judged model has no price, when the
+    run is not scored yet or skipped, and from a server older than cost reporting —
+    ``unpriced_models`` tells the first case apart.
     """
 
     id: str | None
@@ -137,6 +192,7 @@ class RunResult:
     inconclusive_cases: int = 0
     verdict_detail: VerdictDetail | None = None
     pass_rate: float | None = None
+    cost_usd: float | None = None
     duration_ms: float | None = None
     scores: tuple[CaseResult, ...] = ()
     failures: tuple[CaseResult, ...] = ()
@@ -158,6 +214,20 @@ class RunResult:
     def skipped(self) -> bool:
         return self.status == "skipped"
 
+    @property
+    def judged(self) -> bool:
+        """True when a case of the run was an ``llm_judge`` case (the run could cost)."""
+        return any(case.judged for case in self.scores)
+
+    @property
+    def unpriced_models(self) -> tuple[str, ...]:
+        """``provider/model`` of each judged model without a price (why ``cost_usd`` is
+        None), in case order, each once."""
+        found = (
+            f"{c.usage.provider}/{c.usage.model}" for c in self.scores if c.unpriced and c.usage
+        )
+        return tuple(dict.fromkeys(found))
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
         detail = data.get("verdict_detail")
@@ -172,6 +242,7 @@ class RunResult:
             inconclusive_cases=int(data.get("inconclusive_cases") or 0),
             verdict_detail=VerdictDetail.from_json(detail) if isinstance(detail, dict) else None,
             pass_rate=_opt_float(data.get("pass_rate")),
+            cost_usd=_opt_float(data.get("cost_usd")),
             duration_ms=_opt_float(data.get("duration_ms")),
             scores=tuple(CaseResult.from_json(s) for s in data.get("scores") or ()),
             failures=tuple(CaseResult.from_json(s) for s in data.get("failures") or ()),

@@ -4,6 +4,10 @@ its 95% interval, the baseline's rate, the difference in percentage points, the 
 and ``▼`` on a regressed case (``▲`` improved). Pure: a batch in, lines and rows out.
 
 Shared with the GitHub Action, whose comment shows the same rows as a Markdown table.
+
+``Cost: $0.0123`` (issue 16) is what the items' judge calls cost, ``unknown`` when a judged
+model has no price; a batch that spent nothing (deterministic cases, cached verdicts) gets
+no line, since a batch does not say which of its cases were judged.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from launchgate.cli.run.report import EXIT_CODES, percent
+from launchgate.cli.run.report import EXIT_CODES, percent, usd
 
 if TYPE_CHECKING:  # types only: the CLI starts without loading httpx
     from launchgate.sdk import BatchResult, CaseComparison, Side
@@ -73,6 +77,16 @@ def items_text(batch: BatchResult) -> str:
     return text
 
 
+def cost_text(batch: BatchResult) -> str | None:
+    """``$0.0123``, or ``unknown (a judged model has no price)``; None when the batch spent
+    nothing or the server reports no cost."""
+    if "cost_usd" not in batch.raw:
+        return None
+    if batch.cost_usd is None:
+        return "unknown (a judged model has no price)"
+    return usd(batch.cost_usd) if batch.cost_usd > 0 else None
+
+
 def baseline_text(batch: BatchResult) -> str | None:
     """What the batch was compared with, or why not; None when no baseline was asked."""
     if batch.baseline is None:
@@ -101,6 +115,9 @@ def lines(batch: BatchResult) -> list[Text]:
     if batch.status == "running":
         return [*out, Text(f"Items: {batch.items.total}"), Text(f"Batch ID: {batch.id}")]
     out.append(Text(f"Items cleared: {items_text(batch)}"))
+    cost = cost_text(batch)
+    if cost is not None:
+        out.append(Text(f"Cost: {cost}"))
     baseline = baseline_text(batch)
     if baseline:
         out.append(Text(f"Baseline: {baseline}"))

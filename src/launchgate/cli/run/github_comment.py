@@ -8,6 +8,9 @@ pull request carries one LaunchGate comment per suite however often it is pushed
 An inconclusive run (issue 13) is headed 🟡 and lists the cases the judge could not decide,
 with their mean and interval; when the suite's ``on_inconclusive`` turned it into cleared
 or aborted, the heading is that verdict's and a note gives the raw outcome.
+
+The judge's cost (issue 16) is a fact under the heading, as in the terminal, and a run with
+judged cases gets a Cost column: each judged case's cost, blank for deterministic ones.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import httpx
 
 from launchgate.cli.run.report import (
+    cost_text,
     duration,
     number,
     one_line,
@@ -28,8 +32,9 @@ from launchgate.cli.run.report import (
     undecided_count,
     undecided_note,
     undecided_text,
+    usd,
 )
-from launchgate.sdk import BatchResult, RunResult
+from launchgate.sdk import BatchResult, CaseResult, RunResult
 
 HEADINGS = {
     "cleared": "## 🟢 LaunchGate: Cleared for launch",
@@ -73,9 +78,11 @@ def comment_body(
         if result.message:
             parts += ["", f"> {_cell(one_line(result.message))}"]
     else:
+        cost = cost_text(result)
         parts += [
             f"- **Pass rate:** {pass_rate_text(result)}{pass_rate_range(result)}",
             f"- **Duration:** {duration(result.duration_ms)}",
+            *([f"- **Cost:** {_cell(cost)}"] if cost is not None else []),
             f"- **Run ID:** `{result.id}`",
             "",
             *_undecided(result),
@@ -105,7 +112,9 @@ def _undecided(result: RunResult) -> list[str]:
 
 def _table(result: RunResult) -> list[str]:
     with_reason = any(case.status != "passed" for case in result.scores)
-    head = ["Case", "Score", "Threshold", "Status"] + (["Reason"] if with_reason else [])
+    with_cost = cost_text(result) is not None
+    head = ["Case", "Score", "Threshold", "Status"] + (["Cost"] if with_cost else [])
+    head += ["Reason"] if with_reason else []
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for case in result.scores:
         cells = [
@@ -114,10 +123,21 @@ def _table(result: RunResult) -> list[str]:
             number(case.threshold),
             STATUS_CELLS.get(case.status, case.status),
         ]
+        if with_cost:
+            cells.append(_case_cost(case))
         if with_reason:
             cells.append("" if case.status == "passed" else _cell(one_line(case.reason)))
         rows.append("| " + " | ".join(cells) + " |")
     return rows
+
+
+def _case_cost(case: CaseResult) -> str:
+    """A judged case's cost, ``unknown`` without a price; blank for a deterministic case."""
+    if not case.judged:
+        return ""
+    if case.cost_usd is None:
+        return "unknown" if case.unpriced else ""
+    return usd(case.cost_usd)
 
 
 def _cell(text: str) -> str:
@@ -147,7 +167,7 @@ def batch_comment_body(
 ) -> str:
     """The comment for a batch (issue 14): verdict, items cleared, the baseline, then the
     regression table — regressed cases first, then improved, then the rest in suite order."""
-    from launchgate.cli.run.batch_report import baseline_text, items_text, rows
+    from launchgate.cli.run.batch_report import baseline_text, cost_text, items_text, rows
 
     branches = branches or Branches()
     heading = BATCH_HEADINGS.get(batch.status, f"## LaunchGate: {batch.status}")
@@ -168,6 +188,7 @@ def batch_comment_body(
     else:
         parts += [
             f"- **Items cleared:** {items_text(batch)}",
+            *([f"- **Cost:** {_cell(cost)}"] if (cost := cost_text(batch)) else []),
             *_baseline_lines(batch, branches, baseline_text(batch)),
             f"- **Batch ID:** `{batch.id}`",
             "",

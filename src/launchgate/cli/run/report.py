@@ -5,6 +5,10 @@ A run with cases the judge could not decide (issue 13) says so under the verdict
 each undecided case with its mean and interval, since those numbers are what a reader needs
 to judge how close the call was; a sampled case's line carries its interval too.
 
+A run with a judged case (issue 16) says what its judge calls cost, ``Cost: $0.0123``, or
+``Cost: unknown (no price for openai/gpt-x)`` when the server has no price for a model it
+called; a run of deterministic cases only costs nothing and gets no line.
+
 Shared with the GitHub Action, which prints the same lines to the job log.
 """
 
@@ -66,6 +70,27 @@ def duration(ms: float | None) -> str:
     if ms is None:
         return "n/a"
     return f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms"
+
+
+def usd(value: float) -> str:
+    """``$0.0123``: four decimals, six below a hundredth of a cent (where one judge call of
+    a cheap model lands, so it never reads ``$0.0000``), cents from a dollar up."""
+    if value == 0:
+        return "$0.00"
+    if value >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
+
+
+def cost_text(result: RunResult) -> str | None:
+    """``$0.0123`` or ``unknown (no price for openai/gpt-x)`` for a run with a judged
+    case; None for one without (it cost nothing), and for a server that reports no cost."""
+    if not result.judged or "cost_usd" not in result.raw:
+        return None
+    if result.cost_usd is not None:
+        return usd(result.cost_usd)
+    models = result.unpriced_models
+    return f"unknown (no price for {', '.join(models)})" if models else "unknown"
 
 
 def number(value: float) -> str:
@@ -211,6 +236,9 @@ def lines(result: RunResult) -> list[Text]:
     out += [
         Text(f"Pass rate: {pass_rate_text(result)}{pass_rate_range(result)}"),
         Text(f"Duration: {duration(result.duration_ms)}"),
-        Text(f"Run ID: {result.id}"),
     ]
+    cost = cost_text(result)
+    if cost is not None:
+        out.append(Text(f"Cost: {cost}"))
+    out.append(Text(f"Run ID: {result.id}"))
     return out + [case_line(case) for case in result.scores]
