@@ -6,11 +6,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from launchgate.batches import service
+from launchgate.batches import dry_run, service
 from launchgate.batches.schemas import BatchItemOut, BatchOut, BatchRequest, Comparison
 from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep, end_unit
 from launchgate.kit.pagination import Envelope, Page, Paging
 from launchgate.runs.endpoints import summary
+from launchgate.runs.schemas import DryRunEstimate
 
 router = APIRouter(tags=["batches"])
 
@@ -44,12 +45,17 @@ def _out(view: service.BatchView) -> BatchOut:
 
 @router.post(
     "/batches",
-    response_model=Envelope[BatchOut],
+    response_model=Envelope[BatchOut] | DryRunEstimate,
     responses={202: {"model": Envelope[BatchOut], "description": "Accepted for async scoring"}},
 )
 async def create_batch(
     body: BatchRequest, auth: CurrentAuth, session: SessionDep, runtime: RuntimeDep
 ) -> Any:
+    if body.dry_run:  # the estimate only, not wrapped (like the run's): nothing stored
+        estimate = DryRunEstimate.model_validate(
+            await dry_run.estimate(session, runtime, auth, body)
+        )
+        return JSONResponse(estimate.model_dump(mode="json"))
     accepted = await service.accept(session, runtime, auth, body)
     # The batch and its items are committed (and, async, sent to the worker) before any
     # waiting: the request holds no connection while its items are scored.

@@ -52,6 +52,11 @@ class BatchRequest(StrictModel):
         default=None, description="Abort when any case regressed; default the suite's"
     )
     allow_empty_output: bool = False
+    dry_run: bool = Field(
+        default=False,
+        description="Estimate only (docs/cost.md): judge calls, input tokens and cost for "
+        "every item; no provider call, nothing stored, no usage counted",
+    )
 
 
 class ItemCounts(BaseModel):

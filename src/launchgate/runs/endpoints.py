@@ -11,6 +11,7 @@ from launchgate.kit.pagination import Envelope, Page, Paging
 from launchgate.models import Run
 from launchgate.runs import service
 from launchgate.runs.schemas import (
+    DryRunEstimate,
     RunAccepted,
     RunComparison,
     RunOut,
@@ -91,12 +92,17 @@ def _detail(run: Run) -> RunOut:
 
 @router.post(
     "/run",
-    response_model=RunResult,
+    response_model=RunResult | DryRunEstimate,
     responses={202: {"model": RunAccepted, "description": "Accepted for async scoring"}},
 )
 async def create_run(
     body: RunRequest, auth: CurrentAuth, session: SessionDep, runtime: RuntimeDep
 ) -> Any:
+    if body.dry_run:  # the estimate only: nothing queued or stored, whatever `async` says
+        estimate = DryRunEstimate.model_validate(
+            await service.dry_run(session, runtime, auth, body)
+        )
+        return JSONResponse(estimate.model_dump(mode="json"))
     if body.async_:
         run = await service.run_async(session, runtime, auth, body)
         accepted = RunAccepted(

@@ -26,6 +26,11 @@ class RunRequest(StrictModel):
         default=False,
         description="Score an empty (or whitespace-only) output instead of refusing it (400)",
     )
+    dry_run: bool = Field(
+        default=False,
+        description="Estimate only (docs/cost.md): judge calls, input tokens and cost; "
+        "no provider call, nothing stored, no usage counted",
+    )
 
 
 class Sampling(BaseModel):
@@ -172,3 +177,46 @@ class RunComparison(BaseModel):
     baseline_status: RunStatus
     current_status: RunStatus
     cases: list[RunCaseChange]
+
+
+class DryRunCalls(BaseModel):
+    min: int
+    max: int
+
+
+class DryRunCost(BaseModel):
+    min: float
+    max: float
+
+
+class DryRunCase(BaseModel):
+    """One judge case over every output of the dry run."""
+
+    case_id: str
+    name: str
+    provider: str
+    model: str | None
+    calls_min: int
+    calls_max: int
+    input_tokens: int = Field(description="Estimated and corrected, at calls_max")
+    output_tokens_max: int
+    input_token_ratio: float = Field(
+        description="The correction: actual / estimated input tokens of past judge calls"
+    )
+    cost_usd_min: float | None
+    cost_usd_max: float | None
+
+
+class DryRunEstimate(BaseModel):
+    """The ``dry_run: true`` answer of ``POST /v1/run`` and ``POST /v1/batches`` (not
+    wrapped in ``data``): what the run would cost, nothing done (docs/cost.md)."""
+
+    dry_run: Literal[True]
+    suite: dict[str, str] = Field(description="{id, slug}")
+    items: int
+    judge_calls: DryRunCalls
+    input_tokens: int
+    output_tokens_max: int
+    cost_usd: DryRunCost | None = Field(description="null when a judged model has no price")
+    unpriced_models: list[str] = Field(description='"provider/model" without a price')
+    by_case: list[DryRunCase]

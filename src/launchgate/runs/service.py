@@ -24,6 +24,7 @@ from launchgate.kit.time import utcnow
 from launchgate.models import Run
 from launchgate.orgs import service as orgs
 from launchgate.runs import comparison, engine, repository, snapshot
+from launchgate.runs import dry_run as dry_run_estimate
 from launchgate.runs.admission import RETRY_AFTER_S
 from launchgate.runs.cache import PreparedSuite
 from launchgate.runs.schemas import RunRequest
@@ -99,9 +100,11 @@ async def prepare(
 ) -> PreparedSuite:
     """Usage check for ``runs`` more runs, then the suite snapshot: from the cache while
     the organisation's config version stands, else read (suite, active cases, their
-    scorers) and cached. Batches (issue 14) prepare once for all their items."""
+    scorers) and cached. Batches (issue 14) prepare once for all their items; a dry run
+    (``runs=0``) makes no run, so the monthly limit does not refuse it."""
     facts = await orgs.get_facts(session, auth.org_id, runtime.facts_cache)
-    await billing.check_can_run(session, auth.org_id, facts.plan, runs=runs)
+    if runs:
+        await billing.check_can_run(session, auth.org_id, facts.plan, runs=runs)
     key = (auth.org_id, project, suite_slug)
     prepared = runtime.snapshots.get(key, facts.config_version)
     if prepared is not None:
@@ -172,6 +175,18 @@ async def accept_sync(
     Reads only; the caller ends its unit of work before ``finish_sync``, so the wait
     for the worker holds no database connection."""
     return _pending(auth, body, await _prepared_suite(session, runtime, auth, body))
+
+
+async def dry_run(
+    session: AsyncSession, runtime: ApiRuntime, auth: AuthContext, body: RunRequest
+) -> dict[str, Any]:
+    """``dry_run: true``: the run's estimate (runs/dry_run.py), validated like a real run.
+    Reads only; no usage check, since nothing is counted."""
+    check_output(body)
+    prepared = await prepare(session, runtime, auth, body.suite, body.project, runs=0)
+    return await dry_run_estimate.estimate(
+        session, runtime.settings, auth, prepared, [(body.output, body.input)]
+    )
 
 
 async def finish_sync(runtime: ApiRuntime, values: dict[str, Any]) -> Run:

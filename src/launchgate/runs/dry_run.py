@@ -1,0 +1,279 @@
+"""Dry runs (issue 16): what a run or a batch would cost, before it is made.
+
+``POST /v1/run`` and ``POST /v1/batches`` with ``dry_run: true`` resolve the suite exactly
+like a real run (the same validation, errors and authentication) and then, instead of
+scoring, build every judge case's request with the real prompt builder and estimate it:
+
+- judge calls: ``min_samples`` to ``samples`` per case and output (adaptive sampling stops
+  between the two); a case whose verdict is in the opt-in cache now counts 0 at the least
+  (the verdict may expire before the real run, so its maximum stays);
+- input tokens: ``billing.estimate.estimate_input_tokens`` of the request, times the
+  organisation's ratio of actual to estimated input tokens for that provider and model,
+  read from its latest judged runs (1.0 without history);
+- output tokens: at most the scorer's ``max_tokens``, else ``DEFAULT_MAX_TOKENS``;
+- cost: the price table's cost of the minimum (no output tokens) and of the maximum
+  (every output token allowed); null when a judged model has no price.
+
+Nothing is stored, no usage is counted, no BYOK key is opened and no provider is called:
+this module imports nothing that can open a key (it is request-side code).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from launchgate.billing.estimate import estimate_input_tokens
+from launchgate.kit.auth_context import AuthContext
+from launchgate.kit.time import utcnow
+from launchgate.models import Run
+from launchgate.providers.schemas import DEFAULT_MAX_TOKENS, ChatRequest
+from launchgate.runs import repository
+from launchgate.runs.cache import PreparedSuite
+from launchgate.runs.engine import merged_input
+from launchgate.scorers.builtin.llm_judge import JudgePrompt, build_prompt, sampling_plan
+
+if TYPE_CHECKING:
+    from launchgate.billing.prices import PriceTable
+    from launchgate.config import Settings
+
+# How far back the correction looks: the organisation's latest final runs. Enough judged
+# cases to average out one odd prompt, few enough that a dry run stays one quick read.
+HISTORY_RUNS = 200
+# A ratio outside these bounds says the history is broken (a provider counting something
+# else), not that the heuristic is that far off; it is clamped rather than trusted.
+RATIO_BOUNDS = (0.25, 4.0)
+
+Item = tuple[str, dict[str, Any]]  # an output and its run input
+ModelKey = tuple[str, str]  # provider, model
+
+
+@dataclass
+class CaseEstimate:
+    """One judge case over every item: its calls, corrected input tokens and cost range."""
+
+    case_id: str
+    name: str
+    provider: str
+    model: str | None
+    calls_min: int = 0
+    calls_max: int = 0
+    input_tokens: int = 0  # at calls_max
+    input_tokens_min: int = 0  # at calls_min
+    output_tokens_max: int = 0
+    input_token_ratio: float = 1.0
+    cost_usd_min: float | None = 0.0
+    cost_usd_max: float | None = 0.0
+    priced: bool = field(default=True, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "name": self.name,
+            "provider": self.provider,
+            "model": self.model,
+            "calls_min": self.calls_min,
+            "calls_max": self.calls_max,
+            "input_tokens": self.input_tokens,
+            "output_tokens_max": self.output_tokens_max,
+            "input_token_ratio": self.input_token_ratio,
+            "cost_usd_min": self.cost_usd_min,
+            "cost_usd_max": self.cost_usd_max,
+        }
+
+
+async def estimate(
+    session: AsyncSession,
+    settings: Settings,
+    auth: AuthContext,
+    prepared: PreparedSuite,
+    items: Sequence[Item],
+) -> dict[str, Any]:
+    """The dry-run answer for ``items`` scored against the prepared suite. Reads only."""
+    snapshot = prepared.snapshot
+    judged = [c for c in snapshot["cases"] if c["scorer"]["type"] == "llm_judge"]
+    models = settings.judge_models()
+    requests = {
+        case["id"]: [_request(case, models, output, run_input) for output, run_input in items]
+        for case in judged
+    }
+    ratios = await token_ratios(session, auth.org_id) if judged else {}
+    cached = await _cached(session, auth.org_id, judged, requests)
+    prices = price_table(settings.prices_file)
+    cases = [_case(case, requests[case["id"]], ratios, cached, prices) for case in judged]
+    return _answer(prepared, len(items), cases)
+
+
+def _request(
+    case: dict[str, Any], models: dict[str, str | None], output: str, run_input: dict[str, Any]
+) -> tuple[ChatRequest | None, JudgePrompt]:
+    """The judge request a real run would send for this case and output (no request when
+    the model is unknown: an azure_openai judge without ``model`` is a case error, no call)."""
+    config = case["scorer"]["config"]
+    prompt = build_prompt(config, output, merged_input(case["input"], run_input), case["expected"])
+    model = config.get("model") or models.get(config["_provider"])
+    if not model:
+        return None, prompt
+    request = ChatRequest(
+        model=model,
+        system=prompt.system,
+        user=prompt.user,
+        temperature=float(config.get("temperature", 0.0)),
+        max_tokens=config.get("max_tokens"),
+        json_schema=prompt.json_schema,
+    )
+    return request, prompt
+
+
+def _case(
+    case: dict[str, Any],
+    requests: list[tuple[ChatRequest | None, JudgePrompt]],
+    ratios: dict[ModelKey, float],
+    cached: set[str],
+    prices: PriceTable | None,
+) -> CaseEstimate:
+    config = case["scorer"]["config"]
+    provider = config["_provider"]
+    low, high, _ = sampling_plan(config)
+    first = next((request for request, _ in requests if request is not None), None)
+    model = first.model if first is not None else None
+    ratio = ratios.get((provider, model), 1.0) if model else 1.0
+    out = CaseEstimate(case["id"], case["name"], provider, model, input_token_ratio=ratio)
+    for request, prompt in requests:
+        if request is None:
+            continue
+        tokens = round(estimate_input_tokens(request) * ratio)
+        calls_min = 0 if _cache_key(config, case, request, prompt) in cached else low
+        out.calls_min += calls_min
+        out.calls_max += high
+        out.input_tokens += tokens * high
+        out.input_tokens_min += tokens * calls_min
+        out.output_tokens_max += (request.max_tokens or DEFAULT_MAX_TOKENS) * high
+    if model is not None and out.calls_max:
+        out.cost_usd_min = _cost(prices, provider, model, out.input_tokens_min, 0)
+        out.cost_usd_max = _cost(prices, provider, model, out.input_tokens, out.output_tokens_max)
+    return out
+
+
+def _cost(
+    prices: PriceTable | None, provider: str, model: str, input_tokens: int, output_tokens: int
+) -> float | None:
+    if prices is None:
+        return None
+    cost = prices.cost(provider, model, input_tokens, output_tokens, 0)
+    return None if cost is None else round(cost, 6)
+
+
+def _answer(prepared: PreparedSuite, items: int, cases: list[CaseEstimate]) -> dict[str, Any]:
+    suite = prepared.snapshot["suite"]
+    mins = [c.cost_usd_min for c in cases]
+    maxes = [c.cost_usd_max for c in cases]
+    cost: dict[str, float] | None = None
+    if all(v is not None for v in mins + maxes):
+        cost = {
+            "min": round(sum(v for v in mins if v is not None), 6),
+            "max": round(sum(v for v in maxes if v is not None), 6),
+        }
+    return {
+        "dry_run": True,
+        "suite": {"id": str(prepared.suite_id), "slug": suite["slug"]},
+        "items": items,
+        "judge_calls": {
+            "min": sum(c.calls_min for c in cases),
+            "max": sum(c.calls_max for c in cases),
+        },
+        "input_tokens": sum(c.input_tokens for c in cases),
+        "output_tokens_max": sum(c.output_tokens_max for c in cases),
+        "cost_usd": cost,
+        "unpriced_models": sorted(
+            {f"{c.provider}/{c.model}" for c in cases if c.calls_max and c.cost_usd_max is None}
+        ),
+        "by_case": [c.to_json() for c in cases],
+    }
+
+
+# --- The correction: actual / estimated input tokens, per provider and model. ---------------
+
+
+async def token_ratios(session: AsyncSession, org_id: uuid.UUID) -> dict[ModelKey, float]:
+    """Per provider and model, the organisation's actual input tokens over the estimated
+    ones, summed over the judged cases of its latest ``HISTORY_RUNS`` final runs (each
+    judged case stores both in ``usage``). Models without history are absent (ratio 1.0)."""
+    rows = await session.scalars(
+        select(Run.scores)
+        .where(Run.org_id == org_id, Run.status.in_(repository.FINAL))
+        .order_by(Run.created_at.desc())
+        .limit(HISTORY_RUNS)
+    )
+    actual: dict[ModelKey, int] = {}
+    estimated: dict[ModelKey, int] = {}
+    for scores in rows:
+        for score in scores or []:
+            usage = score.get("usage") if isinstance(score, dict) else None
+            if not isinstance(usage, dict) or not usage.get("estimated_input_tokens"):
+                continue
+            key = (str(usage.get("provider")), str(usage.get("model")))
+            actual[key] = actual.get(key, 0) + int(usage.get("input_tokens") or 0)
+            estimated[key] = estimated.get(key, 0) + int(usage["estimated_input_tokens"])
+    low, high = RATIO_BOUNDS
+    return {key: round(min(high, max(low, actual[key] / estimated[key])), 4) for key in actual}
+
+
+# --- The opt-in verdict cache: a cached case may make no call. ------------------------------
+
+
+async def _cached(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    judged: list[dict[str, Any]],
+    requests: dict[str, list[tuple[ChatRequest | None, JudgePrompt]]],
+) -> set[str]:
+    """The verdict-cache keys of these requests found (unexpired) in the organisation's
+    cache: read only, never stored."""
+    wanted = {
+        _cache_key(case["scorer"]["config"], case, request, prompt)
+        for case in judged
+        if case["scorer"]["config"].get("cache_ttl_s")
+        for request, prompt in requests[case["id"]]
+        if request is not None
+    }
+    if not wanted:
+        return set()
+    return set(await repository.cached_verdicts(session, org_id, wanted, utcnow()))
+
+
+def _cache_key(
+    config: dict[str, Any], case: dict[str, Any], request: ChatRequest, prompt: JudgePrompt
+) -> str:
+    """The verdict's cache key exactly as runs/judging.py's ``cache_key`` makes it (that
+    module is worker-side and must not be imported here; tests/runs/test_dry_run.py pins
+    the two equal). Cases without the cache get a key that no stored verdict has."""
+    if not config.get("cache_ttl_s"):
+        return ""
+    raw = f"{config['_provider']}|{request.model}|{prompt.prompt_hash}|{request.temperature!r}"
+    low, high, confidence = sampling_plan(config)
+    if high != 1:
+        plan = (low, high, confidence, float(case["threshold"]))
+        raw += "|" + "|".join(repr(part) for part in plan)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- Prices ---------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def price_table(path: Path | None) -> PriceTable | None:
+    """The shipped price table with the operator's file over it, read once per path."""
+    try:
+        from launchgate.billing.prices import load_prices
+    except ImportError:  # the price table is COST's part of issue 16; until it lands
+        return None
+    return load_prices(path)
