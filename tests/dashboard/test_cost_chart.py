@@ -14,7 +14,9 @@ from launchgate.dashboard.spend import (
     BOTTOM,
     HEIGHT,
     TOP,
+    case_cost,
     days_of,
+    run_cost,
     scale_top,
     spend_svg,
     summary,
@@ -84,3 +86,45 @@ def test_an_empty_month_draws_nothing() -> None:
 )
 def test_money_reads_the_same_in_the_dashboard_and_the_cli(value: float, text: str) -> None:
     assert usd(value) == cli_usd(value) == text
+
+
+USAGE = {
+    "provider": "openai",
+    "model": "gpt-4o",
+    "calls": 3,
+    "input_tokens": 1200,
+    "output_tokens": 90,
+    "cached_input_tokens": 200,
+    "estimated_input_tokens": 1100,
+}
+
+
+def test_a_run_costs_what_the_cli_says_and_only_when_judged() -> None:
+    judged = {"case": "tone", "scorer_type": "llm_judge", "cost_usd": 0.0123, "usage": USAGE}
+    plain = {"case": "refund", "scorer_type": "contains"}
+    assert run_cost({"scores": [judged, plain], "cost_usd": 0.0123}) == "$0.0123"
+    assert run_cost({"scores": [plain], "cost_usd": 0.0}) is None
+    unpriced = {**judged, "cost_usd": None, "usage": {**USAGE, "model": "gpt-x"}}
+    assert run_cost({"scores": [unpriced, judged], "cost_usd": None}) == (
+        "unknown (no price for openai/gpt-x)"
+    )
+
+
+def test_a_judged_case_shows_its_cost_tokens_and_calls() -> None:
+    case = {"cost_usd": 0.0123, "usage": USAGE}
+    assert case_cost(case) == "$0.0123 · 1,200 in (200 cached) / 90 out tokens · 3 judge calls"
+    cached = {
+        "cost_usd": 0.0,
+        "usage": {
+            **USAGE,
+            "calls": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cached_input_tokens": 0,
+        },
+    }
+    assert case_cost(cached) == "$0.00 · 0 in / 0 out tokens · cached verdict, no call"
+    assert case_cost({"cost_usd": None, "usage": {**USAGE, "cached_input_tokens": 0}}) == (
+        "cost unknown (no price for this model) · 1,200 in / 90 out tokens · 3 judge calls"
+    )
+    assert case_cost({"case": "refund", "scorer_type": "contains"}) is None

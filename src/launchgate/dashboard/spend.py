@@ -151,3 +151,53 @@ def spend_svg(days: Sequence[Day]) -> Markup | None:
         "</svg>",
     ]
     return Markup("".join(parts))
+
+
+# --- a run's cost, for the run page and the answer of "Run" on the suite page -------------
+
+
+def _get(item: Any, name: str) -> Any:
+    """A field of a run or a case, whether the page holds the stored row or the API's JSON."""
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+
+def is_judged(case: Mapping[str, Any]) -> bool:
+    return case.get("usage") is not None or case.get("scorer_type") == "llm_judge"
+
+
+def run_cost(run: Any) -> str | None:
+    """``$0.0123`` or ``unknown (no price for openai/gpt-x)`` for a scored run with a
+    judged case, as ``launchgate run`` prints it; None for a run without one (it cost
+    nothing) and for a run still being scored."""
+    judged = [case for case in _get(run, "scores") or [] if is_judged(case)]
+    if not judged:
+        return None
+    cost = _get(run, "cost_usd")
+    if cost is not None:
+        return usd(float(cost))
+    unpriced = [
+        f"{case['usage'].get('provider')}/{case['usage'].get('model')}"
+        for case in judged
+        if case.get("usage") is not None and case.get("cost_usd") is None
+    ]
+    found = list(dict.fromkeys(unpriced))
+    return f"unknown (no price for {', '.join(found)})" if found else "unknown"
+
+
+def case_cost(case: Mapping[str, Any]) -> str | None:
+    """``$0.0012 · 1,200 in (200 cached) / 90 out tokens · 3 judge calls`` for a judged
+    case with usage (tokens summed over its samples); None for any other case."""
+    usage = case.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    cost = case.get("cost_usd")
+    money = usd(float(cost)) if cost is not None else "cost unknown (no price for this model)"
+    cached = int(usage.get("cached_input_tokens") or 0)
+    calls = int(usage.get("calls") or 0)
+    tokens = (
+        f"{int(usage.get('input_tokens') or 0):,} in"
+        + (f" ({cached:,} cached)" if cached else "")
+        + f" / {int(usage.get('output_tokens') or 0):,} out tokens"
+    )
+    made = f"{calls} judge call{'' if calls == 1 else 's'}" if calls else "cached verdict, no call"
+    return f"{money} · {tokens} · {made}"

@@ -30,7 +30,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from launchgate.auth import service as auth_service
-from launchgate.dashboard import bars, dots
+from launchgate.dashboard import bars, dots, spend
 from launchgate.deps import RuntimeDep, SessionDep
 from launchgate.errors import LaunchGateError, NotFound, Unauthorized
 from launchgate.kit.auth_context import AuthContext
@@ -83,10 +83,17 @@ class CsrfRefused(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """The signed-in user: the same ``AuthContext`` an API call with their JWT has."""
+    """The signed-in user: the same ``AuthContext`` an API call with their JWT has, and
+    their role (``owner`` or ``member``), which decides who may change the organisation's
+    own settings."""
 
     auth: AuthContext
     email: str
+    role: str = "member"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
 
 
 # --- cookies ------------------------------------------------------------------------------
@@ -161,7 +168,7 @@ async def _caller(request: Request, runtime: RuntimeDep, session: SessionDep) ->
         user = await users.get_user(session, auth)
     except (Unauthorized, NotFound):
         raise SignInRequired() from None
-    return Caller(auth=auth, email=user.email)
+    return Caller(auth=auth, email=user.email, role=user.role)
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
@@ -201,7 +208,12 @@ templates.env.globals.update(
     samples_summary=dots.summary,
     bars_svg=bars.bars_svg,
     bars_summary=bars.summary,
+    run_cost=spend.run_cost,
+    case_cost=spend.case_cost,
+    spend_svg=spend.spend_svg,
+    spend_summary=spend.summary,
 )
+templates.env.filters.update(usd=spend.usd)
 
 
 def render(
