@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from launchgate.billing.estimate import estimate_input_tokens
+from launchgate.billing.prices import load_prices
 from launchgate.db import unit_of_work
 from launchgate.kit.time import month_key, utcnow
 from launchgate.models import Batch, Run, UsageCounter
@@ -174,6 +175,29 @@ async def test_a_dry_run_is_allowed_at_the_monthly_limit(
     assert (await stored(papi, org))[2] == 500
 
 
+async def test_the_cost_range_comes_from_the_price_table(
+    papi: Api,  # noqa: F811
+    fake_provider: FakeProviderServer,  # noqa: F811
+) -> None:
+    """The minimum: the fewest calls and no output token; the maximum: every sample and
+    every output token allowed, at the shipped price of the judged model."""
+    org = await papi.org()
+    suite, _ = await judge_suite(
+        papi, org, fake_provider, "openai", model="gpt-4o-mini",
+        samples=4, min_samples=2, temperature=0.7, max_tokens=200,
+    )  # fmt: skip
+    answer = await dry(papi, org, suite=suite["slug"], output=OUTPUT)
+    per_call = expected_tokens(OUTPUT, {}, "gpt-4o-mini", max_tokens=200)
+    table = load_prices(None)
+    low = table.cost("openai", "gpt-4o-mini", per_call * 2, 0)
+    high = table.cost("openai", "gpt-4o-mini", per_call * 4, 200 * 4)
+    assert low is not None and high is not None and 0 < low < high
+    assert answer["cost_usd"] == {"min": round(low, 6), "max": round(high, 6)}
+    [case] = answer["by_case"]
+    assert (case["cost_usd_min"], case["cost_usd_max"]) == (round(low, 6), round(high, 6))
+    assert answer["unpriced_models"] == []
+
+
 async def test_an_unknown_model_has_no_cost(
     papi: Api,  # noqa: F811
     fake_provider: FakeProviderServer,  # noqa: F811
@@ -232,8 +256,8 @@ def test_the_dry_run_cache_key_is_the_judges(config: dict[str, Any], threshold: 
     samples = int(full.get("samples", 1))
     plan = None
     if samples != 1:
-        plan = (int(full.get("min_samples", min(3, samples))), samples, float(full.get("confidence", 0.95)),
-                threshold)  # fmt: skip
+        low = int(full.get("min_samples", min(3, samples)))
+        plan = (low, samples, float(full.get("confidence", 0.95)), threshold)
     judge = cache_key("anthropic", "claude-x", prompt, request.temperature, plan)
     assert dry_run._cache_key(full, case, request, prompt) == judge
 

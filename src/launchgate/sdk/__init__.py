@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeout,
     )
+    from launchgate.sdk.estimates import CaseEstimate, Estimate
     from launchgate.sdk.models import CaseResult, RunResult, Sampling, VerdictDetail
 
 # Loaded on first use: the pytest plugin (launchgate.sdk.pytest_plugin) is imported by every
@@ -53,10 +54,12 @@ _HOME = {
     "BatchResult": "launchgate.sdk.batches",
     "BatchVerdictDetail": "launchgate.sdk.batches",
     "CaseComparison": "launchgate.sdk.batches",
+    "CaseEstimate": "launchgate.sdk.estimates",
     "CaseResult": "launchgate.sdk.models",
     "ClientConfig": "launchgate.sdk.config",
     "ConfigError": "launchgate.sdk.errors",
     "DEFAULT_BASE_URL": "launchgate.sdk.config",
+    "Estimate": "launchgate.sdk.estimates",
     "ItemCounts": "launchgate.sdk.batches",
     "LaunchGate": "launchgate.sdk.client",
     "LaunchGateError": "launchgate.sdk.errors",
@@ -92,9 +95,11 @@ __all__ = [
     "BatchResult",
     "BatchVerdictDetail",
     "CaseComparison",
+    "CaseEstimate",
     "CaseResult",
     "ClientConfig",
     "ConfigError",
+    "Estimate",
     "ItemCounts",
     "LaunchGate",
     "LaunchGateError",

@@ -35,6 +35,7 @@ from launchgate.sdk.errors import (
     ValidationError,
     WaitTimeout,
 )
+from launchgate.sdk.estimates import Estimate
 from launchgate.sdk.models import RunResult
 
 log = logging.getLogger("launchgate.sdk")
@@ -211,6 +212,33 @@ class _Base:
             raise LaunchGateError("A skipped batch has no id to fetch", code="NO_BATCH_ID")
         return f"/v1/batches/{quote(batch_id, safe='')}"
 
+    def _estimate_request(
+        self,
+        suite: str,
+        output: str | None,
+        input: dict[str, Any] | None,
+        items: BatchItems | None,
+        baseline: str | None,
+        project: str | None,
+        allow_empty_output: bool,
+    ) -> tuple[str, dict[str, Any]]:
+        """The dry run's path and body: a run's for one ``output``, a batch's for ``items``,
+        validated as the real request would be, with ``dry_run`` set."""
+        if (output is None) == (items is None):
+            raise TypeError("estimate takes output= (one run) or items= (a batch), not both")
+        if items is not None:
+            if input is not None:
+                raise TypeError("with items=, each item carries its own input")
+            body = self._batch_body(
+                suite, items, baseline, "sdk", None, project, None, None, allow_empty_output
+            )
+            return "/v1/batches", {**body, "dry_run": True}
+        if baseline is not None:
+            raise TypeError("baseline= applies to a batch: pass items=")
+        assert output is not None
+        body = self._run_body(suite, output, input, "sdk", None, False, project, allow_empty_output)
+        return "/v1/run", {**body, "dry_run": True}
+
     @staticmethod
     def _unwrap_batch(answer: dict[str, Any]) -> BatchResult:
         data = answer.get("data")
@@ -356,6 +384,30 @@ class LaunchGate(_Base):
             return self.wait_for_batch(accepted, interval, timeout, on_progress)
         except UnreachableError as exc:
             return self._skipped_batch(exc, suite, accepted.id)
+
+    def estimate(
+        self,
+        suite: str,
+        output: str | None = None,
+        input: dict[str, Any] | None = None,
+        *,
+        items: BatchItems | None = None,
+        baseline: str | None = None,
+        project: str | None = None,
+        allow_empty_output: bool = False,
+    ) -> Estimate:
+        """What scoring ``output`` (or every one of ``items``, as a batch) would cost: judge
+        calls min..max, estimated input tokens and the cost range (docs/cost.md). The
+        server calls no provider, stores nothing and counts no usage.
+
+        Validated like ``run`` or ``batch`` (``ValidationError``, ``NotFoundError``,
+        ``AuthError``), but never fail-open: with no server there is no estimate, so an
+        outage raises ``UnreachableError``.
+        """
+        path, body = self._estimate_request(
+            suite, output, input, items, baseline, project, allow_empty_output
+        )
+        return Estimate.from_json(self._request("POST", path, body))
 
     def get_batch(self, batch_id: str | BatchResult) -> BatchResult:
         """The batch as it stands: progress (``items.done`` of ``items.total``) while
@@ -512,6 +564,23 @@ class AsyncLaunchGate(_Base):
             return await self.wait_for_batch(accepted, interval, timeout, on_progress)
         except UnreachableError as exc:
             return self._skipped_batch(exc, suite, accepted.id)
+
+    async def estimate(
+        self,
+        suite: str,
+        output: str | None = None,
+        input: dict[str, Any] | None = None,
+        *,
+        items: BatchItems | None = None,
+        baseline: str | None = None,
+        project: str | None = None,
+        allow_empty_output: bool = False,
+    ) -> Estimate:
+        """See ``LaunchGate.estimate``."""
+        path, body = self._estimate_request(
+            suite, output, input, items, baseline, project, allow_empty_output
+        )
+        return Estimate.from_json(await self._request("POST", path, body))
 
     async def get_batch(self, batch_id: str | BatchResult) -> BatchResult:
         """See ``LaunchGate.get_batch``."""

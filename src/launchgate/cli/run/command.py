@@ -159,7 +159,26 @@ def run(
             help="Score an empty output instead of refusing it (exit 2) as a broken pipeline",
         ),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Score nothing: print the judge calls, estimated input tokens and cost "
+            "range the run (or batch) would take; nothing is stored or counted",
+        ),
+    ] = False,
 ) -> None:
+    if dry_run:
+        _dry_run(
+            suite,
+            (output, output_file, outputs_file, input, input_file),
+            baseline=baseline,
+            project=project,
+            client=(api_key, api_url, timeout, strict),
+            refused=async_ or junit is not None,
+            as_json=as_json,
+            allow_empty_output=allow_empty_output,
+        )
     if outputs_file is not None:
         _run_batch(
             suite,
@@ -260,6 +279,62 @@ def _run_batch(
     if result.skipped:
         _say_skipped(result.message or "the API was unreachable")
     raise typer.Exit(batch_report.exit_code(result))
+
+
+def _dry_run(
+    suite: str,
+    sources: tuple[str | None, ...],
+    *,
+    baseline: str | None,
+    project: str | None,
+    client: tuple[str | None, str | None, float, bool],
+    refused: bool,
+    as_json: bool,
+    allow_empty_output: bool,
+) -> NoReturn:
+    """``--dry-run``: the estimate of one output or of ``--outputs-file``'s batch, exit 0."""
+    from launchgate.cli.run import dry_run
+
+    output, output_file, outputs_file, input, input_file = sources
+    items: list[dict[str, object]] | None = None
+    text: str | None = None
+    run_input = None
+    try:
+        if refused:
+            raise UsageError("--dry-run scores nothing: --async and --junit do not apply")
+        if outputs_file is not None:
+            if any(flag is not None for flag in (output, output_file, input, input_file)):
+                raise UsageError("--outputs-file carries the outputs and inputs of a batch")
+            items = read_items(outputs_file, allow_empty=allow_empty_output)
+        else:
+            if baseline is not None:
+                raise UsageError("--baseline applies to a batch: give --outputs-file")
+            text = read_output(output, output_file, allow_empty=allow_empty_output)
+            run_input = read_input(input, input_file)
+        backoff = _backoff(os.environ.get(BACKOFF_ENV))
+    except UsageError as exc:
+        _fail(str(exc))
+    from launchgate.sdk import LaunchGateError, UnreachableError
+
+    api_key, api_url, timeout, strict = client
+    with _client(api_key, api_url, timeout, backoff, strict) as gate:
+        try:
+            result = dry_run.estimate(
+                gate,
+                suite,
+                output=text,
+                run_input=run_input,
+                items=items,
+                baseline=baseline,
+                project=project,
+                allow_empty_output=allow_empty_output,
+            )
+        except UnreachableError as exc:  # no fail-open: without a server there is no estimate
+            _fail(f"{exc.message} ({exc.code}); a dry run needs the server")
+        except LaunchGateError as exc:
+            _fail(report.refusal(exc.code, exc.message, exc.details, suite, "--project SLUG"))
+    dry_run.print_estimate(result, as_json)
+    raise typer.Exit(0)
 
 
 def _client(
