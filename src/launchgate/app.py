@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -35,7 +35,9 @@ from launchgate.kit import request_errors
 from launchgate.kit.body_limit import BodyLimitMiddleware
 from launchgate.kit.head_requests import AnswerHead
 from launchgate.kit.nul_urls import RefuseNulInUrl
-from launchgate.logging import configure as configure_logging
+from launchgate.observability import setup_process
+from launchgate.observability.http import ObserveRequests, metrics_answer
+from launchgate.observability.sql import instrument_engine
 from launchgate.runs import service as runs
 from launchgate.runtime import ApiRuntime, Core
 from launchgate.wiring import start_api_runtime, stop_api_runtime
@@ -155,16 +157,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return _pool_exhausted()
 
     @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, PoolTimeout):  # raised in a middleware (authentication), not below
             return _pool_exhausted()
-        request_id = uuid.uuid4().hex
+        # The request's own id (X-Request-ID, observability/http.py): the one its other
+        # log lines carry. This handler runs outside that middleware, so it is re-bound.
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         log.error("unhandled error", request_id=request_id, error_type=type(exc).__name__)
         return _envelope(
             500,
             "INTERNAL_ERROR",
             "Internal error; quote this request id to support",
             {"request_id": request_id},
+            {"X-Request-ID": request_id},
         )
 
 
@@ -211,11 +216,12 @@ async def _retention_loop(runtime: Core) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level, settings.sql_log_level)
+    setup_process(settings, "launchgate-api")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_api_runtime(settings)
+        instrument_engine(runtime.engine)  # a span per statement, when tracing is on
         app.state.runtime = runtime
         background = [
             asyncio.create_task(_resume_open_runs(runtime)),
@@ -242,6 +248,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     _document_security(app)
+    if settings.metrics == "on":
+        _install_metrics(app, settings)
     app.include_router(health)
     app.include_router(v1)
     install_api_reference(app, SECURITY_HEADERS)  # the dashboard's policy for a page too
@@ -257,8 +265,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500
     app.add_middleware(LimitsMiddleware, limits=lambda: _limits(app))
+    # The request id, metric, span and access line of every answer, the limits' included.
+    app.add_middleware(ObserveRequests, openapi=app.openapi)
     app.add_middleware(AnswerHead)  # outermost: HEAD is a GET all the way down, minus the body
     return app
+
+
+def _install_metrics(app: FastAPI, settings: Settings) -> None:
+    """``GET /metrics`` (LAUNCHGATE_METRICS=on): this process's Prometheus page, behind
+    LAUNCHGATE_METRICS_TOKEN when set. Off, the path is not routed at all: a 404."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    async def depth() -> int:
+        runtime: ApiRuntime | None = getattr(app.state, "runtime", None)
+        return await runtime.queue.depth() if runtime else 0
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_page(request: Request) -> Response:
+        return await metrics_answer(request.headers.get("authorization"), token, depth)
 
 
 def _document_security(app: FastAPI) -> None:

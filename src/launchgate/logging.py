@@ -1,13 +1,25 @@
-"""structlog set-up with a scrubber: anything that looks like a key never reaches a log."""
+"""structlog set-up with a scrubber: anything that looks like a key never reaches a log.
+
+Two formats (LAUNCHGATE_LOG_FORMAT): ``text``, one readable line per event, and ``json``,
+one JSON object per line — structlog's events and the standard library's records
+(uvicorn, SQLAlchemy warnings…) alike — for log shippers. Either way a line written while
+serving a request or running its job carries that request's ``request_id``
+(observability/context.py) and, when tracing is on, the ``trace_id`` and ``span_id``.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Mapping, MutableMapping
-from typing import Any
+from collections.abc import Callable, Mapping, MutableMapping
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import structlog
+
+# Fields every line gains (the current span's ids, when tracing is on): set by configure.
+_enrich: Callable[[], Mapping[str, Any]] | None = None
 
 # LaunchGate keys, and the shapes of provider keys (OpenAI sk-…, Anthropic sk-ant-…,
 # Google AIza…), and bearer tokens.
@@ -70,11 +82,47 @@ def _level(name: str) -> int:
     return value
 
 
-def configure(level: str = "INFO", sql_level: str | None = None) -> None:
+def _trace_ids(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """The current span's ids, so a log line leads to its trace (only while tracing)."""
+    if _enrich is not None:
+        event.update(_enrich())
+    return event
+
+
+class JsonFormatter(logging.Formatter):
+    """A standard library record as one JSON object, shaped like structlog's JSON lines.
+    The message is already scrubbed by ``_ScrubFilter``; a traceback is plain text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "event": record.getMessage(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
+        # The request being served (bound by observability/context.py), if any.
+        if (request_id := structlog.contextvars.get_contextvars().get("request_id")) is not None:
+            line["request_id"] = request_id
+        if _enrich is not None:
+            line.update(_enrich())
+        if record.exc_info:
+            line["exception"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(line, default=str)
+
+
+def configure(
+    level: str = "INFO",
+    sql_level: str | None = None,
+    fmt: Literal["text", "json"] = "text",
+    enrich: Callable[[], Mapping[str, Any]] | None = None,
+) -> None:
     """Log set-up for the server. Tracebacks are rendered as plain text, never with local
     variables (a local may be an opened provider key), and every line is scrubbed. The
     database loggers stay at WARNING unless ``sql_level`` (LAUNCHGATE_SQL_LOG_LEVEL) is
-    given: at INFO and below they print query parameters, i.e. stored data."""
+    given: at INFO and below they print query parameters, i.e. stored data. ``fmt``:
+    ``text`` or ``json`` (one object per line); ``enrich``: fields for every line."""
+    global _enrich
+    _enrich = enrich
     logging.basicConfig(level=level.upper(), format="%(message)s")
     root = _level(level)
     for name in SQL_LOGGERS:
@@ -84,16 +132,26 @@ def configure(level: str = "INFO", sql_level: str | None = None) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
             handler.addFilter(_ScrubFilter())
+        if fmt == "json" and type(handler) is logging.StreamHandler:
+            handler.setFormatter(JsonFormatter())
+        elif fmt == "text" and isinstance(handler.formatter, JsonFormatter):
+            handler.setFormatter(logging.Formatter("%(message)s"))
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            _trace_ids,
             _scrub_event,
-            structlog.dev.ConsoleRenderer(
-                colors=False, exception_formatter=structlog.dev.plain_traceback
-            ),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=False,

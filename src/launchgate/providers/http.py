@@ -14,6 +14,10 @@ machines (it scans every connection and queued request on each one), aiohttp abo
 0.3 ms, and that CPU is what kept a judged batch from its 20-slot ceiling (bench/RESULTS.md,
 "Batch throughput"). httpx stays the interface: requests, timeouts, errors and the tests'
 transports are unchanged.
+
+Each request is a span (observability/tracing.py) naming the provider, the method, the
+host and the status: never the URL's path or query, the headers or the body, which carry
+the key, the deployment and the prompt.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from launchgate.observability import tracing
 from launchgate.providers.errors import (
     REDACTED,
     ProviderBadRequest,
@@ -130,17 +135,22 @@ async def send(
     ``connect_to``: the address the SSRF guard approved for the URL's host (see
     ``CheckedUrl``); the connection goes there and nowhere else.
     """
-    response = await _request(
-        http,
-        method,
-        url,
-        provider=provider,
-        timeout_s=timeout_s,
-        headers=headers,
-        params=params,
-        body=body,
-        connect_to=connect_to,
-    )
+    attributes = {"launchgate.provider": provider, "http.request.method": method}
+    with tracing.span(f"{method} {provider}", attributes, kind="client") as span:
+        if span is not None:
+            tracing.set_attributes(span, {"server.address": _host(url)})
+        response = await _request(
+            http,
+            method,
+            url,
+            provider=provider,
+            timeout_s=timeout_s,
+            headers=headers,
+            params=params,
+            body=body,
+            connect_to=connect_to,
+        )
+        tracing.set_attributes(span, {"http.response.status_code": response.status_code})
     # Scrub before parsing: error bodies echo keys (OpenAI quotes the key it refused).
     text = response.text.replace(secret, REDACTED)
     parsed = _json(text)

@@ -10,17 +10,30 @@ attempt holds a limiter slot only while the call runs, never while sleeping befo
                                       limiter=limiter, org_id=org.id, provider="openai",
                                       policy=retry_policy(settings))
     if outcome.error is not None: ...        # the last ProviderError, after outcome.attempts
+
+Each attempt is observed (observability/): a span ``launchgate.judge.call`` with the
+provider, the model, the attempt number and the tokens of its reply; the metrics of the
+slot (in flight, the wait for it) and the attempt's outcome. Never the key or the prompt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from launchgate.providers.errors import ProviderError
+from launchgate.observability import metrics, tracing
+from launchgate.providers.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+    ProviderServerError,
+    ProviderTimeout,
+)
 from launchgate.providers.limiter import JudgeLimiter
 
 if TYPE_CHECKING:  # only for the annotation: providers never read settings themselves
@@ -87,21 +100,81 @@ async def call_with_retries(
     provider: str,
     policy: RetryPolicy,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    model: str | None = None,
 ) -> CallOutcome[T]:
     """Run ``call`` (a fresh awaitable each time) under the limiter, retrying per ``policy``.
 
     Never raises ``ProviderError``: the last one is returned in the outcome. Any other
-    exception (and cancellation) propagates, with the slot freed.
+    exception (and cancellation) propagates, with the slot freed. ``model``: for the
+    attempt's span only.
     """
     attempts = 0
     while True:
         attempts += 1
         try:
-            async with limiter.slot(org_id, provider):
-                value = await call()
+            value = await _attempt(call, limiter, org_id, provider, model, attempts)
         except ProviderError as error:
-            if not error.retryable or attempts > policy.max_retries:
+            final = not error.retryable or attempts > policy.max_retries
+            metrics.judge_request(provider, outcome(error) if final else "retried")
+            if final:
                 return CallOutcome(None, error, attempts)
             await sleep(backoff_delay(policy, attempts, error.retry_after))
         else:
+            metrics.judge_request(provider, "ok")
             return CallOutcome(value, None, attempts)
+
+
+async def _attempt(
+    call: Callable[[], Awaitable[T]],
+    limiter: JudgeLimiter,
+    org_id: str,
+    provider: str,
+    model: str | None,
+    attempt: int,
+) -> T:
+    """One attempt in its span, holding a limiter slot (its wait and its time in flight
+    measured) only around the call."""
+    attributes: dict[str, Any] = {"launchgate.provider": provider, "launchgate.attempt": attempt}
+    if model:
+        attributes["launchgate.model"] = model
+    with tracing.span("launchgate.judge.call", attributes, kind="client") as span:
+        asked = time.perf_counter()
+        async with limiter.slot(org_id, provider):
+            metrics.judge_wait(time.perf_counter() - asked)
+            metrics.judge_inflight(provider, 1)
+            try:
+                value = await call()
+            except ProviderError as error:
+                tracing.set_attributes(span, {"launchgate.outcome": outcome(error)})
+                raise
+            finally:
+                metrics.judge_inflight(provider, -1)
+        tracing.set_attributes(span, _usage(value))
+        return value
+
+
+def outcome(error: ProviderError) -> str:
+    """The metric's word for a failed attempt: 429, 5xx, timeout, auth, quota, or error
+    (a 400/404, a provider unreachable or its answer unreadable)."""
+    if isinstance(error, ProviderRateLimited):
+        return "429"
+    if isinstance(error, ProviderTimeout):
+        return "timeout"
+    if isinstance(error, ProviderAuthError):
+        return "auth"
+    if isinstance(error, ProviderQuotaExhausted):
+        return "quota"
+    if isinstance(error, ProviderServerError) and (error.status or 0) >= 500:
+        return "5xx"
+    return "error"
+
+
+def _usage(value: Any) -> dict[str, Any]:
+    """A reply's model and tokens, when it has them (a ``ChatReply``)."""
+    found: dict[str, Any] = {"launchgate.outcome": "ok"}
+    for name in ("input_tokens", "output_tokens"):
+        if isinstance(count := getattr(value, name, None), int):
+            found[f"gen_ai.usage.{name}"] = count
+    if isinstance(model := getattr(value, "model", None), str) and model:
+        found["gen_ai.response.model"] = model
+    return found

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import time
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,9 @@ from taskiq.exceptions import ResultGetError
 
 from launchgate.errors import ServiceUnavailable
 from launchgate.kit.jobs import get_job
+from launchgate.observability import context, setup_process, worker_metrics_port
+from launchgate.observability.sql import instrument_engine
+from launchgate.observability.worker_endpoint import serve_metrics
 
 if TYPE_CHECKING:
     from taskiq_redis import RedisStreamBroker
@@ -54,13 +58,24 @@ class Worker:
         self.broker = broker or InMemoryBroker()
         self._runtime: WorkerRuntime | None = None
 
-        async def dispatch(name: str, payload: dict[str, Any]) -> Any:
-            return await self._run(name, payload)
+        # The envelope: the job's name, its arguments, and what its sender's context
+        # carries on (``context.envelope()``: the request id, the W3C trace context). A
+        # message sent before ``carried`` existed still runs (its default).
+        async def dispatch(
+            name: str, payload: dict[str, Any], carried: dict[str, str] | None = None
+        ) -> Any:
+            self._waiting = max(0, self._waiting - 1)
+            with context.adopt(carried, name):
+                return await self._run(name, payload)
 
         self._dispatch = self.broker.register_task(dispatch, task_name="launchgate.dispatch")
         # Jobs awaited by ``call`` in this process; kept so none is collected mid-flight.
         self._calls: set[asyncio.Task[Any]] = set()
         self._started = False
+        # In process: jobs sent and not yet started (the in-memory broker runs 30 at once).
+        self._waiting = 0
+        self._observing: contextlib.AsyncExitStack | None = None
+        self.metrics_port: int | None = None  # a worker's own /metrics, once serving
 
     def run_jobs_with(self, runtime: WorkerRuntime) -> None:
         """The runtime jobs received in this process run with (wiring.py, once)."""
@@ -69,11 +84,14 @@ class Worker:
     async def _run(self, name: str, payload: dict[str, Any]) -> Any:
         if self._runtime is None:  # a sending-only process (a scaled-out API) got a job
             raise RuntimeError("this process sends jobs but does not run them")
+        started = time.perf_counter()
         try:
-            return await get_job(name)(self._runtime, **payload)
+            result = await get_job(name)(self._runtime, **payload)
         except Exception:
             log.exception("job failed", job=name)
             raise
+        log.debug("job finished", job=name, duration_ms=_ms(started))
+        return result
 
     @property
     def stream(self) -> RedisStreamBroker:
@@ -92,6 +110,8 @@ class Worker:
     async def start(self) -> None:
         for module in TASK_MODULES:
             importlib.import_module(module)
+        if self._runtime is not None and not self.in_process:
+            await self._observe(self._runtime)
         try:
             await self.broker.startup()
             self._started = True
@@ -100,10 +120,39 @@ class Worker:
             # keep working); sending retries the start-up.
             log.warning("job queue unreachable at start", error_type=type(exc).__name__)
 
+    async def _observe(self, runtime: WorkerRuntime) -> None:
+        """A ``launchgate worker`` process (it runs the jobs it takes from Redis): its logs,
+        metrics and traces, and its own ``/metrics`` port, since it has no HTTP server."""
+        settings = runtime.settings
+        setup_process(settings, "launchgate-worker")
+        instrument_engine(runtime.engine)
+        port = worker_metrics_port(settings)
+        if port is None:
+            return
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        self._observing = contextlib.AsyncExitStack()
+        bound = await self._observing.enter_async_context(
+            serve_metrics("0.0.0.0", port, token, self.depth)
+        )
+        self.metrics_port = bound
+        log.info("worker metrics", port=bound)
+
     async def stop(self) -> None:
         if self._calls:
             await asyncio.wait(self._calls)
         await self.broker.shutdown()
+        if self._observing is not None:
+            await self._observing.aclose()
+            self._observing = None
+
+    async def depth(self) -> int:
+        """Jobs sent and not yet taken by a worker: in process, those the in-memory broker
+        has not started; scaled out, the consumer group's lag on the Redis stream."""
+        if self.in_process:
+            return self._waiting
+        from launchgate.worker.redis_queue import depth
+
+        return await depth(self.broker)
 
     async def _ensure_started(self) -> None:
         if not self._started:
@@ -133,7 +182,7 @@ class Worker:
         Shielded: a request that gives up (its client gone, the timeout) leaves the job
         to finish and record its own outcome."""
         if self.in_process:
-            job = asyncio.ensure_future(self._run(name, payload))
+            job = asyncio.ensure_future(self._adopted(name, payload, context.envelope()))
             self._calls.add(job)
             job.add_done_callback(self._calls.discard)
             try:
@@ -148,13 +197,22 @@ class Worker:
             raise TimeoutError(f"job {name!r} did not finish within {timeout_s:g} s")
         return value
 
+    async def _adopted(self, name: str, payload: dict[str, Any], carried: dict[str, str]) -> Any:
+        """A job run in process by ``call``, in the same context as one sent through the
+        queue: its sender's request id, its trace continued."""
+        with context.adopt(carried, name):
+            return await self._run(name, payload)
+
     async def submit(self, name: str, **payload: Any) -> AsyncTaskiqTask[Any]:
         """Send job ``name``; the handle lets the sender wait for its result."""
         try:
             await self._ensure_started()
-            return await self._dispatch.kiq(name, payload)
+            if self.in_process:
+                self._waiting += 1
+            return await self._dispatch.kiq(name, payload, context.envelope())
         except Exception as exc:
             if self.in_process:
+                self._waiting = max(0, self._waiting - 1)
                 raise
             log.warning("job queue unreachable", job=name, error_type=type(exc).__name__)
             raise QueueUnavailable(_QUEUE_DOWN) from None
@@ -185,3 +243,7 @@ class Worker:
         """Send job ``name``; it runs on the worker, never inside the caller's request.
         Raises ``QueueUnavailable`` when the scaled-out queue cannot be reached."""
         await self.submit(name, **payload)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -134,3 +134,30 @@ async def take_turn(broker: RedisStreamBroker, name: str, seconds: float) -> boo
         return bool(
             await redis.set(f"launchgate:turn:{name}", "1", nx=True, px=max(1, int(seconds * 1000)))
         )
+
+
+async def depth(broker: AsyncBroker) -> int:
+    """Jobs on the stream that no worker has taken yet: the consumer group's lag (Redis 7),
+    else every entry after the group's last delivered one. 0 before the stream exists."""
+    pool = getattr(broker, "connection_pool", None)
+    if pool is None:
+        return 0
+    async with Redis(connection_pool=pool) as redis:
+        try:
+            groups: Any = await redis.xinfo_groups(STREAM)
+        except ResponseError:  # no stream yet: nothing was ever sent
+            return 0
+        for group in groups:
+            name = group.get("name")
+            if (name.decode() if isinstance(name, bytes) else name) != GROUP:
+                continue
+            if group.get("lag") is not None:
+                return int(group["lag"])
+            last = group.get("last-delivered-id") or "0-0"
+            entries: Any = await redis.xrange(STREAM, min=f"({_text(last)}", count=100_000)
+            return len(entries)
+        return int(await redis.xlen(STREAM))  # no worker's group yet: all of it waits
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
