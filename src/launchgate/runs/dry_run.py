@@ -105,7 +105,7 @@ async def estimate(
         case["id"]: [_request(case, models, output, run_input) for output, run_input in items]
         for case in judged
     }
-    ratios = await token_ratios(session, auth.org_id) if judged else {}
+    ratios = await token_ratios(session, auth.org_id, models) if judged else {}
     cached = await _cached(session, auth.org_id, judged, requests)
     prices = price_table(settings.prices_file)
     cases = [_case(case, requests[case["id"]], ratios, cached, prices) for case in judged]
@@ -203,28 +203,46 @@ def _answer(prepared: PreparedSuite, items: int, cases: list[CaseEstimate]) -> d
 # --- The correction: actual / estimated input tokens, per provider and model. ---------------
 
 
-async def token_ratios(session: AsyncSession, org_id: uuid.UUID) -> dict[ModelKey, float]:
+async def token_ratios(
+    session: AsyncSession, org_id: uuid.UUID, models: dict[str, str | None]
+) -> dict[ModelKey, float]:
     """Per provider and model, the organisation's actual input tokens over the estimated
     ones, summed over the judged cases of its latest ``HISTORY_RUNS`` final runs (each
-    judged case stores both in ``usage``). Models without history are absent (ratio 1.0)."""
-    rows = await session.scalars(
-        select(Run.scores)
+    judged case stores both in ``usage``). Models without history are absent (ratio 1.0).
+
+    Keyed by the model the scorer asked for (its ``model``, else the provider's default in
+    ``models``), as a dry run looks it up: providers answer with a dated snapshot name
+    (``gpt-4o`` → ``gpt-4o-2024-08-06``), which ``usage.model`` records."""
+    rows = await session.execute(
+        select(Run.scores, Run.snapshot)
         .where(Run.org_id == org_id, Run.status.in_(repository.FINAL))
         .order_by(Run.created_at.desc())
         .limit(HISTORY_RUNS)
     )
     actual: dict[ModelKey, int] = {}
     estimated: dict[ModelKey, int] = {}
-    for scores in rows:
+    for scores, snapshot in rows.all():
+        asked = _asked_models(snapshot, models)
         for score in scores or []:
             usage = score.get("usage") if isinstance(score, dict) else None
             if not isinstance(usage, dict) or not usage.get("estimated_input_tokens"):
                 continue
-            key = (str(usage.get("provider")), str(usage.get("model")))
+            provider = str(usage.get("provider"))
+            key = (provider, asked.get(str(score.get("case_id"))) or str(usage.get("model")))
             actual[key] = actual.get(key, 0) + int(usage.get("input_tokens") or 0)
             estimated[key] = estimated.get(key, 0) + int(usage["estimated_input_tokens"])
     low, high = RATIO_BOUNDS
     return {key: round(min(high, max(low, actual[key] / estimated[key])), 4) for key in actual}
+
+
+def _asked_models(snapshot: Any, models: dict[str, str | None]) -> dict[str, str | None]:
+    """case id → the model its judge scorer asked for, from a run's snapshot."""
+    asked: dict[str, str | None] = {}
+    for case in (snapshot or {}).get("cases", []) if isinstance(snapshot, dict) else []:
+        config = case.get("scorer", {}).get("config", {})
+        if case.get("scorer", {}).get("type") == "llm_judge":
+            asked[str(case.get("id"))] = config.get("model") or models.get(config.get("_provider"))
+    return asked
 
 
 # --- The opt-in verdict cache: a cached case may make no call. ------------------------------
