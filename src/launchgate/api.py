@@ -13,6 +13,7 @@ from launchgate.auth.endpoints import router as auth
 from launchgate.batches.endpoints import router as batches
 from launchgate.billing.endpoints import router as billing
 from launchgate.byok.endpoints import router as byok
+from launchgate.orgs.endpoints import router as organization
 from launchgate.projects.endpoints import router as projects
 from launchgate.runs.endpoints import router as runs
 from launchgate.scorers.endpoints import router as scorers
@@ -41,7 +42,19 @@ PRIVATE_ERRORS = _errors(400, 401, 402, 404, 409, 429, 500)
 router = APIRouter(prefix="/v1")
 # POST /v1/run first: routes are matched in order, and it is the one in the request path
 # of our customers' applications.
-for private in (runs, batches, projects, suites, cases, scorers, api_keys, byok, audit, billing):
+for private in (
+    runs,
+    batches,
+    projects,
+    suites,
+    cases,
+    scorers,
+    api_keys,
+    byok,
+    audit,
+    billing,
+    organization,
+):
     # Runs, batches and key tests may need a worker: 503 while the scaled-out job queue is
     # down.
     queued = private in (runs, batches, byok)

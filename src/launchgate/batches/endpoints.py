@@ -30,6 +30,7 @@ def _out(view: service.BatchView) -> BatchOut:
             "min_cleared": batch.min_cleared,
             "fail_on_regression": batch.fail_on_regression,
             "items": view.counts,
+            "cost_usd": view.cost_usd,
             "cases": result.get("cases"),
             "baseline": batch.baseline_requested,
             "baseline_id": batch.baseline_id,

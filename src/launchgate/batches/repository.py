@@ -97,3 +97,18 @@ async def complete(session: AsyncSession, batch_id: str, values: dict[str, Any])
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def items_cost(session: AsyncSession, batch_id: str) -> tuple[float, int, int]:
+    """Over the batch's final items: the sum of their runs' ``cost_usd``, how many have
+    none (unpriced), and how many are final."""
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Run.cost_usd), 0.0),
+                func.count(Run.id) - func.count(Run.cost_usd),
+                func.count(Run.id),
+            ).where(Run.batch_id == batch_id, Run.status.in_(FINAL_RUN))
+        )
+    ).one()
+    return float(row[0] or 0.0), int(row[1] or 0), int(row[2] or 0)

@@ -127,6 +127,11 @@ class BatchOut(WireModel):
     min_cleared: float
     fail_on_regression: bool
     items: ItemCounts
+    cost_usd: float | None = Field(
+        default=None,
+        description="What the items' judge calls cost in USD (so far, while running); null "
+        "when an item's judged model has no price",
+    )
     cases: list[CaseFigures] | None
     baseline: str | None = Field(description='What was asked for: "auto", a batch id or null')
     baseline_id: str | None = Field(description="The batch compared with, once resolved")

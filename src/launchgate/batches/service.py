@@ -24,6 +24,7 @@ from launchgate.batches import repository
 from launchgate.batches.comparison import compare
 from launchgate.batches.schemas import BatchRequest
 from launchgate.batches.verdict import CaseInfo, Item, batch_outcome, case_figures
+from launchgate.billing.costs import rounded
 from launchgate.db import after_commit, unit_of_work
 from launchgate.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
@@ -74,6 +75,7 @@ class BatchView:
 
     batch: Batch
     counts: dict[str, int]
+    cost_usd: float | None = None
 
 
 @dataclass
@@ -233,7 +235,22 @@ async def finish(runtime: ApiRuntime, accepted: Accepted) -> BatchView:
         await refresh(session, batch)
         if accepted.sync and batch.status == "running":
             raise BatchTimedOut(batch_id, runtime.settings.sync_run_timeout_s)
-        return BatchView(batch, await item_counts(session, batch))
+        return await _view(session, batch)
+
+
+async def _view(session: AsyncSession, batch: Batch) -> BatchView:
+    return BatchView(batch, await item_counts(session, batch), await cost(session, batch))
+
+
+async def cost(session: AsyncSession, batch: Batch) -> float | None:
+    """The batch's ``cost_usd``: the sum of its items' runs (docs/cost.md), stored with the
+    verdict once complete; while running, of the items final so far. None when an item's
+    cost is (a judged model without a price)."""
+    if batch.result is not None and "cost_usd" in batch.result:
+        stored: float | None = batch.result["cost_usd"]
+        return stored
+    total, unpriced, _ = await repository.items_cost(session, batch.id)
+    return None if unpriced else rounded(total)
 
 
 async def _score_inline(runtime: ApiRuntime, accepted: Accepted) -> None:
@@ -337,6 +354,7 @@ async def refresh(session: AsyncSession, batch: Batch) -> None:
         "pass_rate": outcome.pass_rate,
         "completed_at": utcnow(),
         "result": {
+            "cost_usd": await cost(session, batch),
             "counts": outcome.counts,
             "cases": case_figures(cases, items),
             "comparison": comparison,
@@ -411,7 +429,7 @@ async def _get(session: AsyncSession, auth: AuthContext, batch_id: str) -> Batch
 
 async def get_batch(session: AsyncSession, auth: AuthContext, batch_id: str) -> BatchView:
     batch = await _get(session, auth, batch_id)
-    return BatchView(batch, await item_counts(session, batch))
+    return await _view(session, batch)
 
 
 async def item_counts(session: AsyncSession, batch: Batch) -> dict[str, int]:
@@ -434,7 +452,7 @@ async def list_batches(
     views = []
     for batch in batches:
         await refresh(session, batch)
-        views.append(BatchView(batch, await item_counts(session, batch)))
+        views.append(await _view(session, batch))
     return views, total
 
 

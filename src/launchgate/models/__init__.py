@@ -7,6 +7,7 @@ from launchgate.models.base import Base
 from launchgate.models.batch import Batch
 from launchgate.models.byok_key import ByokKey
 from launchgate.models.case import Case
+from launchgate.models.judge_spend import JudgeSpend
 from launchgate.models.judge_verdict import JudgeVerdict
 from launchgate.models.organisation import Organisation
 from launchgate.models.project import Project
@@ -23,6 +24,7 @@ __all__ = [
     "Batch",
     "ByokKey",
     "Case",
+    "JudgeSpend",
     "JudgeVerdict",
     "Organisation",
     "Project",

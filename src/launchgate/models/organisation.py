@@ -16,3 +16,7 @@ class Organisation(UUIDPk, Timestamps, Base):
     # Bumped whenever a project, suite, case or scorer of the org changes (see
     # models/versioning.py): a cached suite snapshot is good while this number stands.
     config_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The most the judge may spend in a calendar month (UTC), in USD; None: no budget.
+    # Once this month's spend reaches it, judge cases end in error JUDGE_BUDGET_EXCEEDED
+    # without a provider call (docs/cost.md).
+    judge_budget_usd_monthly: Mapped[float | None] = mapped_column(default=None)

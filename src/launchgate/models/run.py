@@ -51,6 +51,10 @@ class Run(Base):
     # mapped it (runs/verdict.py); None otherwise.
     verdict_detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     duration_ms: Mapped[float | None] = mapped_column(default=None)
+    # What the run's judge calls cost in USD (the sum of its judged cases' ``cost_usd``),
+    # stored at completion so lists and batches read it without summing the scores; None
+    # while open, and when a judged case's model has no price (docs/cost.md).
+    cost_usd: Mapped[float | None] = mapped_column(default=None)
     # False for runs made with an lg_test_ key: they never count against the plan.
     billable: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

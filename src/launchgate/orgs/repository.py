@@ -5,7 +5,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from launchgate.models import Organisation
+from launchgate.kit.auth_context import AuthContext
+from launchgate.models import Organisation, User
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
@@ -26,3 +27,12 @@ async def facts(session: AsyncSession, org_id: uuid.UUID) -> tuple[str, int] | N
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+async def user_role(session: AsyncSession, auth: AuthContext) -> str | None:
+    """The signed-in caller's role in its organisation (None: not one of its users)."""
+    if auth.user_id is None:
+        return None
+    return await session.scalar(
+        select(User.role).where(User.id == auth.user_id, User.org_id == auth.org_id)
+    )

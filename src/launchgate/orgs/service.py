@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import service as api_keys
+from launchgate.audit import service as audit
 from launchgate.config import PLANS
-from launchgate.errors import NotFound, ValidationFailed
+from launchgate.errors import LaunchGateError, NotFound, ValidationFailed
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.schema import single_line_problem
+from launchgate.kit.slugs import slugify
 from launchgate.models import Organisation
 from launchgate.orgs import repository
 from launchgate.orgs.cache import FactsCache
+from launchgate.orgs.schemas import MAX_BUDGET_USD
 
 
 @dataclass(frozen=True)
@@ -61,3 +67,79 @@ async def get_facts(
         if cache is not None:
             cache.put(org_id, facts)
     return facts
+
+
+# --- the organisation's own settings (GET/PATCH /v1/organization) ------------------------
+
+SETTINGS = ("judge_budget_usd_monthly",)
+
+
+class OwnersOnly(LaunchGateError):
+    """A signed-in member (not an owner) tried to change the organisation's settings."""
+
+    status_code: ClassVar[int] = 403
+    code: ClassVar[str] = "FORBIDDEN"
+
+
+def view(org: Organisation) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "slug": slugify(org.name),
+        "plan": org.plan,
+        "judge_budget_usd_monthly": org.judge_budget_usd_monthly,
+    }
+
+
+async def organization(session: AsyncSession, auth: AuthContext) -> dict[str, Any]:
+    return view(await get_org(session, auth.org_id))
+
+
+def check_budget(value: Any) -> float | None:
+    """None (no budget), or a number of USD in (0, 1,000,000]; the API's schema checks
+    the same, this is for the dashboard's form and any other caller."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationFailed("judge_budget_usd_monthly must be a number or null")
+    if not 0 < value <= MAX_BUDGET_USD:
+        raise ValidationFailed(
+            f"judge_budget_usd_monthly must be more than 0 and at most {MAX_BUDGET_USD:,}",
+            [
+                {
+                    "field": "judge_budget_usd_monthly",
+                    "message": f"must be more than 0 and at most {MAX_BUDGET_USD:,}",
+                    "type": "out_of_range",
+                }
+            ],
+        )
+    return float(value)
+
+
+async def update_settings(
+    session: AsyncSession, auth: AuthContext, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change the organisation's own settings: API keys of the organisation may, and of the
+    signed-in users only owners. Each change is an audit event with the old and new value."""
+    unknown = set(changes) - set(SETTINGS)
+    if unknown:
+        raise ValidationFailed(f"unknown settings: {', '.join(sorted(unknown))}")
+    if auth.auth_mode == "jwt" and await repository.user_role(session, auth) != "owner":
+        raise OwnersOnly("Only an owner of the organisation may change its settings")
+    org = await get_org(session, auth.org_id)
+    if "judge_budget_usd_monthly" in changes:
+        budget = check_budget(changes["judge_budget_usd_monthly"])
+        before = org.judge_budget_usd_monthly
+        if budget != before:
+            org.judge_budget_usd_monthly = budget
+            audit.record(
+                session,
+                org.id,
+                auth,
+                "organization.judge_budget_changed",
+                "organization",
+                org.id,
+                {"judge_budget_usd_monthly": {"from": before, "to": budget}},
+            )
+    await session.flush()
+    return view(org)

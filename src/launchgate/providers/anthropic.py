@@ -121,6 +121,8 @@ def _reply(body: dict[str, Any], request: ChatRequest) -> ChatReply:
         input_tokens=input_tokens,
         output_tokens=int(usage.get("output_tokens") or 0),
         raw=body,
+        # Reads from the prompt cache (billed at its price); cache writes count as input.
+        cached_input_tokens=int(usage.get("cache_read_input_tokens") or 0),
     )
 
 

@@ -137,6 +137,8 @@ def _reply(body: dict[str, Any], request: ChatRequest) -> ChatReply:
         output_tokens=int(usage.get("candidatesTokenCount") or 0)
         + int(usage.get("thoughtsTokenCount") or 0),
         raw=body,
+        # Part of promptTokenCount, read from a context cache (billed at its price).
+        cached_input_tokens=int(usage.get("cachedContentTokenCount") or 0),
     )
 
 

@@ -123,12 +123,17 @@ def parse_chat(provider: str, body: dict[str, Any], request: ChatRequest) -> Cha
     if isinstance(content, list):  # some compatible servers answer with content parts
         content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     usage = body.get("usage") or {}
+    details = usage.get("prompt_tokens_details") or {}
     return ChatReply(
         text=content if isinstance(content, str) else json.dumps(content),
         model=str(body.get("model") or request.model),
         input_tokens=int(usage.get("prompt_tokens") or 0),
         output_tokens=int(usage.get("completion_tokens") or 0),
         raw=body,
+        # Part of prompt_tokens, read from OpenAI's prompt cache (billed at its price).
+        cached_input_tokens=int(details.get("cached_tokens") or 0)
+        if isinstance(details, dict)
+        else 0,
     )
 
 

@@ -48,10 +48,14 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class ChatReply:
-    """The model's answer: ``text`` is the structured JSON (or tool input) serialised."""
+    """The model's answer: ``text`` is the structured JSON (or tool input) serialised.
+
+    ``input_tokens`` counts every input token, those read from the provider's prompt cache
+    included; ``cached_input_tokens`` is that cached part, billed at the cache price."""
 
     text: str
     model: str
     input_tokens: int
     output_tokens: int
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    cached_input_tokens: int = 0

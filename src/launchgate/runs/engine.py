@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from launchgate.billing.costs import run_cost
 from launchgate.kit.time import utcnow
 from launchgate.runs.verdict import CaseRule, CaseStatus, RunOutcome, case_status, run_outcome
 from launchgate.scorers.builtin import ScoreResult, score
@@ -36,11 +37,16 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True, slots=True)
 class Judged:
     """One judged case: its result, the details recorded as the case's ``judge``, and —
-    when judgements were made — the sampling decision that sets its status."""
+    when judgements were made — the sampling decision that sets its status. ``usage`` and
+    ``cost_usd`` are what its judge calls cost (docs/cost.md); ``error_code`` names an
+    error the API reports by code (``JUDGE_BUDGET_EXCEEDED``)."""
 
     result: ScoreResult
     details: dict[str, Any] = field(default_factory=dict)
     decision: Decision | None = None
+    usage: dict[str, Any] | None = None
+    cost_usd: float | None = None
+    error_code: str | None = None
 
 
 class Judge(Protocol):
@@ -165,6 +171,11 @@ async def _scored(
         entry["sampling"] = sampling_entry(decision)
     if judged is not None:
         entry["judge"] = judged.details
+        if judged.usage is not None:
+            entry["usage"] = judged.usage
+            entry["cost_usd"] = judged.cost_usd
+        if judged.error_code is not None and result.error:
+            entry["error"] = {"code": judged.error_code, "message": result.reason}
     return entry
 
 
@@ -234,6 +245,7 @@ def completion(scores: list[dict[str, Any]], result: RunOutcome, started: float)
         "error_cases": result.error_cases,
         "inconclusive_cases": result.inconclusive_cases,
         "verdict_detail": result.verdict_detail,
+        "cost_usd": run_cost(scores),
         # Fractional milliseconds, like each case's: a deterministic run takes well under one.
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "completed_at": utcnow(),

@@ -28,7 +28,7 @@ from launchgate.db import unit_of_work
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
 from launchgate.runs import engine, repository
-from launchgate.runs.judging import RunJudge, resolve_keys
+from launchgate.runs.judging import RunJudge, open_budget, resolve_keys
 
 if TYPE_CHECKING:
     from launchgate.runtime import WorkerRuntime
@@ -117,6 +117,9 @@ async def _complete(
     if judge is not None:
         await byok.record_key_use(session, run.org_id, used=judge.used, refused=judge.refused)
         await repository.store_verdicts(session, run.org_id, judge.fresh, utcnow())
+    # The judge calls were paid whatever the run's status or key: the month's spend counts
+    # them once, with the completion that stores them.
+    await billing.record_spend(session, run.org_id, values["completed_at"], values["scores"])
     if billing.is_billed(values["status"], run.billable):
         await billing.record_run(session, run.org_id, run.created_at)
     return values
@@ -216,7 +219,8 @@ async def _batch_judges(
         return {}
     first = judged[0]
     keys = await resolve_keys(session, first.org_id, first.snapshot)
-    judges = {run.id: RunJudge(runtime, run.org_id, keys) for run in judged}
+    budget = await open_budget(session, runtime, first.org_id)
+    judges = {run.id: RunJudge(runtime, run.org_id, keys, budget) for run in judged}
     wanted = {
         key
         for run in judged

@@ -4,6 +4,11 @@ Keys are looked up before scoring (reads only; the run's write comes after), ope
 each provider call and dropped with it. Every call goes through the organisation's
 per-provider limiter and the retry policy of SPEC §7; what happened to each key (used,
 refused by the provider) is collected for the run's completion to record.
+
+Every call is paid for: before it, the organisation's monthly judge budget is checked (no
+call once it is spent, billing/budget.py); after it, the provider's reported tokens are
+priced (billing/prices.py) and added to the case's ``usage`` and ``cost_usd``, and to the
+budget's live counter (docs/cost.md).
 """
 
 from __future__ import annotations
@@ -14,11 +19,18 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate import providers
+from launchgate.billing import service as billing
+from launchgate.billing.budget import CODE as BUDGET_EXCEEDED
+from launchgate.billing.budget import Budget, BudgetExceeded, counter_for
+from launchgate.billing.costs import rounded
+from launchgate.billing.estimate import estimate_input_tokens
+from launchgate.billing.prices import PriceTable, load_prices
 from launchgate.byok import resolver
 from launchgate.byok.vault import VaultError
 from launchgate.kit.time import utcnow
@@ -92,13 +104,57 @@ async def resolve_keys(
     return keys
 
 
+async def open_budget(session: AsyncSession, runtime: WorkerRuntime, org_id: uuid.UUID) -> Budget:
+    """The organisation's budget for a run (or a batch's items): read with the run, its
+    live counter started from the stored month spend when there is a budget."""
+    counter = counter_for(runtime.settings, runtime.sessions)
+    limit = await billing.judge_budget(session, org_id)
+    return await Budget.open(counter, org_id, limit, lambda: billing.month_spend(session, org_id))
+
+
+@dataclass
+class CaseUsage:
+    """One judged case's calls, tokens and cost, summed over its judgements."""
+
+    provider: str
+    model: str
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    estimated_input_tokens: int = 0
+    cost_usd: Decimal | None = Decimal(0)
+    over_budget: bool = False
+
+    def add(self, reply: providers.ChatReply, estimated: int, cost: Decimal | None) -> None:
+        self.calls += 1
+        self.input_tokens += reply.input_tokens
+        self.output_tokens += reply.output_tokens
+        self.cached_input_tokens += reply.cached_input_tokens
+        self.estimated_input_tokens += estimated
+        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "estimated_input_tokens": self.estimated_input_tokens,
+        }
+
+
 @dataclass
 class RunJudge:
-    """The ``Judge`` of one run; ``used`` and ``refused`` are keys to record afterwards."""
+    """The ``Judge`` of one run; ``used`` and ``refused`` are keys to record afterwards.
+    ``budget`` None: no budget is enforced (nor counted)."""
 
     runtime: WorkerRuntime
     org_id: uuid.UUID
     keys: dict[KeyRef, ByokKey | None]
+    budget: Budget | None = None
     used: set[uuid.UUID] = field(default_factory=set)
     refused: set[uuid.UUID] = field(default_factory=set)
     # The opt-in cache: verdicts found before scoring, and new ones to store after it.
@@ -115,8 +171,14 @@ class RunJudge:
         output: str,
         run_input: dict[str, Any],
     ) -> RunJudge:
-        """Reads only — keys and cached verdicts — so nothing is locked while judging."""
-        judge = cls(runtime, org_id, await resolve_keys(session, org_id, snapshot))
+        """Reads only — keys, the budget and cached verdicts — so nothing is locked while
+        judging."""
+        judge = cls(
+            runtime,
+            org_id,
+            await resolve_keys(session, org_id, snapshot),
+            await open_budget(session, runtime, org_id),
+        )
         wanted = judge.cache_keys(snapshot, output, run_input)
         if wanted:
             judge.cached = await repository.cached_verdicts(session, org_id, set(wanted), utcnow())
@@ -137,6 +199,10 @@ class RunJudge:
             for case in snapshot["cases"]
             if case["scorer"]["type"] == "llm_judge" and case["scorer"]["config"].get("cache_ttl_s")
         ]
+
+    @property
+    def prices(self) -> PriceTable:
+        return load_prices(self.runtime.settings.prices_file)
 
     def _model(self, config: dict[str, Any]) -> str | None:
         return config.get("model") or self.runtime.settings.judge_models()[config["_provider"]]
@@ -166,12 +232,31 @@ class RunJudge:
         expected: Any,
         threshold: float,
     ) -> Judged:
+        model = self._model(config)
+        if model is None:  # no call could be made: the case is a configuration error
+            return Judged(_error("An azure_openai judge needs `model`: the deployment name"), {})
+        usage = CaseUsage(config["_provider"], model)
+        judged = await self._judge(config, output, run_input, expected, threshold, model, usage)
+        usage.model = str(judged.details.get("model") or model)
+        code = BUDGET_EXCEEDED if usage.over_budget and judged.result.error else None
+        cost = rounded(usage.cost_usd) if usage.calls else 0.0
+        return Judged(
+            judged.result, judged.details, judged.decision, usage.wire(), cost, error_code=code
+        )
+
+    async def _judge(
+        self,
+        config: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
+        expected: Any,
+        threshold: float,
+        model: str,
+        usage: CaseUsage,
+    ) -> Judged:
         provider = config["_provider"]
         key_id = config.get("key_id")
         key = self.keys.get((provider, uuid.UUID(key_id) if key_id else None))
-        model = self._model(config)
-        if model is None:
-            return Judged(_error("An azure_openai judge needs `model`: the deployment name"), {})
         ttl = config.get("cache_ttl_s") or 0
         details: dict[str, Any] = {
             "provider": provider,
@@ -225,7 +310,7 @@ class RunJudge:
         while wanted := next_batch(len(scores), min_samples=low, max_samples=high):
             # A batch is asked for concurrently, each call through the limiter.
             batch = await asyncio.gather(
-                *(self._sample(key, config, model, prompt, details) for _ in range(wanted))
+                *(self._sample(key, config, model, prompt, details, usage) for _ in range(wanted))
             )
             for result in batch:
                 if isinstance(result, ScoreResult):
@@ -247,10 +332,12 @@ class RunJudge:
         model: str,
         prompt: Callable[[], JudgePrompt],
         details: dict[str, Any],
+        usage: CaseUsage,
     ) -> float | ScoreResult:
         """One judgement: its score, or the case's error result."""
         runtime = self.runtime
         http = runtime.http
+        estimated: list[int] = []
 
         async def call() -> providers.ChatReply:
             built = prompt()
@@ -262,6 +349,12 @@ class RunJudge:
                 max_tokens=config.get("max_tokens"),
                 json_schema=built.json_schema,
             )
+            if not estimated:
+                estimated.append(estimate_input_tokens(request))
+            # Inside the limiter slot, right before the request (each retry too): a call
+            # that waited for its slot while others spent the budget is not sent.
+            if self.budget is not None:
+                await self.budget.check()
             # Opened for this call only; the plaintext goes out of scope with it.
             sent = time.perf_counter()
             try:
@@ -286,6 +379,9 @@ class RunJudge:
             )
         except VaultError as exc:
             return _error(str(exc))
+        except BudgetExceeded as exc:
+            usage.over_budget = True
+            return _error(str(exc))
         # latency: the provider's own time, every attempt; waited: for a limiter slot and
         # between retries, which says how busy the organisation's judge budget was.
         provider_s = sum(in_provider)
@@ -302,6 +398,7 @@ class RunJudge:
         details["model"] = reply.model or details["model"]
         details["input_tokens"] += reply.input_tokens
         details["output_tokens"] += reply.output_tokens
+        await self._pay(key.provider, model, reply, estimated[0] if estimated else 0, usage)
         try:
             answer = parse_verdict(reply.text)
         except VerdictError as exc:
@@ -309,6 +406,26 @@ class RunJudge:
             return _error(f"The judge's answer is not a verdict: {exc}")
         details["reasoning"] = answer.reasoning
         return answer.score
+
+    async def _pay(
+        self,
+        provider: str,
+        requested: str,
+        reply: providers.ChatReply,
+        estimated: int,
+        usage: CaseUsage,
+    ) -> None:
+        """Price one answered call by the model the provider says answered (a dated
+        snapshot of the one asked for, often), else by the one asked for; None when
+        neither has a price. Added to the case and, at once, to the budget's counter."""
+        prices = self.prices
+        counts = (reply.input_tokens, reply.output_tokens, reply.cached_input_tokens)
+        cost = prices.exact_cost(provider, reply.model, *counts) if reply.model else None
+        if cost is None:
+            cost = prices.exact_cost(provider, requested, *counts)
+        usage.add(reply, estimated, cost)
+        if self.budget is not None and cost is not None:
+            await self.budget.spend(float(cost))
 
     def _failed(self, key: ByokKey, error: ProviderError, attempts: int) -> ScoreResult:
         if isinstance(error, ProviderAuthError):

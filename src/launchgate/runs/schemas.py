@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from launchgate.billing.costs import run_cost
 from launchgate.kit.schema import SmallJsonObject, StrictModel, Text1MiB, Timestamp, WireModel
 from launchgate.kit.slugs import SLUG_MAX
 
@@ -57,6 +58,36 @@ class VerdictDetail(BaseModel):
     inconclusive_cases: int
 
 
+class CaseUsage(BaseModel):
+    """What a judged case's calls used, summed over its judgements (docs/cost.md)."""
+
+    provider: str
+    model: str = Field(description="The model as the provider reported it")
+    calls: int = Field(description="Judge calls the provider answered (0: a cached verdict)")
+    input_tokens: int = Field(description="Every input token, cached ones included")
+    output_tokens: int
+    cached_input_tokens: int = Field(description="Input tokens read from the prompt cache")
+    estimated_input_tokens: int = Field(
+        description="LaunchGate's own estimate of the input tokens (what dry runs use)"
+    )
+
+
+class CaseError(BaseModel):
+    """Why a case ended in error, when the reason has a code (``JUDGE_BUDGET_EXCEEDED``)."""
+
+    code: str
+    message: str
+
+
+def _with_cost(data: Any) -> Any:
+    """A run's ``cost_usd`` from its case scores when the caller's values lack it (a run
+    read back from the worker's answer carries it; a dict built before issue 16 does not)."""
+    if isinstance(data, dict) and "cost_usd" not in data:
+        still_open = data.get("status") in ("pending", "running")
+        return {**data, "cost_usd": None if still_open else run_cost(data.get("scores"))}
+    return data
+
+
 class CaseScore(BaseModel):
     case: str
     case_id: str
@@ -72,6 +103,13 @@ class CaseScore(BaseModel):
     recall: float | None = None
     sampling: Sampling | None = None
     judge: dict[str, Any] | None = None
+    cost_usd: float | None = Field(
+        default=None,
+        description="Judged cases: what its judge calls cost in USD (0.0 for a cached "
+        "verdict; null when the model has no price). Deterministic cases: null",
+    )
+    usage: CaseUsage | None = None
+    error: CaseError | None = None
 
 
 class RunResult(BaseModel):
@@ -88,8 +126,15 @@ class RunResult(BaseModel):
     verdict_detail: VerdictDetail | None = None
     pass_rate: float | None
     duration_ms: float | None
+    cost_usd: float | None = Field(
+        default=None,
+        description="What the run's judge calls cost in USD: 0.0 without judge calls; null "
+        "when a judged case's model has no price, or while the run is open",
+    )
     scores: list[CaseScore]
     failures: list[CaseScore]
+
+    run_cost_from_scores = model_validator(mode="before")(_with_cost)
 
 
 class RunAccepted(BaseModel):
@@ -126,6 +171,11 @@ class RunOut(WireModel):
     input: dict[str, Any]
     trigger: str
     trigger_meta: dict[str, Any]
+    cost_usd: float | None = Field(
+        default=None,
+        description="What the run's judge calls cost in USD: 0.0 without judge calls; null "
+        "when a judged case's model has no price, or while the run is open",
+    )
     scores: list[CaseScore]
     failures: list[CaseScore]
     snapshot: dict[str, Any]
@@ -133,6 +183,8 @@ class RunOut(WireModel):
     created_at: Timestamp
     started_at: Timestamp | None
     completed_at: Timestamp | None
+
+    run_cost_from_scores = model_validator(mode="before")(_with_cost)
 
 
 class RunSummary(WireModel):
@@ -152,10 +204,17 @@ class RunSummary(WireModel):
     verdict_detail: VerdictDetail | None = None
     pass_rate: float | None
     duration_ms: float | None
+    cost_usd: float | None = Field(
+        default=None,
+        description="What the run's judge calls cost in USD: 0.0 without judge calls; null "
+        "when a judged case's model has no price, or while the run is open",
+    )
     trigger: str
     trigger_meta: dict[str, Any]
     created_at: Timestamp
     completed_at: Timestamp | None
+
+    run_cost_from_scores = model_validator(mode="before")(_with_cost)
 
 
 class RunCaseChange(BaseModel):

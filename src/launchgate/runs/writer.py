@@ -101,12 +101,22 @@ class RunWriter:
             for row in rows
             if billing.is_billed(row["status"], row["billable"])
         )
-        await asyncio.to_thread(self._write_sync, rows, dict(counts))
+        spend: list[dict[str, Any]] = []
+        for row in rows:
+            # One executemany wants the same columns in every row: a pending run (stored
+            # for the worker) has no cost yet, a scored one has its own.
+            row.setdefault("cost_usd", None)
+            if row.get("completed_at") is not None:  # a judged run's calls: this month's spend
+                spend += billing.spend_rows(row["org_id"], row["completed_at"], row["scores"])
+        await asyncio.to_thread(self._write_sync, rows, dict(counts), spend)
 
-    def _write_sync(self, rows: list[dict[str, Any]], counts: dict[Any, int]) -> None:
+    def _write_sync(
+        self, rows: list[dict[str, Any]], counts: dict[Any, int], spend: list[dict[str, Any]]
+    ) -> None:
         with self._engine.begin() as connection:
             repository.insert_rows(connection, rows)
             billing.record_runs_sync(connection, counts)
+            billing.record_spend_sync(connection, spend)
 
 
 def _settle(future: asyncio.Future[None], error: bool = False) -> None:

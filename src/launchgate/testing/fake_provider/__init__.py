@@ -21,6 +21,9 @@ The judge reads markers in the prompt (the ``from_prompt`` policy, the default):
 ``FAKE_SCORE_NORMAL=0.7,0.1`` answers a fresh draw from a normal distribution with mean
 0.7 and standard deviation 0.1, clipped to [0, 1], on every call (the noisy judge). The
 last well-formed marker wins; a malformed one (a word, a negative deviation) is ignored.
+``FAKE_CACHED=N`` reports N of the prompt's tokens as read from the prompt cache (OpenAI
+``cached_tokens``, Anthropic ``cache_read_input_tokens``, Gemini
+``cachedContentTokenCount``), at most the prompt's tokens.
 Draws come from one ``random.Random`` owned by the state, seeded by ``--seed``,
 ``FakeProviderServer(seed=...)``, ``configure`` with ``{"seed": 42}``, and restarted by
 every ``reset``: the same seed and the same order of calls give the same scores.

@@ -7,6 +7,7 @@ bodies and error bodies. `app.py` runs the same request pipeline for all of them
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import string
 from typing import Any
@@ -26,6 +27,17 @@ def random_id(length: int, alphabet: str = ALPHANUMERIC) -> str:
 def count_tokens(text: str) -> int:
     """A tokenizer-free estimate, about four characters a token like English BPE text."""
     return max(1, math.ceil(len(text) / 4))
+
+
+_CACHED = re.compile(r"FAKE_CACHED\s*=\s*(\d+)")
+
+
+def cached_tokens(prompt: str, prompt_tokens: int) -> int:
+    """How many of the prompt's tokens to report as read from the provider's prompt cache:
+    the last ``FAKE_CACHED=N`` marker in the prompt (at most ``prompt_tokens``), else 0.
+    Deterministic, so a test can price the cached part exactly."""
+    found = _CACHED.findall(prompt)
+    return min(int(found[-1]), prompt_tokens) if found else 0
 
 
 def seconds_text(value: float) -> str:

@@ -14,7 +14,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from launchgate.testing.fake_provider.dialect import Dialect, count_tokens, random_id, text_of
+from launchgate.testing.fake_provider.dialect import (
+    Dialect,
+    cached_tokens,
+    count_tokens,
+    random_id,
+    text_of,
+)
 from launchgate.testing.fake_provider.state import Answer, Scripted
 
 VERSIONS = ("2023-06-01", "2023-01-01")
@@ -164,10 +170,13 @@ class AnthropicDialect(Dialect):
         else:
             block = {"type": "text", "text": answer.text}
             stop_reason, output = "end_turn", answer.text
+        # Anthropic reports cache reads apart: input_tokens is the uncached rest.
+        total = input_tokens(body, prompt)
+        cached = cached_tokens(prompt, total)
         usage = {
-            "input_tokens": input_tokens(body, prompt),
+            "input_tokens": total - cached,
             "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_read_input_tokens": cached,
             "output_tokens": count_tokens(output) + 8,
             "service_tier": "standard",
         }

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from launchgate.testing.fake_provider.dialect import (
     Dialect,
+    cached_tokens,
     count_tokens,
     random_id,
     seconds_text,
@@ -236,6 +237,9 @@ class GoogleDialect(Dialect):
             "totalTokenCount": prompt_tokens + output_tokens,
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
         }
+        cached = cached_tokens(prompt, prompt_tokens)
+        if cached:  # part of promptTokenCount, as Gemini reports a context-cache read
+            usage["cachedContentTokenCount"] = cached
         if model.startswith("gemini-2.5"):
             usage["thoughtsTokenCount"] = THOUGHT_TOKENS
             usage["totalTokenCount"] += THOUGHT_TOKENS

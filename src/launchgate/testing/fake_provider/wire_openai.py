@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from launchgate.testing.fake_provider.dialect import (
     Dialect,
+    cached_tokens,
     count_tokens,
     random_id,
     seconds_text,
@@ -206,7 +207,10 @@ class OpenAIDialect(Dialect):
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "prompt_tokens_details": {
+                    "cached_tokens": cached_tokens(prompt, prompt_tokens),
+                    "audio_tokens": 0,
+                },
                 "completion_tokens_details": {
                     "reasoning_tokens": 0,
                     "audio_tokens": 0,
