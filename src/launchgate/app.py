@@ -35,6 +35,7 @@ from launchgate.kit import request_errors
 from launchgate.kit.body_limit import BodyLimitMiddleware
 from launchgate.kit.head_requests import AnswerHead
 from launchgate.kit.nul_urls import RefuseNulInUrl
+from launchgate.logging import format_handlers
 from launchgate.observability import setup_process
 from launchgate.observability.http import ObserveRequests, metrics_answer
 from launchgate.observability.sql import instrument_engine
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_api_runtime(settings)
         instrument_engine(runtime.engine)  # a span per statement, when tracing is on
+        format_handlers(settings.log_format)  # uvicorn's handlers, added since create_app
         app.state.runtime = runtime
         background = [
             asyncio.create_task(_resume_open_runs(runtime)),

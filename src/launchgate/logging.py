@@ -110,6 +110,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+# Loggers whose records reach handlers of their own: uvicorn's (it installs them when a
+# server is configured, and does not propagate to the root).
+_OWN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def format_handlers(fmt: Literal["text", "json"] = "text") -> None:
+    """Scrub, and in ``json`` format, every handler of the root and of uvicorn. Called by
+    ``configure`` and again once the server started (uvicorn adds its handlers later)."""
+    for name in ("", *_OWN_HANDLERS):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
+                handler.addFilter(_ScrubFilter())
+            if fmt == "json" and isinstance(handler, logging.StreamHandler):
+                # Not a test harness's own (pytest's capture): the stock ones and uvicorn's.
+                kind = type(handler.formatter).__module__ if handler.formatter else "logging"
+                if kind.startswith(("logging", "uvicorn")):
+                    handler.setFormatter(JsonFormatter())
+            elif fmt == "text" and isinstance(handler.formatter, JsonFormatter):
+                handler.setFormatter(logging.Formatter("%(message)s"))
+
+
 def configure(
     level: str = "INFO",
     sql_level: str | None = None,
@@ -129,13 +150,7 @@ def configure(
         logging.getLogger(name).setLevel(_level(sql_level) if sql_level else logging.WARNING)
     for name, floor in _QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(floor, root))
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _ScrubFilter) for f in handler.filters):
-            handler.addFilter(_ScrubFilter())
-        if fmt == "json" and type(handler) is logging.StreamHandler:
-            handler.setFormatter(JsonFormatter())
-        elif fmt == "text" and isinstance(handler.formatter, JsonFormatter):
-            handler.setFormatter(logging.Formatter("%(message)s"))
+    format_handlers(fmt)
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
