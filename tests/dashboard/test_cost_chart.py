@@ -125,6 +125,6 @@ def test_a_judged_case_shows_its_cost_tokens_and_calls() -> None:
     }
     assert case_cost(cached) == "$0.00 · 0 in / 0 out tokens · cached verdict, no call"
     assert case_cost({"cost_usd": None, "usage": {**USAGE, "cached_input_tokens": 0}}) == (
-        "cost unknown (no price for this model) · 1,200 in / 90 out tokens · 3 judge calls"
+        "unknown (no price for this model) · 1,200 in / 90 out tokens · 3 judge calls"
     )
     assert case_cost({"case": "refund", "scorer_type": "contains"}) is None

@@ -191,7 +191,7 @@ def case_cost(case: Mapping[str, Any]) -> str | None:
     if not isinstance(usage, Mapping):
         return None
     cost = case.get("cost_usd")
-    money = usd(float(cost)) if cost is not None else "cost unknown (no price for this model)"
+    money = usd(float(cost)) if cost is not None else "unknown (no price for this model)"
     cached = int(usage.get("cached_input_tokens") or 0)
     calls = int(usage.get("calls") or 0)
     tokens = (

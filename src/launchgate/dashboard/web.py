@@ -70,6 +70,8 @@ NOTICES = {
     "byok-key-added": "Key added. Only its first 8 characters will ever be shown again.",
     "byok-default-set": "Default key changed.",
     "byok-key-revoked": "Key revoked: its ciphertext is destroyed and it is no longer used.",
+    "budget-saved": "Judge budget saved. It applies to this month's spend at once.",
+    "budget-removed": "Judge budget removed: the judge may spend without limit.",
 }
 
 

@@ -1,5 +1,6 @@
 """Settings: API keys, BYOK keys (the guide's "Settings → BYOK Keys → Add Key"), usage
-and the audit log.
+(the plan's runs and the judge's spend), the organisation (its monthly judge budget, which
+only owners change) and the audit log.
 
 Secrets cross this module once, inbound: a BYOK key goes from the form straight to
 ``byok.service.create_key`` (which seals it) and is never put back into a page, not even
@@ -22,7 +23,7 @@ from launchgate.billing import service as billing
 from launchgate.byok import service as byok
 from launchgate.byok.configs import AZURE_API_VERSION
 from launchgate.byok.schemas import ByokKeyCreate, ByokKeyUpdate
-from launchgate.dashboard import forms
+from launchgate.dashboard import forms, spend
 from launchgate.dashboard.forms import REFUSALS, FormErrors
 from launchgate.dashboard.scorer_form import PROVIDERS
 from launchgate.dashboard.web import (
@@ -30,12 +31,17 @@ from launchgate.dashboard.web import (
     CallerDep,
     PageRoute,
     client_ip,
+    error_page,
     redirect,
     render,
 )
 from launchgate.db import rollback
 from launchgate.deps import RuntimeDep, SessionDep
 from launchgate.errors import NotFound
+from launchgate.kit.time import utcnow
+from launchgate.orgs import service as orgs
+from launchgate.orgs.schemas import OrganizationUpdate
+from launchgate.orgs.service import OwnersOnly
 from launchgate.runtime import ApiRuntime
 from launchgate.users import service as users
 
@@ -242,6 +248,61 @@ async def revoke_byok_key(
     return redirect(request, "/settings/byok-keys?notice=byok-key-revoked")
 
 
+# --- the organisation's own settings ------------------------------------------------------
+
+BUDGET_FIELD = "judge_budget_usd_monthly"
+
+
+async def _organization_page(
+    request: Request, caller: Caller, session: AsyncSession, status: int = 200, **extra: Any
+) -> Response:
+    org = await orgs.organization(session, caller.auth)
+    budget = org.get(BUDGET_FIELD)
+    form = {BUDGET_FIELD: "" if budget is None else f"{budget:g}"}
+    return render(
+        request,
+        "settings_organization.html",
+        {"caller": caller, "org": org, "form": form, **extra},
+        status=status,
+    )
+
+
+@router.get("/settings/organization")
+async def organization(request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    return await _organization_page(request, caller, session)
+
+
+@router.post("/settings/organization")
+async def update_organization(request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    """``PATCH /v1/organization`` from the form: the same schema, then the same service,
+    which refuses a member (only owners change the organisation's settings) — a forged
+    form included, since the page shows members no form to send."""
+    form = await request.form()
+    cleared = form.get("action") == "clear"
+    try:
+        body = OrganizationUpdate.model_validate(
+            {BUDGET_FIELD: None if cleared else forms.number(form, BUDGET_FIELD)}
+        )
+        await orgs.update_settings(session, caller.auth, body.model_dump())
+    except OwnersOnly as exc:
+        await rollback(session)
+        return error_page(request, exc.status_code, "Cannot do that", exc.message)
+    except REFUSALS as exc:
+        await rollback(session)
+        return await _organization_page(
+            request,
+            caller,
+            session,
+            status=400,
+            errors=FormErrors.of(exc),
+            form=forms.values(form),
+        )
+    return redirect(
+        request,
+        "/settings/organization?notice=" + ("budget-removed" if cleared else "budget-saved"),
+    )
+
+
 # --- usage and audit log ------------------------------------------------------------------
 
 
@@ -249,10 +310,18 @@ async def revoke_byok_key(
 async def usage(
     request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
+    """The plan's runs, then the judge's spend this month (issue 16): the same figures as
+    ``GET /v1/billing/usage``, its ``by_day`` drawn as a chart of every day of the month."""
     found = await billing.usage(
         session, caller.auth.org_id, runtime.settings.enterprise_retention_days
     )
-    return render(request, "settings_usage.html", {"caller": caller, "usage": found})
+    judge = found.judge_spend
+    days = spend.days_of(judge.by_day, utcnow().date()) if judge is not None else []
+    return render(
+        request,
+        "settings_usage.html",
+        {"caller": caller, "usage": found, "judge": judge, "spend_days": days},
+    )
 
 
 @router.get("/settings/audit-log")
