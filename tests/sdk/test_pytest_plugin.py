@@ -85,6 +85,13 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """pytest in-process, as a user runs it: the plugin comes from the entry point only.
     (pytest-asyncio is left out: unconfigured, it warns, and the warnings are counted.)"""
     assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
+    # In-process, a test file named like a module of ours already imported (the docs once
+    # had test_billing.py, as tests/api/ has) would meet it in sys.modules and not collect.
+    for path in pytester.path.glob("*.py"):
+        loaded = sys.modules.get(path.stem)
+        assert loaded is None or getattr(loaded, "__file__", None) == str(path), (
+            f"{path.name} is named like {loaded}: give the file another name"
+        )
     return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", *args)
 
 
@@ -145,8 +152,8 @@ def test_the_documented_failure_is_the_real_one(
     pytester: pytest.Pytester, live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, live.url, live.key)
-    pytester.makepyfile(test_billing=doc_file("test_billing.py"))
-    result = run(pytester, "-q", "test_billing.py")
+    pytester.makepyfile(test_billing_replies=doc_file("test_billing_replies.py"))
+    result = run(pytester, "-q", "test_billing_replies.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(doc_report("E       Failed: ✗ Launch aborted"))
     assert_no_plugin_frames(result)
