@@ -276,7 +276,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _install_metrics(app: FastAPI, settings: Settings) -> None:
     """``GET /metrics`` (LAUNCHGATE_METRICS=on): this process's Prometheus page, behind
     LAUNCHGATE_METRICS_TOKEN when set. Off, the path is not routed at all: a 404."""
-    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    # An empty LAUNCHGATE_METRICS_TOKEN (compose passes one through) is no token.
+    token = (settings.metrics_token.get_secret_value() if settings.metrics_token else "") or None
 
     async def depth() -> int:
         runtime: ApiRuntime | None = getattr(app.state, "runtime", None)

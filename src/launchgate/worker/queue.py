@@ -129,7 +129,9 @@ class Worker:
         port = worker_metrics_port(settings)
         if port is None:
             return
-        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        token = (
+            settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+        ) or None
         self._observing = contextlib.AsyncExitStack()
         bound = await self._observing.enter_async_context(
             serve_metrics("0.0.0.0", port, token, self.depth)
