@@ -13,6 +13,7 @@ import calendar
 import json
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,8 +158,10 @@ def test_the_usage_page_charts_the_month_and_warns_near_the_budget(
     spend = _usage(server, judged.member)
     today = datetime.now(UTC).date()
     [day] = spend["by_day"]
-    assert day["date"] == today.isoformat() and day["calls"] == 2
-    assert spend["month_usd"] == judged.priced["cost_usd"] and spend["warning"] is None
+    # Both runs of the fixture at least (the batch test may have added its items already,
+    # when pytest-xdist ran it first in this process).
+    assert day["date"] == today.isoformat() and day["calls"] >= 2
+    assert spend["month_usd"] >= judged.priced["cost_usd"] and spend["warning"] is None
 
     sign_in(page, server, judged.member, "/settings/usage")
     expect(page.locator("#spend-month")).to_have_text(money(spend["month_usd"]))
@@ -168,7 +171,7 @@ def test_the_usage_page_charts_the_month_and_warns_near_the_budget(
     expect(chart).to_have_attribute(
         "aria-label",
         f"Judge spend in {calendar.month_name[today.month]} {today.year}: "
-        f"{money(spend['month_usd'])} in 2 calls over 1 day; highest "
+        f"{money(spend['month_usd'])} in {day['calls']} calls over 1 day; highest "
         f"{money(day['cost_usd'])} on {today.isoformat()}",
     )
     expect(chart.locator("g.day")).to_have_count(1)
@@ -280,3 +283,23 @@ def test_a_member_sees_the_budget_but_cannot_change_it(page: Page, server: LiveS
     )
     assert bare.status == 403 and "CSRF" in bare.text()
     assert _budget(server, owner) == 12.5
+
+
+def test_the_batch_page_shows_what_its_items_cost(
+    page: Page, server: LiveServer, judged: Judged
+) -> None:
+    items = [{"key": k, "output": "Your refund is on its way. FAKE_SCORE=0.9"} for k in "ab"]
+    with api(server, judged.member) as client:
+        answer = client.post("/v1/batches", json={"suite": "tone", "items": items})
+        assert answer.status_code in (200, 202), answer.text
+        batch = answer.json()["data"]
+        for _ in range(200):
+            if batch["status"] != "running":
+                break
+            time.sleep(0.05)
+            batch = _ok(client.get(f"/v1/batches/{batch['id']}"))
+    assert batch["status"] == "cleared" and batch["cost_usd"] > 0
+    sign_in(page, server, judged.member, f"/batches/{batch['id']}")
+    expect(page.locator(".verdict .batch-cost")).to_have_text(
+        f"Judge cost {money(batch['cost_usd'])}"
+    )

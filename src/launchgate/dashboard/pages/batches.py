@@ -57,6 +57,7 @@ async def show_batch(
             "caller": caller,
             "batch": batch,
             "counts": view.counts,
+            "batch_cost": view.cost_usd,
             "suite": suite,
             "project": project,
             "final": batch.status != "running",
