@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from launchgate.api_keys.cache import KeyCache
 from launchgate.auth.limits import RequestLimits
 from launchgate.auth.tokens import OidcVerifier
+from launchgate.billing.prices import load_prices
 from launchgate.byok.vault import Vault, load_vault
 from launchgate.config import Settings
 from launchgate.db import create_engine, create_sessionmaker
@@ -89,6 +90,7 @@ async def _worker_runtime(
 async def start_worker_runtime(settings: Settings) -> WorkerRuntime:
     """A ``launchgate worker`` process: jobs from Redis, the judge limiter on Redis."""
     vault = load_vault(settings)  # first: a missing master key stops the start, cleanly
+    load_prices(settings.prices_file)  # likewise a bad operator price table (cached per path)
     queue = Worker(create_broker(settings))
     runtime = await _worker_runtime(build_core(settings), queue, vault, shared_limiter=True)
     await queue.start()
@@ -114,6 +116,7 @@ async def start_api_runtime(settings: Settings) -> ApiRuntime:
     database pool) when there is no Redis, and only sends them when there is one."""
     # The secrets first: a missing one stops the start before anything is opened.
     jwt_secret, vault = settings.jwt_secret(), load_vault(settings)
+    load_prices(settings.prices_file)
     core = build_core(settings)
     queue = Worker(create_broker(settings))
     worker = (

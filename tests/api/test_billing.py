@@ -18,6 +18,7 @@ from launchgate.models import Organisation, Run, UsageCounter
 from tests.factories import Api, Org
 
 USAGE_KEYS = {
+    "judge_spend",
     "plan",
     "plan_name",
     "monthly_limit",
@@ -91,6 +92,14 @@ async def test_usage_for_each_plan(
         "current_usage": 0,
         "retention_days": retention,
         "usage_percentage": 0.0,
+        "judge_spend": {
+            "month_usd": 0.0,
+            "budget_usd": None,
+            "budget_used": None,
+            "warning": None,
+            "by_model": [],
+            "by_day": [],
+        },
     }
 
 

@@ -14,6 +14,7 @@ from tests.factories import Api, Org
 RUN_ID = re.compile(r"^run_[0-9a-z]{24}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SYNC_KEYS = {
+    "cost_usd",
     "id",
     "status",
     "passed",

@@ -358,9 +358,11 @@ def _check_secrets(settings: Any, *more: Any) -> None:
     try:
         _secure_data_dir(settings, create=settings.embedded)
         settings.jwt_secret()
+        from launchgate.billing.prices import load_prices
         from launchgate.byok.vault import load_vault
 
         load_vault(settings)
+        load_prices(settings.prices_file)  # an operator's price table: a bad one stops here
         for check in more:
             check(settings)
     except Exception as exc:

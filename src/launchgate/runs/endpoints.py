@@ -41,6 +41,7 @@ def _result(run: Run) -> dict[str, Any]:
         "verdict_detail": run.verdict_detail,
         "pass_rate": run.pass_rate,
         "duration_ms": run.duration_ms,
+        "cost_usd": run.cost_usd,
         "scores": run.scores or [],
         "failures": _failures(run.scores),
     }
