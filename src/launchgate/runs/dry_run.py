@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.billing.estimate import estimate_input_tokens
+from launchgate.billing.prices import PriceTable, load_prices
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
@@ -42,7 +43,6 @@ from launchgate.runs.engine import merged_input
 from launchgate.scorers.builtin.llm_judge import JudgePrompt, build_prompt, sampling_plan
 
 if TYPE_CHECKING:
-    from launchgate.billing.prices import PriceTable
     from launchgate.config import Settings
 
 # How far back the correction looks: the organisation's latest final runs. Enough judged
@@ -288,10 +288,6 @@ def _cache_key(
 
 
 @functools.lru_cache(maxsize=4)
-def price_table(path: Path | None) -> PriceTable | None:
+def price_table(path: Path | None) -> PriceTable:
     """The shipped price table with the operator's file over it, read once per path."""
-    try:
-        from launchgate.billing.prices import load_prices
-    except ImportError:  # the price table is COST's part of issue 16; until it lands
-        return None
     return load_prices(path)
