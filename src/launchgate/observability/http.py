@@ -99,9 +99,9 @@ class ObserveRequests:
         template = getattr(effective, "path_format", None)
         if isinstance(template, str):
             return template
-        route = scope.get("route")
-        if isinstance(getattr(route, "path", None), str):
-            return str(route.path)
+        path = getattr(scope.get("route"), "path", None)
+        if isinstance(path, str):
+            return path
         return self._documented(scope["path"])
 
     def _documented(self, path: str) -> str:

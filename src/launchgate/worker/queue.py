@@ -57,6 +57,8 @@ class Worker:
     def __init__(self, broker: AsyncBroker | None = None) -> None:
         self.broker = broker or InMemoryBroker()
         self._runtime: WorkerRuntime | None = None
+        # In process: jobs sent and not yet started (the in-memory broker runs 30 at once).
+        self._waiting: int = 0
 
         # The envelope: the job's name, its arguments, and what its sender's context
         # carries on (``context.envelope()``: the request id, the W3C trace context). A
@@ -72,8 +74,6 @@ class Worker:
         # Jobs awaited by ``call`` in this process; kept so none is collected mid-flight.
         self._calls: set[asyncio.Task[Any]] = set()
         self._started = False
-        # In process: jobs sent and not yet started (the in-memory broker runs 30 at once).
-        self._waiting = 0
         self._observing: contextlib.AsyncExitStack | None = None
         self.metrics_port: int | None = None  # a worker's own /metrics, once serving
 
