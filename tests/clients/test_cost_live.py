@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
@@ -116,6 +117,16 @@ def test_launchgate_run_prints_the_cost_and_json_carries_it(term: Terminal, nois
     assert printed["scores"][0]["usage"] == stored["scores"][0]["usage"]
     assert printed["scores"][0]["cost_usd"] == stored["scores"][0]["cost_usd"]
     assert printed["scores"][1]["usage"] is None
+
+
+def test_the_junit_report_carries_the_cost(term: Terminal, noisy: Noisy) -> None:
+    report = term.cwd / "launchgate.xml"
+    args = ("undecided", "--output", DECIDED_OUTPUT, "--junit", str(report))
+    code, _, _ = _cli(term, noisy.url, noisy.key, *args)
+    assert code == 0
+    properties = {p.get("name"): p.get("value") for p in ET.parse(report).iter("property")}
+    stored = noisy.stored_run(properties["run_id"] or "")
+    assert properties["cost_usd"] == repr(stored["cost_usd"])
 
 
 def test_an_unpriced_model_is_named_and_a_deterministic_suite_has_no_line(

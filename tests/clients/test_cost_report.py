@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from launchgate.cli.run import batch_report, report
 from launchgate.cli.run.github_comment import batch_comment_body, comment_body
+from launchgate.cli.run.junit import batch_junit_xml, junit_xml
 from launchgate.sdk import BatchResult, CaseResult, RunResult
 from launchgate.sdk.models import JudgeUsage
 
@@ -173,3 +175,21 @@ def test_a_batch_reports_what_its_items_cost() -> None:
         assert not any(line.plain.startswith("Cost") for line in batch_report.lines(result))
         assert "Cost" not in batch_comment_body(result, "replies")
     assert BatchResult.from_json(batch(0.25)).to_dict()["cost_usd"] == 0.25
+
+
+def test_the_junit_report_has_the_cost_of_a_judged_run_only() -> None:
+    def properties(data: dict[str, Any]) -> dict[str, str | None]:
+        root = ET.fromstring(junit_xml(RunResult.from_json(data), "replies"))
+        return {p.get("name"): p.get("value") for p in root.iter("property")}
+
+    assert properties(run([judged("tone", 0.0123)], 0.0123))["cost_usd"] == "0.0123"
+    unknown = properties(run([judged("tone", None, "gpt-x")], None))
+    assert (unknown["cost_usd"], unknown["unpriced_models"]) == ("", "openai/gpt-x")
+    assert "cost_usd" not in properties(run([plain("refund")], 0.0))
+    batch_props = {
+        p.get("name"): p.get("value")
+        for p in ET.fromstring(batch_junit_xml(BatchResult.from_json(batch(0.25)), "r")).iter(
+            "property"
+        )
+    }
+    assert batch_props["cost_usd"] == "0.25"

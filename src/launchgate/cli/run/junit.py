@@ -5,7 +5,8 @@ A failed case is a ``failure``, a case that could not be scored an ``error``; a 
 run (API unreachable) is one ``skipped`` testcase, since there were no cases to list. A
 case the judge could not decide is a ``failure`` too — JUnit has no third outcome, and an
 undecided case must not read as a pass — but of ``type="inconclusive"``, with a message
-that says so and gives its mean, interval and threshold.
+that says so and gives its mean, interval and threshold. A run with a judged case (and a
+batch) carries its judge cost as a ``cost_usd`` property (issue 16).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from launchgate.cli.run.report import number, one_line, percent, undecided_text
+from launchgate.cli.run.report import cost_text, number, one_line, percent, undecided_text
 
 if TYPE_CHECKING:  # types only: the CLI starts without loading httpx
     from launchgate.sdk import BatchCase, BatchResult, CaseComparison, RunResult
@@ -47,6 +48,7 @@ def junit_xml(result: RunResult, suite: str) -> bytes:
         ("status", result.status),
         ("pass_rate", "" if result.pass_rate is None else str(result.pass_rate)),
         ("inconclusive_cases", str(result.inconclusive_cases)),
+        *_cost(result),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     classname = _clean(f"launchgate.{suite}")
@@ -92,6 +94,17 @@ def junit_xml(result: RunResult, suite: str) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
+def _cost(result: RunResult) -> list[tuple[str, str]]:
+    """``cost_usd`` for a run with a judged case (issue 16): the exact figure, empty when a
+    judged model has no price, then ``unpriced_models``; nothing for other runs, as the
+    terminal report prints no Cost line for them."""
+    if cost_text(result) is None:
+        return []
+    if result.cost_usd is not None:
+        return [("cost_usd", repr(result.cost_usd))]
+    return [("cost_usd", ""), ("unpriced_models", ", ".join(result.unpriced_models))]
+
+
 def batch_junit_xml(batch: BatchResult, suite: str) -> bytes:
     """A batch as one ``testcase`` per suite case. A case fails when it regressed against
     the baseline, or when its pass rate across the items is below the batch's
@@ -120,6 +133,11 @@ def batch_junit_xml(batch: BatchResult, suite: str) -> bytes:
         ("min_cleared", "" if batch.min_cleared is None else str(batch.min_cleared)),
         ("items", str(batch.items.total)),
         ("baseline_id", batch.baseline_id or ""),
+        *(
+            [("cost_usd", "" if batch.cost_usd is None else repr(batch.cost_usd))]
+            if "cost_usd" in batch.raw
+            else []
+        ),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     classname = _clean(f"launchgate.{suite}")
