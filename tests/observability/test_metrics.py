@@ -184,3 +184,31 @@ async def test_a_worker_serves_its_own_metrics(mapi: Api) -> None:
         assert (await client.get("/other")).status_code == 404
         page = await scrape(client)
     assert value(page, "launchgate_queue_depth") == 7
+
+
+async def test_a_completed_run_counts_its_cases_and_cost(mapi: Api) -> None:
+    """``run_scored``: the one call runs/* makes where a completion is stored."""
+    from launchgate.observability import metrics
+
+    before = await scrape(mapi.client)
+    usage = {"provider": "openai", "model": "gpt-4o-obs-test", "calls": 2}
+    metrics.run_scored(
+        {
+            "status": "aborted",
+            "duration_ms": 1500.0,
+            "scores": [
+                {"scorer_type": "llm_judge", "status": "failed", "cost_usd": 0.25, "usage": usage},
+                {"scorer_type": "llm_judge", "status": "passed", "cost_usd": None, "usage": usage},
+                {"scorer_type": "contains", "status": "passed"},
+            ],
+        },
+        "ci",
+    )
+    after = await scrape(mapi.client)
+    assert moved(before, after, "launchgate_runs_total", status="aborted", trigger="ci") == 1
+    assert moved(before, after, "launchgate_run_duration_seconds_sum") == 1.5
+    cases = "launchgate_cases_total"
+    assert moved(before, after, cases, scorer_type="llm_judge", status="failed") == 1
+    assert moved(before, after, cases, scorer_type="contains", status="passed") == 1
+    cost = "launchgate_judge_cost_usd_total"
+    assert moved(before, after, cost, provider="openai", model="gpt-4o-obs-test") == 0.25

@@ -17,7 +17,8 @@ organisation sends (outputs, inputs, keys or their prefixes) ever becomes a labe
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -192,3 +193,17 @@ def http_request(route: str, status: int) -> None:
     """One HTTP answer; ``route`` is the route's template, never the raw path."""
     if (m := _metrics) is not None:
         m.http_requests.labels(route=route, status=str(status)).inc()
+
+
+def run_scored(values: Mapping[str, Any], trigger: str) -> None:
+    """Everything one completed run counts for, from the column values that completed it
+    (``engine.completion``): the run, each case, and each judged case's cost. One call
+    where a run's completion is stored (runs/execution.py, the sync and batch paths)."""
+    if _metrics is None:
+        return
+    run_finished(str(values["status"]), trigger, float(values.get("duration_ms") or 0) / 1000)
+    for entry in values.get("scores") or ():
+        case_scored(str(entry.get("scorer_type", "unknown")), str(entry.get("status", "unknown")))
+        usage, cost = entry.get("usage"), entry.get("cost_usd")
+        if isinstance(usage, Mapping) and isinstance(cost, int | float):
+            judge_cost(str(usage.get("provider", "")), str(usage.get("model", "")), float(cost))
