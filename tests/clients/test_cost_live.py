@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from launchgate import LaunchGate
-from launchgate.sdk.models import JudgeUsage
+from launchgate.sdk.models import CaseError, JudgeUsage
 from tests.clients.cli import Terminal, make_terminal
 from tests.clients.fake_github import fake_github
 from tests.clients.live import CLEARED_OUTPUT, Gate
-from tests.clients.noisy import DECIDED_OUTPUT, JUDGE_CASE, PLAIN_CASE, Noisy
+from tests.clients.noisy import DECIDED_OUTPUT, JUDGE_CASE, PLAIN_CASE, Noisy, seed_noisy_org
 from tests.clients.test_github_action import PR, REPO, Action
 
 UNPRICED = "gpt-unpriced-model"
@@ -183,3 +183,38 @@ def test_the_pull_request_comment_shows_the_cost(action: Action, noisy: Noisy) -
     )
     assert f"| {PLAIN_CASE} | 1.0 | 1.0 | ✅ Passed |  |" in body
     assert f"Cost: {money(stored['cost_usd'])}" in log  # the job log has the CLI's lines
+
+
+def test_a_spent_budget_reads_as_an_errored_judge_case(term: Terminal, gate: Gate) -> None:
+    """An organisation of its own: one judged run spends more than its budget, so the next
+    one's judge case ends in error with the server's JUDGE_BUDGET_EXCEEDED message."""
+    key = gate.new_org("Thrifty", "pro")
+    with httpx.Client(
+        base_url=gate.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+    ) as client:
+        seed_noisy_org(gate.url, key)
+        _ok(client.patch("/v1/organization", json={"judge_budget_usd_monthly": 0.000001}))
+    code, lines, _ = _cli(term, gate.url, key, "undecided", "--output", DECIDED_OUTPUT)
+    assert code == 0 and lines[3].startswith("Cost: $")  # spent before the budget was seen
+    code, lines, _ = _cli(term, gate.url, key, "undecided", "--output", DECIDED_OUTPUT)
+    assert code == 2 and lines[0] == "⚠ Run ended in error"
+    with httpx.Client(
+        base_url=gate.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+    ) as client:
+        stored = _ok(client.get(f"/v1/runs/{_run_id(lines)}"))
+    judged = stored["scores"][0]
+    assert judged["status"] == "error" and "JUDGE_BUDGET_EXCEEDED" in json.dumps(judged)
+    assert f"⚠ {JUDGE_CASE} 0.0 / 0.7 — {' '.join(judged['reason'].split())}" in lines
+    # No call was made, so the run cost nothing: a judged run, hence the line.
+    assert stored["cost_usd"] == 0.0 and lines[3] == "Cost: $0.00"
+    with LaunchGate(key, gate.url) as sdk:
+        again = sdk.run("undecided", DECIDED_OUTPUT)
+    assert again.status == "error" and again.scores[0].error == CaseError(
+        "JUDGE_BUDGET_EXCEEDED", judged["reason"]
+    )
+    assert again.scores[1].error is None
+
+
+def _run_id(lines: list[str]) -> str:
+    [line] = [line for line in lines if line.startswith("Run ID: ")]
+    return line.removeprefix("Run ID: ")

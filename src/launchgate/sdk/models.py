@@ -104,6 +104,20 @@ class JudgeUsage:
 
 
 @dataclass(frozen=True)
+class CaseError:
+    """Why a case ended in ``error``, when the server gives the reason a code — such as
+    ``JUDGE_BUDGET_EXCEEDED``: the organisation's monthly judge budget is spent and no
+    judge call was made (the message is the case's ``reason`` too)."""
+
+    code: str
+    message: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CaseError:
+        return cls(code=str(data.get("code", "")), message=str(data.get("message") or ""))
+
+
+@dataclass(frozen=True)
 class CaseResult:
     """One case scored against the output; it passed when ``score >= threshold``.
 
@@ -111,7 +125,8 @@ class CaseResult:
     when every allowed judgement was spent and the interval still holds the threshold.
     A judged case also carries ``usage`` (its judge calls' tokens) and ``cost_usd``, what
     they cost at the server's price table — None when that model has no price (the server
-    never guesses), 0.0 for a cached verdict. Deterministic cases have neither.
+    never guesses), 0.0 for a cached verdict. Deterministic cases have neither. A case in
+    ``error`` whose reason has a code carries it in ``error`` (``JUDGE_BUDGET_EXCEEDED``).
     """
 
     case: str
@@ -130,6 +145,7 @@ class CaseResult:
     sampling: Sampling | None = None
     cost_usd: float | None = None
     usage: JudgeUsage | None = None
+    error: CaseError | None = None
 
     @property
     def judged(self) -> bool:
@@ -143,7 +159,7 @@ class CaseResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseResult:
-        sampling, usage = data.get("sampling"), data.get("usage")
+        sampling, usage, error = data.get("sampling"), data.get("usage"), data.get("error")
         return cls(
             case=str(data.get("case", "")),
             case_id=str(data.get("case_id", "")),
@@ -161,6 +177,7 @@ class CaseResult:
             sampling=Sampling.from_json(sampling) if isinstance(sampling, dict) else None,
             cost_usd=_opt_float(data.get("cost_usd")),
             usage=JudgeUsage.from_json(usage) if isinstance(usage, dict) else None,
+            error=CaseError.from_json(error) if isinstance(error, dict) else None,
         )
 
 
