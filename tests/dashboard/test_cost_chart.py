@@ -124,6 +124,8 @@ def test_a_judged_case_shows_its_cost_tokens_and_calls() -> None:
         },
     }
     assert case_cost(cached) == "$0.00 · 0 in / 0 out tokens · cached verdict, no call"
+    refused = {**cached, "status": "error", "error": {"code": "JUDGE_BUDGET_EXCEEDED"}}
+    assert case_cost(refused) == "$0.00 · 0 in / 0 out tokens · no judge call"
     assert case_cost({"cost_usd": None, "usage": {**USAGE, "cached_input_tokens": 0}}) == (
         "unknown (no price for this model) · 1,200 in / 90 out tokens · 3 judge calls"
     )

@@ -199,5 +199,10 @@ def case_cost(case: Mapping[str, Any]) -> str | None:
         + (f" ({cached:,} cached)" if cached else "")
         + f" / {int(usage.get('output_tokens') or 0):,} out tokens"
     )
-    made = f"{calls} judge call{'' if calls == 1 else 's'}" if calls else "cached verdict, no call"
+    if calls:
+        made = f"{calls} judge call{'' if calls == 1 else 's'}"
+    elif case.get("status") == "error":  # refused before the call (a spent budget, no key)
+        made = "no judge call"
+    else:
+        made = "cached verdict, no call"
     return f"{money} · {tokens} · {made}"
