@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # log_format "json" writes one JSON object per log line.
     metrics: Literal["on", "off"] = "off"
     metrics_token: SecretStr | None = None
+    # A `launchgate worker` has no HTTP server of its own: with metrics on, it serves
+    # /metrics on this port (0 takes a free one; unset: none).
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     log_format: Literal["text", "json"] = "text"
     # The database pool of each process: database_pool_size connections kept, as many again
     # on SQLite (twice as many on PostgreSQL) opened under load; a request that finds none

@@ -388,6 +388,7 @@ def test_an_inconclusive_run_lists_the_undecided_cases_and_exits_3(
         f"  Kind tone: mean {mean}, 95% interval [{lo}, {hi}], threshold 0.70, 10 judgements",
         "Pass rate: 50% (1/2), 100% with the undecided case(s) passed",
         lines[3],
+        f"Cost: ${stored['cost_usd']:.4f}",
         f"Run ID: {stored['id']}",
         f"◐ Kind tone {judged['score']} / 0.7 (10 judgements, 95% interval [{lo}, {hi}]) "
         f"— {judged['reason']}",
@@ -402,7 +403,7 @@ def test_a_decided_sampled_case_shows_its_interval_in_the_case_line(
     code, lines, _ = _noisy_run(term, noisy, "undecided", "--output", DECIDED_OUTPUT)
     assert code == 0 and noisy.judge_calls() == 3  # decided after min_samples
     assert lines[:2] == ["✓ Cleared for launch", "Pass rate: 100% (2/2)"]
-    assert lines[4:] == [
+    assert lines[5:] == [
         "✓ Kind tone 0.9 / 0.7 (3 judgements, 95% interval [0.90, 0.90])",
         "✓ Offers a refund 1.0 / 1.0",
     ]

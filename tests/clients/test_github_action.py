@@ -453,11 +453,11 @@ def test_an_inconclusive_run_is_headed_yellow_and_fails_the_job_with_3(
         "",
         _undecided_item(noisy, run_id),
         "",
-        "| Case | Score | Threshold | Status | Reason |",
-        "|---|---|---|---|---|",
+        "| Case | Score | Threshold | Status | Cost | Reason |",
+        "|---|---|---|---|---|---|",
         f"| Kind tone | {judged['score']} (10 judgements, 95% interval [{low:.2f}, {high:.2f}]) "
-        f"| 0.7 | 🟡 Inconclusive | {judged['reason']} |",
-        "| Offers a refund | 1.0 | 1.0 | ✅ Passed |  |",
+        f"| 0.7 | 🟡 Inconclusive | ${judged['cost_usd']:.4f} | {judged['reason']} |",
+        "| Offers a refund | 1.0 | 1.0 | ✅ Passed |  |  |",
         "",
         FOOTER,
     ]

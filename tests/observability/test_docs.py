@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,9 +67,15 @@ def test_the_servers_log_is_json_lines(server: LiveServer) -> None:
     data directory, the "listening" banner, a warning of the start-up checks) come before
     the app configures its logs (cli/admin.py)."""
     httpx.get(server.url + "/health", headers={"X-Request-ID": "docs-log-1"})
-    written = server.log_tail(200_000).splitlines()
-    banner = next(n for n, line in enumerate(written) if "LaunchGate listening on" in line)
-    lines = [json.loads(line) for line in written[banner + 1 :] if line.strip()]
-    assert any(line.get("request_id") == "docs-log-1" for line in lines)
+    # The server writes its line after answering: wait for it rather than race it.
+    deadline = time.monotonic() + 10
+    while True:
+        written = server.log_tail(200_000).splitlines()
+        banner = next(n for n, line in enumerate(written) if "LaunchGate listening on" in line)
+        lines = [json.loads(line) for line in written[banner + 1 :] if line.strip()]
+        if any(line.get("request_id") == "docs-log-1" for line in lines):
+            break
+        assert time.monotonic() < deadline, "no log line with request_id docs-log-1"
+        time.sleep(0.05)
     assert all("event" in line and "level" in line for line in lines)
     assert TOKEN not in server.log_tail(200_000)

@@ -94,11 +94,6 @@ async def test_a_final_failure_is_counted_by_its_kind(
     assert moved(before, after, judged, provider="anthropic", outcome="5xx") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runs/* does not call metrics.run_finished / case_scored yet: the lead adds the "
-    "calls listed in OBS's report (this test then passes; remove the mark)",
-)
 async def test_runs_and_cases_are_counted(mapi: Api, fake_provider: FakeProviderServer) -> None:
     org = await mapi.org()
     suite, _ = await judge_suite(mapi, org, fake_provider, "openai", extra_cases=True)
@@ -206,7 +201,9 @@ async def test_a_completed_run_counts_its_cases_and_cost(mapi: Api) -> None:
     )
     after = await scrape(mapi.client)
     assert moved(before, after, "launchgate_runs_total", status="aborted", trigger="ci") == 1
-    assert moved(before, after, "launchgate_run_duration_seconds_sum") == 1.5
+    # The histogram has no labels: a run of another test finishing in the background
+    # (this process's registry is shared) may add to it too.
+    assert moved(before, after, "launchgate_run_duration_seconds_sum") >= 1.5
     cases = "launchgate_cases_total"
     assert moved(before, after, cases, scorer_type="llm_judge", status="failed") == 1
     assert moved(before, after, cases, scorer_type="contains", status="passed") == 1

@@ -249,6 +249,24 @@ export interface paths {
         patch: operations["update_case_v1_cases__case_id__patch"];
         trace?: never;
     };
+    "/v1/organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Organization */
+        get: operations["get_organization_v1_organization_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Organization */
+        patch: operations["update_organization_v1_organization_patch"];
+        trace?: never;
+    };
     "/v1/projects": {
         parameters: {
             query?: never;
@@ -644,6 +662,11 @@ export interface components {
             batch_id: string;
             /** Completed At */
             completed_at: string | null;
+            /**
+             * Cost Usd
+             * @description What the run's judge calls cost in USD: 0.0 without judge calls; null when a judged case's model has no price, or while the run is open
+             */
+            cost_usd?: number | null;
             /** Created At */
             created_at: string;
             /** Duration Ms */
@@ -704,6 +727,11 @@ export interface components {
             comparison: components["schemas"]["Comparison"] | null;
             /** Completed At */
             completed_at: string | null;
+            /**
+             * Cost Usd
+             * @description What the items' judge calls cost in USD (so far, while running); null when an item's judged model has no price
+             */
+            cost_usd?: number | null;
             /** Created At */
             created_at: string;
             /** Fail On Regression */
@@ -757,6 +785,12 @@ export interface components {
             async?: boolean;
             /** Baseline */
             baseline?: string | null;
+            /**
+             * Dry Run
+             * @description Estimate only (docs/cost.md): judge calls, input tokens and cost for every item; no provider call, nothing stored, no usage counted
+             * @default false
+             */
+            dry_run?: boolean;
             /**
              * Fail On Regression
              * @description Abort when any case regressed; default the suite's
@@ -953,6 +987,16 @@ export interface components {
              */
             weight?: number;
         };
+        /**
+         * CaseError
+         * @description Why a case ended in error, when the reason has a code (``JUDGE_BUDGET_EXCEEDED``).
+         */
+        CaseError: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
         /** CaseFigures */
         CaseFigures: {
             /** Case */
@@ -1027,8 +1071,14 @@ export interface components {
             case: string;
             /** Case Id */
             case_id: string;
+            /**
+             * Cost Usd
+             * @description Judged cases: what its judge calls cost in USD (0.0 for a cached verdict; null when the model has no price). Deterministic cases: null
+             */
+            cost_usd?: number | null;
             /** Duration Ms */
             duration_ms: number;
+            error?: components["schemas"]["CaseError"] | null;
             /** Judge */
             judge?: {
                 [key: string]: unknown;
@@ -1053,6 +1103,7 @@ export interface components {
             status: "passed" | "failed" | "error" | "inconclusive";
             /** Threshold */
             threshold: number;
+            usage?: components["schemas"]["CaseUsage"] | null;
             /**
              * Weight
              * @default 1
@@ -1078,6 +1129,41 @@ export interface components {
             /** Weight */
             weight?: number | null;
         };
+        /**
+         * CaseUsage
+         * @description What a judged case's calls used, summed over its judgements (docs/cost.md).
+         */
+        CaseUsage: {
+            /**
+             * Cached Input Tokens
+             * @description Input tokens read from the prompt cache
+             */
+            cached_input_tokens: number;
+            /**
+             * Calls
+             * @description Judge calls the provider answered (0: a cached verdict)
+             */
+            calls: number;
+            /**
+             * Estimated Input Tokens
+             * @description LaunchGate's own estimate of the input tokens (what dry runs use)
+             */
+            estimated_input_tokens: number;
+            /**
+             * Input Tokens
+             * @description Every input token, cached ones included
+             */
+            input_tokens: number;
+            /**
+             * Model
+             * @description The model as the provider reported it
+             */
+            model: string;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Provider */
+            provider: string;
+        };
         /** Comparison */
         Comparison: {
             /** Baseline Id */
@@ -1092,6 +1178,104 @@ export interface components {
             improved_cases: number;
             /** Regressed Cases */
             regressed_cases: number;
+        };
+        /** DaySpend */
+        DaySpend: {
+            /** Calls */
+            calls: number;
+            /**
+             * Cost Usd
+             * @description The priced calls' cost; unpriced ones count 0
+             */
+            cost_usd: number;
+            /**
+             * Date
+             * @description YYYY-MM-DD (UTC)
+             */
+            date: string;
+        };
+        /** DryRunCalls */
+        DryRunCalls: {
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
+        };
+        /**
+         * DryRunCase
+         * @description One judge case over every output of the dry run.
+         */
+        DryRunCase: {
+            /** Calls Max */
+            calls_max: number;
+            /** Calls Min */
+            calls_min: number;
+            /** Case Id */
+            case_id: string;
+            /** Cost Usd Max */
+            cost_usd_max: number | null;
+            /** Cost Usd Min */
+            cost_usd_min: number | null;
+            /**
+             * Input Token Ratio
+             * @description The correction: actual / estimated input tokens of past judge calls
+             */
+            input_token_ratio: number;
+            /**
+             * Input Tokens
+             * @description Estimated and corrected, at calls_max
+             */
+            input_tokens: number;
+            /** Model */
+            model: string | null;
+            /** Name */
+            name: string;
+            /** Output Tokens Max */
+            output_tokens_max: number;
+            /** Provider */
+            provider: string;
+        };
+        /** DryRunCost */
+        DryRunCost: {
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
+        };
+        /**
+         * DryRunEstimate
+         * @description The ``dry_run: true`` answer of ``POST /v1/run`` and ``POST /v1/batches`` (not
+         *     wrapped in ``data``): what the run would cost, nothing done (docs/cost.md).
+         */
+        DryRunEstimate: {
+            /** By Case */
+            by_case: components["schemas"]["DryRunCase"][];
+            /** @description null when a judged model has no price */
+            cost_usd: components["schemas"]["DryRunCost"] | null;
+            /**
+             * Dry Run
+             * @constant
+             */
+            dry_run: true;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Items */
+            items: number;
+            judge_calls: components["schemas"]["DryRunCalls"];
+            /** Output Tokens Max */
+            output_tokens_max: number;
+            /**
+             * Suite
+             * @description {id, slug}
+             */
+            suite: {
+                [key: string]: string;
+            };
+            /**
+             * Unpriced Models
+             * @description "provider/model" without a price
+             */
+            unpriced_models: string[];
         };
         /** Envelope[ApiKeyCreated] */
         Envelope_ApiKeyCreated_: {
@@ -1121,6 +1305,10 @@ export interface components {
         Envelope_list_CaseOut__: {
             /** Data */
             data: components["schemas"]["CaseOut"][];
+        };
+        /** Envelope[OrganizationOut] */
+        Envelope_OrganizationOut_: {
+            data: components["schemas"]["OrganizationOut"];
         };
         /** Envelope[ProjectOut] */
         Envelope_ProjectOut_: {
@@ -1197,6 +1385,33 @@ export interface components {
             total: number;
         };
         /**
+         * JudgeSpendOut
+         * @description This calendar month's (UTC) judge spend, and the budget (docs/cost.md).
+         */
+        JudgeSpendOut: {
+            /**
+             * Budget Usd
+             * @description judge_budget_usd_monthly; null: no budget
+             */
+            budget_usd: number | null;
+            /**
+             * Budget Used
+             * @description month_usd / budget_usd, e.g. 0.83
+             */
+            budget_used: number | null;
+            /** By Day */
+            by_day: components["schemas"]["DaySpend"][];
+            /** By Model */
+            by_model: components["schemas"]["ModelSpend"][];
+            /** Month Usd */
+            month_usd: number;
+            /**
+             * Warning
+             * @description Set from 80% of the budget on
+             */
+            warning: string | null;
+        };
+        /**
          * JudgeTokens
          * @description What the run's judge calls cost, summed over its cases (and their samples).
          */
@@ -1212,6 +1427,60 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** ModelSpend */
+        ModelSpend: {
+            /** Calls */
+            calls: number;
+            /**
+             * Cost Usd
+             * @description null when the model has no price
+             */
+            cost_usd: number | null;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Model */
+            model: string;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Provider */
+            provider: string;
+        };
+        /**
+         * OrganizationOut
+         * @description The caller's organisation and its own settings (docs/cost.md).
+         */
+        OrganizationOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Judge Budget Usd Monthly
+             * @description The most the judge may spend in a calendar month (UTC), in USD; null: no budget
+             */
+            judge_budget_usd_monthly: number | null;
+            /** Name */
+            name: string;
+            /** Plan */
+            plan: string;
+            /**
+             * Slug
+             * @description Derived from the name
+             */
+            slug: string;
+        };
+        /**
+         * OrganizationUpdate
+         * @description ``PATCH /v1/organization``: only the fields sent change.
+         */
+        OrganizationUpdate: {
+            /**
+             * Judge Budget Usd Monthly
+             * @description USD a month, more than 0 and at most 1,000,000; null removes the budget
+             */
+            judge_budget_usd_monthly?: number | null;
         };
         /** Page[ApiKeyOut] */
         Page_ApiKeyOut_: {
@@ -1391,6 +1660,11 @@ export interface components {
             batch_id?: string | null;
             /** Completed At */
             completed_at: string | null;
+            /**
+             * Cost Usd
+             * @description What the run's judge calls cost in USD: 0.0 without judge calls; null when a judged case's model has no price, or while the run is open
+             */
+            cost_usd?: number | null;
             /** Created At */
             created_at: string;
             /** Duration Ms */
@@ -1476,6 +1750,12 @@ export interface components {
              * @default false
              */
             async?: boolean;
+            /**
+             * Dry Run
+             * @description Estimate only (docs/cost.md): judge calls, input tokens and cost; no provider call, nothing stored, no usage counted
+             * @default false
+             */
+            dry_run?: boolean;
             /** Input */
             input?: {
                 [key: string]: unknown;
@@ -1502,6 +1782,11 @@ export interface components {
          * @description The synchronous ``POST /v1/run`` answer — not wrapped in ``data`` (SPEC §2).
          */
         RunResult: {
+            /**
+             * Cost Usd
+             * @description What the run's judge calls cost in USD: 0.0 without judge calls; null when a judged case's model has no price, or while the run is open
+             */
+            cost_usd?: number | null;
             /** Duration Ms */
             duration_ms: number | null;
             /** Error Cases */
@@ -1543,6 +1828,11 @@ export interface components {
             batch_id?: string | null;
             /** Completed At */
             completed_at: string | null;
+            /**
+             * Cost Usd
+             * @description What the run's judge calls cost in USD: 0.0 without judge calls; null when a judged case's model has no price, or while the run is open
+             */
+            cost_usd?: number | null;
             /** Created At */
             created_at: string;
             /** Duration Ms */
@@ -1905,6 +2195,7 @@ export interface components {
         UsageOut: {
             /** Current Usage */
             current_usage: number;
+            judge_spend: components["schemas"]["JudgeSpendOut"];
             /** Monthly Limit */
             monthly_limit: number | null;
             /** Plan */
@@ -2484,7 +2775,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_BatchOut_"];
+                    "application/json": components["schemas"]["Envelope_BatchOut_"] | components["schemas"]["DryRunEstimate"];
                 };
             };
             /** @description Accepted for async scoring */
@@ -3913,6 +4204,185 @@ export interface operations {
             };
         };
     };
+    get_organization_v1_organization_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_OrganizationOut_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Payment Required */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    update_organization_v1_organization_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_OrganizationOut_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Payment Required */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_projects_v1_projects_get: {
         parameters: {
             query?: {
@@ -5182,7 +5652,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunResult"];
+                    "application/json": components["schemas"]["RunResult"] | components["schemas"]["DryRunEstimate"];
                 };
             };
             /** @description Accepted for async scoring */

@@ -31,6 +31,7 @@ from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_batch_id, new_batch_id, new_run_id
 from launchgate.kit.time import utcnow
 from launchgate.models import Batch
+from launchgate.observability import metrics
 from launchgate.runs import engine
 from launchgate.runs import service as runs
 from launchgate.runs.cache import PreparedSuite
@@ -284,6 +285,8 @@ async def _score_inline(runtime: ApiRuntime, accepted: Accepted) -> None:
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
+    for values in scored:
+        metrics.run_scored(values, values["trigger"])
 
 
 async def _wait(runtime: ApiRuntime, accepted: Accepted) -> None:

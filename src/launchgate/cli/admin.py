@@ -228,11 +228,24 @@ def serve(
 ) -> None:
     """Serve the API with the in-process worker; migrates the embedded database first."""
     settings = _settings(data_dir)
+    _configure_logs(settings)
     listener = _bind(host, port)  # first: a taken port is said before anything is created
     data = _inspect_data_dir(settings)
     if settings.embedded:
         _migrate(settings)
     _serve(settings, listener, data)
+
+
+def _configure_logs(settings: Any) -> None:
+    """The operator's log level and format from the first line on: the start-up checks
+    log too, and a JSON log must not begin with a text line."""
+    from launchgate.config import SettingsError
+    from launchgate.logging import configure
+
+    try:
+        configure(settings.log_level, settings.sql_log_level, settings.log_format)
+    except ValueError as exc:  # logging's "Unknown level: 'LOUD'"
+        raise _fail(SettingsError(f"LAUNCHGATE_LOG_LEVEL: {exc}")) from None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -343,6 +356,7 @@ def worker(
     """Run a worker of the scaled-out mode: consume the Redis job queue (needs
     LAUNCHGATE_REDIS_URL and the same database and BYOK_ENCRYPTION_KEY as the API)."""
     settings = _settings()
+    _configure_logs(settings)
     from launchgate.worker_process import check_worker_settings, run_worker
 
     _check_secrets(settings, check_worker_settings)

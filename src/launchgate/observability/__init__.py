@@ -10,7 +10,6 @@ the HTTP middleware and ``/metrics`` page (http.py) and a worker's own metrics p
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from launchgate.logging import configure as configure_logging
@@ -34,21 +33,6 @@ def setup_process(settings: Settings, service: str) -> None:
 
 
 def worker_metrics_port(settings: Settings) -> int | None:
-    """The port a ``launchgate worker`` serves ``/metrics`` on: LAUNCHGATE_WORKER_METRICS_PORT
-    (0 takes a free one), when metrics are on; None otherwise.
-
-    Read here until Settings has the field (a ``worker_metrics_port`` there wins)."""
-    if settings.metrics != "on":
-        return None
-    value = getattr(settings, "worker_metrics_port", None)
-    if value is None:
-        value = os.environ.get("LAUNCHGATE_WORKER_METRICS_PORT") or None
-    if value is None:
-        return None
-    try:
-        port = int(value)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise ValueError(f"LAUNCHGATE_WORKER_METRICS_PORT: '{value}' is not a port (0-65535)")
-    return port
+    """The port a ``launchgate worker`` serves ``/metrics`` on
+    (LAUNCHGATE_WORKER_METRICS_PORT; 0 takes a free one), when metrics are on; else None."""
+    return settings.worker_metrics_port if settings.metrics == "on" else None

@@ -19,6 +19,7 @@ import structlog
 
 from launchgate.billing.costs import run_cost
 from launchgate.kit.time import utcnow
+from launchgate.observability import tracing
 from launchgate.runs.verdict import CaseRule, CaseStatus, RunOutcome, case_status, run_outcome
 from launchgate.scorers.builtin import ScoreResult, score
 from launchgate.scorers.builtin.sampling import Decision
@@ -94,11 +95,14 @@ async def _score_case(
     """The case's score entry. Whatever goes wrong inside ends this case in ``error``,
     never the run: a run that raised here would stay ``running`` for ever."""
     started = time.perf_counter()
-    try:
-        return await _scored(case, output, run_input, options, judge, started)
-    except Exception as exc:
-        log.error("scoring a case failed", case_id=case.get("id"), error_type=type(exc).__name__)
-        return failed_entry(case, SCORING_FAILED, started)
+    with tracing.case_span(str(case["id"]), case["scorer"]["type"]):
+        try:
+            return await _scored(case, output, run_input, options, judge, started)
+        except Exception as exc:
+            log.error(
+                "scoring a case failed", case_id=case.get("id"), error_type=type(exc).__name__
+            )
+            return failed_entry(case, SCORING_FAILED, started)
 
 
 def failed_entry(case: dict[str, Any], reason: str, started: float | None = None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from launchgate.byok import service as byok
 from launchgate.db import unit_of_work
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
+from launchgate.observability import metrics, tracing
 from launchgate.runs import engine, repository
 from launchgate.runs.judging import RunJudge, open_budget, resolve_keys
 
@@ -96,9 +97,10 @@ async def _execute(runtime: WorkerRuntime, run_id: str, started: float) -> dict[
     # Nothing is written before scoring ends either: on SQLite a write would hold the
     # database's one write lock for as long as the scoring takes.
     started_at = utcnow()
-    values = await engine.score_run(
-        run.snapshot, run.output, run.input, engine.EngineOptions.of(runtime.settings), judge
-    )
+    with tracing.run_span(run.id, str(run.suite_id), run.trigger):
+        values = await engine.score_run(
+            run.snapshot, run.output, run.input, engine.EngineOptions.of(runtime.settings), judge
+        )
     async with unit_of_work(runtime.sessions) as session:
         return await _complete(session, run, values, started_at, judge)
 
@@ -114,6 +116,7 @@ async def _complete(
     if stored_start is None:
         return None
     values["started_at"] = stored_start
+    metrics.run_scored(values, run.trigger)
     if judge is not None:
         await byok.record_key_use(session, run.org_id, used=judge.used, refused=judge.refused)
         await repository.store_verdicts(session, run.org_id, judge.fresh, utcnow())
@@ -141,6 +144,7 @@ async def _end_in_error(
             if stored_start is None:
                 return None
             values["started_at"] = stored_start
+            metrics.run_scored(values, run.trigger)
             return values
     except Exception as exc:
         log.error("could not end a failed run", run_id=run_id, error_type=type(exc).__name__)

@@ -376,6 +376,7 @@ class RunJudge:
                 org_id=str(self.org_id),
                 provider=key.provider,
                 policy=runtime.retry_policy,
+                model=model,
             )
         except VaultError as exc:
             return _error(str(exc))

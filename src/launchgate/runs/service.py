@@ -22,6 +22,7 @@ from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.ids import is_run_id, new_run_id
 from launchgate.kit.time import utcnow
 from launchgate.models import Run
+from launchgate.observability import metrics
 from launchgate.orgs import service as orgs
 from launchgate.runs import comparison, engine, repository, snapshot
 from launchgate.runs import dry_run as dry_run_estimate
@@ -206,6 +207,7 @@ async def finish_sync(runtime: ApiRuntime, values: dict[str, Any]) -> Run:
         )
     )
     await runtime.run_writer.write(values)
+    metrics.run_scored(values, values["trigger"])
     return Run(**values)
 
 

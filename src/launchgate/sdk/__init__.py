@@ -41,7 +41,14 @@ if TYPE_CHECKING:
         WaitTimeout,
     )
     from launchgate.sdk.estimates import CaseEstimate, Estimate
-    from launchgate.sdk.models import CaseResult, RunResult, Sampling, VerdictDetail
+    from launchgate.sdk.models import (
+        CaseError,
+        CaseResult,
+        JudgeUsage,
+        RunResult,
+        Sampling,
+        VerdictDetail,
+    )
 
 # Loaded on first use: the pytest plugin (launchgate.sdk.pytest_plugin) is imported by every
 # pytest run where this package is installed, and must not pay for the client and httpx.
@@ -55,7 +62,9 @@ _HOME = {
     "BatchVerdictDetail": "launchgate.sdk.batches",
     "CaseComparison": "launchgate.sdk.batches",
     "CaseEstimate": "launchgate.sdk.estimates",
+    "CaseError": "launchgate.sdk.models",
     "CaseResult": "launchgate.sdk.models",
+    "JudgeUsage": "launchgate.sdk.models",
     "ClientConfig": "launchgate.sdk.config",
     "ConfigError": "launchgate.sdk.errors",
     "DEFAULT_BASE_URL": "launchgate.sdk.config",
@@ -95,12 +104,14 @@ __all__ = [
     "BatchResult",
     "BatchVerdictDetail",
     "CaseComparison",
+    "CaseError",
     "CaseEstimate",
     "CaseResult",
     "ClientConfig",
     "ConfigError",
     "Estimate",
     "ItemCounts",
+    "JudgeUsage",
     "LaunchGate",
     "LaunchGateError",
     "NotFoundError",
