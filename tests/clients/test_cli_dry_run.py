@@ -18,6 +18,7 @@ from launchgate.billing.prices import load_prices
 from launchgate.providers.schemas import ChatRequest
 from launchgate.scorers.builtin.llm_judge import build_prompt
 from launchgate.sdk import AsyncLaunchGate, Estimate, LaunchGate, NotFoundError, ValidationError
+from launchgate.sdk.money import usd
 from launchgate.testing.fake_provider import FakeProviderServer
 from tests.clients.batches import write_jsonl
 from tests.clients.cli import Terminal, make_terminal
@@ -85,7 +86,7 @@ def _tokens(output: str, run_input: dict[str, Any], config: dict[str, Any]) -> i
 
 def _usd(value: float | None) -> str:
     assert value is not None
-    return f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"
+    return usd(value)
 
 
 def _stored_nothing(gate: Gate, key: str, suite_id: str) -> bool:

@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from launchgate.sdk.money import usd
 from tests.clients.cli import Terminal, make_terminal
 from tests.clients.live import ABORTED_OUTPUT, CLEARED_OUTPUT, FIXED_OUTPUT, Gate
 from tests.clients.noisy import DECIDED_OUTPUT, UNDECIDED_OUTPUT, Noisy
@@ -388,7 +389,7 @@ def test_an_inconclusive_run_lists_the_undecided_cases_and_exits_3(
         f"  Kind tone: mean {mean}, 95% interval [{lo}, {hi}], threshold 0.70, 10 judgements",
         "Pass rate: 50% (1/2), 100% with the undecided case(s) passed",
         lines[3],
-        f"Cost: ${stored['cost_usd']:.4f}",
+        f"Cost: {usd(stored['cost_usd'])}",
         f"Run ID: {stored['id']}",
         f"◐ Kind tone {judged['score']} / 0.7 (10 judgements, 95% interval [{lo}, {hi}]) "
         f"— {judged['reason']}",

@@ -17,6 +17,7 @@ import pytest
 
 from launchgate import LaunchGate
 from launchgate.sdk.models import CaseError, JudgeUsage
+from launchgate.sdk.money import usd
 from tests.clients.cli import Terminal, make_terminal
 from tests.clients.fake_github import fake_github
 from tests.clients.live import CLEARED_OUTPUT, Gate
@@ -32,12 +33,8 @@ def term(tmp_path: Path) -> Terminal:
 
 
 def money(value: float) -> str:
-    """docs/cli.md's rule: four decimals under a dollar, six under a hundredth of a cent."""
-    if value == 0:
-        return "$0.00"
-    if value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
+    """docs/cli.md's rule (tested on its own in tests/sdk/test_money.py)."""
+    return usd(value)
 
 
 def _ok(response: httpx.Response) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from launchgate.sdk.money import usd
 from tests.cli.conftest import BIN
 from tests.clients.cli import Terminal, make_terminal
 from tests.clients.fake_github import GitHubState, fake_github
@@ -456,7 +457,7 @@ def test_an_inconclusive_run_is_headed_yellow_and_fails_the_job_with_3(
         "| Case | Score | Threshold | Status | Cost | Reason |",
         "|---|---|---|---|---|---|",
         f"| Kind tone | {judged['score']} (10 judgements, 95% interval [{low:.2f}, {high:.2f}]) "
-        f"| 0.7 | 🟡 Inconclusive | ${judged['cost_usd']:.4f} | {judged['reason']} |",
+        f"| 0.7 | 🟡 Inconclusive | {usd(judged['cost_usd'])} | {judged['reason']} |",
         "| Offers a refund | 1.0 | 1.0 | ✅ Passed |  |  |",
         "",
         FOOTER,

@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from launchgate.cli.operations import create_user
+from launchgate.sdk.money import usd
 from launchgate.testing.fake_provider import FakeProviderServer
 from tests.dashboard.live import (
     PASSWORD,
@@ -107,12 +108,8 @@ def judged(server: LiveServer, dashboard_fake_provider: FakeProviderServer) -> J
 
 
 def money(value: float) -> str:
-    """As docs/cli.md says amounts read: four decimals under a dollar (six under $0.0001)."""
-    if value == 0:
-        return "$0.00"
-    if value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
+    """As docs/cli.md says amounts read (tested on its own in tests/sdk/test_money.py)."""
+    return usd(value)
 
 
 def test_the_run_page_shows_what_the_judge_cost(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from launchgate.kit.time import month_key, utcnow
+from launchgate.sdk.money import usd
 
 if TYPE_CHECKING:
     from launchgate.config import Settings
@@ -117,7 +118,7 @@ class BudgetExceeded(Exception):
 
     def __init__(self, budget: float) -> None:
         super().__init__(
-            f"The organisation's monthly judge budget of ${budget:g} is spent; no judge call "
+            f"The organisation's monthly judge budget of {usd(budget)} is spent; no judge call "
             "was made (raise judge_budget_usd_monthly with PATCH /v1/organization)"
         )
         self.budget = budget

@@ -16,6 +16,7 @@ from launchgate.errors import UsageLimitExceeded
 from launchgate.kit.time import as_utc, month_key, utcnow
 from launchgate.models import Organisation
 from launchgate.orgs import service as orgs
+from launchgate.sdk.money import usd
 
 # GET /v1/billing/usage warns from this share of the judge budget on (docs/cost.md).
 BUDGET_WARNING_AT = 0.8
@@ -86,12 +87,12 @@ def budget_warning(spent: float, budget: float | None) -> str | None:
         return None
     if spent >= budget:
         return (
-            f"The monthly judge budget of ${budget:g} is spent (${spent:.2f}): judge cases "
+            f"The monthly judge budget of {usd(budget)} is spent ({usd(spent)}): judge cases "
             "end in error JUDGE_BUDGET_EXCEEDED until next month or a higher budget"
         )
     return (
-        f"Judge spend is at {100 * spent / budget:.0f}% of the monthly budget of ${budget:g} "
-        f"(${spent:.2f}); at 100% judge cases end in error JUDGE_BUDGET_EXCEEDED"
+        f"Judge spend is at {100 * spent / budget:.0f}% of the monthly budget of {usd(budget)} "
+        f"({usd(spent)}); at 100% judge cases end in error JUDGE_BUDGET_EXCEEDED"
     )
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from launchgate.sdk import money
+
 WIDTH, HEIGHT = 640, 180
 LEFT, RIGHT, TOP, BOTTOM = 56, 10, 12, 26
 BAR_COLOUR = "#2563eb"
@@ -37,15 +39,8 @@ class Day:
 
 
 def usd(value: float | None) -> str:
-    """``$0.0123``: four decimals, six below a hundredth of a cent (one call of a cheap model
-    never reads ``$0.0000``), cents from a dollar up — the CLI's rule; ``—`` for None."""
-    if value is None:
-        return "—"
-    if value == 0:
-        return "$0.00"
-    if value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
+    """The CLI's rule for dollars (``launchgate.sdk.money``); ``—`` for None."""
+    return "—" if value is None else money.usd(value)
 
 
 def days_of(by_day: Sequence[Mapping[str, Any]], today: date) -> list[Day]:

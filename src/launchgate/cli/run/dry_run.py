@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from launchgate.sdk.money import usd
+
 if TYPE_CHECKING:
     from launchgate.sdk import CaseEstimate, Estimate, LaunchGate
 
@@ -84,10 +86,4 @@ def _cost(low: float | None, high: float | None, unpriced: tuple[str, ...]) -> s
     if low is None or high is None:
         names = ", ".join(unpriced) or "a judged model"
         return f"unknown price for {names}"
-    return _usd(low) if low == high else f"{_usd(low)}–{_usd(high)}"
-
-
-def _usd(value: float) -> str:
-    """Dollars with enough places that a fraction of a cent still shows."""
-    places = 2 if value >= 1 else 4 if value >= 0.01 or value == 0 else 6
-    return f"${value:,.{places}f}"
+    return usd(low) if low == high else f"{usd(low)}–{usd(high)}"

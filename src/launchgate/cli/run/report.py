@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from launchgate.sdk.money import usd
+
 if TYPE_CHECKING:  # types only: the CLI starts without loading httpx
     from launchgate.sdk import CaseResult, RunResult
 
@@ -70,16 +72,6 @@ def duration(ms: float | None) -> str:
     if ms is None:
         return "n/a"
     return f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms"
-
-
-def usd(value: float) -> str:
-    """``$0.0123``: four decimals, six below a hundredth of a cent (where one judge call of
-    a cheap model lands, so it never reads ``$0.0000``), cents from a dollar up."""
-    if value == 0:
-        return "$0.00"
-    if value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
 
 
 def cost_text(result: RunResult) -> str | None:
