@@ -87,7 +87,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
     # In-process, a test file named like a module of ours already imported (the docs once
     # had test_billing.py, as tests/api/ has) would meet it in sys.modules and not collect.
-    for path in pytester.path.glob("*.py"):
+    for path in pytester.path.glob("test_*.py"):  # conftest.py: pytest keeps them apart
         loaded = sys.modules.get(path.stem)
         assert loaded is None or getattr(loaded, "__file__", None) == str(path), (
             f"{path.name} is named like {loaded}: give the file another name"

@@ -23,12 +23,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+import structlog
+
 from launchgate.kit.time import month_key, utcnow
 from launchgate.sdk.money import usd
 
 if TYPE_CHECKING:
     from launchgate.config import Settings
 
+log = structlog.get_logger(__name__)
 CODE = "JUDGE_BUDGET_EXCEEDED"
 # A month's counter outlives its month by a few days (a run started on the 31st), then goes.
 COUNTER_TTL_S = 40 * 86400
@@ -152,5 +155,13 @@ class Budget:
             raise BudgetExceeded(self.limit)
 
     async def spend(self, usd: float | None) -> None:
-        if usd:
+        """Adds a paid call to the live counter. Without a budget there is no counter to add
+        to (see ``_ADD_IF_STARTED``), so Redis is not asked at all. A counter out of reach
+        (Redis restarting) must not fail a call that was made and paid: the run's
+        completion still adds it to the stored month spend, which the counter starts from."""
+        if not usd or self.limit is None:
+            return
+        try:
             await self.counter.add(self.org_id, self.month, usd)
+        except Exception as exc:
+            log.warning("the judge spend counter is out of reach", error_type=type(exc).__name__)
