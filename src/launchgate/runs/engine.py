@@ -2,8 +2,10 @@
 one output, concurrently, and each ends ``passed``, ``failed``, ``error`` or — an
 ``llm_judge`` case whose judgements could not decide — ``inconclusive``.
 
-Deterministic scorers are pure and fast, so they run inline; regex runs in a thread
-(its time limit bounds the CPU it may take without stalling the event loop). ``llm_judge``
+Deterministic scorers are pure and fast, so they run inline, compiled once per snapshot
+(runs/cache.py). A regex that runs on RE2 (linear-time: it cannot backtrack) runs inline
+too; any other regex search runs in a thread, where its time limit bounds the CPU it may
+take without stalling the event loop. ``llm_judge``
 cases go to the ``Judge`` the worker passes in (runs/judging.py); without one (a request
 that is not on the worker's code path) they end in error.
 """
@@ -20,8 +22,10 @@ import structlog
 from launchgate.billing.costs import run_cost
 from launchgate.kit.time import utcnow
 from launchgate.observability import tracing
+from launchgate.runs.cache import compiled_cases
 from launchgate.runs.verdict import CaseRule, CaseStatus, RunOutcome, case_status, run_outcome
-from launchgate.scorers.builtin import ScoreResult, score
+from launchgate.scorers.builtin import ScoreResult
+from launchgate.scorers.builtin.compiled import CompiledScorer
 from launchgate.scorers.builtin.sampling import Decision
 
 if TYPE_CHECKING:
@@ -63,9 +67,6 @@ class Judge(Protocol):
     ) -> Judged: ...
 
 
-_THREADED = {"regex"}
-
-
 @dataclass(frozen=True)
 class EngineOptions:
     regex_timeout_s: float
@@ -87,6 +88,7 @@ def merged_input(case_input: dict[str, Any], run_input: dict[str, Any]) -> dict[
 
 async def _score_case(
     case: dict[str, Any],
+    compiled: CompiledScorer | None,
     output: str,
     run_input: dict[str, Any],
     options: EngineOptions,
@@ -97,7 +99,7 @@ async def _score_case(
     started = time.perf_counter()
     with tracing.case_span(str(case["id"]), case["scorer"]["type"]):
         try:
-            return await _scored(case, output, run_input, options, judge, started)
+            return await _scored(case, compiled, output, run_input, options, judge, started)
         except Exception as exc:
             log.error(
                 "scoring a case failed", case_id=case.get("id"), error_type=type(exc).__name__
@@ -124,6 +126,7 @@ def failed_entry(case: dict[str, Any], reason: str, started: float | None = None
 
 async def _scored(
     case: dict[str, Any],
+    compiled: CompiledScorer | None,
     output: str,
     run_input: dict[str, Any],
     options: EngineOptions,
@@ -142,7 +145,7 @@ async def _scored(
         )
         result = judged.result
     else:
-        result = await _result(scorer, case, output, options)
+        result = await _result(scorer, compiled, output, options)
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     rule = CaseRule(
         threshold=case["threshold"],
@@ -197,16 +200,15 @@ def sampling_entry(decision: Decision) -> dict[str, Any]:
 
 
 async def _result(
-    scorer: dict[str, Any], case: dict[str, Any], output: str, options: EngineOptions
+    scorer: dict[str, Any], compiled: CompiledScorer | None, output: str, options: EngineOptions
 ) -> ScoreResult:
-    kind = scorer["type"]
-    if kind == "llm_judge":
+    if scorer["type"] == "llm_judge" or compiled is None:
         return ScoreResult(score=0.0, reason=JUDGE_UNAVAILABLE, error=True)
-    args = (kind, scorer["config"], output, case["expected"])
+    timeout_s = options.regex_timeout_s
     try:
-        if kind in _THREADED:
-            return await asyncio.to_thread(score, *args, regex_timeout_s=options.regex_timeout_s)
-        return score(*args, regex_timeout_s=options.regex_timeout_s)
+        if compiled.in_thread(output):
+            return await asyncio.to_thread(compiled.score, output, regex_timeout_s=timeout_s)
+        return compiled.score(output, regex_timeout_s=timeout_s)
     except Exception as exc:  # a scorer bug must end one case, not the whole run
         return ScoreResult(score=0.0, reason=f"Scorer failed: {type(exc).__name__}", error=True)
 
@@ -219,9 +221,13 @@ async def execute(
     judge: Judge | None = None,
 ) -> tuple[list[dict[str, Any]], RunOutcome]:
     cases = snapshot["cases"]
+    compiled = compiled_cases(snapshot)
     scores = list(
         await asyncio.gather(
-            *(_score_case(case, output, run_input, options, judge) for case in cases)
+            *(
+                _score_case(case, scorer, output, run_input, options, judge)
+                for case, scorer in zip(cases, compiled, strict=True)
+            )
         )
     )
     return scores, outcome_of(scores, snapshot)

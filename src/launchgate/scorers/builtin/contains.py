@@ -7,6 +7,7 @@ and reports recall (required found) and precision (forbidden avoided) instead of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from launchgate.scorers.builtin.result import (
@@ -77,14 +78,53 @@ def _validate_dual(reader: ConfigReader, normalised: dict[str, Any]) -> dict[str
     return {**normalised, "forbidden": forbidden, "dual_sided": True}
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A case's values made ready once for many outputs: as written (for the reason) and
+    as searched (case-folded when the config says so)."""
+
+    config: dict[str, Any]
+    expected: Any
+    wanted: list[str] | None
+    wanted_needles: tuple[str, ...]
+    forbidden: list[str]
+    forbidden_needles: tuple[str, ...]
+
+
+def prepare(config: dict[str, Any], expected: Any) -> Prepared:
+    """The values a case looks for (see the module docstring), normalised once."""
+    wanted = _wanted_values(config, expected)
+    forbidden: list[str] = list(config["forbidden"]) if config.get("dual_sided") else []
+    # Read only when there is something to search, as the scorer always has.
+    fold = bool(wanted or forbidden) and not config["case_sensitive"]
+    return Prepared(
+        config,
+        expected,
+        wanted,
+        _needles(wanted or [], fold=fold),
+        forbidden,
+        _needles(forbidden, fold=fold),
+    )
+
+
+def _needles(values: list[str], *, fold: bool) -> tuple[str, ...]:
+    return tuple(value.casefold() for value in values) if fold else tuple(values)
+
+
 def score(config: dict[str, Any], output: str, expected: Any) -> ScoreResult:
     """Score one output; see the module docstring for where the values come from."""
-    wanted = _wanted_values(config, expected)
+    return score_prepared(prepare(config, expected), output)
+
+
+def score_prepared(prepared: Prepared, output: str) -> ScoreResult:
+    """`score` with the case's values prepared."""
+    config = prepared.config
+    wanted = prepared.wanted
     if config.get("dual_sided"):
-        return _score_dual(config, output, wanted or [])
+        return _score_dual(prepared, output)
     if not wanted:
-        return ScoreResult(0.0, _nothing_to_look_for(expected))
-    found, missing = _partition(output, wanted, case_sensitive=config["case_sensitive"])
+        return ScoreResult(0.0, _nothing_to_look_for(prepared.expected))
+    found, missing = _partition(_haystack(output, config), wanted, prepared.wanted_needles)
     if not config["should_contain"]:
         return _score_absent(found, len(wanted))
     if config["mode"] == "any":
@@ -111,14 +151,16 @@ def _nothing_to_look_for(expected: Any) -> str:
     return NOTHING_TO_LOOK_FOR
 
 
+def _haystack(output: str, config: dict[str, Any]) -> str:
+    return output if config["case_sensitive"] else output.casefold()
+
+
 def _partition(
-    output: str, values: list[str], *, case_sensitive: bool
+    haystack: str, values: list[str], needles: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
-    haystack = output if case_sensitive else output.casefold()
     found: list[str] = []
     missing: list[str] = []
-    for value in values:
-        needle = value if case_sensitive else value.casefold()
+    for value, needle in zip(values, needles, strict=True):
         (found if needle in haystack else missing).append(value)
     return found, missing
 
@@ -142,14 +184,15 @@ def _all_found(total: int) -> str:
     return "Value found" if total == 1 else f"All {total} values found"
 
 
-def _score_dual(config: dict[str, Any], output: str, required: list[str]) -> ScoreResult:
-    forbidden: list[str] = config["forbidden"]
+def _score_dual(prepared: Prepared, output: str) -> ScoreResult:
+    required = prepared.wanted or []
+    forbidden = prepared.forbidden
     if not required and not forbidden:
         # Nothing was asked for: a fail on every axis rather than a vacuous pass.
         return ScoreResult(0.0, NOTHING_TO_LOOK_FOR, precision=0.0, recall=0.0)
-    case_sensitive = config["case_sensitive"]
-    found, missing = _partition(output, required, case_sensitive=case_sensitive)
-    hits, _ = _partition(output, forbidden, case_sensitive=case_sensitive)
+    haystack = _haystack(output, prepared.config)
+    found, missing = _partition(haystack, required, prepared.wanted_needles)
+    hits, _ = _partition(haystack, forbidden, prepared.forbidden_needles)
     recall = len(found) / len(required) if required else 1.0
     precision = 1.0 - len(hits) / len(forbidden) if forbidden else 1.0
     return ScoreResult(

@@ -208,22 +208,46 @@ def _compiles(instance: object) -> bool:
     return True
 
 
+def prepare(config: dict[str, Any]) -> Validator | ScoreResult:
+    """The schema's validator, built once for many outputs, or the error result every
+    output gets (a schema refused since it was stored)."""
+    try:
+        return _validator(json.dumps(config["schema"], sort_keys=True))
+    except ScorerConfigError as exc:
+        # Stored before today's rules: refused here as it would be at creation.
+        return ScoreResult(0.0, f"The schema is refused: {exc.message}", error=True)
+    except RecursionError:
+        return ScoreResult(0.0, "The schema is nested too deeply", error=True)
+
+
 def score(config: dict[str, Any], output: str, *, regex_timeout_s: float) -> ScoreResult:
     """1.0 when the output is JSON that the schema accepts; the reason names failing paths."""
     try:
         instance = parse_json_output(output)
     except ValueError as exc:
         return ScoreResult(0.0, f"Output is not valid JSON: {exc}")
+    return _validated(prepare(config), instance, regex_timeout_s)
+
+
+def score_prepared(
+    prepared: Validator | ScoreResult, output: str, *, regex_timeout_s: float
+) -> ScoreResult:
+    """`score` with the validator prepared."""
     try:
-        validator = _validator(json.dumps(config["schema"], sort_keys=True))
-    except ScorerConfigError as exc:
-        # Stored before today's rules: refused here as it would be at creation.
-        return ScoreResult(0.0, f"The schema is refused: {exc.message}", error=True)
-    except RecursionError:
-        return ScoreResult(0.0, "The schema is nested too deeply", error=True)
+        instance = parse_json_output(output)
+    except ValueError as exc:
+        return ScoreResult(0.0, f"Output is not valid JSON: {exc}")
+    return _validated(prepared, instance, regex_timeout_s)
+
+
+def _validated(
+    prepared: Validator | ScoreResult, instance: Any, regex_timeout_s: float
+) -> ScoreResult:
+    if isinstance(prepared, ScoreResult):
+        return prepared
     try:
         with deadline(regex_timeout_s):
-            errors = sorted(validator.iter_errors(instance), key=_error_order)
+            errors = sorted(prepared.iter_errors(instance), key=_error_order)
     except TimeoutError:
         return ScoreResult(
             0.0, f"A schema pattern timed out after {round(regex_timeout_s * 1000)} ms", error=True

@@ -4,7 +4,9 @@ jsonschema runs `pattern`, `patternProperties` (and the `additionalProperties` a
 `unevaluatedProperties` checks that depend on them) with the stdlib `re`: no time limit,
 and no bound on what compiling costs. Here every one of them goes through
 `regex_match.compile_pattern` (measured before it is compiled, see `pattern_cost`) and
-searches under the deadline `deadline()` sets for the validation in progress. The
+searches under the deadline `deadline()` sets for the validation in progress — or, for
+a pattern RE2 runs with the same meaning, on RE2, which is linear-time and needs no
+deadline (`regex_match.linear_for`). The
 `unevaluatedProperties` finder is jsonschema's (`_utils` for 2020-12, `_legacy_keywords`
 for 2019-09) with only its pattern search changed.
 """
@@ -23,7 +25,7 @@ from jsonschema import validators
 from jsonschema.exceptions import ValidationError
 from referencing.jsonschema import lookup_recursive_ref
 
-from launchgate.scorers.builtin.regex_match import compile_pattern
+from launchgate.scorers.builtin.regex_match import compile_both, linear_for
 
 # jsonschema ships no type information (no py.typed), so its validators are Any to mypy.
 Validator = Any
@@ -65,8 +67,12 @@ def search(pattern: str, text: str) -> bool:
     remaining = _regex_deadline.get() - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("regex timed out")
+    compiled = compile_both(pattern)
+    linear = linear_for(compiled, text)
+    if linear is not None:  # linear-time: no time limit needed (regex_match, re2_dialect)
+        return linear.pattern.search(text) is not None
     timeout = None if math.isinf(remaining) else remaining
-    return compile_pattern(pattern).search(text, timeout=timeout) is not None
+    return compiled.pattern.search(text, timeout=timeout) is not None
 
 
 def _pattern(

@@ -1,0 +1,141 @@
+"""Scorers compiled once for many outputs: one per case of a suite snapshot.
+
+`score()` takes a config and an output and does everything each time: find the values of
+a `contains` case and fold their case, look up the compiled pattern, serialise a schema
+to find its validator. A snapshot's cases do not change while the snapshot lives
+(runs/cache.py keeps it until any config of the organisation changes), so that work is
+done once per case here and every run of the snapshot only searches its output.
+
+A compiled scorer answers exactly what `score()` answers for the same config, expected
+value and output (each scorer's `score` is its `score_prepared` after its `prepare`), and
+says whether its search may take long enough to belong in a thread (`in_thread`): only a
+regex on `regex` does; one that runs on RE2 is linear-time and stays on the event loop.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from launchgate.scorers import builtin
+from launchgate.scorers.builtin import contains, exact_match, json_schema, regex_match
+from launchgate.scorers.builtin.result import ScoreResult
+
+
+class CompiledScorer(Protocol):
+    """One case's scorer, ready to score any number of outputs."""
+
+    def in_thread(self, output: str) -> bool:
+        """Whether scoring `output` may be slow (a backtracking regex): run it in a thread."""
+        ...
+
+    def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
+        """What `scorers.builtin.score` answers for this case's config and `output`."""
+        ...
+
+
+def check_timeout(regex_timeout_s: float) -> None:
+    """The same check `scorers.builtin.score` makes on every call."""
+    if not regex_timeout_s > 0 or math.isinf(regex_timeout_s):
+        raise ValueError(f"regex_timeout_s must be a positive number, got {regex_timeout_s!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Contains:
+    prepared: contains.Prepared
+
+    def in_thread(self, output: str) -> bool:
+        return False
+
+    def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
+        check_timeout(regex_timeout_s)
+        return contains.score_prepared(self.prepared, output)
+
+
+@dataclass(frozen=True, slots=True)
+class _ExactMatch:
+    config: dict[str, Any]
+    expected: Any
+
+    def in_thread(self, output: str) -> bool:
+        return False
+
+    def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
+        check_timeout(regex_timeout_s)
+        return exact_match.score(self.config, output, self.expected)
+
+
+@dataclass(frozen=True, slots=True)
+class _Regex:
+    prepared: regex_match.Prepared
+
+    def in_thread(self, output: str) -> bool:
+        return not regex_match.runs_inline(self.prepared, output)
+
+    def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
+        check_timeout(regex_timeout_s)
+        return regex_match.score_prepared(self.prepared, output, timeout_s=regex_timeout_s)
+
+
+@dataclass(frozen=True, slots=True)
+class _JsonSchema:
+    prepared: Any  # a validator, or the error result of a refused schema
+
+    def in_thread(self, output: str) -> bool:
+        # Inline, as it always was: its patterns run under a deadline (schema_keywords).
+        return False
+
+    def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
+        check_timeout(regex_timeout_s)
+        return json_schema.score_prepared(self.prepared, output, regex_timeout_s=regex_timeout_s)
+
+
+@dataclass(frozen=True, slots=True)
+class _Uncompiled:
+    """A case whose config could not be prepared (a stored config that skipped
+    normalisation): scored by `score()` itself on every output, so it answers — or
+    raises — exactly as it always did."""
+
+    scorer_type: str
+    config: dict[str, Any]
+    expected: Any
+
+    def in_thread(self, output: str) -> bool:
+        return self.scorer_type == "regex"
+
+    def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
+        return builtin.score(
+            self.scorer_type, self.config, output, self.expected, regex_timeout_s=regex_timeout_s
+        )
+
+
+def compile_case(scorer_type: str, config: dict[str, Any], expected: Any) -> CompiledScorer | None:
+    """The case's compiled scorer; None for `llm_judge` (the engine asks the judge).
+
+    Never raises: a config that cannot be prepared is left to `score()`, run by
+    the compiled scorer on each output (and raising there as it always did)."""
+    try:
+        match scorer_type:
+            case "contains":
+                return _Contains(contains.prepare(config, expected))
+            case "exact_match":
+                return _ExactMatch(config, expected)
+            case "regex":
+                return _Regex(regex_match.prepare(config))
+            case "json_schema":
+                return _JsonSchema(json_schema.prepare(config))
+            case "llm_judge":
+                return None
+            case _:
+                return _Uncompiled(scorer_type, config, expected)
+    except Exception:
+        return _Uncompiled(scorer_type, config, expected)
+
+
+def compile_snapshot(snapshot: dict[str, Any]) -> tuple[CompiledScorer | None, ...]:
+    """One compiled scorer per case of the snapshot, in its order."""
+    return tuple(
+        compile_case(case["scorer"]["type"], case["scorer"]["config"], case["expected"])
+        for case in snapshot["cases"]
+    )
