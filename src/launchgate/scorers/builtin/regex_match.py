@@ -208,8 +208,7 @@ def score_prepared(
     forced = compiled.linear if linear else None
     on_re2 = linear_for(compiled, output) if linear is None else forced
     if on_re2 is not None:
-        found = on_re2.pattern.search(output)
-        matched = None if found is None else str(found.group(0))
+        matched = on_re2.search(output)
     else:
         try:
             # concurrent=True releases the GIL while matching: the engine runs this in a

@@ -70,7 +70,7 @@ def search(pattern: str, text: str) -> bool:
     compiled = compile_both(pattern)
     linear = linear_for(compiled, text)
     if linear is not None:  # linear-time: no time limit needed (regex_match, re2_dialect)
-        return linear.pattern.search(text) is not None
+        return linear.search(text) is not None
     timeout = None if math.isinf(remaining) else remaining
     return compiled.pattern.search(text, timeout=timeout) is not None
 
