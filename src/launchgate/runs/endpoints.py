@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from uuid import UUID
 
 import orjson
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from launchgate.auth.middleware import authenticated_caller
 from launchgate.db import commit, rollback
 from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep, end_unit
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.pagination import Envelope, Page, Paging
 from launchgate.models import Run
 from launchgate.runs import service
@@ -27,6 +28,11 @@ from launchgate.runs.schemas import (
     RunStatus,
     RunSummary,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from launchgate.runtime import ApiRuntime
 
 router = APIRouter(tags=["runs"])
 
@@ -148,30 +154,58 @@ async def _lean_run(request: Request) -> Response | None:
     body = await _read_run_request(request)
     if body is None or body.dry_run or body.async_:
         return None
-    # The reads (usage, the suite's snapshot) in a unit of work of their own. From the
-    # caches, none touches the session: then it never began a transaction, holds no
-    # connection and needs neither a commit nor a close (an ``async with`` would cost a
-    # shielded task per request for nothing).
-    session = runtime.sessions()
-    began = False
-    try:
-        values = await service.accept_sync(session, runtime, auth, body)
-        began = session.in_transaction()
-        if began or session.info.get("after_commit"):
-            await commit(session)  # what ``end_unit`` does, before the scoring
-    except BaseException:
-        began = began or session.in_transaction()
-        if began:
-            await rollback(session)
-        raise
-    finally:
-        if began:
-            await session.close()
+    # The reads (usage, the suite's snapshot) in a unit of work of their own, ended
+    # before the scoring as ``end_unit`` ends the standard path's.
+    values = await _accept(runtime, auth, body)
     if service.needs_worker(values):
         result = _result(await service.finish_sync(runtime, values))
     else:  # the run's values as stored, without a ``Run`` object built from them
         result = _result_of(await service.score_now(runtime, values))
     return _answer(result)
+
+
+class _SessionOnDemand:
+    """Stands in for the ``AsyncSession`` of ``service.accept_sync`` and makes the real
+    one at its first use. From the embedded caches (verified keys, organisation facts,
+    suite snapshots) a plain run reads nothing, and making a session it never uses cost
+    the hot path about 0.1 ms per run in the profile (issue 17)."""
+
+    __slots__ = ("_make", "made")
+
+    def __init__(self, make: Callable[[], AsyncSession]) -> None:
+        self._make = make
+        self.made: AsyncSession | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.made is None:
+            self.made = self._make()
+        return getattr(self.made, name)
+
+
+async def _accept(runtime: ApiRuntime, auth: AuthContext, body: RunRequest) -> dict[str, Any]:
+    """``service.accept_sync`` in a unit of work of its own: committed and closed when it
+    began a transaction, rolled back on an error. A session that was never made, or never
+    began a transaction, held no connection and needs neither (an ``async with`` would
+    close it in a shielded task of its own)."""
+    lazy = _SessionOnDemand(runtime.sessions)
+    began = False
+    try:
+        values = await service.accept_sync(cast("AsyncSession", lazy), runtime, auth, body)
+        session = lazy.made
+        if session is not None:
+            began = session.in_transaction()
+            if began or session.info.get("after_commit"):
+                await commit(session)
+    except BaseException:
+        session = lazy.made
+        began = began or (session is not None and session.in_transaction())
+        if session is not None and began:
+            await rollback(session)
+        raise
+    finally:
+        if lazy.made is not None and began:
+            await lazy.made.close()
+    return values
 
 
 def _answer(result: dict[str, Any]) -> Response:
