@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import os
 import re
 import socket
 import sys
@@ -225,15 +226,64 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port)")] = 4001,
     data_dir: DataDirOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            max=64,
+            help="API processes on the one port (more than 1: scaled-out mode only, "
+            "PostgreSQL and Redis)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API with the in-process worker; migrates the embedded database first."""
     settings = _settings(data_dir)
     _configure_logs(settings)
+    from launchgate.cli.serving import refusal
+
+    refused = refusal(settings, workers)
+    if refused is not None:  # before the port: nothing is taken or created for a refusal
+        err.print(f"[red]Error:[/] {escape(refused)}")
+        raise typer.Exit(2)
     listener = _bind(host, port)  # first: a taken port is said before anything is created
     data = _inspect_data_dir(settings)
     if settings.embedded:
+        _migrate_apart(settings)
+    _serve(settings, listener, data, workers)
+
+
+def _migrate_apart(settings: Any) -> None:
+    """``_migrate`` in a forked child where fork exists. The migration tool (alembic, mako,
+    the migration scripts: about 300 modules) would otherwise stay imported in the server
+    for its whole life, some 15 MB of resident memory it never uses again
+    (bench/RESULTS.md, "Resident memory"). Nothing has started a thread yet, so forking
+    here is safe; the child's one-line error and exit code are the command's."""
+    if not hasattr(os, "fork"):
         _migrate(settings)
-    _serve(settings, listener, data)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: migrate, then leave without running the parent's exit code
+        code = 0
+        try:
+            _migrate(settings)
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code != 0:
+        raise typer.Exit(code if code > 0 else 1)
 
 
 def _configure_logs(settings: Any) -> None:
@@ -313,14 +363,17 @@ def _say_data_dir(data: DataDir | None, *, serve: bool) -> None:
         )
 
 
-def _serve(settings: Any, listener: socket.socket, data: DataDir | None) -> None:
-    import uvicorn
-
-    from launchgate.app import create_app
-
+def _serve(settings: Any, listener: socket.socket, data: DataDir | None, workers: int = 1) -> None:
     _check_secrets(settings)
     _say_data_dir(data, serve=True)
     url = _url(listener)
+    if workers > 1:
+        _serve_workers(settings, listener, url, workers)
+        return
+
+    import uvicorn
+
+    from launchgate.app import create_app
 
     class Server(uvicorn.Server):
         """Says "listening" once the app has started and accepts connections."""
@@ -338,6 +391,24 @@ def _serve(settings: Any, listener: socket.socket, data: DataDir | None) -> None
         create_app(settings), log_level="warning", proxy_headers=False, lifespan="on"
     )
     Server(config).run(sockets=[listener])
+
+
+def _serve_workers(settings: Any, listener: socket.socket, url: str, workers: int) -> None:
+    """``workers`` processes on ``listener`` (cli/serving.py); "listening" once all of
+    them accept connections. Exit 1 when one could not start (its log says why)."""
+    from launchgate.cli.serving import serve_workers
+
+    def ready() -> None:
+        out.print(
+            f"LaunchGate listening on {url} with {workers} processes  (dashboard at /, API "
+            "under /v1, health at /health)",
+            markup=False,
+        )
+        sys.stdout.flush()  # a process manager's log shows it now, not at exit
+
+    if not serve_workers(settings, listener, workers, ready):
+        err.print("[red]Error:[/] a server process could not start (see its log above)")
+        raise typer.Exit(1)
 
 
 def worker(
