@@ -24,7 +24,8 @@ What it does:
    warm-up run, and one run with the latency at 0 ms that shows LaunchGate's own cost of
    200 judge calls.
    Baselines in the same run, each a separate Python process replaying LaunchGate's own
-   judge request body N times, 20 at a time: a bare httpx.AsyncClient with an
+   judge request body N times, 20 at a time: LaunchGate's own provider client
+   (``launchgate.providers.http.create_client``: httpx over aiohttp's transport) with an
    asyncio.Semaphore (LaunchGate's HTTP stack and nothing else; ``--repeat`` runs), and a
    raw asyncio-streams HTTP/1.1 client on 20 keep-alive connections (almost no client CPU:
    the floor that the fake and the machine set).
@@ -43,7 +44,7 @@ What it does:
 
 Every process it starts is stopped (also on Ctrl-C and SIGTERM), every phase has a time
 limit. Exit 1 when a run does not clear all N cases or a phase fails; ``--strict`` also
-when the goal (≤ 1.10 × ideal without errors injected) is missed.
+when the goal (≤ 1.05 × ideal without errors injected) is missed.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ PROMPTFOO_SRC = BENCH_DIR / "promptfoo"
 BEGIN_MARK = "<!-- judge:begin (written by bench/judge_throughput.py; edit outside the markers) -->"
 END_MARK = "<!-- judge:end -->"
 
-GOAL_RATIO = 1.10
+GOAL_RATIO = 1.05  # issue 17 (issue 3 asked 1.10)
 # The newest promptfoo whose `engines` still admits Node 20 (`^20.20.0 || >=22.22.0`);
 # 0.122+ needs Node >= 22.22. Pinned so that runs compare.
 PROMPTFOO_VERSION = "0.121.20"
@@ -444,8 +445,9 @@ def baseline_client(
     """A baseline, run in its own process: N POSTs of LaunchGate's own judge request body, at
     most ``concurrency`` at once, each answer's verdict JSON parsed, and nothing else.
 
-    ``httpx``: one httpx.AsyncClient (LaunchGate's pool limits) and an asyncio.Semaphore —
-    the bare minimum of LaunchGate's HTTP stack. ``raw``: ``concurrency`` keep-alive
+    ``httpx``: LaunchGate's own provider client (``providers.http.create_client``: httpx
+    over aiohttp's transport, its pool limits) and an asyncio.Semaphore — the bare minimum
+    of LaunchGate's HTTP stack. ``raw``: ``concurrency`` keep-alive
     HTTP/1.1 connections on asyncio streams, each sending its next request as soon as its
     answer is read — about the least CPU a client can spend, so what remains is the fake's
     and the machine's. One unmeasured round first (connections open, as for a warm server),
@@ -468,13 +470,11 @@ def baseline_client(
             ).raise_for_status()
 
     async def with_httpx() -> None:
-        import httpx
 
         headers = {"authorization": f"Bearer {key}"}
-        limits = httpx.Limits(
-            max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0
-        )
-        async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
+        from launchgate.providers.http import create_client
+
+        async with create_client(60.0) as client:
             gate = asyncio.Semaphore(concurrency)
 
             async def one() -> None:
@@ -838,6 +838,10 @@ LIBRARY_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
         "httpcore pool: _assign_requests_to_connections (has_expired/is_idle on every connection)",
         ("_assign_requests_to_connections",),
     ),
+    (
+        "aiohttp (the provider client's transport): connection, parser, streams",
+        ("(aiohttp/", "(httpx_aiohttp/", "(multidict/", "(yarl/"),
+    ),
     ("httpx/httpcore/h11: rest of each provider request", ("(httpx/", "(httpcore/", "(h11/")),
     (
         "database: pending run, complete() with N scores, key use, read back",
@@ -1020,6 +1024,8 @@ def machine(node: str) -> dict[str, str]:
             "fastapi",
             "uvicorn",
             "httpx",
+            "httpx-aiohttp",
+            "aiohttp",
             "httpcore",
             "anyio",
             "sniffio",
@@ -1150,14 +1156,14 @@ def render(
     if base:
         base_wall = statistics.median(m.wall_s for m in base)
         ratios.append(
-            f"| Bare httpx baseline / ideal (median): LaunchGate's HTTP stack "
+            f"| Provider-client baseline / ideal (median): LaunchGate's HTTP stack "
             f"alone, nothing else | "
             f"{base_wall:.2f} s / {ideal:.2f} s = **{base_wall / ideal:.2f}** |"
         )
         if clean:
             lg_wall = statistics.median(m.wall_s for m in clean)
             ratios.append(
-                f"| LaunchGate / bare httpx baseline, wall time (medians) | "
+                f"| LaunchGate / provider-client baseline, wall time (medians) | "
                 f"{lg_wall:.2f} s / {base_wall:.2f} s = "
                 f"**{lg_wall / base_wall:.2f}** |"
             )
@@ -1406,7 +1412,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(
                     measure_baseline(
                         "httpx",
-                        f"Baseline: bare httpx client, Semaphore({args.concurrency}), "
+                        f"Baseline: LaunchGate's provider client (httpx over aiohttp), "
+                        f"Semaphore({args.concurrency}), "
                         f"{args.latency_ms:g} ms{suffix}",
                         fake,
                         fake_pid,
