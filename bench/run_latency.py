@@ -8,8 +8,11 @@ One command, from the repository root:
 What it does:
 
 1. Starts a real ``launchgate serve`` subprocess on 127.0.0.1 with a fresh temporary
-   ``LAUNCHGATE_DATA_DIR`` (embedded SQLite) and every limit off
-   (``LAUNCHGATE_RATE_LIMIT``, ``LAUNCHGATE_AUTH_RATE_LIMIT``, ``LAUNCHGATE_LOCKOUT_LIMIT``).
+   ``LAUNCHGATE_DATA_DIR`` and every limit off (``LAUNCHGATE_RATE_LIMIT``,
+   ``LAUNCHGATE_AUTH_RATE_LIMIT``, ``LAUNCHGATE_LOCKOUT_LIMIT``), once per backend
+   (``--backend``, default both): the embedded SQLite, then PostgreSQL — a fresh database
+   created on ``--postgres-url`` (default the local server on 127.0.0.1:5432), migrated
+   with ``launchgate db upgrade`` and dropped afterwards.
 2. Creates an organisation with ``launchgate orgs create bench --json`` (same environment),
    then, through the API, a project, five scorers and a five-case deterministic suite
    (contains ×2, regex, exact_match, json_schema), and checks one run clears.
@@ -19,7 +22,8 @@ What it does:
    with 32 connections.
 4. Does the same against bench/baseline_app.py, a bare FastAPI POST endpoint served with
    the same uvicorn settings in the same single worker process.
-5. Prints a Markdown table (p50/p95/p99, runs/s, ratios to the baseline, goals) and writes
+5. Prints a Markdown table (p50/p95/p99, runs/s, ratios to the baseline, the goals of
+   issue 17 per backend) and writes
    it into bench/RESULTS.md between the ``bench:begin``/``bench:end`` markers, keeping the
    hand-written analysis around them.
 
@@ -60,10 +64,18 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 BEGIN_MARK = "<!-- bench:begin (written by bench/run_latency.py; edit outside the markers) -->"
 END_MARK = "<!-- bench:end -->"
 
-# Goals of the issue, for a 2-core machine on SQLite.
-GOAL_P50_MS = 5.0
-GOAL_P99_MS = 25.0
-GOAL_THROUGHPUT_RATIO = 0.25
+# Goals of issue 17, on each backend, against the baseline measured in the same run.
+GOAL_P50_MS = 2.0
+GOAL_P99_MS = 10.0
+GOAL_THROUGHPUT_RATIO = 0.40
+GOAL_CPU_MS = 1.0
+
+BACKENDS = ("sqlite", "postgres")
+BACKEND_NAMES = {"sqlite": "SQLite (embedded)", "postgres": "PostgreSQL"}
+# The server the PostgreSQL backend creates its throwaway database on (as tests/pg.py).
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "LAUNCHGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 SUITE_SLUG = "bench-suite"
 PROJECT_SLUG = "bench"
@@ -170,8 +182,10 @@ def launchgate_command() -> list[str]:
     return [sys.executable, "-c", "from launchgate.cli.main import main; main()"]
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
-    """The caller's environment without any LAUNCHGATE_* setting, plus the bench's."""
+def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The caller's environment without any LAUNCHGATE_* setting, plus the bench's; with
+    ``database_url``, the server runs on that PostgreSQL database instead of the embedded
+    SQLite (a shared database needs a secret key and a BYOK master key: random ones)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHGATE_")}
     env.update(
         {
@@ -182,7 +196,50 @@ def server_env(data_dir: Path) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if database_url:
+        import secrets
+
+        env["LAUNCHGATE_DATABASE_URL"] = database_url
+        env["LAUNCHGATE_SECRET_KEY"] = secrets.token_urlsafe(48)
+        env["LAUNCHGATE_BYOK_ENCRYPTION_KEY"] = secrets.token_hex(32)
     return env
+
+
+@contextlib.contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server at ``server_url``, dropped after
+    (as the tests make theirs: tests/pg.py); yields its URL."""
+    import uuid
+
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise BenchError("the PostgreSQL backend needs psycopg (the dev extra)") from exc
+    name = f"launchgate_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        raise BenchError(
+            f"cannot create a database on {server_url} ({exc}); start PostgreSQL, point "
+            "--postgres-url at one, or measure SQLite only: --backend sqlite"
+        ) from None
+    try:
+        yield f"{server_url.rpartition('/')[0]}/{name}"
+    finally:
+        with (
+            contextlib.suppress(psycopg.Error),
+            psycopg.connect(server_url, autocommit=True, connect_timeout=5) as admin,
+        ):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(env: dict[str, str]) -> None:
+    """``launchgate db upgrade``: an external database is migrated by the operator."""
+    argv = [*launchgate_command(), "db", "upgrade"]
+    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"launchgate db upgrade failed ({done.returncode}):\n{done.stderr}")
 
 
 def process_cpu_s(pid: int) -> float:
@@ -431,6 +488,7 @@ MAIN_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("scorers query (SELECT scorers)", ("scorers_by_id",)),
     ("usage upsert (INSERT .. ON CONFLICT)", ("record_run",)),
     ("scoring (engine + built-in scorers)", ("(launchgate/runs/engine", "(launchgate/scorers/")),
+    ("group-commit writer (queue a run, commit a batch)", ("(launchgate/runs/writer",)),
     ("commit: flush INSERT runs + COMMIT", ("commit (launchgate/db",)),
     ("session open/close (get_session)", ("get_session (launchgate/deps",)),
     (
@@ -442,18 +500,26 @@ MAIN_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
         ("RequestResponseCycle.send", "RequestResponseCycle.receive", "HttpToolsProtocol."),
     ),
     (
+        "request body: read + JSON parse + validation",
+        (
+            "Request.body",
+            "Request.json",
+            "request_body_to_args",
+            "_validate_value",
+            "_read_run_request (launchgate/runs/endpoints",
+        ),
+    ),
+    (
         "response: validation + JSON serialisation",
         (
             "serialize_response",
             "(starlette/responses",
             "jsonable_encoder",
-            "(launchgate/runs/endpoints",
+            "_answer (launchgate/runs/endpoints",
         ),
     ),
-    (
-        "request body: read + JSON parse + validation",
-        ("Request.body", "Request.json", "request_body_to_args", "_validate_value"),
-    ),
+    ("auth middleware (session, cached key)", ("_authenticate (launchgate/auth/middleware",)),
+    ("lean route: the rest (session, result dict)", ("_lean_run (launchgate/runs/endpoints",)),
     (
         "FastAPI/Starlette: routing, dependencies, middleware",
         ("(fastapi/", "(starlette/", "(launchgate/auth/limits", "(launchgate/app"),
@@ -510,6 +576,8 @@ def bucket_of(frames: list[str], aiosqlite_lines: tuple[int, int]) -> str | None
             return None
         if "AnyIO worker thread" in thread:
             return "AnyIO threadpool: sync dependency (get_runtime)"
+        if any("(launchgate/runs/writer" in f for f in stack):
+            return "executor thread: group-commit writer's batch INSERT + COMMIT"
         return "executor threads: regex scorer (asyncio.to_thread)"
     if not stack:
         return "event-loop thread: C code, no Python frame (uvloop, httptools)"
@@ -613,7 +681,8 @@ def profile_phase(
         f"Profile: py-spy {args.profile_rate} Hz on the LaunchGate server, {args.connections} "
         f"connections, {seconds} s, {result['rps']:.0f} runs/s while sampled, server CPU "
         f"{cpu_per_req:.2f} ms/run; {total} samples of a thread holding the GIL (`py-spy "
-        "--gil`: time inside SQLite itself, which runs without the GIL, is not in them).",
+        "--gil`: time inside the database driver's C code, which runs without the GIL, is "
+        "not in them).",
         "",
         "| Where the server's busy time goes | Share | ≈ CPU ms/run |",
         "|---|---:|---:|",
@@ -712,14 +781,20 @@ def ms(us: float) -> str:
     return f"{us / 1000:.2f}"
 
 
+def server_label(name: str) -> str:
+    if name == "baseline":
+        return "Baseline (bare FastAPI POST)"
+    return f"LaunchGate `POST /v1/run`, {BACKEND_NAMES[name.removeprefix('launchgate-')]}"
+
+
 def render(
     phases: dict[tuple[str, str], Phase],
     args: argparse.Namespace,
     info: dict[str, str],
     started: dt.datetime,
 ) -> tuple[str, bool]:
-    lg_lat, lg_tp = phases[("launchgate", "latency")], phases[("launchgate", "throughput")]
     base_lat, base_tp = phases[("baseline", "latency")], phases[("baseline", "throughput")]
+    servers = [f"launchgate-{b}" for b in args.backends]
     lines = [
         f"Command: `{command_line()}`  ",
         f"Date: {started.strftime('%Y-%m-%d %H:%M UTC')}  ",
@@ -734,54 +809,91 @@ def render(
         "| server CPU ms/req | server CPU use | load avg after |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for phase in (lg_lat, lg_tp, base_lat, base_tp):
-        r = phase.result
-        name = (
-            "LaunchGate `POST /v1/run`"
-            if phase.server == "launchgate"
-            else "Baseline (bare FastAPI POST)"
-        )
-        lines.append(
-            f"| {name} | {phase.connections} | {ms(r['p50_us'])} | {ms(r['p95_us'])} | "
-            f"{ms(r['p99_us'])} | {ms(r['max_us'])} | {r['rps']:.0f} | {r['requests']} | "
-            f"{r['non200']} | {r['server_cpu_ms_per_req']:.2f} | "
-            f"{100 * r['server_cpu_util']:.0f}% | {r['loadavg']} |"
-        )
+    for name in [*servers, "baseline"]:
+        for label in ("latency", "throughput"):
+            phase = phases[(name, label)]
+            r = phase.result
+            lines.append(
+                f"| {server_label(name)} | {phase.connections} | {ms(r['p50_us'])} | "
+                f"{ms(r['p95_us'])} | {ms(r['p99_us'])} | {ms(r['max_us'])} | {r['rps']:.0f} | "
+                f"{r['requests']} | {r['non200']} | {r['server_cpu_ms_per_req']:.2f} | "
+                f"{100 * r['server_cpu_util']:.0f}% | {r['loadavg']} |"
+            )
 
     def ratio(a: float, b: float) -> float:
         return a / b if b else float("inf")
 
-    tp_ratio = ratio(lg_tp.result["rps"], base_tp.result["rps"])
+    header = " | ".join(BACKEND_NAMES[b] for b in args.backends)
     lines += [
         "",
-        "| Ratio LaunchGate / baseline | Value |",
-        "|---|---:|",
-        f"| p50 latency, 1 connection | "
-        f"{ratio(lg_lat.result['p50_us'], base_lat.result['p50_us']):.1f}× |",
-        f"| p99 latency, 1 connection | "
-        f"{ratio(lg_lat.result['p99_us'], base_lat.result['p99_us']):.1f}× |",
-        f"| p50 latency, {args.connections} connections | "
-        f"{ratio(lg_tp.result['p50_us'], base_tp.result['p50_us']):.1f}× |",
-        f"| throughput (req/s), 1 connection | "
-        f"{100 * ratio(lg_lat.result['rps'], base_lat.result['rps']):.1f}% |",
-        f"| throughput (req/s), {args.connections} connections | {100 * tp_ratio:.1f}% |",
-        "",
+        f"| Ratio LaunchGate / baseline | {header} |",
+        "|---|" + "---:|" * len(servers),
     ]
-    p50 = lg_lat.result["p50_us"] / 1000
-    p99 = lg_lat.result["p99_us"] / 1000
-    goals = [
-        (f"p50 ≤ {GOAL_P50_MS:g} ms, 1 client", f"{p50:.2f} ms", p50 <= GOAL_P50_MS),
-        (f"p99 ≤ {GOAL_P99_MS:g} ms, 1 client", f"{p99:.2f} ms", p99 <= GOAL_P99_MS),
+    rows: list[tuple[str, Callable[[Phase, Phase], str]]] = [
         (
-            f"throughput ≥ {100 * GOAL_THROUGHPUT_RATIO:.0f}% of baseline, {args.connections} "
-            "connections",
-            f"{100 * tp_ratio:.1f}%",
-            tp_ratio >= GOAL_THROUGHPUT_RATIO,
+            "p50 latency, 1 connection",
+            lambda lat, _: f"{ratio(lat.result['p50_us'], base_lat.result['p50_us']):.1f}×",
+        ),
+        (
+            "p99 latency, 1 connection",
+            lambda lat, _: f"{ratio(lat.result['p99_us'], base_lat.result['p99_us']):.1f}×",
+        ),
+        (
+            f"p50 latency, {args.connections} connections",
+            lambda _, tp: f"{ratio(tp.result['p50_us'], base_tp.result['p50_us']):.1f}×",
+        ),
+        (
+            "throughput (req/s), 1 connection",
+            lambda lat, _: f"{ratio(lat.result['rps'], base_lat.result['rps']):.2f}×",
+        ),
+        (
+            f"throughput (req/s), {args.connections} connections",
+            lambda _, tp: f"{ratio(tp.result['rps'], base_tp.result['rps']):.2f}×",
         ),
     ]
-    lines += ["| Goal | Measured | Met |", "|---|---:|:---:|"]
-    lines += [f"| {goal} | {value} | {'yes' if ok else '**no**'} |" for goal, value, ok in goals]
-    return "\n".join(lines) + "\n", all(ok for _, _, ok in goals)
+    for label, cell in rows:
+        cells = [cell(phases[(n, "latency")], phases[(n, "throughput")]) for n in servers]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", f"| Goal (issue 17) | {header} |", "|---|" + "---:|" * len(servers)]
+    all_met = True
+    goals: list[tuple[str, Callable[[Phase, Phase], tuple[str, bool]]]] = [
+        (
+            f"p50 ≤ {GOAL_P50_MS:g} ms, 1 connection",
+            lambda lat, _: (
+                f"{lat.result['p50_us'] / 1000:.2f} ms",
+                lat.result["p50_us"] / 1000 <= GOAL_P50_MS,
+            ),
+        ),
+        (
+            f"p99 ≤ {GOAL_P99_MS:g} ms, 1 connection",
+            lambda lat, _: (
+                f"{lat.result['p99_us'] / 1000:.2f} ms",
+                lat.result["p99_us"] / 1000 <= GOAL_P99_MS,
+            ),
+        ),
+        (
+            f"throughput ≥ {GOAL_THROUGHPUT_RATIO:.2f}× baseline, {args.connections} connections",
+            lambda _, tp: (
+                f"{ratio(tp.result['rps'], base_tp.result['rps']):.2f}×",
+                ratio(tp.result["rps"], base_tp.result["rps"]) >= GOAL_THROUGHPUT_RATIO,
+            ),
+        ),
+        (
+            f"server CPU ≤ {GOAL_CPU_MS:g} ms/run, {args.connections} connections",
+            lambda _, tp: (
+                f"{tp.result['server_cpu_ms_per_req']:.2f} ms",
+                tp.result["server_cpu_ms_per_req"] <= GOAL_CPU_MS,
+            ),
+        ),
+    ]
+    for label, check in goals:
+        cells = []
+        for n in servers:
+            value, ok = check(phases[(n, "latency")], phases[(n, "throughput")])
+            all_met = all_met and ok
+            cells.append(f"{value} {'yes' if ok else '**no**'}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", all_met
 
 
 def write_between_markers(
@@ -856,6 +968,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="measure one server only (no ratios, RESULTS.md not written)",
     )
     parser.add_argument(
+        "--backend",
+        choices=["both", *BACKENDS],
+        default="both",
+        help="LaunchGate's database: the embedded SQLite, PostgreSQL, or both one after "
+        "the other (default both)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="LAUNCHGATE_X=VALUE",
+        help="a setting for the LaunchGate servers, e.g. LAUNCHGATE_DATABASE_POOL_SIZE=40 "
+        "(repeatable; every other LAUNCHGATE_* variable of the shell is dropped)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="a PostgreSQL server on which the bench creates (and then drops) a fresh "
+        "database (default $LAUNCHGATE_BENCH_POSTGRES_URL, else "
+        "postgresql://postgres@127.0.0.1:5432/postgres)",
+    )
+    parser.add_argument(
         "--pin-server", metavar="CPUS", help="taskset CPU list for the servers, e.g. 0"
     )
     parser.add_argument("--pin-client", metavar="CPUS", help="taskset CPU list for wrk, e.g. 1")
@@ -888,6 +1022,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-install", action="store_true", help="never apt-get install wrk; just say how"
     )
     args = parser.parse_args(argv)
+    args.backends = BACKENDS if args.backend == "both" else (args.backend,)
+    for setting in args.server_env:
+        name, sep, _ = setting.partition("=")
+        if not sep or not name.startswith("LAUNCHGATE_"):
+            parser.error(f"--server-env takes LAUNCHGATE_X=VALUE, not {setting!r}")
     if args.quick:
         args.duration, args.warmup, args.profile_seconds = 3.0, 1.0, 4.0
     if args.connections < 1 or args.threads < 1 or args.threads > args.connections:
@@ -945,6 +1084,56 @@ def measure(
         phases[(name, label)] = phase
 
 
+def measure_launchgate(
+    backend: str,
+    work: Path,
+    wrk: str,
+    body_file: Path,
+    args: argparse.Namespace,
+    phases: dict[tuple[str, str], Phase],
+    profile_md: str | None,
+) -> str | None:
+    """Start ``launchgate serve`` on ``backend`` (a fresh data dir; for PostgreSQL also a
+    fresh, migrated database, dropped afterwards), set up the suite, measure it (and
+    profile it with ``--profile``); returns the profile sections so far."""
+    name = f"launchgate-{backend}"
+    work.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        database_url = None
+        if backend == "postgres":
+            database_url = stack.enter_context(postgres_database(args.postgres_url))
+        env = server_env(work / "data", database_url)
+        env.update(setting.split("=", 1) for setting in args.server_env)
+        if database_url:
+            migrate(env)
+        port = free_port()
+        where = "PostgreSQL " + database_url.rpartition("/")[2] if database_url else "SQLite"
+        print(f"LaunchGate: launchgate serve on 127.0.0.1:{port}, {where}", flush=True)
+        server = start_server(
+            name,
+            [*launchgate_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            port,
+            work,
+            args.pin_server,
+        )
+        with running(server):
+            api_key = create_org(env, args.plan)
+            create_suite(server.url, api_key)
+            auth = f"Bearer {api_key}"
+            measure(server, name, wrk, body_file, auth, args, phases)
+            if args.profile:
+                out_dir = args.profile_dir or Path(tempfile.mkdtemp(prefix="lg-profile-"))
+                out_dir = out_dir / backend
+                out_dir.mkdir(parents=True, exist_ok=True)
+                section = profile_phase(server, wrk, body_file, auth, args, out_dir)
+                if section:
+                    title = f"#### Profile, {BACKEND_NAMES[backend]}\n\n"
+                    profile_md = (profile_md or "") + ("\n" if profile_md else "") + title
+                    profile_md += section
+    return profile_md
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = dt.datetime.now(dt.UTC)
@@ -965,36 +1154,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="launchgate-bench-"))
-    data_dir = work / "data"
     body_file = work / "run-body.json"
     body_file.write_text(json.dumps(RUN_BODY))
-    env = server_env(data_dir)
+    env = server_env(work / "baseline")
     phases: dict[tuple[str, str], Phase] = {}
     failed: list[str] = []
     profile_md: str | None = None
     try:
         if args.only in (None, "launchgate"):
-            port = free_port()
-            print(
-                f"LaunchGate: launchgate serve on 127.0.0.1:{port}, data dir {data_dir}", flush=True
-            )
-            server = start_server(
-                "launchgate",
-                [*launchgate_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env,
-                port,
-                work,
-                args.pin_server,
-            )
-            with running(server):
-                api_key = create_org(env, args.plan)
-                create_suite(server.url, api_key)
-                auth = f"Bearer {api_key}"
-                measure(server, "launchgate", wrk, body_file, auth, args, phases)
-                if args.profile:
-                    out_dir = args.profile_dir or Path(tempfile.mkdtemp(prefix="lg-profile-"))
-                    out_dir.mkdir(parents=True, exist_ok=True)
-                    profile_md = profile_phase(server, wrk, body_file, auth, args, out_dir)
+            for backend in args.backends:
+                profile_md = measure_launchgate(
+                    backend, work / backend, wrk, body_file, args, phases, profile_md
+                )
         if args.only in (None, "baseline"):
             port = free_port()
             print(f"Baseline: bench/baseline_app.py on 127.0.0.1:{port}", flush=True)
