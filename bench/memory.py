@@ -20,9 +20,9 @@ What it does:
    ``launchgate serve`` serves the API): its idle RSS is the floor the framework, the
    interpreter and uvicorn cost on this machine; its RSS over the same number of requests
    shows the noise of a process that keeps nothing per request.
-4. Measures, in a fresh interpreter under ``tracemalloc``, what importing the server's
-   app module and building the app allocate on the Python heap, by top-level package: where
-   the idle RSS comes from.
+4. Reads, in a fresh interpreter that takes ``serve``'s start-up steps in its order (the
+   CLI, settings, logging, the migration, the secret checks, the big imports, the app,
+   the runtime), the RSS after each step: where the idle RSS comes from.
 5. Prints a Markdown table with the goals (≤ 120 MB idle, ≤ 200 MB after 100,000 runs, no
    growth beyond noise between the 50,000th and the 100,000th run: ≤ 2 MiB) and writes it
    into bench/RESULTS.md between the ``memory:begin`` / ``memory:end`` markers.
@@ -230,48 +230,73 @@ def measure(
     return series
 
 
-HEAP_PROBE = r"""
-import sys, tracemalloc
-tracemalloc.start(1)
-from launchgate.config import load_settings
+START_PROBE = r"""
+import asyncio, importlib, json, sys
+from pathlib import Path
+
+def rss():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+steps = [("interpreter", rss(), len(sys.modules))]
+def step(label):
+    steps.append((label, rss(), len(sys.modules)))
+
+from launchgate.cli import admin, main
+step("`launchgate` CLI (typer, click, rich)")
+settings = admin._settings(None)
+step("settings (pydantic, pydantic-settings)")
+admin._configure_logs(settings)
+step("logging (structlog; its console renderer imports rich.traceback and pygments)")
+admin._migrate_apart(settings)
+step("embedded migration (in a forked child where fork exists)")
+admin._check_secrets(settings)
+step("secret checks (cryptography for the vault, the price table)")
+for module, label in [
+    ("fastapi", "fastapi, starlette (and the opentelemetry API fastapi.telemetry imports)"),
+    ("uvicorn", "uvicorn"),
+    ("sqlalchemy.ext.asyncio", None),
+    ("sqlalchemy.orm", "sqlalchemy core, asyncio and ORM"),
+    ("taskiq", "taskiq (the job queue)"),
+    ("jinja2", "jinja2 (dashboard templates)"),
+    ("jsonschema", None),
+    ("jwt", "jsonschema, PyJWT"),
+    ("launchgate.app", "launchgate.app: our own modules and what they import"),
+]:
+    importlib.import_module(module)
+    if label:
+        step(label)
 from launchgate.app import create_app
-create_app(load_settings(None))
-snapshot = tracemalloc.take_snapshot()
-by_package = {}
-for stat in snapshot.statistics("filename"):
-    path = stat.traceback[0].filename
-    parts = path.replace("\\", "/").split("/")
-    if "site-packages" in parts:
-        top = parts[parts.index("site-packages") + 1]
-    elif "launchgate" in parts:
-        top = "launchgate"
-    elif "<frozen" in path or "/lib/python" in path:
-        top = "stdlib"
-    else:
-        top = parts[-1]
-    top = top.split(".")[0].removesuffix(".py")
-    by_package[top] = by_package.get(top, 0) + stat.size
-import json
-print("HEAP " + json.dumps({"total": sum(by_package.values()), "modules": len(sys.modules),
-      "by_package": sorted(by_package.items(), key=lambda kv: -kv[1])[:12]}))
+create_app(settings)
+step("create_app (routes, OpenAPI models)")
+from launchgate.wiring import start_api_runtime, stop_api_runtime
+
+async def runtime():
+    started = await start_api_runtime(settings)
+    step("runtime started (pools, group-commit writer, broker, caches)")
+    await stop_api_runtime(started)
+asyncio.run(runtime())
+print("STEPS " + json.dumps(steps))
 """
 
 
-def heap_at_start(env: dict[str, str]) -> dict[str, Any]:
-    """What importing and building the app allocate on the Python heap, by package."""
-    done = subprocess.run(
-        [sys.executable, "-c", HEAP_PROBE],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def start_steps(env: dict[str, str]) -> list[tuple[str, float, int]]:
+    """The RSS after each step of ``serve``'s start, in the order it takes them, in a
+    fresh interpreter on a data dir of its own: where the idle RSS comes from."""
+    with tempfile.TemporaryDirectory(prefix="launchgate-memory-probe-") as data:
+        done = subprocess.run(
+            [sys.executable, "-c", START_PROBE],
+            env={**env, "LAUNCHGATE_DATA_DIR": data},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     for line in done.stdout.splitlines():
-        if line.startswith("HEAP "):
-            return dict(json.loads(line.removeprefix("HEAP ")))
-    raise BenchError(f"the heap probe failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        if line.startswith("STEPS "):
+            return [(str(a), float(b), int(c)) for a, b, c in json.loads(line[6:])]
+    raise BenchError(f"the start probe failed ({done.returncode}):\n{done.stderr[-2000:]}")
 
 
 # --------------------------------------------------------------------------- report
@@ -284,7 +309,7 @@ def mb(value: float) -> str:
 def render(
     lg: Series,
     base: Series | None,
-    heap: dict[str, Any] | None,
+    steps: list[tuple[str, float, int]] | None,
     args: argparse.Namespace,
     info: dict[str, str],
     started: dt.datetime,
@@ -358,18 +383,26 @@ def render(
                 f"{(b_last['VmRSS'] - b_half['VmRSS']) / 2**20:+.2f} MiB |"
             )
     lines += ["", "| Ratio | Value |", "|---|---:|", *ratios]
-    if heap:
+    if steps:
         lines += [
             "",
-            f"Python heap allocated by importing `launchgate.app` and building the app "
-            f"(`tracemalloc`, a fresh interpreter): **{heap['total'] / 1e6:.1f} MB** in "
-            f'{heap["modules"]} modules; by the package whose code allocated it ("stdlib" '
-            f"is mostly importlib reading every module's code: a cost of the module count):",
+            "Where the idle RSS comes from: RSS after each step of `serve`'s start, in its "
+            "order, in a fresh interpreter (the server itself then adds uvloop, the "
+            "lifespan's tasks and its threads):",
             "",
-            "| Package | MB |",
-            "|---|---:|",
-            *[f"| {name} | {size / 1e6:.1f} |" for name, size in heap["by_package"]],
+            "| Step of the start | RSS MB | + MB | + modules |",
+            "|---|---:|---:|---:|",
         ]
+        previous: tuple[str, float, int] | None = None
+        for label, size, modules in steps:
+            if previous is None:
+                lines.append(f"| {label} | {mb(size)} | | {modules} |")
+            else:
+                lines.append(
+                    f"| {label} | {mb(size)} | {(size - previous[1]) / 1e6:+.1f} | "
+                    f"+{modules - previous[2]} |"
+                )
+            previous = (label, size, modules)
     met = all(ok for _, _, ok in goals)
     return "\n".join(lines) + "\n", met
 
@@ -402,7 +435,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="20,000 runs in steps of 5,000")
     parser.add_argument("--no-baseline", action="store_true", help="LaunchGate only")
-    parser.add_argument("--no-heap", action="store_true", help="skip the tracemalloc probe")
+    parser.add_argument("--no-probe", action="store_true", help="skip the start-up probe")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true", help="do not touch the results file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
@@ -425,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     body_file = work / "body.json"
     body_file.write_text(json.dumps(RUN_BODY))
     base: Series | None = None
-    heap: dict[str, Any] | None = None
+    steps: list[tuple[str, float, int]] | None = None
     try:
         wrk = ensure_wrk(not args.no_install)
         env = server_env(work / "data")
@@ -463,9 +496,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             with running(baseline):
                 base = measure(baseline, "Baseline", wrk, body_file, "", args)
-        if not args.no_heap:
-            print("Heap at start (tracemalloc) ...", flush=True)
-            heap = heap_at_start(env)
+        if not args.no_probe:
+            print("RSS by step of the start ...", flush=True)
+            steps = start_steps(env)
     except BenchError as exc:
         print(f"\nBench failed: {exc}", file=sys.stderr)
         return 1
@@ -481,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine()
     info["load_start"] = load_start
-    table, met = render(lg, base, heap, args, info, started)
+    table, met = render(lg, base, steps, args, info, started)
     print("\n" + table)
     if not args.no_write:
         write_results(table, args.output)
