@@ -25,8 +25,10 @@ from tests.pg import empty_database
 pytestmark = pytest.mark.slow
 
 REDIS_URL = os.environ.get("LAUNCHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-# A database index no other test uses (tests/scale takes 13 and up), emptied before and after.
-REDIS_DB = 12
+# A database index no other test uses (tests/scale takes 13 and up), emptied before and
+# after: one per pytest-xdist worker (gw0 -> 12, gw1 -> 11, gw2 -> 10), since the module's
+# fixture may be set up in several workers at once.
+REDIS_DB = 12 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 REQUIRE_REDIS = os.environ.get("LAUNCHGATE_TEST_REQUIRE_REDIS") == "1"
 OUTPUT = "Paris is the capital of France."
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
