@@ -18,8 +18,7 @@ from launchgate.kit.time import month_key, utcnow
 from launchgate.models import Batch, Run, UsageCounter
 from launchgate.providers.schemas import DEFAULT_MAX_TOKENS, ChatRequest
 from launchgate.runs import dry_run
-from launchgate.runs.judging import cache_key
-from launchgate.scorers.builtin.llm_judge import build_prompt
+from launchgate.scorers.builtin.llm_judge import build_prompt, verdict_cache_key
 from launchgate.testing.fake_provider import FakeProviderServer
 from tests.byok.conftest import fake_provider, papi, provider_app  # noqa: F401
 from tests.factories import Api, Org, assert_error
@@ -241,8 +240,9 @@ async def test_a_cached_verdict_counts_no_call_at_the_least(
     ],
 )
 def test_the_dry_run_cache_key_is_the_judges(config: dict[str, Any], threshold: float) -> None:
-    """runs/dry_run.py cannot import the worker-side judging module, so it makes the key
-    itself: pinned equal to the judge's, or cached verdicts would be counted wrongly."""
+    """A dry run builds the key from its own request and the case's threshold: it must land
+    on the judge's key (written out here from the config), or cached verdicts would be
+    counted wrongly."""
     full = {"rubric": RUBRIC, "_provider": "anthropic", **config}
     prompt = build_prompt(full, "an output", {"q": 1}, "expected")
     request = ChatRequest(
@@ -258,7 +258,7 @@ def test_the_dry_run_cache_key_is_the_judges(config: dict[str, Any], threshold: 
     if samples != 1:
         low = int(full.get("min_samples", min(3, samples)))
         plan = (low, samples, float(full.get("confidence", 0.95)), threshold)
-    judge = cache_key("anthropic", "claude-x", prompt, request.temperature, plan)
+    judge = verdict_cache_key("anthropic", "claude-x", prompt, request.temperature, plan)
     assert dry_run._cache_key(full, case, request, prompt) == judge
 
 

@@ -21,7 +21,6 @@ this module imports nothing that can open a key (it is request-side code).
 from __future__ import annotations
 
 import functools
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,13 @@ from launchgate.providers.schemas import DEFAULT_MAX_TOKENS, ChatRequest
 from launchgate.runs import repository
 from launchgate.runs.cache import PreparedSuite
 from launchgate.runs.engine import merged_input
-from launchgate.scorers.builtin.llm_judge import JudgePrompt, build_prompt, sampling_plan
+from launchgate.scorers.builtin.llm_judge import (
+    JudgePrompt,
+    build_prompt,
+    cache_plan,
+    sampling_plan,
+    verdict_cache_key,
+)
 
 if TYPE_CHECKING:
     from launchgate.config import Settings
@@ -271,17 +276,17 @@ async def _cached(
 def _cache_key(
     config: dict[str, Any], case: dict[str, Any], request: ChatRequest, prompt: JudgePrompt
 ) -> str:
-    """The verdict's cache key exactly as runs/judging.py's ``cache_key`` makes it (that
-    module is worker-side and must not be imported here; tests/runs/test_dry_run.py pins
-    the two equal). Cases without the cache get a key that no stored verdict has."""
+    """The verdict's cache key as the judge makes it (one pure function for both). Cases
+    without the cache get a key that no stored verdict has."""
     if not config.get("cache_ttl_s"):
         return ""
-    raw = f"{config['_provider']}|{request.model}|{prompt.prompt_hash}|{request.temperature!r}"
-    low, high, confidence = sampling_plan(config)
-    if high != 1:
-        plan = (low, high, confidence, float(case["threshold"]))
-        raw += "|" + "|".join(repr(part) for part in plan)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return verdict_cache_key(
+        config["_provider"],
+        request.model,
+        prompt,
+        request.temperature,
+        cache_plan(config, case["threshold"]),
+    )
 
 
 # --- Prices ---------------------------------------------------------------------------------

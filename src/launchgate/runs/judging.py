@@ -14,7 +14,6 @@ budget's live counter (docs/cost.md).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -45,9 +44,11 @@ from launchgate.scorers.builtin.llm_judge import (
     JudgePrompt,
     VerdictError,
     build_prompt,
+    cache_plan,
     one_line,
     parse_verdict,
     sampling_plan,
+    verdict_cache_key,
 )
 from launchgate.scorers.builtin.sampling import decide, next_batch
 
@@ -55,28 +56,6 @@ if TYPE_CHECKING:
     from launchgate.runtime import WorkerRuntime
 
 KeyRef = tuple[str, uuid.UUID | None]  # provider, the scorer's key_id (None: the default)
-
-
-def cache_key(
-    provider: str,
-    model: str,
-    prompt: JudgePrompt,
-    temperature: float,
-    plan: tuple[int, int, float, float] | None = None,
-) -> str:
-    """The identity of a verdict for the opt-in cache (provider, model, prompt hash and
-    temperature, within one organisation). With adaptive sampling, ``plan`` (min_samples,
-    samples, confidence, threshold) joins it: how many judgements were asked for depended
-    on all four, so a verdict sampled for one threshold is not reused for another."""
-    raw = f"{provider}|{model}|{prompt.prompt_hash}|{temperature!r}"
-    if plan is not None:
-        raw += "|" + "|".join(repr(part) for part in plan)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _cache_plan(config: dict[str, Any], threshold: float) -> tuple[int, int, float, float] | None:
-    low, high, confidence = sampling_plan(config)
-    return None if high == 1 else (low, high, confidence, float(threshold))
 
 
 def judge_keys(snapshot: dict[str, Any]) -> set[KeyRef]:
@@ -216,12 +195,12 @@ class RunJudge:
         threshold: float,
     ) -> str:
         prompt = build_prompt(config, output, run_input, expected)
-        return cache_key(
+        return verdict_cache_key(
             config["_provider"],
             self._model(config) or "",
             prompt,
             float(config.get("temperature", 0.0)),
-            _cache_plan(config, threshold),
+            cache_plan(config, threshold),
         )
 
     async def __call__(
@@ -281,12 +260,12 @@ class RunJudge:
         low, high, confidence = sampling_plan(config)
         key_for_cache = ""
         if ttl:
-            key_for_cache = cache_key(
+            key_for_cache = verdict_cache_key(
                 provider,
                 model,
                 prompt(),
                 float(config.get("temperature", 0.0)),
-                _cache_plan(config, threshold),
+                cache_plan(config, threshold),
             )
             if key_for_cache in self.cached:
                 score, stored = self.cached[key_for_cache]

@@ -85,6 +85,33 @@ def sampling_plan(config: Mapping[str, Any]) -> tuple[int, int, float]:
     return min_samples, samples, float(config.get("confidence", sampling.DEFAULT_CONFIDENCE))
 
 
+SamplingKey = tuple[int, int, float, float]
+
+
+def cache_plan(config: Mapping[str, Any], threshold: float) -> SamplingKey | None:
+    """What of adaptive sampling a cached verdict depends on: None for one judgement."""
+    low, high, confidence = sampling_plan(config)
+    return None if high == 1 else (low, high, confidence, float(threshold))
+
+
+def verdict_cache_key(
+    provider: str,
+    model: str,
+    prompt: JudgePrompt,
+    temperature: float,
+    plan: SamplingKey | None = None,
+) -> str:
+    """The identity of a verdict for the opt-in cache (provider, model, prompt hash and
+    temperature, within one organisation). With adaptive sampling, ``plan`` (min_samples,
+    samples, confidence, threshold) joins it: how many judgements were asked for depended
+    on all four, so a verdict sampled for one threshold is not reused for another. Here,
+    pure, because the judge (worker side) and a dry run (request side) must agree on it."""
+    raw = f"{provider}|{model}|{prompt.prompt_hash}|{temperature!r}"
+    if plan is not None:
+        raw += "|" + "|".join(repr(part) for part in plan)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def warnings(config: Mapping[str, Any]) -> list[str]:
     """What a user should know about a valid config: repeated judgements at temperature 0
     are usually identical, so they measure nothing (docs/sampling.md)."""
