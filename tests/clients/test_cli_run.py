@@ -252,6 +252,23 @@ def test_bad_usage_exits_2_with_one_line(
     assert needle in stderr and "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("backoff", ["nan", "inf", "-1", "soon"])
+def test_a_bad_retry_backoff_exits_2_before_any_request(term: Terminal, backoff: str) -> None:
+    done = term.run(
+        "run",
+        "refund-replies",
+        "--output",
+        "x",
+        "--api-key",
+        "lg_live_" + "x" * 32,
+        "--api-url",
+        "http://127.0.0.1:9",
+        LAUNCHGATE_RETRY_BACKOFF=backoff,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "LAUNCHGATE_RETRY_BACKOFF must be" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_no_key_anywhere_exits_2_saying_where_to_put_one(term: Terminal) -> None:
     done = term.run("run", "refund-replies", "--output", "x")
     assert done.returncode == 2

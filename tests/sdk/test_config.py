@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from launchgate.sdk import DEFAULT_BASE_URL, ConfigError, LaunchGate, resolve_config
+from launchgate.sdk.config import retry_backoff
 
 
 @pytest.fixture
@@ -116,3 +118,31 @@ def test_the_client_reads_the_process_environment(
         assert gate.config.api_key == "lg_test_env_secret"
         assert gate.base_url == "http://from-rc.test"
         assert "secret" not in repr(gate) and "secret" not in repr(gate.config)
+
+
+# --- LAUNCHGATE_RETRY_BACKOFF (launchgate run and the pytest plugin read it the same way)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [(None, 1.0), ("", 1.0), ("0", 0.0), ("2.5", 2.5), (" 3 ", 3.0)]
+)
+def test_the_retry_backoff_is_read_in_seconds(value: str | None, seconds: float) -> None:
+    assert retry_backoff(value) == seconds
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("soon", "must be a number of seconds, not 'soon'"),
+        ("1\x00", "must be a number of seconds"),
+        ("-1", "finite number of seconds ≥ 0"),
+        ("nan", "finite number of seconds ≥ 0"),  # a retry would crash on sleep(nan)
+        ("inf", "finite number of seconds ≥ 0"),  # ... or wait for ever
+        ("-inf", "finite number of seconds ≥ 0"),
+        ("1e999", "finite number of seconds ≥ 0"),
+    ],
+)
+def test_a_bad_retry_backoff_is_a_configuration_error(value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(says)) as refused:
+        retry_backoff(value)
+    assert refused.value.code == "BAD_BACKOFF"

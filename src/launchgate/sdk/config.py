@@ -17,6 +17,7 @@ arguments (``api_key=``), or the CLI's flags (``--api-key``) when it passes its 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -213,3 +214,25 @@ def _read_rc(path: Path) -> dict[str, Any]:
             code="BAD_RC_FILE",
         )
     return data
+
+
+BACKOFF_ENV = "LAUNCHGATE_RETRY_BACKOFF"
+
+
+def retry_backoff(value: str | None) -> float:
+    """The first retry's wait in seconds from ``LAUNCHGATE_RETRY_BACKOFF`` (1 s unset), as
+    ``launchgate run`` and the pytest plugin read it. NaN or infinity would make a retry
+    crash or wait for ever, so they are refused like a negative number."""
+    if not value:
+        return 1.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(
+            f"{BACKOFF_ENV} must be a number of seconds, not {value!r}", code="BAD_BACKOFF"
+        ) from None
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ConfigError(
+            f"{BACKOFF_ENV} must be a finite number of seconds ≥ 0", code="BAD_BACKOFF"
+        )
+    return seconds

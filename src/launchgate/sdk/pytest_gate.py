@@ -15,7 +15,6 @@ SDK stands alone, so the few formatting lines are its own.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from typing import Any
@@ -23,11 +22,11 @@ from typing import Any
 import pytest
 
 from launchgate.sdk.client import LaunchGate
-from launchgate.sdk.config import ArgumentNames, resolve_config
+from launchgate.sdk.config import BACKOFF_ENV, ArgumentNames, resolve_config, retry_backoff
 from launchgate.sdk.errors import ConfigError, LaunchGateError, UnreachableError
+from launchgate.sdk.figures import number, percent
 from launchgate.sdk.models import CaseResult, RunResult
 
-BACKOFF_ENV = "LAUNCHGATE_RETRY_BACKOFF"  # as `launchgate run` reads it
 # How this plugin's messages name the settings: it takes no key argument, and its strict
 # switch is the command-line option.
 NAMES = ArgumentNames(
@@ -114,7 +113,7 @@ def open_gate(strict_by: str | None, env: dict[str, str] | None = None) -> Pytes
         config = resolve_config(fail_open=False if strict_by else None, env=environ, names=NAMES)
         if not config.fail_open and strict_by is None:
             strict_by = "LAUNCHGATE_FAIL_OPEN=false"
-        backoff = _backoff(environ.get(BACKOFF_ENV))
+        backoff = retry_backoff(environ.get(BACKOFF_ENV))
         gate = PytestLaunchGate(config=config, backoff=backoff, strict_by=strict_by)
     except ConfigError as exc:
         problem = exc.message
@@ -166,38 +165,9 @@ def case_line(case: CaseResult) -> str:
     return f"{mark} {case.case}: {figures}" + (f" — {reason}" if reason else "")
 
 
-def number(value: float) -> str:
-    """A score or threshold as the API stores it (4 places): ``1.0``, ``0.75``."""
-    return repr(round(float(value), 4))
-
-
-def percent(pass_rate: float | None) -> str:
-    """``40%``; one decimal, rounded down, when not whole — 99.96% never reads 100%."""
-    if pass_rate is None:
-        return "n/a"
-    value = pass_rate * 100
-    if abs(value - round(value)) < 1e-9:
-        return f"{round(value)}%"
-    return f"{math.floor(value * 10) / 10:.1f}%"
-
-
 def _test_meta() -> dict[str, Any]:
     """``{"pytest": "tests/test_reply.py::test_refund"}`` while a test runs: a run in the
     dashboard leads back to the test that made it."""
     current = os.environ.get("PYTEST_CURRENT_TEST", "")
     node = current.rsplit(" (", 1)[0]
     return {"pytest": node} if node else {}
-
-
-def _backoff(value: str | None) -> float:
-    if not value:
-        return 1.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ConfigError(
-            f"{BACKOFF_ENV} must be a number of seconds, not {value!r}", code="BAD_BACKOFF"
-        ) from None
-    if seconds < 0 or not math.isfinite(seconds):
-        raise ConfigError(f"{BACKOFF_ENV} must be a finite number of seconds ≥ 0")
-    return seconds

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from launchgate.sdk import BatchResult, LaunchGate, RunResult
 
 T = TypeVar("T")
-BACKOFF_ENV = "LAUNCHGATE_RETRY_BACKOFF"
 SKIP_TITLE = "LaunchGate eval skipped"
 PROGRESS_AFTER_S = 0.3
 RUN_HELP = """Score an AI output against an eval suite: cleared for launch, or aborted.
@@ -200,7 +199,7 @@ def run(
             raise UsageError("--junit needs a finished run; it cannot be combined with --async")
         text = read_output(output, output_file, allow_empty=allow_empty_output)
         run_input = read_input(input, input_file)
-        backoff = _backoff(os.environ.get(BACKOFF_ENV))
+        backoff = _backoff()
     except UsageError as exc:
         _fail(str(exc))
     gate = _client(api_key, api_url, timeout, backoff, strict)
@@ -251,7 +250,7 @@ def _run_batch(
         if baseline is not None and baseline != "auto" and not baseline.startswith("bat_"):
             raise UsageError(f"--baseline is 'auto' or a batch id (bat_…), not {baseline!r}")
         items = read_items(outputs_file, allow_empty=allow_empty_output)
-        backoff = _backoff(os.environ.get(BACKOFF_ENV))
+        backoff = _backoff()
     except UsageError as exc:
         _fail(str(exc))
     api_key, api_url, timeout, strict = client
@@ -311,7 +310,7 @@ def _dry_run(
                 raise UsageError("--baseline applies to a batch: give --outputs-file")
             text = read_output(output, output_file, allow_empty=allow_empty_output)
             run_input = read_input(input, input_file)
-        backoff = _backoff(os.environ.get(BACKOFF_ENV))
+        backoff = _backoff()
     except UsageError as exc:
         _fail(str(exc))
     from launchgate.sdk import LaunchGateError, UnreachableError
@@ -423,16 +422,16 @@ def _progress(suite: str, enabled: bool, after: float = PROGRESS_AFTER_S) -> Ite
             status.stop()
 
 
-def _backoff(value: str | None) -> float:
-    if not value:
-        return 1.0
+def _backoff() -> float:
+    """The retries' pace from LAUNCHGATE_RETRY_BACKOFF, read as the SDK's pytest plugin reads
+    it; a bad value is a usage error (exit 2)."""
+    from launchgate.sdk.config import BACKOFF_ENV, retry_backoff
+    from launchgate.sdk.errors import ConfigError
+
     try:
-        seconds = float(value)
-    except ValueError:
-        raise UsageError(f"{BACKOFF_ENV} must be a number of seconds, not {value!r}") from None
-    if seconds < 0:
-        raise UsageError(f"{BACKOFF_ENV} must not be negative")
-    return seconds
+        return retry_backoff(os.environ.get(BACKOFF_ENV))
+    except ConfigError as exc:
+        raise UsageError(exc.message) from None
 
 
 def _err() -> Console:

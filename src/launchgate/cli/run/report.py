@@ -14,11 +14,11 @@ Shared with the GitHub Action, which prints the same lines to the job log.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from launchgate.sdk.figures import number, percent
 from launchgate.sdk.money import usd
 
 if TYPE_CHECKING:  # types only: the CLI starts without loading httpx
@@ -57,16 +57,6 @@ def exit_code(result: RunResult) -> int:
     return EXIT_CODES.get(result.status, 2)
 
 
-def percent(pass_rate: float | None) -> str:
-    """``40%``; one decimal, rounded down, when not whole — so 99.96% never reads 100%."""
-    if pass_rate is None:
-        return "n/a"
-    value = pass_rate * 100
-    if abs(value - round(value)) < 1e-9:
-        return f"{round(value)}%"
-    return f"{math.floor(value * 10) / 10:.1f}%"
-
-
 def duration(ms: float | None) -> str:
     """``245ms``; one decimal below 10 ms, where deterministic runs live."""
     if ms is None:
@@ -83,11 +73,6 @@ def cost_text(result: RunResult) -> str | None:
         return usd(result.cost_usd)
     models = result.unpriced_models
     return f"unknown (no price for {', '.join(models)})" if models else "unknown"
-
-
-def number(value: float) -> str:
-    """A score or threshold as the API stores it (4 places): ``1.0``, ``0.75``."""
-    return repr(round(float(value), 4))
 
 
 def one_line(text: str) -> str:
