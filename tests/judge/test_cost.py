@@ -321,6 +321,19 @@ async def test_organization_settings_are_read_and_patched_strictly(api: Api) -> 
             "PATCH", "/v1/organization", org, json={"judge_budget_usd_monthly": bad}
         )
         assert_error(response, 400, "VALIDATION_ERROR")
+    # What JSON itself cannot say but Python's parser reads: never a budget, never a 500.
+    for raw in ("NaN", "Infinity", "-Infinity", "1e309", "9" * 5000):
+        response = await api.call(
+            "PATCH",
+            "/v1/organization",
+            org,
+            content='{"judge_budget_usd_monthly": ' + raw + "}",
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code in (400, 413), (raw, response.text)
+    assert (await api.ok("GET", "/v1/organization", org))["data"][
+        "judge_budget_usd_monthly"
+    ] is None
     response = await api.call("PATCH", "/v1/organization", org, json={"name": "renamed"})
     assert_error(response, 400, "VALIDATION_ERROR")
     top = await api.ok(
