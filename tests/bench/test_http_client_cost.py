@@ -1,0 +1,36 @@
+"""bench/http_client_cost.py with tiny sizes: both clients answer every request of the
+local server and the report carries a row for each and their ratio. Structure only: no
+figure is asserted (timings are the benchmark's)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "http_client_cost.py"
+
+
+def test_both_clients_are_measured_and_compared() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--requests", "30", "--rounds", "2", "--in-flight", "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = re.findall(r"^\| (.+?) \| [\d.]+ \(([\d.]+), ([\d.]+)\) \|$", done.stdout, re.M)
+    assert [row[0] for row in rows] == [
+        "httpx's own transport (httpcore)",
+        "the server's client (httpx over aiohttp)",
+    ]
+    assert re.search(r"^The server's client / httpx's own transport: [\d.]+×$", done.stdout, re.M)
+
+
+def test_bad_sizes_are_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--requests", "0"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "must be positive" in done.stderr
