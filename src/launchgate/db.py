@@ -3,10 +3,12 @@ session commits once at the end and rolls back on error."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.ext.asyncio import (
@@ -31,6 +33,7 @@ def create_engine(url: str, pool_size: int = 10, pool_timeout_s: float = 30.0) -
             pool_size=pool_size,
             max_overflow=overflow(url, pool_size),
             pool_timeout=pool_timeout_s,
+            json_serializer=dump_json,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -40,7 +43,21 @@ def create_engine(url: str, pool_size: int = 10, pool_timeout_s: float = 30.0) -
         max_overflow=overflow(url, pool_size),
         pool_timeout=pool_timeout_s,
         pool_pre_ping=True,
+        json_serializer=dump_json,
     )
+
+
+def dump_json(value: Any) -> str:
+    """The text of a JSON column. Every run stores its scores, input and suite snapshot, and
+    the standard encoder was a twentieth of the server's CPU per run (issue 17); orjson
+    takes a sixth of its time. What orjson cannot write (an integer past 64 bits, a string
+    with a lone surrogate, a key that is not a string) is written by the standard encoder
+    as before. A NaN or an infinity, which no schema of ours accepts, would be written
+    ``null`` (PostgreSQL refuses the standard encoder's bare ``NaN``)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value)
 
 
 def overflow(url: str, pool_size: int) -> int:
@@ -58,10 +75,13 @@ def create_sync_engine(url: str) -> Engine:
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=1,
             max_overflow=0,
+            json_serializer=dump_json,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa_create_engine(sync_url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+    return sa_create_engine(
+        sync_url, pool_size=1, max_overflow=0, pool_pre_ping=True, json_serializer=dump_json
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
