@@ -42,7 +42,7 @@ async def _authenticate(
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("Authorization header must be 'Bearer <api key or token>'")
     if credential.startswith(("lg_live_", "lg_test_")):
-        return await api_key_service.authenticate(session, credential, runtime.key_cache)
+        return await api_key_service.authenticate(runtime.engine, credential, runtime.key_cache)
     if credential.count(".") != 2:
         # Not a JWT's three parts: a mistyped or foreign key. Its holder meant an API key,
         # and "Invalid API key" is what every other bad key is told (issue 12).

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.kit.auth_context import AuthContext
@@ -18,14 +19,14 @@ def add(session: AsyncSession, org: Organisation) -> Organisation:
     return org
 
 
+_ORGS = cast(Table, Organisation.__table__)
+# Built once with a bind parameter, so its cache key is too (issue 17).
+_FACTS = select(_ORGS.c.plan, _ORGS.c.config_version).where(_ORGS.c.id == bindparam("org_id"))
+
+
 async def facts(session: AsyncSession, org_id: uuid.UUID) -> tuple[str, int] | None:
     """``(plan, config_version)`` in one narrow query: all the hot path needs of the org."""
-    table = Organisation.__table__
-    row = (
-        await session.execute(
-            select(table.c.plan, table.c.config_version).where(table.c.id == org_id)
-        )
-    ).first()
+    row = (await session.execute(_FACTS, {"org_id": org_id})).first()
     return None if row is None else (row[0], row[1])
 
 

@@ -56,17 +56,34 @@ class OrgFacts:
 
 
 async def get_facts(
-    session: AsyncSession, org_id: uuid.UUID, cache: FactsCache | None = None
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    cache: FactsCache | None = None,
+    caller: AuthContext | None = None,
 ) -> OrgFacts:
-    facts = cache.get(org_id) if cache is not None else None
-    if facts is None:
-        found = await repository.facts(session, org_id)
-        if found is None:
-            raise NotFound.of("Organisation", org_id)
-        facts = OrgFacts(*found)
-        if cache is not None:
+    """The organisation's plan and config version as this request must see them: from
+    ``cache`` in the embedded mode (invalidated on commit by the one process that owns
+    the database); else from the ``caller``, when its API key was read together with
+    them by this same request (``api_keys.service.KeyCaller``); else read now. Nothing is
+    kept across requests when the database is shared: a plan or config change committed
+    by another process must show on the next request, and neither LISTEN/NOTIFY nor a
+    Redis message arrives in time to guarantee that."""
+    if cache is not None:
+        facts = cache.get(org_id)
+        if facts is None:
+            facts = await _read_facts(session, org_id)
             cache.put(org_id, facts)
-    return facts
+        return facts
+    if isinstance(caller, api_keys.KeyCaller) and caller.org_id == org_id:
+        return OrgFacts(caller.plan, caller.config_version)
+    return await _read_facts(session, org_id)
+
+
+async def _read_facts(session: AsyncSession, org_id: uuid.UUID) -> OrgFacts:
+    found = await repository.facts(session, org_id)
+    if found is None:
+        raise NotFound.of("Organisation", org_id)
+    return OrgFacts(*found)
 
 
 # --- the organisation's own settings (GET/PATCH /v1/organization) ------------------------
