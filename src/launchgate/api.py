@@ -62,7 +62,8 @@ for private in (
 router.include_router(templates, responses=PUBLIC_ERRORS)
 router.include_router(auth, responses=PUBLIC_ERRORS | _errors(401))
 
-PUBLIC_PATHS = ("/health", "/v1/templates", "/v1/auth/login")
+# The Stripe webhook carries Stripe's signature instead of a credential (docs/billing.md).
+PUBLIC_PATHS = ("/health", "/v1/templates", "/v1/auth/login", "/v1/billing/webhook")
 
 
 def document_security(schema: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from launchgate.kit.entropy import weakness
@@ -24,6 +31,9 @@ _RATE = re.compile(
     r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE
 )
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_STRIPE_KEY = re.compile(r"^(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,250}$")
+_WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]{8,250}$")
+_STRIPE_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 
 class SettingsError(RuntimeError):
@@ -147,6 +157,14 @@ class Settings(BaseSettings):
     judge_slot_lease_s: float = Field(default=20.0, ge=1)
     # How many jobs one `launchgate worker` process runs at once (its --concurrency).
     worker_concurrency: int = Field(default=10, ge=1, le=1000)
+    # Paid plans through Stripe (docs/billing.md): off unless the secret key is set, and then
+    # the webhook secret and both prices must be set too (checked below). The API base is
+    # Stripe's own unless a local stand-in answers for it (tests).
+    stripe_secret_key: SecretStr | None = Field(default=None, repr=False)
+    stripe_webhook_secret: SecretStr | None = Field(default=None, repr=False)
+    stripe_price_pro: str | None = None
+    stripe_price_scale: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
 
     @field_validator("default_plan")
     @classmethod
@@ -175,6 +193,82 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"'{value}' is not an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator(
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "stripe_price_pro",
+        "stripe_price_scale",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """Compose passes an unset variable through as an empty string: that is no value."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _check_stripe_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it is a secret, and this line is logged.
+        if value is not None and not _STRIPE_KEY.match(value.get_secret_value()):
+            raise ValueError("is not a Stripe secret key (sk_live_…, sk_test_…, rk_live_…)")
+        return value
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("is not a Stripe webhook signing secret (whsec_…)")
+        return value
+
+    @field_validator("stripe_price_pro", "stripe_price_scale")
+    @classmethod
+    def _check_price(cls, value: str | None) -> str | None:
+        if value is not None and not _STRIPE_ID.match(value):
+            raise ValueError(f"'{value[:60]}' is not a Stripe price id (price_…)")
+        return value
+
+    @field_validator("stripe_api_base")
+    @classmethod
+    def _check_stripe_base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or len(value) > 2000:
+            raise ValueError("is not an http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_stripe_whole(self) -> Settings:
+        problem = self.stripe_problem()
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def stripe_problem(self) -> str | None:
+        """One line naming what a partial Stripe configuration lacks, or None."""
+        parts = {
+            "LAUNCHGATE_STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "LAUNCHGATE_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+            "LAUNCHGATE_STRIPE_PRICE_PRO": self.stripe_price_pro,
+            "LAUNCHGATE_STRIPE_PRICE_SCALE": self.stripe_price_scale,
+        }
+        missing = [name for name, value in parts.items() if value is None]
+        if not missing or len(missing) == len(parts):
+            if not missing and self.stripe_price_pro == self.stripe_price_scale:
+                return (
+                    "LAUNCHGATE_STRIPE_PRICE_PRO and LAUNCHGATE_STRIPE_PRICE_SCALE are the same "
+                    "price: each plan needs its own"
+                )
+            return None
+        return (
+            f"Stripe billing is half configured: {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not set (set all four of "
+            "LAUNCHGATE_STRIPE_SECRET_KEY, _WEBHOOK_SECRET, _PRICE_PRO and _PRICE_SCALE, "
+            "or none to leave billing off)"
+        )
+
+    @property
+    def stripe_enabled(self) -> bool:
+        """Billing through Stripe is on: the secret key is set (and so, checked, the rest)."""
+        return self.stripe_secret_key is not None
 
     @field_validator("rate_limit", "auth_rate_limit", "lockout_limit")
     @classmethod
@@ -249,8 +343,10 @@ def load_settings(data_dir: Path | None = None) -> Settings:
         settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "LAUNCHGATE_" + str(first["loc"][0]).upper() if first["loc"] else "LAUNCHGATE_*"
         message = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a rule over several variables: its message names them
+            raise SettingsError(message) from None
+        name = "LAUNCHGATE_" + str(first["loc"][0]).upper()
         raise SettingsError(f"{name}: {message}") from None
     if settings.env == "production" and settings.secret_key and len(settings.secret_key) < 32:
         raise SettingsError("LAUNCHGATE_SECRET_KEY must be at least 32 characters in production")

@@ -13,6 +13,7 @@ from launchgate.models.organisation import Organisation
 from launchgate.models.project import Project
 from launchgate.models.run import Run
 from launchgate.models.scorer import Scorer
+from launchgate.models.stripe_event import StripeEvent
 from launchgate.models.suite import Suite
 from launchgate.models.usage import UsageCounter
 from launchgate.models.user import User
@@ -30,6 +31,7 @@ __all__ = [
     "Project",
     "Run",
     "Scorer",
+    "StripeEvent",
     "Suite",
     "UsageCounter",
     "User",

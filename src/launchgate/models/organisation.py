@@ -20,3 +20,8 @@ class Organisation(UUIDPk, Timestamps, Base):
     # Once this month's spend reaches it, judge cases end in error JUDGE_BUDGET_EXCEEDED
     # without a provider call (docs/cost.md).
     judge_budget_usd_monthly: Mapped[float | None] = mapped_column(default=None)
+    # The organisation's customer in Stripe, created by its first checkout (docs/billing.md);
+    # webhooks find the organisation by it.
+    stripe_customer_id: Mapped[str | None] = mapped_column(
+        String(255), default=None, unique=True, index=True
+    )

@@ -1,0 +1,135 @@
+"""The boundary with Stripe: the only module that calls Stripe's API, through Stripe's
+official library, and turns its failures into our small error tree.
+
+A client is made per call and closed after it: checkout and portal sessions are rare (a
+person clicking a button), and a client held for the process would tie its connections to
+one event loop for nothing. The library's async methods (over httpx) keep the event loop
+free while Stripe answers. Nothing printable here carries the secret key: errors name
+Stripe's error type, code and request id, never its message or our request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import stripe
+import structlog
+
+from launchgate.config import Settings
+from launchgate.errors import ServiceUnavailable
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+# One call (connect + answer) may take this long; the library retries a failed connection
+# or a 409/429/5xx twice, with an idempotency key, so one request is never made twice.
+TIMEOUT_S = 20.0
+RETRIES = 2
+
+
+class StripeUnavailable(ServiceUnavailable):
+    """Stripe could not be reached, or refused the call: nothing was changed (503)."""
+
+
+@asynccontextmanager
+async def client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
+    assert settings.stripe_secret_key is not None, "only called with billing configured"
+    http = stripe.HTTPXClient(timeout=TIMEOUT_S)
+    try:
+        yield stripe.StripeClient(
+            settings.stripe_secret_key.get_secret_value(),
+            base_addresses={"api": settings.stripe_api_base},
+            http_client=http,
+            max_network_retries=RETRIES,
+        )
+    finally:
+        await http.close_async()
+
+
+async def _call(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Run one Stripe call; its failures become ours, described without Stripe's message
+    (which may quote what we sent)."""
+    try:
+        return await call()
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        log.warning("stripe unreachable", call=what, error_type=type(exc).__name__)
+        raise StripeUnavailable(
+            "Stripe could not be reached; nothing was changed, try again in a minute",
+            headers={"Retry-After": "60"},
+        ) from None
+    except stripe.StripeError as exc:
+        details = {
+            "stripe_error": type(exc).__name__,
+            "code": exc.code,
+            "request_id": exc.request_id,
+        }
+        log.warning("stripe refused", call=what, **details, status=exc.http_status)
+        if exc.http_status is not None and exc.http_status >= 500:
+            raise StripeUnavailable(
+                "Stripe answered with an error; nothing was changed, try again in a minute",
+                details=details,
+                headers={"Retry-After": "60"},
+            ) from None
+        # A 4xx: Stripe does not know a price or customer we named, or refuses the key —
+        # the operator's settings need a look (the log line above says which).
+        raise StripeUnavailable(
+            f"Stripe refused to {what}; the server's Stripe settings need a look (docs/billing.md)",
+            details=details,
+        ) from None
+
+
+async def create_customer(settings: Settings, org_id: uuid.UUID, name: str) -> str:
+    """A customer for the organisation. The idempotency key is the organisation's: two
+    checkouts at once (or one retried after our transaction failed) get the same customer
+    from Stripe for 24 hours, not two."""
+    async with client(settings) as stripe_client:
+        customer = await _call(
+            "create a customer",
+            lambda: stripe_client.v1.customers.create_async(
+                {"name": name, "metadata": {"launchgate_org_id": str(org_id)}},
+                {"idempotency_key": f"launchgate-customer-{org_id}"},
+            ),
+        )
+    return str(customer.id)
+
+
+async def create_checkout_session(settings: Settings, params: dict[str, Any]) -> str:
+    async with client(settings) as stripe_client:
+        session = await _call(
+            "create a checkout session",
+            lambda: stripe_client.v1.checkout.sessions.create_async(params),  # type: ignore[arg-type]
+        )
+    return _url(session)
+
+
+async def create_portal_session(settings: Settings, customer: str, return_url: str) -> str:
+    async with client(settings) as stripe_client:
+        session = await _call(
+            "create a billing portal session",
+            lambda: stripe_client.v1.billing_portal.sessions.create_async(
+                {"customer": customer, "return_url": return_url}
+            ),
+        )
+    return _url(session)
+
+
+def _url(session: Any) -> str:
+    url = getattr(session, "url", None)
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise StripeUnavailable("Stripe's answer held no session URL; nothing was changed")
+    return url
+
+
+def signature_ok(payload: str, header: str, secret: str) -> bool:
+    """True when Stripe signed ``payload`` with ``secret`` within the library's tolerance
+    (300 s); the comparison is the library's, in constant time."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, header, secret, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        )
+    except stripe.SignatureVerificationError:
+        return False
+    return True

@@ -1,0 +1,328 @@
+"""Paid plans through Stripe (issue 18, docs/billing.md), against the local Stripe
+stand-in (``launchgate.testing.stripe_stand_in``, a real HTTP server on 127.0.0.1) on
+both backends: checkout and portal sessions, one customer per organisation, and signed
+webhooks that move the plan — idempotent, ordered, audited, and seen by the usage at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from launchgate.app import create_app
+from launchgate.db import unit_of_work
+from launchgate.models import AuditEvent, Organisation, StripeEvent
+from launchgate.runtime import ApiRuntime
+from launchgate.testing.stripe_stand_in import StripeStandInServer
+from launchgate.users import service as users
+from tests.billing.stripe_helpers import (
+    PRICE_PRO,
+    PRICE_SCALE,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    body_of,
+    event,
+    sign,
+    stripe_overrides,
+    subscription,
+)
+from tests.conftest import make_settings, started
+from tests.factories import Api, Org, assert_error, unique
+
+WEBHOOK = "/v1/billing/webhook"
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[StripeStandInServer]:
+    with StripeStandInServer(SECRET_KEY, [PRICE_PRO, PRICE_SCALE]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def stripe_app(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, stand_in: StripeStandInServer
+) -> AsyncIterator[FastAPI]:
+    settings = make_settings(
+        database_url, tmp_path_factory.mktemp("stripe"), **stripe_overrides(stand_in.base_url)
+    )
+    async for running in started(create_app(settings)):
+        yield running
+
+
+@pytest.fixture
+async def sapi(stripe_app: FastAPI) -> AsyncIterator[Api]:
+    runtime: ApiRuntime = stripe_app.state.runtime
+    transport = httpx.ASGITransport(app=stripe_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, runtime)
+
+
+async def _plan(api: Api, org: Org) -> str:
+    async with unit_of_work(api.runtime.sessions) as session:
+        found = await session.get(Organisation, org.id)
+        assert found is not None
+        return found.plan
+
+
+async def _customer(api: Api, org: Org) -> str | None:
+    async with unit_of_work(api.runtime.sessions) as session:
+        found = await session.get(Organisation, org.id)
+        assert found is not None
+        return found.stripe_customer_id
+
+
+async def _audit(api: Api, org: Org) -> list[AuditEvent]:
+    async with unit_of_work(api.runtime.sessions) as session:
+        rows = await session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.org_id == org.id, AuditEvent.action == "organization.plan_changed"
+            )
+        )
+        return list(rows)
+
+
+async def _post_event(
+    api: Api, value: dict[str, Any], secret: str = WEBHOOK_SECRET, **headers: str
+) -> httpx.Response:
+    payload = body_of(value)
+    sent = {"Stripe-Signature": sign(payload, secret), "Content-Type": "application/json"}
+    return await api.client.post(WEBHOOK, content=payload, headers={**sent, **headers})
+
+
+async def _subscribed(api: Api, org: Org) -> str:
+    """Check out once, so the organisation has its Stripe customer; returns its id."""
+    await api.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    customer = await _customer(api, org)
+    assert customer is not None and customer.startswith("cus_")
+    return customer
+
+
+# --- checkout and portal ------------------------------------------------------------------
+
+
+async def test_checkout_creates_one_customer_and_a_subscription_session(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    org = await sapi.org("free")
+    first = await sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    assert set(first) == {"checkout_url"}
+    assert first["checkout_url"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    second = await sapi.ok(
+        "POST",
+        "/v1/billing/checkout",
+        org,
+        json={
+            "plan": "scale",
+            "success_url": "https://app.example.com/paid?session={CHECKOUT_SESSION_ID}",
+            "cancel_url": "http://localhost:3000/back",
+        },
+    )
+    assert second["checkout_url"] != first["checkout_url"]
+    mine = [
+        r
+        for r in stand_in.requests("/v1/customers")
+        if r["params"]["metadata"]["launchgate_org_id"] == str(org.id)
+    ]
+    assert len(mine) == 1, "one customer per organisation"
+    assert mine[0]["idempotency_key"] == f"launchgate-customer-{org.id}"
+    customer = await _customer(sapi, org)
+    assert customer is not None
+    sessions = [
+        r["params"]
+        for r in stand_in.requests("/v1/checkout/sessions")
+        if r["params"].get("client_reference_id") == str(org.id)
+    ]
+    assert len(sessions) == 2
+    pro, scale = sessions
+    assert pro["mode"] == scale["mode"] == "subscription"
+    assert pro["customer"] == scale["customer"] == customer
+    assert pro["line_items"] == [{"price": PRICE_PRO, "quantity": "1"}]
+    assert scale["line_items"] == [{"price": PRICE_SCALE, "quantity": "1"}]
+    assert pro["success_url"] == pro["cancel_url"] == "http://testserver/settings/usage"
+    assert scale["success_url"] == "https://app.example.com/paid?session={CHECKOUT_SESSION_ID}"
+    assert scale["cancel_url"] == "http://localhost:3000/back"
+    assert pro["subscription_data"]["metadata"] == {
+        "launchgate_org_id": str(org.id),
+        "launchgate_plan": "pro",
+    }
+    # Still free: only Stripe's webhook changes the plan.
+    assert await _plan(sapi, org) == "free"
+
+
+async def test_portal_for_the_organisations_customer(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    org = await sapi.org("free")
+    refused = await sapi.call("POST", "/v1/billing/portal", org, json={})
+    assert "checkout" in assert_error(refused, 409, "CONFLICT")["message"]
+    customer = await _subscribed(sapi, org)
+    found = await sapi.ok(
+        "POST", "/v1/billing/portal", org, json={"return_url": "https://app.example.com/x"}
+    )
+    assert found["portal_url"].startswith("https://billing.stripe.com/p/session/")
+    default = await sapi.ok("POST", "/v1/billing/portal", org, json={})
+    sent = [
+        r["params"]
+        for r in stand_in.requests("/v1/billing_portal/sessions")
+        if r["params"]["customer"] == customer
+    ]
+    assert [s["return_url"] for s in sent] == [
+        "https://app.example.com/x",
+        "http://testserver/settings/usage",
+    ]
+    assert default["portal_url"] != found["portal_url"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"plan": "enterprise"},
+        {"plan": "free"},
+        {},
+        {"plan": "pro", "success_url": "ftp://example.com/x"},
+        {"plan": "pro", "success_url": "javascript:alert(1)"},
+        {"plan": "pro", "success_url": "/settings/usage"},
+        {"plan": "pro", "cancel_url": "https://user:pw@example.com/"},
+        {"plan": "pro", "cancel_url": "https://example.com/a b"},
+        {"plan": "pro", "cancel_url": "https://example.com/" + "a" * 2000},
+        {"plan": "pro", "cancel_url": "https://example.com:99999/"},
+        {"plan": "pro", "success_url": 7},
+        {"plan": "pro", "coupon": "FREE"},
+    ],
+)
+async def test_bad_checkout_bodies_are_400_and_call_no_stripe(
+    sapi: Api, stand_in: StripeStandInServer, body: dict[str, Any]
+) -> None:
+    org = await sapi.org("free")
+    before = len(stand_in.requests())
+    assert_error(
+        await sapi.call("POST", "/v1/billing/checkout", org, json=body), 400, "VALIDATION_ERROR"
+    )
+    assert len(stand_in.requests()) == before
+    assert await _customer(sapi, org) is None
+
+
+async def test_only_owners_and_live_keys_may_buy(sapi: Api) -> None:
+    org = await sapi.org("free")
+    test_key = Org(org.id, await sapi.test_key(org))
+    for path, body in (("/v1/billing/checkout", {"plan": "pro"}), ("/v1/billing/portal", {})):
+        refused = await sapi.call("POST", path, test_key, json=body)
+        assert "test key" in assert_error(refused, 403, "FORBIDDEN")["message"]
+    member = f"{unique('member')}@example.com"
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        await users.create_user(session, org.id, member, "correct horse battery", "member")
+    owner = await sapi.user(org)
+    tokens = {}
+    for email in (member, owner):
+        login = await sapi.client.post(
+            "/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+        )
+        tokens[email] = login.json()["data"]["access_token"]
+    as_member = await sapi.client.post(
+        "/v1/billing/checkout",
+        json={"plan": "pro"},
+        headers={"Authorization": f"Bearer {tokens[member]}"},
+    )
+    assert "owner" in assert_error(as_member, 403, "FORBIDDEN")["message"]
+    assert await _customer(sapi, org) is None
+    as_owner = await sapi.client.post(
+        "/v1/billing/checkout",
+        json={"plan": "pro"},
+        headers={"Authorization": f"Bearer {tokens[owner]}"},
+    )
+    assert as_owner.status_code == 200, as_owner.text
+    assert await _customer(sapi, org) is not None
+
+
+# --- the webhook --------------------------------------------------------------------------
+
+
+async def test_a_signed_subscription_update_moves_the_plan_once(sapi: Api) -> None:
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    updated = event("customer.subscription.updated", subscription(customer, PRICE_PRO))
+    answer = await _post_event(sapi, updated)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"received": True, "outcome": "plan_changed"}
+    assert await _plan(sapi, org) == "pro"
+    usage = await sapi.ok("GET", "/v1/billing/usage", org)
+    assert (usage["plan"], usage["monthly_limit"]) == ("pro", 15_000)
+    # The same event again (Stripe retries): recorded once, changes nothing, audited once.
+    again = await _post_event(sapi, updated)
+    assert again.json() == {"received": True, "outcome": "duplicate"}
+    audit = await _audit(sapi, org)
+    assert len(audit) == 1
+    assert audit[0].actor_type == "system"
+    assert audit[0].details == {
+        "plan": {"from": "free", "to": "pro"},
+        "stripe_event_id": updated["id"],
+        "stripe_event_type": "customer.subscription.updated",
+    }
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        recorded = await session.get(StripeEvent, updated["id"])
+        assert recorded is not None
+        assert (recorded.org_id, recorded.outcome, recorded.plan) == (org.id, "plan_changed", "pro")
+
+
+async def test_bad_signatures_are_400_and_change_nothing(sapi: Api) -> None:
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    value = event("customer.subscription.updated", subscription(customer, PRICE_SCALE))
+    payload = body_of(value)
+    tampered = payload.replace(PRICE_SCALE.encode(), PRICE_PRO.encode())
+    old = sign(payload, at=int(time.time()) - 301)
+    wrong_secret = sign(payload, "whsec_AnotherSecret0123456789")
+    cases = [
+        (tampered, {"Stripe-Signature": sign(payload)}),
+        (payload, {"Stripe-Signature": wrong_secret}),
+        (payload, {"Stripe-Signature": old}),
+        (payload, {}),
+        (payload, {"Stripe-Signature": ""}),
+        (payload, {"Stripe-Signature": "t=1,v1=" + "0" * 64}),
+        (payload, {"Stripe-Signature": "garbage"}),
+        (payload, {"Stripe-Signature": "x" * 5000}),
+        (b"\xff\xfe" + payload, {"Stripe-Signature": sign(b"\xff\xfe" + payload)}),
+    ]
+    for body, headers in cases:
+        response = await sapi.client.post(WEBHOOK, content=body, headers=headers)
+        assert_error(response, 400, "VALIDATION_ERROR")
+        assert WEBHOOK_SECRET not in response.text
+    assert await _plan(sapi, org) == "free"
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        assert await session.get(StripeEvent, value["id"]) is None
+    # Signed right, it is taken — an Authorization header is neither needed nor checked.
+    response = await sapi.client.post(
+        WEBHOOK,
+        content=payload,
+        headers={"Stripe-Signature": sign(payload), "Authorization": "Bearer nonsense"},
+    )
+    assert response.json() == {"received": True, "outcome": "plan_changed"}
+    assert await _plan(sapi, org) == "scale"
+
+
+async def test_an_older_event_after_a_newer_one_is_ignored(sapi: Api) -> None:
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    now = int(time.time())
+    newer = event("customer.subscription.updated", subscription(customer, PRICE_SCALE), now)
+    older = event("customer.subscription.updated", subscription(customer, PRICE_PRO), now - 60)
+    assert (await _post_event(sapi, newer)).json()["outcome"] == "plan_changed"
+    assert (await _post_event(sapi, older)).json()["outcome"] == "stale"
+    assert await _plan(sapi, org) == "scale"
+    deleted = event(
+        "customer.subscription.deleted",
+        subscription(customer, PRICE_SCALE, status="canceled"),
+        now + 1,
+    )
+    assert (await _post_event(sapi, deleted)).json()["outcome"] == "plan_changed"
+    assert await _plan(sapi, org) == "free"
+    usage = await sapi.ok("GET", "/v1/billing/usage", org)
+    assert (usage["plan"], usage["monthly_limit"]) == ("free", 500)
+    moves = [e.details["plan"] for e in sorted(await _audit(sapi, org), key=lambda e: e.created_at)]
+    assert moves == [{"from": "free", "to": "scale"}, {"from": "scale", "to": "free"}]
