@@ -263,6 +263,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime=lambda: getattr(app.state, "runtime", None),
         public_paths=PUBLIC_PATHS,
         router=app.router,
+        openapi=app.openapi,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)  # a %00 would reach PostgreSQL as a 500

@@ -240,6 +240,56 @@ async def test_cases_are_scored_concurrently(monkeypatch: pytest.MonkeyPatch) ->
     assert result.status == "cleared" and len(scores) == 4
 
 
+async def test_judged_cases_wait_on_their_judge_concurrently() -> None:
+    """Deterministic cases are scored one after another without a task each; the cases
+    that wait (a judge call here) still wait together, and every entry keeps its place."""
+    judged = [
+        _case(f"j{i}", "llm_judge", {"rubric": "Be kind", "_provider": "openai"}) for i in range(3)
+    ]
+    barrier = asyncio.Barrier(len(judged))
+
+    async def judge(
+        config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any, _t: float
+    ) -> engine.Judged:
+        await barrier.wait()  # only returns once every judged case has started
+        return engine.Judged(result=ScoreResult(score=1.0, reason="kind"))
+
+    cases = [
+        _case("first", "contains", {"values": ["a"]}),
+        judged[0],
+        _case("middle", "contains", {"values": ["zzz"]}),
+        judged[1],
+        judged[2],
+    ]
+    scores, result = await asyncio.wait_for(
+        execute(_snapshot(*cases, pass_threshold=0.0), "a", {}, OPTIONS, judge), 10
+    )
+    assert [s["case"] for s in scores] == ["first", "j0", "middle", "j1", "j2"]
+    assert [s["status"] for s in scores] == ["passed", "passed", "failed", "passed", "passed"]
+    assert result.total_cases == 5
+
+
+async def test_searches_in_threads_run_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two backtracking patterns (no RE2 form: a backreference) search in threads at the
+    same time: each waits at a barrier only the other can pass."""
+    import threading
+
+    barrier = threading.Barrier(2, timeout=5)
+    cases = [_case(f"r{i}", "regex", {"pattern": r"(a)\1"}) for i in range(2)]
+    real_to_thread = asyncio.to_thread
+
+    async def meet_in_thread(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        def met() -> Any:
+            barrier.wait()
+            return func(*args, **kwargs)
+
+        return await real_to_thread(met)
+
+    monkeypatch.setattr(engine.asyncio, "to_thread", meet_in_thread)
+    scores, _ = await asyncio.wait_for(execute(_snapshot(*cases), "aa", {}, OPTIONS), 10)
+    assert [s["status"] for s in scores] == ["passed", "passed"]
+
+
 async def test_case_expected_feeds_a_shared_scorer() -> None:
     snapshot = _snapshot(
         _case("wants foo", "contains", {}, expected="foo"),
