@@ -7,6 +7,7 @@ webhooks that move the plan — idempotent, ordered, audited, and seen by the us
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from sqlalchemy import select
 
 from launchgate.app import create_app
 from launchgate.db import unit_of_work
-from launchgate.models import AuditEvent, Organisation, StripeEvent
+from launchgate.kit.time import month_key, utcnow
+from launchgate.models import AuditEvent, Organisation, StripeEvent, UsageCounter
 from launchgate.runtime import ApiRuntime
 from launchgate.testing.stripe_stand_in import StripeStandInServer
 from launchgate.users import service as users
@@ -326,3 +328,126 @@ async def test_an_older_event_after_a_newer_one_is_ignored(sapi: Api) -> None:
     assert (usage["plan"], usage["monthly_limit"]) == ("free", 500)
     moves = [e.details["plan"] for e in sorted(await _audit(sapi, org), key=lambda e: e.created_at)]
     assert moves == [{"from": "free", "to": "scale"}, {"from": "scale", "to": "free"}]
+
+
+async def test_checkout_completed_sets_the_plan_and_keeps_the_customer(sapi: Api) -> None:
+    org = await sapi.org("free")
+    completed = {
+        "id": "cs_test_" + uuid.uuid4().hex,
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(org.id),
+        "customer": "cus_" + uuid.uuid4().hex[:14],
+        "payment_status": "unpaid",
+        "metadata": {"launchgate_org_id": str(org.id), "launchgate_plan": "scale"},
+    }
+    # Not paid yet (a bank debit on its way): nothing changes until it is.
+    unpaid = await _post_event(sapi, event("checkout.session.completed", completed))
+    assert unpaid.json()["outcome"] == "ignored"
+    assert await _plan(sapi, org) == "free"
+    paid = await _post_event(
+        sapi, event("checkout.session.completed", {**completed, "payment_status": "paid"})
+    )
+    assert paid.json()["outcome"] == "plan_changed"
+    assert await _plan(sapi, org) == "scale"
+    assert await _customer(sapi, org) == completed["customer"]
+    # Subscribed: a second checkout is refused (plans change in the portal).
+    again = await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    assert "portal" in assert_error(again, 409, "CONFLICT")["message"]
+
+
+async def test_subscription_states_and_strangers(sapi: Api) -> None:
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    now = int(time.time())
+    steps = [
+        ("trialing", PRICE_PRO, "plan_changed", "pro"),
+        ("past_due", PRICE_PRO, "ignored", "pro"),  # Stripe is retrying the payment
+        ("active", "price_someone_elses", "unknown_price", "pro"),
+        ("active", PRICE_SCALE, "plan_changed", "scale"),
+        ("active", PRICE_SCALE, "plan_kept", "scale"),
+        ("unpaid", PRICE_SCALE, "plan_changed", "free"),
+    ]
+    for offset, (status, price, outcome, plan) in enumerate(steps):
+        value = event(
+            "customer.subscription.updated", subscription(customer, price, status), now + offset
+        )
+        assert (await _post_event(sapi, value)).json()["outcome"] == outcome, status
+        assert await _plan(sapi, org) == plan
+    stranger = event("customer.subscription.updated", subscription("cus_nobody", PRICE_PRO))
+    assert (await _post_event(sapi, stranger)).json()["outcome"] == "unknown_organisation"
+    other = event("invoice.paid", {"id": "in_1", "object": "invoice", "customer": customer})
+    assert (await _post_event(sapi, other)).json()["outcome"] == "ignored"
+    assert await _plan(sapi, org) == "free"
+
+
+async def test_a_run_sees_the_new_plan_at_once(sapi: Api) -> None:
+    """The embedded mode keeps plans in memory (orgs/cache.py): a downgrade must reach the
+    next run, not the next restart."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    _, suite = await sapi.gated_suite(org)
+    now = int(time.time())
+    up = event("customer.subscription.created", subscription(customer, PRICE_PRO), now)
+    assert (await _post_event(sapi, up)).json()["outcome"] == "plan_changed"
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        await session.merge(UsageCounter(org_id=org.id, period=month_key(utcnow()), runs=600))
+    await sapi.run(org, suite["slug"], "hello world")  # 601 runs: fine on pro
+    if sapi.runtime.settings.embedded:
+        cached = sapi.runtime.facts_cache.get(org.id) if sapi.runtime.facts_cache else None
+        assert cached is not None and cached.plan == "pro", "the plan is cached"
+    down = event(
+        "customer.subscription.deleted",
+        subscription(customer, PRICE_PRO, "canceled"),
+        now + 1,
+    )
+    assert (await _post_event(sapi, down)).json()["outcome"] == "plan_changed"
+    refused = await sapi.call(
+        "POST", "/v1/run", org, json={"suite": suite["slug"], "output": "hello world"}
+    )
+    assert "500" in assert_error(refused, 402, "USAGE_LIMIT_EXCEEDED")["message"]
+    usage = await sapi.ok("GET", "/v1/billing/usage", org)
+    assert (usage["plan"], usage["monthly_limit"], usage["current_usage"]) == ("free", 500, 601)
+
+
+async def test_stripe_refusing_is_503_and_stores_nothing(sapi: Api) -> None:
+    org = await sapi.org("free")
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        found = await session.get(Organisation, org.id)
+        assert found is not None
+        found.stripe_customer_id = "cus_unknown_" + uuid.uuid4().hex[:8]
+    refused = await sapi.call("POST", "/v1/billing/portal", org, json={})
+    error = assert_error(refused, 503, "SERVICE_UNAVAILABLE")
+    assert error["details"]["code"] == "resource_missing"
+    assert SECRET_KEY not in refused.text
+
+
+# --- off unless configured ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "PUT"])
+@pytest.mark.parametrize("path", ["/v1/billing/checkout", "/v1/billing/portal", WEBHOOK])
+async def test_unconfigured_the_routes_are_unknown_paths(api: Api, method: str, path: str) -> None:
+    assert not api.runtime.settings.stripe_enabled
+    org = await api.org("free")
+    unknown = await api.call(method, "/v1/billing/no-such-thing", None)
+    assert_error(unknown, 404, "NOT_FOUND")
+    for caller in (org, None):
+        response = await api.call(method, path, caller, json={"plan": "pro"})
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == unknown.json()["error"]["code"]
+        assert response.json()["error"]["message"] == unknown.json()["error"]["message"]
+    payload = body_of(event("customer.subscription.updated", subscription("cus_x", PRICE_PRO)))
+    signed = await api.client.post(
+        WEBHOOK, content=payload, headers={"Stripe-Signature": sign(payload)}
+    )
+    assert_error(signed, 404, "NOT_FOUND")
+    assert await _plan(api, org) == "free"
+
+
+async def test_the_schema_leaves_billing_routes_out_either_way(api: Api, sapi: Api) -> None:
+    """One schema for every configuration (docs/billing.md documents the routes)."""
+    for caller in (api, sapi):
+        paths = (await caller.client.get("/openapi.json")).json()["paths"]
+        assert "/v1/billing/usage" in paths
+        assert not {"/v1/billing/checkout", "/v1/billing/portal", WEBHOOK} & set(paths)

@@ -100,7 +100,10 @@ BUYER_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 OFF = "Answers 404 unless the server's operator configured Stripe (docs/billing.md)."
 
-stripe_routes = APIRouter(route_class=StripeRoute)
+# Left out of the OpenAPI schema (docs/billing.md documents them): one schema serves every
+# configuration, and the auth middleware takes a documented parameter-free path as routed
+# without matching it, which would answer 401, not 404, while billing is off.
+stripe_routes = APIRouter(route_class=StripeRoute, include_in_schema=False)
 
 
 @stripe_routes.post(
