@@ -3,6 +3,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from launchgate.scorers.builtin.jsontext import parse_json_output, unwrap_fence
 
@@ -43,3 +45,44 @@ def test_refuses(output: str) -> None:
 def test_unwrap_leaves_unfenced_text_alone() -> None:
     assert unwrap_fence("plain") == "plain"
     assert unwrap_fence("```") == "```"
+
+
+def _as_json_loads(text: str) -> tuple[str, Any]:
+    """What the scorers did before the shared decoder: ``json.loads`` with the same
+    ``parse_constant``, its outcome or its one-line error."""
+    import json
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        return "ok", json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        return "error", str(exc)
+    except ValueError as exc:
+        return "error", str(exc)
+    except RecursionError:
+        return "error", "JSON is nested too deeply"
+
+
+def _parsed(text: str) -> tuple[str, Any]:
+    try:
+        return "ok", parse_json_output(text)
+    except ValueError as exc:
+        return "error", str(exc)
+
+
+_JSONISH = st.text(alphabet='{}[]",:0123456789.eE+- truefalsnNaIiy\\u\ufeff\n\t', max_size=40)
+
+
+@given(
+    st.one_of(
+        _JSONISH, st.text(max_size=40), st.from_regex(r"\A\ufeff?\s*[{\[].*", fullmatch=False)
+    )
+)
+def test_the_shared_decoder_reads_as_json_loads(text: str) -> None:
+    """Same value or same error message, for JSON-like text, any text and a BOM first."""
+    stripped = text.strip()
+    if not stripped or stripped.startswith("```"):
+        return  # the empty and fenced cases have their own tests above
+    assert _parsed(text) == _as_json_loads(stripped)
