@@ -20,6 +20,8 @@ from launchgate.api_keys import service as api_keys
 from launchgate.api_keys.schemas import ApiKeyCreate
 from launchgate.audit import service as audit
 from launchgate.billing import service as billing
+from launchgate.billing import stripe_service
+from launchgate.billing.stripe_schemas import PAID_PLANS, CheckoutIn, PortalIn
 from launchgate.byok import service as byok
 from launchgate.byok.configs import AZURE_API_VERSION
 from launchgate.byok.schemas import ByokKeyCreate, ByokKeyUpdate
@@ -317,11 +319,55 @@ async def usage(
     )
     judge = found.judge_spend
     days = spend.days_of(judge.by_day, utcnow().date()) if judge is not None else []
+    # The Upgrade / Manage billing buttons (docs/billing.md): owners, billing configured.
+    billing_on = runtime.settings.stripe_enabled and caller.is_owner
+    customer = await stripe_service.customer_of(session, caller.auth.org_id) if billing_on else None
     return render(
         request,
         "settings_usage.html",
-        {"caller": caller, "usage": found, "judge": judge, "spend_days": days},
+        {
+            "caller": caller,
+            "usage": found,
+            "judge": judge,
+            "spend_days": days,
+            "billing_on": billing_on,
+            "can_upgrade": billing_on and not (found.plan in PAID_PLANS and customer),
+            "can_manage": billing_on and customer is not None,
+        },
     )
+
+
+def _billing_page(request: Request, runtime: ApiRuntime) -> str:
+    """Where Stripe sends the browser back: this Usage page, as the browser reached it."""
+    if not runtime.settings.stripe_enabled:
+        raise NotFound.of("Page", request.url.path)  # as an unknown page: billing is off
+    return str(request.base_url).rstrip("/") + "/settings/usage"
+
+
+@router.post("/settings/billing/checkout")
+async def billing_checkout(
+    request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The Upgrade buttons: ``POST /v1/billing/checkout`` from the form, then off to
+    Stripe's page. The service refuses a member, whatever the page showed."""
+    back = _billing_page(request, runtime)
+    form = await request.form()
+    plan = form.get("plan")
+    if plan not in PAID_PLANS:
+        return error_page(request, 400, "Cannot do that", "Choose the Pro or the Scale plan")
+    body = CheckoutIn(plan=plan)  # type: ignore[arg-type]
+    url = await stripe_service.checkout(session, runtime.settings, caller.auth, body, back)
+    return redirect(request, url)
+
+
+@router.post("/settings/billing/portal")
+async def billing_portal(
+    request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The Manage billing button: Stripe's Customer Portal for the organisation."""
+    back = _billing_page(request, runtime)
+    url = await stripe_service.portal(session, runtime.settings, caller.auth, PortalIn(), back)
+    return redirect(request, url)
 
 
 @router.get("/settings/audit-log")

@@ -1,0 +1,143 @@
+"""The Usage page's billing buttons (issue 18, docs/billing.md) on a real ``launchgate
+serve`` pointed at the local Stripe stand-in, driven over HTTP the way a browser sends the
+forms (cookies and CSRF token included): owners get Upgrade, then Manage billing once
+subscribed, each answered with a redirect to Stripe's page; members and servers without
+Stripe get neither, and a forged form is refused."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from launchgate.cli.operations import create_user
+from launchgate.testing.stripe_stand_in import StripeStandInServer
+from tests.billing.stripe_helpers import PRICE_PRO, PRICE_SCALE, SECRET_KEY, stripe_overrides
+from tests.dashboard.live import (
+    PASSWORD,
+    LiveServer,
+    _run,
+    new_member,
+    start_server,
+    stop_server,
+)
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[StripeStandInServer]:
+    with StripeStandInServer(SECRET_KEY, [PRICE_PRO, PRICE_SCALE]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def billing_server(
+    tmp_path_factory: pytest.TempPathFactory, stand_in: StripeStandInServer
+) -> Iterator[LiveServer]:
+    env = {
+        f"LAUNCHGATE_{name.upper()}": value
+        for name, value in stripe_overrides(stand_in.base_url).items()
+    }
+    live = start_server(tmp_path_factory.mktemp("billing"), **env)
+    try:
+        yield live
+    finally:
+        stop_server(live)
+
+
+@contextmanager
+def _signed_in(server: LiveServer, email: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        page = client.get("/sign-in")
+        token = TOKEN.search(page.text)
+        assert token, page.text
+        form = {"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+        done = client.post("/sign-in", data=form)
+        assert done.status_code == 303, done.text
+        yield client
+
+
+def _usage(client: httpx.Client) -> tuple[str, str]:
+    """The Usage page and the CSRF token its forms carry."""
+    page = client.get("/settings/usage")
+    assert page.status_code == 200, page.text
+    token = TOKEN.search(page.text)
+    assert token
+    return page.text, html.unescape(token.group(1))
+
+
+def test_an_owner_upgrades_and_then_manages_billing(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    owner = new_member(billing_server, plan="free")
+    with _signed_in(billing_server, owner.email) as client:
+        page, token = _usage(client)
+        assert 'id="upgrade-pro"' in page and 'id="upgrade-scale"' in page
+        assert 'id="manage-billing"' not in page
+        refused = client.post("/settings/billing/checkout", data={"plan": "scale"})
+        assert refused.status_code == 403  # no CSRF token: a forged form
+        bad = client.post(
+            "/settings/billing/checkout", data={"plan": "enterprise", "csrf_token": token}
+        )
+        assert bad.status_code == 400
+        assert not stand_in.requests("/v1/customers") or all(
+            r["params"]["metadata"]["launchgate_org_id"] != owner.org_id
+            for r in stand_in.requests("/v1/customers")
+        )
+        sent = client.post(
+            "/settings/billing/checkout", data={"plan": "scale", "csrf_token": token}
+        )
+        assert sent.status_code == 303, sent.text
+        assert sent.headers["location"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
+        params = [
+            r["params"]
+            for r in stand_in.requests("/v1/checkout/sessions")
+            if r["params"].get("client_reference_id") == owner.org_id
+        ]
+        assert len(params) == 1
+        assert params[0]["line_items"] == [{"price": PRICE_SCALE, "quantity": "1"}]
+        assert params[0]["success_url"] == billing_server.url + "/settings/usage"
+        page, token = _usage(client)
+        assert 'id="manage-billing"' in page
+        portal = client.post("/settings/billing/portal", data={"csrf_token": token})
+        assert portal.status_code == 303, portal.text
+        assert portal.headers["location"].startswith("https://billing.stripe.com/p/session/")
+        sent_portal = stand_in.requests("/v1/billing_portal/sessions")[-1]["params"]
+        assert sent_portal["return_url"] == billing_server.url + "/settings/usage"
+
+
+def test_a_member_sees_no_billing_buttons_and_cannot_post_them(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    owner = new_member(billing_server, plan="free")
+    email = f"member-{uuid.uuid4().hex[:8]}@example.com"
+    _run(create_user(billing_server.settings(), owner.org_id, email, PASSWORD, "member"))
+    with _signed_in(billing_server, email) as client:
+        page, token = _usage(client)
+        assert 'id="plan">Free<' in page
+        assert "billing-actions" not in page
+        forged = client.post(
+            "/settings/billing/checkout", data={"plan": "pro", "csrf_token": token}
+        )
+        assert forged.status_code == 403 and "owner" in forged.text
+    assert all(
+        r["params"].get("client_reference_id") != owner.org_id
+        for r in stand_in.requests("/v1/checkout/sessions")
+    )
+
+
+def test_without_stripe_the_usage_page_has_no_billing(server: LiveServer) -> None:
+    owner = new_member(server, plan="free")
+    with _signed_in(server, owner.email) as client:
+        page, token = _usage(client)
+        assert 'id="plan">Free<' in page
+        assert "billing-actions" not in page
+        for path in ("/settings/billing/checkout", "/settings/billing/portal"):
+            answer = client.post(path, data={"plan": "pro", "csrf_token": token})
+            assert answer.status_code == 404, path
