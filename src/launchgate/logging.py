@@ -9,14 +9,40 @@ serving a request or running its job carries that request's ``request_id``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, MutableMapping
+import sys
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import structlog
+
+@contextlib.contextmanager
+def _rich_tracebacks_hidden() -> Iterator[None]:
+    """Within: ``rich.traceback`` cannot be imported, for structlog's first import.
+
+    ``import structlog`` imports ``structlog.dev``, which imports ``rich.traceback`` (and
+    with it ``rich.syntax`` and pygments' lexers: ~2.5 MB resident, 39 modules) to offer
+    colourful tracebacks. We never use them: ``configure`` renders tracebacks with
+    ``plain_traceback``, without locals, whatever structlog's default. So structlog's first
+    import sees ``rich.traceback`` as missing (a ``None`` entry in ``sys.modules`` is
+    Python's documented way to say so) and falls back to its plain formatter; the entry is
+    removed on leaving, so anything else (typer's error pages) can still import rich's
+    tracebacks. When structlog or rich's tracebacks are already loaded, nothing is hidden."""
+    if "structlog" in sys.modules or "rich.traceback" in sys.modules:
+        yield
+        return
+    sys.modules["rich.traceback"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        del sys.modules["rich.traceback"]
+
+
+with _rich_tracebacks_hidden():
+    import structlog
 
 # Fields every line gains (the current span's ids, when tracing is on): set by configure.
 _enrich: Callable[[], Mapping[str, Any]] | None = None

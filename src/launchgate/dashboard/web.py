@@ -10,6 +10,7 @@ the CSRF token.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -19,14 +20,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import structlog
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from launchgate.auth import service as auth_service
@@ -37,6 +37,9 @@ from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import as_utc
 from launchgate.runtime import ApiRuntime
 from launchgate.users import service as users
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +63,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-templates = Jinja2Templates(directory=HERE / "templates")
 # Messages after a redirect, by code: a URL never carries text of ours or of the user's.
 NOTICES = {
     "scorer-created": "Scorer created.",
@@ -199,23 +201,35 @@ def _compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-templates.env.filters.update(
-    when=_when, percent=_percent, pretty_json=_pretty_json, compact_json=_compact_json
-)
-templates.env.filters.update(
-    rate=bars.percent, p_value=bars.p_text, points=bars.points, interval=bars.interval_text
-)
-templates.env.globals.update(
-    samples_svg=dots.samples_svg,
-    samples_summary=dots.summary,
-    bars_svg=bars.bars_svg,
-    bars_summary=bars.summary,
-    run_cost=spend.run_cost,
-    case_cost=spend.case_cost,
-    spend_svg=spend.spend_svg,
-    spend_summary=spend.summary,
-)
-templates.env.filters.update(usd=spend.usd)
+@functools.cache
+def templates() -> Jinja2Templates:
+    """The pages' Jinja2 environment, built on the first page served: a server that never
+    serves the dashboard never imports jinja2 (~2 MB resident, bench/RESULTS.md)."""
+    from fastapi.templating import Jinja2Templates
+
+    built = Jinja2Templates(directory=HERE / "templates")
+    built.env.filters.update(
+        when=_when,
+        percent=_percent,
+        pretty_json=_pretty_json,
+        compact_json=_compact_json,
+        rate=bars.percent,
+        p_value=bars.p_text,
+        points=bars.points,
+        interval=bars.interval_text,
+        usd=spend.usd,
+    )
+    built.env.globals.update(
+        samples_svg=dots.samples_svg,
+        samples_summary=dots.summary,
+        bars_svg=bars.bars_svg,
+        bars_summary=bars.summary,
+        run_cost=spend.run_cost,
+        case_cost=spend.case_cost,
+        spend_svg=spend.spend_svg,
+        spend_summary=spend.summary,
+    )
+    return built
 
 
 def render(
@@ -235,7 +249,7 @@ def render(
         "notice": NOTICES.get(request.query_params.get("notice", "")),
         **(context or {}),
     }
-    response = templates.TemplateResponse(
+    response = templates().TemplateResponse(
         request,
         template,
         values,

@@ -15,6 +15,10 @@ machines (it scans every connection and queued request on each one), aiohttp abo
 "Batch throughput"). httpx stays the interface: requests, timeouts, errors and the tests'
 transports are unchanged.
 
+httpx and aiohttp are imported when the first request is sent (``HttpClient`` makes the
+client then): a server whose suites never call a judge or test a key does not pay their
+~11 MB of resident memory (bench/RESULTS.md, "Resident memory").
+
 Each request is a span (observability/tracing.py) naming the provider, the method, the
 host and the status: never the URL's path or query, the headers or the body, which carry
 the key, the deployment and the prompt.
@@ -28,11 +32,7 @@ import ssl
 import urllib.request
 from collections.abc import Callable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
-
-import aiohttp
-import httpx
-from httpx_aiohttp import AiohttpTransport
+from typing import TYPE_CHECKING, Any
 
 from launchgate.observability import tracing
 from launchgate.providers.errors import (
@@ -46,11 +46,43 @@ from launchgate.providers.errors import (
 )
 from launchgate.providers.urls import IPAddress
 
-HttpClient = httpx.AsyncClient
+if TYPE_CHECKING:
+    import aiohttp
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
 # (status, headers, body parsed as JSON or the raw text) -> the error to raise.
 ErrorReader = Callable[[int, Mapping[str, str], Any], ProviderError]
 _CONNECT_TIMEOUT_S = 10.0
 _SNIPPET = 200
+
+
+class HttpClient:
+    """The process-wide client, made in the lifespan and closed at shutdown: httpx's
+    ``AsyncClient``, built (and httpx and aiohttp imported) on the first request."""
+
+    def __init__(self, build: Callable[[], httpx.AsyncClient]) -> None:
+        self._build = build
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = self._build()
+        return self._client
+
+    async def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
+        return await self.client.request(method, url, **kwargs)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
 
 
 def create_client(
@@ -59,8 +91,9 @@ def create_client(
     max_connections: int = 200,
     transport: httpx.AsyncBaseTransport | None = None,
     verify: ssl.SSLContext | None = None,
-) -> httpx.AsyncClient:
-    """The process-wide client (made in the lifespan, closed at shutdown).
+) -> HttpClient:
+    """The process-wide client (made in the lifespan, closed at shutdown), as
+    ``_build_client`` makes it on first use.
 
     No redirects: a public URL must not bounce our request, key included, somewhere else.
     No cookies kept: the client is shared by every organisation's calls, and one
@@ -72,6 +105,17 @@ def create_client(
     those variables, ``NO_PROXY`` included, as documented in docs/byok.md. ``verify``: the
     certificates to trust instead of the default ones (tests with their own CA).
     """
+    return HttpClient(lambda: _build_client(timeout_s, max_connections, transport, verify))
+
+
+def _build_client(
+    timeout_s: float,
+    max_connections: int,
+    transport: httpx.AsyncBaseTransport | None,
+    verify: ssl.SSLContext | None,
+) -> httpx.AsyncClient:
+    import httpx
+
     ssl_context = verify or httpx.create_ssl_context()
     if transport is None and not _proxied():
         transport = _aiohttp_transport(max_connections, ssl_context)
@@ -100,6 +144,8 @@ def _aiohttp_transport(max_connections: int, ssl_context: ssl.SSLContext) -> Aio
     loop, as aiohttp requires). Its own cookie jar is a dummy: aiohttp would otherwise keep
     cookies below httpx's jar and send them on another tenant's call. Certificates are
     verified as httpx would (certifi, or ``SSL_CERT_FILE``) unless told otherwise."""
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -113,11 +159,13 @@ def _aiohttp_transport(max_connections: int, ssl_context: ssl.SSLContext) -> Aio
 
 
 def _timeout(seconds: float) -> httpx.Timeout:
+    import httpx
+
     return httpx.Timeout(seconds, connect=min(_CONNECT_TIMEOUT_S, seconds))
 
 
 async def send(
-    http: httpx.AsyncClient,
+    http: HttpClient | httpx.AsyncClient,
     method: str,
     url: str,
     *,
@@ -172,7 +220,7 @@ async def send(
 
 
 async def _request(
-    http: httpx.AsyncClient,
+    http: HttpClient | httpx.AsyncClient,
     method: str,
     url: str,
     *,
@@ -185,6 +233,9 @@ async def _request(
 ) -> httpx.Response:
     """The response, or our error raised outside the ``except``: an httpx exception holds
     the request, key header included, and must not ride along as ``__context__``."""
+    import aiohttp  # already loaded: the client was built by now, or is built below
+    import httpx
+
     failure: ProviderError
     try:
         target, headers, extensions = _pinned(url, headers, connect_to)
@@ -210,6 +261,9 @@ def _failure(exc: Exception, *, provider: str, url: str, timeout_s: float) -> Pr
     errors up as httpx ones with the original as ``__cause__``, but its mapping is coarse
     (a dropped connection comes up as a connect timeout), so the cause decides when there
     is one; a few aiohttp errors come up unmapped."""
+    import aiohttp
+    import httpx
+
     cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
     if isinstance(cause, httpx.UnsupportedProtocol | httpx.InvalidURL | aiohttp.InvalidURL):
         return ProviderBadRequest(provider, f"invalid provider URL for {provider}")
@@ -242,6 +296,8 @@ def _pinned(
     headers = dict(headers or {})
     if connect_to is None:
         return url, headers, {}
+    import httpx
+
     parsed = httpx.URL(url)
     headers["host"] = parsed.netloc.decode("ascii")
     headers["connection"] = "close"
@@ -262,6 +318,8 @@ def _kind(exc: Exception) -> str:
 
 
 def _host(url: str) -> str:
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:

@@ -1,27 +1,30 @@
 """The worker facade: the only package that imports the queue library (taskiq).
 
-Domains enqueue jobs by name through ``Worker.enqueue``; the embedded mode runs them on
-an in-memory broker inside the server process, the scaled-out mode sends them over Redis
-Streams to ``launchgate worker`` processes (redis_queue.py, consumer.py).
+Domains enqueue jobs by name through ``Worker.enqueue``; the embedded mode runs them as
+tasks of the server's event loop (no broker, and taskiq is never imported), the
+scaled-out mode sends them over Redis Streams to ``launchgate worker`` processes
+(redis_queue.py, consumer.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taskiq import AsyncBroker, InMemoryBroker
-
 from launchgate.worker.queue import JobFailed, QueueUnavailable, Worker
 
 if TYPE_CHECKING:
+    from taskiq import AsyncBroker
+
     from launchgate.config import Settings
 
 __all__ = ["JobFailed", "QueueUnavailable", "Worker", "create_broker"]
 
 
-def create_broker(settings: Settings) -> AsyncBroker:
+def create_broker(settings: Settings) -> AsyncBroker | None:
+    """The Redis Streams broker when a Redis URL is set; None for the embedded mode, whose
+    ``Worker`` runs jobs in process."""
     if not settings.redis_url:
-        return InMemoryBroker()
+        return None
     from launchgate.worker.redis_queue import redis_broker
 
     return redis_broker(

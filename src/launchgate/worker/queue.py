@@ -1,3 +1,10 @@
+"""The worker facade's queue. Embedded (no Redis URL), a job is a task of this event loop
+and taskiq is never imported: its in-memory broker only ran the job as a task too, and
+importing it cost the server ~10 MB of resident memory and 149 modules (bench/RESULTS.md,
+"Resident memory"). Scaled out, the Redis Streams broker of redis_queue.py carries jobs to
+``launchgate worker`` processes.
+"""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,16 +14,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from taskiq import AsyncBroker, AsyncTaskiqTask, InMemoryBroker
-from taskiq.exceptions import ResultGetError
 
 from launchgate.errors import ServiceUnavailable
 from launchgate.kit.jobs import get_job
 from launchgate.observability import context, setup_process, worker_metrics_port
 from launchgate.observability.sql import instrument_engine
-from launchgate.observability.worker_endpoint import serve_metrics
 
 if TYPE_CHECKING:
+    from taskiq import AsyncBroker, AsyncTaskiqTask
     from taskiq_redis import RedisStreamBroker
 
     from launchgate.runtime import WorkerRuntime
@@ -45,20 +50,46 @@ class QueueUnavailable(ServiceUnavailable):
     """The job queue (Redis) cannot be reached: nothing was sent. A 503 to the caller."""
 
 
+class LocalJob:
+    """A job sent in process: the task running it, for ``Worker.result``. Its failure is
+    read here, so an unawaited failed job does not log "exception never retrieved" (the
+    job's own ``job failed`` line is the record)."""
+
+    def __init__(self, name: str, task: asyncio.Task[Any]) -> None:
+        self.name = name
+        self.task = task
+        task.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 class Worker:
-    """One broker, and the runtime its jobs run with in this process. Each app has its
+    """The jobs' queue, and the runtime its jobs run with in this process. Each app has its
     own, so two apps in one process (tests) never share a queue.
 
-    Embedded: an in-memory broker, jobs run in this process. Scaled out: a Redis Streams
-    broker (worker/redis_queue.py); the API process only sends, ``launchgate worker``
-    processes consume (worker/consumer.py). wiring.py builds it and, in a process that
-    runs jobs, gives it their ``WorkerRuntime`` with ``run_jobs_with``."""
+    Embedded (``broker`` None): jobs run in this process, each as a task of its event loop,
+    started as soon as it is sent. Scaled out: a Redis Streams broker
+    (worker/redis_queue.py); the API process only sends, ``launchgate worker`` processes
+    consume (worker/consumer.py). wiring.py builds it and, in a process that runs jobs,
+    gives it their ``WorkerRuntime`` with ``run_jobs_with``."""
 
     def __init__(self, broker: AsyncBroker | None = None) -> None:
-        self.broker = broker or InMemoryBroker()
+        self.broker = broker
         self._runtime: WorkerRuntime | None = None
-        # In process: jobs sent and not yet started (the in-memory broker runs 30 at once).
+        # In process: jobs sent and not yet started (a task starts at the loop's next turn).
         self._waiting: int = 0
+        # In process: jobs sent and running; kept so none is collected mid-flight.
+        self._sent: set[asyncio.Task[Any]] = set()
+        # Jobs awaited by ``call`` in this process; likewise kept.
+        self._calls: set[asyncio.Task[Any]] = set()
+        self._started = False
+        self._observing: contextlib.AsyncExitStack | None = None
+        self.metrics_port: int | None = None  # a worker's own /metrics, once serving
+        if broker is None:
+            return
 
         # The envelope: the job's name, its arguments, and what its sender's context
         # carries on (``context.envelope()``: the request id, the W3C trace context). A
@@ -66,16 +97,10 @@ class Worker:
         async def dispatch(
             name: str, payload: dict[str, Any], carried: dict[str, str] | None = None
         ) -> Any:
-            self._waiting = max(0, self._waiting - 1)
             with context.adopt(carried, name):
                 return await self._run(name, payload)
 
-        self._dispatch = self.broker.register_task(dispatch, task_name="launchgate.dispatch")
-        # Jobs awaited by ``call`` in this process; kept so none is collected mid-flight.
-        self._calls: set[asyncio.Task[Any]] = set()
-        self._started = False
-        self._observing: contextlib.AsyncExitStack | None = None
-        self.metrics_port: int | None = None  # a worker's own /metrics, once serving
+        self._dispatch = broker.register_task(dispatch, task_name="launchgate.dispatch")
 
     def run_jobs_with(self, runtime: WorkerRuntime) -> None:
         """The runtime jobs received in this process run with (wiring.py, once)."""
@@ -104,13 +129,16 @@ class Worker:
 
     @property
     def in_process(self) -> bool:
-        """Jobs run in this process (the embedded mode's in-memory broker)."""
-        return isinstance(self.broker, InMemoryBroker)
+        """Jobs run in this process (the embedded mode: no broker)."""
+        return self.broker is None
 
     async def start(self) -> None:
         for module in TASK_MODULES:
             importlib.import_module(module)
-        if self._runtime is not None and not self.in_process:
+        if self.broker is None:
+            self._started = True
+            return
+        if self._runtime is not None:
             await self._observe(self._runtime)
         try:
             await self.broker.startup()
@@ -123,6 +151,8 @@ class Worker:
     async def _observe(self, runtime: WorkerRuntime) -> None:
         """A ``launchgate worker`` process (it runs the jobs it takes from Redis): its logs,
         metrics and traces, and its own ``/metrics`` port, since it has no HTTP server."""
+        from launchgate.observability.worker_endpoint import serve_metrics  # aiohttp's server
+
         settings = runtime.settings
         setup_process(settings, "launchgate-worker")
         instrument_engine(runtime.engine)
@@ -142,22 +172,23 @@ class Worker:
     async def stop(self) -> None:
         if self._calls:
             await asyncio.wait(self._calls)
-        await self.broker.shutdown()
+        if self.broker is not None:
+            await self.broker.shutdown()
         if self._observing is not None:
             await self._observing.aclose()
             self._observing = None
 
     async def depth(self) -> int:
-        """Jobs sent and not yet taken by a worker: in process, those the in-memory broker
-        has not started; scaled out, the consumer group's lag on the Redis stream."""
-        if self.in_process:
+        """Jobs sent and not yet taken by a worker: in process, those not started yet;
+        scaled out, the consumer group's lag on the Redis stream."""
+        if self.broker is None:
             return self._waiting
         from launchgate.worker.redis_queue import depth
 
         return await depth(self.broker)
 
     async def _ensure_started(self) -> None:
-        if not self._started:
+        if not self._started and self.broker is not None:
             await self.broker.startup()
             self._started = True
 
@@ -168,7 +199,7 @@ class Worker:
 
     async def available(self) -> bool:
         """The queue answers now: a request that needs it is refused early if not."""
-        if self.in_process:
+        if self.broker is None:
             return True
         from launchgate.worker.redis_queue import ping
 
@@ -179,8 +210,7 @@ class Worker:
         ``timeout_s``): for work that must happen worker-side but that a request answers
         with, such as testing a provider key, or a synchronous run with judge cases.
 
-        In process the job runs as a task of this event loop, as the in-memory broker
-        would run it, but awaited directly rather than by polling a result backend.
+        In process the job runs as a task of this event loop, awaited directly.
         Shielded: a request that gives up (its client gone, the timeout) leaves the job
         to finish and record its own outcome."""
         if self.in_process:
@@ -205,23 +235,44 @@ class Worker:
         with context.adopt(carried, name):
             return await self._run(name, payload)
 
-    async def submit(self, name: str, **payload: Any) -> AsyncTaskiqTask[Any]:
+    async def submit(self, name: str, **payload: Any) -> AsyncTaskiqTask[Any] | LocalJob:
         """Send job ``name``; the handle lets the sender wait for its result."""
+        if self.in_process:
+            return self._send_here(name, payload)
         try:
             await self._ensure_started()
-            if self.in_process:
-                self._waiting += 1
             return await self._dispatch.kiq(name, payload, context.envelope())
         except Exception as exc:
-            if self.in_process:
-                self._waiting = max(0, self._waiting - 1)
-                raise
             log.warning("job queue unreachable", job=name, error_type=type(exc).__name__)
             raise QueueUnavailable(_QUEUE_DOWN) from None
 
-    async def result(self, task: AsyncTaskiqTask[Any], timeout_s: float) -> tuple[bool, Any]:
+    def _send_here(self, name: str, payload: dict[str, Any]) -> LocalJob:
+        """In process: the job starts at the event loop's next turn, in its sender's
+        context (its request id, its trace), and runs to the end whoever waits for it."""
+        self._waiting += 1
+        task = asyncio.create_task(self._queued(name, payload, context.envelope()))
+        self._sent.add(task)
+        task.add_done_callback(self._sent.discard)
+        return LocalJob(name, task)
+
+    async def _queued(self, name: str, payload: dict[str, Any], carried: dict[str, str]) -> Any:
+        self._waiting = max(0, self._waiting - 1)
+        return await self._adopted(name, payload, carried)
+
+    async def result(
+        self, task: AsyncTaskiqTask[Any] | LocalJob, timeout_s: float
+    ) -> tuple[bool, Any]:
         """(True, what the job returned) once it finished within ``timeout_s``, else
         (False, None). Raises ``JobFailed`` when the job raised."""
+        if isinstance(task, LocalJob):
+            done, _ = await asyncio.wait({task.task}, timeout=max(0.0, timeout_s))
+            if not done:
+                return False, None
+            if task.task.cancelled() or task.task.exception() is not None:
+                raise JobFailed(task.name)
+            return True, task.task.result()
+        from taskiq.exceptions import ResultGetError
+
         deadline = time.monotonic() + timeout_s
         # Quick jobs answer within a few polls; a long judge run is polled ever less often,
         # so many waiting requests do not keep Redis busy.

@@ -3,6 +3,10 @@
 Pure on purpose: no web, database, settings or HTTP here, so the same code validates a
 config in a request, scores in the worker, and runs under hypothesis. `llm_judge` only
 validates its config in this package; the run engine asks the judge.
+
+``regex`` and ``json_schema`` are imported on the first config or output that needs them:
+with them come the regex engines (regex, google-re2) and jsonschema (~5 MB resident), which
+a server whose suites use neither never loads (bench/RESULTS.md, "Resident memory").
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from launchgate.scorers.builtin import contains, exact_match, json_schema, llm_judge, regex_match
+from launchgate.scorers.builtin import contains, exact_match, llm_judge
 from launchgate.scorers.builtin.result import ScorerConfigError, ScoreResult
 
 SCORER_TYPES: tuple[str, ...] = ("exact_match", "contains", "regex", "json_schema", "llm_judge")
@@ -56,8 +60,12 @@ def validate_config(
         case "contains":
             return contains.validate(config, dual_sided=dual_sided)
         case "regex":
+            from launchgate.scorers.builtin import regex_match
+
             return regex_match.validate(config)
         case "json_schema":
+            from launchgate.scorers.builtin import json_schema
+
             return json_schema.validate(config)
         case _:
             return llm_judge.validate(config)
@@ -79,8 +87,12 @@ def score(
         case "contains":
             return contains.score(config, output, expected)
         case "regex":
+            from launchgate.scorers.builtin import regex_match
+
             return regex_match.score(config, output, timeout_s=regex_timeout_s)
         case "json_schema":
+            from launchgate.scorers.builtin import json_schema
+
             return json_schema.score(config, output, regex_timeout_s=regex_timeout_s)
         case "llm_judge":
             raise ValueError("llm_judge is scored by the run engine, not by the built-in scorers")

@@ -10,16 +10,21 @@ A compiled scorer answers exactly what `score()` answers for the same config, ex
 value and output (each scorer's `score` is its `score_prepared` after its `prepare`), and
 says whether its search may take long enough to belong in a thread (`in_thread`): only a
 regex on `regex` does; one that runs on RE2 is linear-time and stays on the event loop.
+
+`regex` and `json_schema` (and the regex engines and jsonschema with them) are imported
+when a snapshot first has such a case, not with this module; a compiled case holds the
+functions it scores with, so scoring an output imports nothing.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from launchgate.scorers import builtin
-from launchgate.scorers.builtin import contains, exact_match, json_schema, regex_match
+from launchgate.scorers.builtin import contains, exact_match
 from launchgate.scorers.builtin.result import ScoreResult
 
 
@@ -68,19 +73,22 @@ class _ExactMatch:
 
 @dataclass(frozen=True, slots=True)
 class _Regex:
-    prepared: regex_match.Prepared
+    prepared: Any  # a regex_match.Prepared
+    runs_inline: Callable[[Any, str], bool]  # regex_match.runs_inline
+    search: Callable[..., ScoreResult]  # regex_match.score_prepared
 
     def in_thread(self, output: str) -> bool:
-        return not regex_match.runs_inline(self.prepared, output)
+        return not self.runs_inline(self.prepared, output)
 
     def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
         check_timeout(regex_timeout_s)
-        return regex_match.score_prepared(self.prepared, output, timeout_s=regex_timeout_s)
+        return self.search(self.prepared, output, timeout_s=regex_timeout_s)
 
 
 @dataclass(frozen=True, slots=True)
 class _JsonSchema:
     prepared: Any  # a validator, or the error result of a refused schema
+    validate: Callable[..., ScoreResult]  # json_schema.score_prepared
 
     def in_thread(self, output: str) -> bool:
         # Inline, as it always was: its patterns run under a deadline (schema_keywords).
@@ -88,7 +96,20 @@ class _JsonSchema:
 
     def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
         check_timeout(regex_timeout_s)
-        return json_schema.score_prepared(self.prepared, output, regex_timeout_s=regex_timeout_s)
+        return self.validate(self.prepared, output, regex_timeout_s=regex_timeout_s)
+
+
+def _regex(config: dict[str, Any]) -> _Regex:
+    from launchgate.scorers.builtin import regex_match
+
+    prepared = regex_match.prepare(config)
+    return _Regex(prepared, regex_match.runs_inline, regex_match.score_prepared)
+
+
+def _json_schema(config: dict[str, Any]) -> _JsonSchema:
+    from launchgate.scorers.builtin import json_schema
+
+    return _JsonSchema(json_schema.prepare(config), json_schema.score_prepared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +143,9 @@ def compile_case(scorer_type: str, config: dict[str, Any], expected: Any) -> Com
             case "exact_match":
                 return _ExactMatch(config, expected)
             case "regex":
-                return _Regex(regex_match.prepare(config))
+                return _regex(config)
             case "json_schema":
-                return _JsonSchema(json_schema.prepare(config))
+                return _json_schema(config)
             case "llm_judge":
                 return None
             case _:

@@ -1,0 +1,144 @@
+"""A freshly started embedded ``launchgate serve`` has not imported the libraries it does
+not use yet, so the idle-memory savings of issue 17 (bench/RESULTS.md, "Resident memory")
+cannot silently regress; and the ones a first page or a first run needs are imported then,
+and work.
+
+The server is the real console script. A ``sitecustomize`` module put on its
+``PYTHONPATH`` lets the test read its ``sys.modules``: on SIGUSR1 it writes their names
+to a file (in the server's own process only: the migration's forked child never gets it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.cli.conftest import QUIET_LIMITS, Server, make_cli, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+# What a server that has served nothing yet must not have imported, and why.
+DEFERRED = {
+    "taskiq": "the queue library: embedded jobs are tasks of the server's event loop",
+    "taskiq_redis": "the scaled-out queue",
+    "aiohttp": "the provider client's transport: built on the first judge call or key test",
+    "httpx": "the provider client: likewise",
+    "jinja2": "the dashboard's templates: loaded with its first page",
+    "jsonschema": "loaded with the first json_schema scorer validated or compiled",
+    "regex": "loaded with the first regex (or json_schema) scorer",
+    "re2": "likewise",
+    "limits": "every request limit is off in this test",
+    "pygments": "structlog's rich tracebacks: our logs print plain ones",
+    "rich.traceback": "likewise",
+}
+# What a dashboard page and a run through regex and json_schema scorers load.
+LOADED_BY_USE = ("jinja2", "jsonschema", "regex", "re2")
+
+HOOK = """
+import json, os, signal, sys
+
+_PID = os.getpid()
+_OUT = os.environ["LAUNCHGATE_TEST_MODULES_OUT"]
+
+
+def _dump(signum, frame):
+    if os.getpid() != _PID:
+        return
+    with open(_OUT + ".tmp", "w") as out:
+        json.dump(sorted(sys.modules), out)
+    os.replace(_OUT + ".tmp", _OUT)
+
+
+signal.signal(signal.SIGUSR1, _dump)
+"""
+
+
+def _imported(server: Server, out: Path, timeout_s: float = 20) -> set[str]:
+    """The names in the server's ``sys.modules`` now."""
+    out.unlink(missing_ok=True)
+    server.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + timeout_s
+    while not out.exists():
+        assert time.monotonic() < deadline, "the server did not write its modules"
+        time.sleep(0.05)
+    return set(json.loads(out.read_text()))
+
+
+def _present(modules: set[str], name: str) -> bool:
+    return name in modules or any(m.startswith(name + ".") for m in modules)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, str, Path]]:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOOK)
+    out = tmp_path / "modules.json"
+    cli = make_cli(tmp_path)
+    cli.settings.update(QUIET_LIMITS)
+    _, key = cli.create_org("Acme")
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
+    cli.settings.update(PYTHONPATH=path, LAUNCHGATE_TEST_MODULES_OUT=str(out))
+    server = start_server(cli)
+    try:
+        yield server, key, out
+    finally:
+        stop_server(server)
+
+
+def test_a_fresh_server_has_not_imported_what_it_does_not_use(
+    served: tuple[Server, str, Path],
+) -> None:
+    server, key, out = served
+    modules = _imported(server, out)
+    assert "launchgate.app" in modules  # the hook reads the server itself
+    loaded = {name: why for name, why in DEFERRED.items() if _present(modules, name)}
+    assert not loaded, f"imported at start, though deferred: {loaded}"
+
+    # The first dashboard page loads jinja2 and renders.
+    page = httpx.get(f"{server.url}/sign-in", timeout=10)
+    assert page.status_code == 200 and "<form" in page.text
+    # The first run through regex and json_schema scorers loads their engines and scores.
+    run = _run_with_regex_and_schema(server.url, key)
+    assert run["status"] == "cleared", run
+    assert [s["passed"] for s in run["scores"]] == [True, True], run
+    modules = _imported(server, out)
+    missing = [name for name in LOADED_BY_USE if not _present(modules, name)]
+    assert not missing, f"not imported by their first use: {missing}"
+
+
+def _run_with_regex_and_schema(url: str, key: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url + "/v1", headers=headers, timeout=30) as client:
+
+        def post(path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+            answer = client.post(path, json=body)
+            assert answer.status_code == status, answer.text
+            data: dict[str, Any] = answer.json()
+            return data
+
+        post("/projects", {"name": "Lazy", "slug": "lazy"})
+        regex_scorer = post(
+            "/projects/lazy/scorers",
+            {"name": "digits", "type": "regex", "config": {"pattern": r"\d+"}},
+        )["data"]
+        schema_scorer = post(
+            "/projects/lazy/scorers",
+            {
+                "name": "object",
+                "type": "json_schema",
+                "config": {"schema": {"type": "object", "required": ["n"]}},
+            },
+        )["data"]
+        suite = post("/projects/lazy/suites", {"name": "Lazy", "slug": "lazy-suite"})["data"]
+        for name, scorer in (("digits", regex_scorer), ("object", schema_scorer)):
+            post(f"/suites/{suite['id']}/cases", {"name": name, "scorer_id": scorer["id"]})
+        return post("/run", {"suite": "lazy-suite", "output": '{"n": 42}'}, 200)
