@@ -22,7 +22,9 @@ What it does:
    shows the noise of a process that keeps nothing per request.
 4. Reads, in a fresh interpreter that takes ``serve``'s start-up steps in its order (the
    CLI, settings, logging, the migration, the secret checks, the big imports, the app,
-   the runtime), the RSS after each step: where the idle RSS comes from.
+   the runtime), the RSS after each step: where the idle RSS comes from; and which of
+   the libraries the server imports only when first needed (``DEFERRED``) a started
+   server has loaded anyway.
 5. Prints a Markdown table with the goals (≤ 120 MB idle, ≤ 200 MB after 100,000 runs, no
    growth beyond noise between the 50,000th and the 100,000th run: ≤ 2 MiB) and writes it
    into bench/RESULTS.md between the ``memory:begin`` / ``memory:end`` markers.
@@ -230,6 +232,22 @@ def measure(
     return series
 
 
+# Libraries a started embedded server imports only when first needed (the job queue, the
+# provider client, the dashboard's templates, the regex and schema engines, the request
+# limits when off, rich's tracebacks): the probe reports any that the start loaded anyway.
+DEFERRED = (
+    "taskiq",
+    "aiohttp",
+    "httpx",
+    "jinja2",
+    "jsonschema",
+    "regex",
+    "re2",
+    "limits",
+    "rich.traceback",
+    "pygments",
+)
+
 START_PROBE = r"""
 import asyncio, importlib, json, sys
 from pathlib import Path
@@ -247,7 +265,7 @@ step("`launchgate` CLI (typer, click, rich)")
 settings = admin._settings(None)
 step("settings (pydantic, pydantic-settings)")
 admin._configure_logs(settings)
-step("logging (structlog; its console renderer imports rich.traceback and pygments)")
+step("logging (structlog, without rich's tracebacks)")
 admin._migrate_apart(settings)
 step("embedded migration (in a forked child where fork exists)")
 admin._check_secrets(settings)
@@ -257,10 +275,6 @@ for module, label in [
     ("uvicorn", "uvicorn"),
     ("sqlalchemy.ext.asyncio", None),
     ("sqlalchemy.orm", "sqlalchemy core, asyncio and ORM"),
-    ("taskiq", "taskiq (the job queue)"),
-    ("jinja2", "jinja2 (dashboard templates)"),
-    ("jsonschema", None),
-    ("jwt", "jsonschema, PyJWT"),
     ("launchgate.app", "launchgate.app: our own modules and what they import"),
 ]:
     importlib.import_module(module)
@@ -277,15 +291,27 @@ async def runtime():
     await stop_api_runtime(started)
 asyncio.run(runtime())
 print("STEPS " + json.dumps(steps))
+loaded = [n for n in DEFERRED if any(m == n or m.startswith(n + ".") for m in sys.modules)]
+print("LOADED " + json.dumps(loaded))
 """
 
 
-def start_steps(env: dict[str, str]) -> list[tuple[str, float, int]]:
+@dataclass
+class StartSteps:
+    """RSS and module count after each step of the start, and the ``DEFERRED`` libraries
+    the started runtime had imported all the same."""
+
+    steps: list[tuple[str, float, int]]
+    loaded: list[str]
+
+
+def start_steps(env: dict[str, str]) -> StartSteps:
     """The RSS after each step of ``serve``'s start, in the order it takes them, in a
     fresh interpreter on a data dir of its own: where the idle RSS comes from."""
+    probe = f"DEFERRED = {DEFERRED!r}\n" + START_PROBE
     with tempfile.TemporaryDirectory(prefix="launchgate-memory-probe-") as data:
         done = subprocess.run(
-            [sys.executable, "-c", START_PROBE],
+            [sys.executable, "-c", probe],
             env={**env, "LAUNCHGATE_DATA_DIR": data},
             cwd=REPO,
             capture_output=True,
@@ -293,9 +319,12 @@ def start_steps(env: dict[str, str]) -> list[tuple[str, float, int]]:
             timeout=300,
             check=False,
         )
+    steps: list[tuple[str, float, int]] | None = None
     for line in done.stdout.splitlines():
         if line.startswith("STEPS "):
-            return [(str(a), float(b), int(c)) for a, b, c in json.loads(line[6:])]
+            steps = [(str(a), float(b), int(c)) for a, b, c in json.loads(line[6:])]
+        elif line.startswith("LOADED ") and steps is not None:
+            return StartSteps(steps, [str(name) for name in json.loads(line[7:])])
     raise BenchError(f"the start probe failed ({done.returncode}):\n{done.stderr[-2000:]}")
 
 
@@ -309,7 +338,7 @@ def mb(value: float) -> str:
 def render(
     lg: Series,
     base: Series | None,
-    steps: list[tuple[str, float, int]] | None,
+    start: StartSteps | None,
     args: argparse.Namespace,
     info: dict[str, str],
     started: dt.datetime,
@@ -383,7 +412,8 @@ def render(
                 f"{(b_last['VmRSS'] - b_half['VmRSS']) / 2**20:+.2f} MiB |"
             )
     lines += ["", "| Ratio | Value |", "|---|---:|", *ratios]
-    if steps:
+    if start:
+        steps = start.steps
         lines += [
             "",
             "Where the idle RSS comes from: RSS after each step of `serve`'s start, in its "
@@ -403,6 +433,15 @@ def render(
                     f"+{modules - previous[2]} |"
                 )
             previous = (label, size, modules)
+        absent = [name for name in DEFERRED if name not in start.loaded]
+        lines += [
+            "",
+            "Imported only when first needed, so absent from the started server: "
+            + (", ".join(f"`{name}`" for name in absent) or "none")
+            + ". Deferred but imported at start all the same: "
+            + (", ".join(f"`{name}`" for name in start.loaded) or "none")
+            + ".",
+        ]
     met = all(ok for _, _, ok in goals)
     return "\n".join(lines) + "\n", met
 
@@ -458,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     body_file = work / "body.json"
     body_file.write_text(json.dumps(RUN_BODY))
     base: Series | None = None
-    steps: list[tuple[str, float, int]] | None = None
+    steps: StartSteps | None = None
     try:
         wrk = ensure_wrk(not args.no_install)
         env = server_env(work / "data")
