@@ -6,6 +6,7 @@ webhooks that move the plan — idempotent, ordered, audited, and seen by the us
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -451,3 +452,28 @@ async def test_the_schema_leaves_billing_routes_out_either_way(api: Api, sapi: A
         paths = (await caller.client.get("/openapi.json")).json()["paths"]
         assert "/v1/billing/usage" in paths
         assert not {"/v1/billing/checkout", "/v1/billing/portal", WEBHOOK} & set(paths)
+
+
+async def test_concurrent_deliveries_and_checkouts_count_once(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    org = await sapi.org("free")
+    checkouts = await asyncio.gather(
+        *(sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"}) for _ in range(4))
+    )
+    assert [r.status_code for r in checkouts] == [200] * 4
+    customers = {
+        r["params"]["customer"]
+        for r in stand_in.requests("/v1/checkout/sessions")
+        if r["params"].get("client_reference_id") == str(org.id)
+    }
+    assert customers == {await _customer(sapi, org)}, "one customer however many at once"
+    assert customers != {None}
+    (customer,) = customers
+    value = event("customer.subscription.created", subscription(customer, PRICE_PRO))
+    answers = await asyncio.gather(*(_post_event(sapi, value) for _ in range(5)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    outcomes = sorted(a.json()["outcome"] for a in answers)
+    assert outcomes == ["duplicate"] * 4 + ["plan_changed"]
+    assert len(await _audit(sapi, org)) == 1
+    assert await _plan(sapi, org) == "pro"

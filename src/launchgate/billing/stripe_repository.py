@@ -57,15 +57,17 @@ async def store_customer(session: AsyncSession, org_id: uuid.UUID, customer: str
 @functools.cache
 def _insert_new(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(cast(Table, StripeEvent.__table__)).on_conflict_do_nothing(index_elements=["id"])
+    table = cast(Table, StripeEvent.__table__)
+    # RETURNING, not rowcount: an INSERT's rowcount is -1 through the async drivers.
+    return insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
 
 
 async def record_event(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Record an event once: False when its id is already recorded (a replay). Concurrent
     deliveries of one event: the second insert waits for the first and then does nothing."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    result = await session.execute(_insert_new(dialect), [row])
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.execute(_insert_new(dialect), row)
+    return result.first() is not None
 
 
 async def is_recorded(session: AsyncSession, event_id: str) -> bool:
