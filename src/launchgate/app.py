@@ -40,6 +40,7 @@ from launchgate.observability import setup_process
 from launchgate.observability.http import ObserveRequests, metrics_answer
 from launchgate.observability.sql import instrument_engine
 from launchgate.runs import service as runs
+from launchgate.runs.endpoints import LeanRunLane
 from launchgate.runtime import ApiRuntime, Core
 from launchgate.wiring import start_api_runtime, stop_api_runtime
 
@@ -258,6 +259,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_dashboard(app)  # after the API: its pages never shadow an API path
     # The last added runs first: per-IP limits, the declared body size (413 unread), the
     # credential (401 unread); the body is counted as the endpoint reads it (413 past it).
+    # Innermost: a plain POST /v1/run is served here, past the authentication, without
+    # the router (runs/endpoints.py).
+    app.add_middleware(LeanRunLane)
     app.add_middleware(
         AuthMiddleware,
         runtime=lambda: getattr(app.state, "runtime", None),
