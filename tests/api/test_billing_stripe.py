@@ -477,3 +477,28 @@ async def test_concurrent_deliveries_and_checkouts_count_once(
     assert outcomes == ["duplicate"] * 4 + ["plan_changed"]
     assert len(await _audit(sapi, org)) == 1
     assert await _plan(sapi, org) == "pro"
+
+
+async def test_the_audit_log_shows_the_plan_change(sapi: Api) -> None:
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    value = event("customer.subscription.updated", subscription(customer, PRICE_SCALE))
+    assert (await _post_event(sapi, value)).json()["outcome"] == "plan_changed"
+    page = await sapi.ok("GET", "/v1/audit-log", org)
+    (found,) = [e for e in page["data"] if e["action"] == "organization.plan_changed"]
+    assert found["actor_type"] == "system"
+    assert found["details"]["plan"] == {"from": "free", "to": "scale"}
+    assert found["details"]["stripe_event_id"] == value["id"]
+
+
+async def test_an_oversized_webhook_body_is_413_and_changes_nothing(sapi: Api) -> None:
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    value = event("customer.subscription.updated", subscription(customer, PRICE_PRO))
+    value["data"]["object"]["padding"] = "x" * sapi.runtime.settings.max_body_bytes
+    payload = body_of(value)
+    response = await sapi.client.post(
+        WEBHOOK, content=payload, headers={"Stripe-Signature": sign(payload)}
+    )
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert await _plan(sapi, org) == "free"
