@@ -23,14 +23,14 @@ def check_url(value: str) -> str:
         raise ValueError("must not contain spaces or control characters")
     try:
         parts = urlsplit(value)
-        port = parts.port  # a malformed port raises here
-    except ValueError:
+        if parts.port is not None and parts.port < 1:
+            raise ValueError("port 0")
+    except ValueError:  # urlsplit and .port refuse a malformed host or port this way
         raise ValueError("is not a URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http:// or https:// URL")
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not carry a user name or password")
-    del port
     return value
 
 
