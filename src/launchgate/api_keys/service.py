@@ -16,7 +16,7 @@ from launchgate.db import after_commit, autocommit
 from launchgate.errors import NotFound, Unauthorized, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.crypto import random_base62, token_hash
-from launchgate.kit.time import as_utc, utcnow
+from launchgate.kit.time import as_utc, month_key, utcnow
 from launchgate.models import ApiKey
 
 PREFIX_LENGTH = 12
@@ -75,15 +75,26 @@ async def create_key(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeyCaller(AuthContext):
-    """An API key's caller, with its organisation's plan and config version as the same
-    query read them: ``orgs.service.get_facts`` takes them from here instead of a second
-    round trip on every run (issue 17). They were read by this request, after it began,
-    so a plan or config change committed before it began is in them, exactly as in a read
-    of their own. Not a cache: a ``KeyCaller`` lives as long as its request (the embedded
+    """An API key's caller, with its organisation's plan, config version and runs of the
+    month as the same query read them: ``orgs.service.get_facts`` and the monthly-limit
+    check (``runs_read_with``) take them from here instead of a round trip each on every
+    run (issue 17). They were read by this request, after it began, so a plan change,
+    config edit or run committed before it began is in them, exactly as in a read of
+    their own. Not a cache: a ``KeyCaller`` lives as long as its request (the embedded
     mode's ``KeyCache``, which outlives requests, holds plain ``AuthContext`` objects)."""
 
     plan: str
     config_version: int
+    period: str  # the usage period (kit.time.month_key) runs_in_period counts
+    runs_in_period: int
+
+
+def runs_read_with(caller: AuthContext | None, org_id: uuid.UUID, period: str) -> int | None:
+    """The organisation's runs in ``period`` as read with the caller's key, or None when
+    they were not (another caller, another organisation, or the month turned since)."""
+    if isinstance(caller, KeyCaller) and caller.org_id == org_id and caller.period == period:
+        return caller.runs_in_period
+    return None
 
 
 async def authenticate(
@@ -99,8 +110,9 @@ async def authenticate(
     cached = cache.get(key_hash, now) if cache is not None else None
     if cached is not None:
         return cached
+    period = month_key(now)
     async with autocommit(engine) as connection:
-        key = await repository.with_facts(connection, key_hash)
+        key = await repository.with_facts(connection, key_hash, period)
         if key is None or key.revoked_at is not None:
             raise Unauthorized("Invalid API key")
         if key.expires_at is not None and key.expires_at <= now:
@@ -122,6 +134,8 @@ async def authenticate(
         key_mode=mode,
         plan=key.plan,
         config_version=key.config_version,
+        period=period,
+        runs_in_period=key.runs_in_period,
     )
 
 
