@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from launchgate.api_keys.service import KeyCaller, authenticate
+from launchgate.api_keys.service import KeyCaller, authenticate, runs_read_with
 from launchgate.db import unit_of_work
 from launchgate.errors import NotFound, Unauthorized
 from launchgate.kit.auth_context import AuthContext
-from launchgate.models import ApiKey, Organisation
+from launchgate.kit.time import month_key, utcnow
+from launchgate.models import ApiKey, Organisation, UsageCounter
 from launchgate.orgs.cache import FactsCache
 from launchgate.orgs.service import OrgFacts, get_facts
 from tests.factories import Api
@@ -119,3 +120,23 @@ async def test_a_revoked_or_unknown_key_is_refused(api: Api) -> None:
         await authenticate(api.runtime.engine, org.key)
     with pytest.raises(Unauthorized, match="Invalid API key"):
         await authenticate(api.runtime.engine, "lg_live_" + "x" * 32)
+
+
+async def test_the_months_runs_are_read_with_the_key_for_that_month_only(api: Api) -> None:
+    org, other = await api.org("pro"), await api.org("pro")
+    period = month_key(utcnow())
+    async with unit_of_work(api.runtime.sessions) as session:
+        await session.execute(
+            insert(UsageCounter),
+            [
+                {"org_id": org.id, "period": period, "runs": 42},
+                {"org_id": org.id, "period": "1999-12", "runs": 7},
+            ],
+        )
+    caller = await authenticate(api.runtime.engine, org.key)
+    assert runs_read_with(caller, org.id, period) == 42
+    assert runs_read_with(caller, org.id, "2999-01") is None  # the month turned: read again
+    assert runs_read_with(caller, other.id, period) is None  # another org's
+    assert runs_read_with(AuthContext(org_id=org.id, auth_mode="jwt"), org.id, period) is None
+    fresh = await authenticate(api.runtime.engine, other.key)
+    assert runs_read_with(fresh, other.id, period) == 0  # no counter yet

@@ -75,6 +75,13 @@ def test_a_plan_change_a_revocation_and_an_edit_show_on_the_other_process_at_onc
                 _set_plan(database, org_id, plan)
                 assert b.post("/v1/run", json=run).status_code == status, plan
                 assert a.post("/v1/run", json=run).status_code == status, plan
+            # The month's runs, counted by any process, decide the next request anywhere.
+            with psycopg.connect(database, autocommit=True) as db:
+                db.execute("UPDATE usage_counters SET runs = 0 WHERE org_id = %s", (org_id,))
+            assert b.post("/v1/run", json=run).status_code == 200
+            with psycopg.connect(database, autocommit=True) as db:
+                db.execute("UPDATE usage_counters SET runs = 15000 WHERE org_id = %s", (org_id,))
+            assert b.post("/v1/run", json=run).status_code == 402  # pro: 15,000 a month
             _set_plan(database, org_id, "enterprise")
 
             # A config edit through one process: the other's next run has the new case.
