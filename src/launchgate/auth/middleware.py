@@ -19,7 +19,7 @@ set lookup instead; every other request is matched route by route.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -31,8 +31,11 @@ from launchgate.auth.service import authenticate
 from launchgate.db import commit
 from launchgate.errors import LaunchGateError
 from launchgate.kit.auth_context import AuthContext
+from launchgate.kit.sessions import SessionOnDemand
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from launchgate.runtime import ApiRuntime
 
 # The key of the caller in ``scope["state"]`` (what ``request.state`` reads).
@@ -70,25 +73,26 @@ def routed(router: Router, scope: Scope) -> bool:
 
 
 async def _authenticate(runtime: ApiRuntime, header: str | None, ip: str) -> AuthContext:
-    """In a session of its own, closed before the endpoint runs. Committed and closed only
-    when it began a transaction (a key looked up, and its ``last_used_at`` touched at most
-    once a minute): a cached key needs none, and committing an unused session would cost
-    the hot path more than the lookup. A session that never began a transaction never held
-    a connection, so it is not closed either: ``async with`` would close it in a shielded
-    task of its own, which cost every run about 0.05 ms (issue 17)."""
-    session = runtime.sessions()
+    """In a session of its own, made only if the lookup needs one (a cached key needs
+    none), closed before the endpoint runs. Committed and closed only when it began a
+    transaction (a key looked up, and its ``last_used_at`` touched at most once a minute):
+    committing an unused session would cost the hot path more than the lookup. A session
+    that never began a transaction never held a connection, so it is not closed either:
+    ``async with`` would close it in a shielded task of its own, which cost every run about
+    0.05 ms (issue 17)."""
+    lazy = SessionOnDemand(runtime.sessions)
     began = False
     try:
-        caller = await authenticate(session, runtime, header, ip)
-        began = session.in_transaction()
+        caller = await authenticate(cast("AsyncSession", lazy), runtime, header, ip)
+        began = lazy.made is not None and lazy.made.in_transaction()
         if began:
-            await commit(session)
+            await commit(cast("AsyncSession", lazy.made))
     except BaseException:
-        began = began or session.in_transaction()
+        began = began or (lazy.made is not None and lazy.made.in_transaction())
         raise
     finally:
-        if began:
-            await session.close()
+        if began and lazy.made is not None:
+            await lazy.made.close()
     return caller
 
 

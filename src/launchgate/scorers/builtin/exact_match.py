@@ -49,12 +49,11 @@ def _score_json(config: dict[str, Any], output: str, expected: Any) -> ScoreResu
     except ValueError as exc:
         return ScoreResult(0.0, f"Output is not valid JSON: {exc}")
     try:
-        same = json_equal(parsed, expected, fold_case=not config["case_sensitive"])
-        got = _compact(parsed)
+        if json_equal(parsed, expected, fold_case=not config["case_sensitive"]):
+            return ScoreResult(1.0, "Output matches expected JSON")
+        got = _compact(parsed)  # only a mismatch quotes it
     except RecursionError:
         return ScoreResult(0.0, "Output JSON is nested too deeply to compare")
-    if same:
-        return ScoreResult(1.0, "Output matches expected JSON")
     return ScoreResult(0.0, f"Output does not match expected JSON {_compact(expected)}: got {got}")
 
 
@@ -66,19 +65,25 @@ def json_equal(left: Any, right: Any, *, fold_case: bool = False) -> bool:
     """
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, int | float) and isinstance(right, int | float):
+    if isinstance(left, _NUMBER) and isinstance(right, _NUMBER):
         return left == right
     if isinstance(left, str) and isinstance(right, str):
         return left.casefold() == right.casefold() if fold_case else left == right
     if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(
-            json_equal(left[key], right[key], fold_case=fold_case) for key in left
-        )
-    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        return len(left) == len(right) and all(
-            json_equal(a, b, fold_case=fold_case) for a, b in zip(left, right, strict=True)
-        )
+        if left.keys() != right.keys():
+            return False
+        return all(json_equal(left[key], right[key], fold_case=fold_case) for key in left)
+    if isinstance(left, _SEQUENCE) and isinstance(right, _SEQUENCE):
+        if len(left) != len(right):
+            return False
+        return all(json_equal(a, b, fold_case=fold_case) for a, b in zip(left, right, strict=True))
     return left is None and right is None
+
+
+# Tuples, not ``int | float``: a union written in the function was built anew on every call
+# of this recursive function (issue 17).
+_NUMBER = (int, float)
+_SEQUENCE = (list, tuple)
 
 
 def _compact(value: Any) -> str:
