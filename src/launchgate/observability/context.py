@@ -44,10 +44,13 @@ def bound(request_id: str | None, **fields: Any) -> Iterator[None]:
     it (and ``fields``); both are restored after, whatever the task did meanwhile."""
     token = _request_id.set(request_id)
     values = {"request_id": request_id, **fields} if request_id else fields
+    # Tokens, not ``bound_contextvars``, which reads and rebinds the whole context: 16 µs
+    # against 3 on every request (issue 17). Resetting restores each previous value.
+    tokens = structlog.contextvars.bind_contextvars(**values)
     try:
-        with structlog.contextvars.bound_contextvars(**values):
-            yield
+        yield
     finally:
+        structlog.contextvars.reset_contextvars(**tokens)
         _request_id.reset(token)
 
 
