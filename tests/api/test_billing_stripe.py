@@ -367,12 +367,15 @@ async def test_subscription_states_and_strangers(sapi: Api) -> None:
         ("active", "price_someone_elses", "unknown_price", "pro"),
         ("active", PRICE_SCALE, "plan_changed", "scale"),
         ("active", PRICE_SCALE, "plan_kept", "scale"),
+        # The operator sells the customer something else, and that ends: not our plan.
+        ("canceled", "price_someone_elses", "unknown_price", "scale"),
+        ("deleted", "price_someone_elses", "unknown_price", "scale"),
         ("unpaid", PRICE_SCALE, "plan_changed", "free"),
     ]
     for offset, (status, price, outcome, plan) in enumerate(steps):
-        value = event(
-            "customer.subscription.updated", subscription(customer, price, status), now + offset
-        )
+        kind = "customer.subscription." + ("deleted" if status == "deleted" else "updated")
+        obj = subscription(customer, price, "canceled" if status == "deleted" else status)
+        value = event(kind, obj, now + offset)
         assert (await _post_event(sapi, value)).json()["outcome"] == outcome, status
         assert await _plan(sapi, org) == plan
     stranger = event("customer.subscription.updated", subscription("cus_nobody", PRICE_PRO))

@@ -14,7 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from launchgate.billing.stripe_schemas import MAX_URL_LENGTH, check_url
-from launchgate.billing.stripe_service import BadSignature, read_event, verified_event
+from launchgate.billing.stripe_service import (
+    BadSignature,
+    _prices,
+    read_event,
+    verified_event,
+)
 from launchgate.config import Settings
 from launchgate.errors import ValidationFailed
 from tests.billing.stripe_helpers import (
@@ -91,6 +96,22 @@ def test_read_event_never_fails_and_only_names_plans(kind: str, obj: dict[str, A
     reading = read_event(kind, obj, PRICES)
     assert reading.plan in (None, "free", "pro", "scale")
     assert reading.outcome in ("ignored", "unknown_price")
+    if kind.startswith("customer.subscription.") and not set(_prices(obj)) & set(PRICES):
+        assert reading.plan is None, "a subscription to none of our prices names no plan"
+
+
+@given(
+    kind=st.sampled_from(["customer.subscription.updated", "customer.subscription.deleted"]),
+    status=st.sampled_from(["active", "trialing", "canceled", "unpaid", "paused", "past_due"]),
+    price=st.text(max_size=30).filter(lambda p: p not in PRICES),
+)
+def test_a_subscription_to_another_price_never_moves_the_plan(
+    kind: str, status: str, price: str
+) -> None:
+    """The operator's Stripe account may sell the same customer something else: its
+    subscription ending (deleted, canceled, unpaid) leaves the plan alone."""
+    reading = read_event(kind, subscription("cus_1", price, status), PRICES)
+    assert (reading.plan, reading.outcome) == (None, "unknown_price")
 
 
 @pytest.mark.parametrize(

@@ -234,14 +234,17 @@ def read_event(event_type: str, obj: dict[str, Any], prices: dict[str, str]) -> 
     if event_type not in SUBSCRIPTION_EVENTS:
         return Reading(None, None, None)
     org = _org_id(_metadata(obj).get("launchgate_org_id"))
+    # Only a subscription to one of our prices speaks for the plan: the operator's Stripe
+    # account may sell other things to the same customer, and ending one of those must not
+    # end the organisation's Pro or Scale.
+    plans = [prices[price] for price in _prices(obj) if price in prices]
+    if not plans:
+        return Reading(org, _customer(obj), None, "unknown_price")
     status = obj.get("status")
     if event_type == "customer.subscription.deleted" or status in ENDED:
         return Reading(org, _customer(obj), "free")
     if status not in PAYING:
         return Reading(org, _customer(obj), None)
-    plans = [prices[price] for price in _prices(obj) if price in prices]
-    if not plans:
-        return Reading(org, _customer(obj), None, "unknown_price")
     # Both prices on one subscription: the larger plan is what is paid for.
     return Reading(org, _customer(obj), "scale" if "scale" in plans else "pro")
 
