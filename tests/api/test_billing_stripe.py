@@ -7,6 +7,7 @@ webhooks that move the plan — idempotent, ordered, audited, and seen by the us
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event as event_api
 from sqlalchemy import select
+from sqlalchemy.util import await_only
 
 from launchgate.app import create_app
 from launchgate.db import unit_of_work
@@ -505,3 +508,46 @@ async def test_an_oversized_webhook_body_is_413_and_changes_nothing(sapi: Api) -
     )
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert await _plan(sapi, org) == "free"
+
+
+async def test_an_older_event_decided_beside_a_newer_one_still_loses(sapi: Api) -> None:
+    """Two events of one organisation at once: the older one is held just before its first
+    write until the newer one has been answered. Each must be decided against what the
+    other committed — on SQLite too, where reads take no lock — so the older is stale."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    now = int(time.time())
+    up = event("customer.subscription.updated", subscription(customer, PRICE_PRO), now - 120)
+    assert (await _post_event(sapi, up)).json()["outcome"] == "plan_changed"
+    older = event("customer.subscription.updated", subscription(customer, PRICE_SCALE), now - 60)
+    newer = event(
+        "customer.subscription.deleted", subscription(customer, PRICE_PRO, "canceled"), now
+    )
+    held, newer_answered = asyncio.Event(), asyncio.Event()
+
+    def hold_the_older(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO STRIPE_EVENTS") and older[
+            "id"
+        ] in repr(parameters):
+            held.set()
+            # PostgreSQL before the fix held the organisation's row lock here, so the newer
+            # event waited on it: the timeout lets both go on, in the right order anyway.
+            with contextlib.suppress(TimeoutError):
+                await_only(asyncio.wait_for(newer_answered.wait(), 5))
+
+    engine = sapi.runtime.engine.sync_engine
+    event_api.listen(engine, "before_cursor_execute", hold_the_older)
+    try:
+        late = asyncio.create_task(_post_event(sapi, older))
+        await asyncio.wait_for(held.wait(), 10)
+        first = asyncio.create_task(_post_event(sapi, newer))
+        await asyncio.wait({first}, timeout=6)  # answered while the older one is held
+        newer_answered.set()
+        answers = {"newer": (await first).json(), "older": (await late).json()}
+    finally:
+        event_api.remove(engine, "before_cursor_execute", hold_the_older)
+    assert answers["newer"]["outcome"] == "plan_changed"
+    assert answers["older"]["outcome"] == "stale"
+    assert await _plan(sapi, org) == "free"
+    moves = [e.details["plan"] for e in sorted(await _audit(sapi, org), key=lambda e: e.created_at)]
+    assert moves == [{"from": "free", "to": "pro"}, {"from": "pro", "to": "free"}]

@@ -20,8 +20,9 @@ DECIDED = ("plan_changed", "plan_kept")
 
 
 async def locked_org(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
-    """The organisation, its row locked until the transaction ends (PostgreSQL; SQLite
-    writes one at a time anyway): two events of one organisation are applied in turn."""
+    """The organisation, its row locked until the transaction ends (PostgreSQL; on SQLite
+    the event's insert before this took the database's write lock): two events of one
+    organisation are applied in turn."""
     found = await session.scalars(
         select(Organisation).where(Organisation.id == org_id).with_for_update()
     )
@@ -68,6 +69,15 @@ async def record_event(session: AsyncSession, row: dict[str, Any]) -> bool:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     result = await session.execute(_insert_new(dialect), row)
     return result.first() is not None
+
+
+async def set_outcome(
+    session: AsyncSession, event_id: str, org_id: uuid.UUID | None, outcome: str
+) -> None:
+    """What the event recorded by ``record_event`` turned out to do, and to whom."""
+    await session.execute(
+        update(StripeEvent).where(StripeEvent.id == event_id).values(org_id=org_id, outcome=outcome)
+    )
 
 
 async def is_recorded(session: AsyncSession, event_id: str) -> bool:

@@ -281,22 +281,31 @@ async def handle_webhook(
     }
     reading = read_event(event.type, event.data.object, prices)
     created = datetime.fromtimestamp(event.created, UTC)
-    row = {"id": event.id, "type": event.type, "created": created, "received_at": utcnow()}
+    # Recorded before anything is read: this insert is the transaction's first write, so on
+    # SQLite it takes the database's write lock (reads there lock nothing), and on
+    # PostgreSQL a concurrent copy of the same event waits on it. What follows is decided
+    # against every event committed before, never beside one being decided at once.
+    row = {
+        "id": event.id,
+        "type": event.type,
+        "created": created,
+        "received_at": utcnow(),
+        "org_id": None,
+        "outcome": "received",
+        "plan": reading.plan,
+    }
+    if not await repository.record_event(session, row):
+        return WebhookResult("duplicate")
     org_id = (
         await _whose(session, reading) if reading.plan or reading.outcome != "ignored" else None
     )
     org = await repository.locked_org(session, org_id) if org_id else None
     if org is None:
         outcome = "unknown_organisation" if reading.plan else reading.outcome
-        recorded = await repository.record_event(
-            session, {**row, "org_id": None, "outcome": outcome, "plan": reading.plan}
-        )
-        return WebhookResult(outcome if recorded else "duplicate")
+        await repository.set_outcome(session, event.id, None, outcome)
+        return WebhookResult(outcome)
     outcome = await _outcome(session, org, reading, created)
-    if not await repository.record_event(
-        session, {**row, "org_id": org.id, "outcome": outcome, "plan": reading.plan}
-    ):
-        return WebhookResult("duplicate")
+    await repository.set_outcome(session, event.id, org.id, outcome)
     if event.type == CHECKOUT_COMPLETED and reading.customer and org.stripe_customer_id is None:
         await repository.store_customer(session, org.id, reading.customer)
     if outcome != "plan_changed":
