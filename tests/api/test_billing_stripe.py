@@ -551,3 +551,35 @@ async def test_an_older_event_decided_beside_a_newer_one_still_loses(sapi: Api) 
     assert await _plan(sapi, org) == "free"
     moves = [e.details["plan"] for e in sorted(await _audit(sapi, org), key=lambda e: e.created_at)]
     assert moves == [{"from": "free", "to": "pro"}, {"from": "pro", "to": "free"}]
+
+
+async def test_our_id_in_the_metadata_cannot_reach_another_customers_organisation(
+    sapi: Api,
+) -> None:
+    """The organisation named in an event's metadata (or client_reference_id) is taken only
+    when the event's customer is its own, or it has none yet: an event about another
+    customer — a subscription the operator made by hand and tagged wrong, a copied
+    metadata — changes nothing."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    stranger = "cus_" + uuid.uuid4().hex[:14]
+    tagged = event(
+        "customer.subscription.updated", subscription(stranger, PRICE_SCALE, org_id=org.id)
+    )
+    assert (await _post_event(sapi, tagged)).json()["outcome"] == "unknown_organisation"
+    completed = {
+        "id": "cs_test_" + uuid.uuid4().hex,
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(org.id),
+        "customer": stranger,
+        "payment_status": "paid",
+        "metadata": {"launchgate_org_id": str(org.id), "launchgate_plan": "scale"},
+    }
+    answer = await _post_event(sapi, event("checkout.session.completed", completed))
+    assert answer.json()["outcome"] == "unknown_organisation"
+    assert (await _plan(sapi, org), await _customer(sapi, org)) == ("free", customer)
+    # Its own customer, with or without our id in the metadata, is taken.
+    own = event("customer.subscription.updated", subscription(customer, PRICE_PRO, org_id=org.id))
+    assert (await _post_event(sapi, own)).json()["outcome"] == "plan_changed"
+    assert await _plan(sapi, org) == "pro"

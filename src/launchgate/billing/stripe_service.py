@@ -258,6 +258,15 @@ async def _whose(session: Any, reading: Reading) -> uuid.UUID | None:
     return reading.org_id
 
 
+def _theirs(org: Organisation | None, reading: Reading) -> Organisation | None:
+    """The organisation, unless the event is about another Stripe customer than the one it
+    has: our id in the metadata (which anyone with the operator's Stripe dashboard can
+    type) never reaches an organisation through a customer that is not its own."""
+    if org is None or not reading.customer or org.stripe_customer_id is None:
+        return org
+    return org if org.stripe_customer_id == reading.customer else None
+
+
 async def _outcome(session: Any, org: Organisation, reading: Reading, created: datetime) -> str:
     """What the event does to the organisation's plan: an event older than the newest
     that already decided it is ``stale``, whatever it says."""
@@ -299,7 +308,7 @@ async def handle_webhook(
     org_id = (
         await _whose(session, reading) if reading.plan or reading.outcome != "ignored" else None
     )
-    org = await repository.locked_org(session, org_id) if org_id else None
+    org = _theirs(await repository.locked_org(session, org_id), reading) if org_id else None
     if org is None:
         outcome = "unknown_organisation" if reading.plan else reading.outcome
         await repository.set_outcome(session, event.id, None, outcome)
