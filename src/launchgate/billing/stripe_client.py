@@ -10,6 +10,7 @@ Stripe's error type, code and request id, never its message or our request.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,10 +25,14 @@ from launchgate.errors import ServiceUnavailable
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-# One call (connect + answer) may take this long; the library retries a failed connection
-# or a 409/429/5xx twice, with an idempotency key, so one request is never made twice.
-TIMEOUT_S = 20.0
+# One attempt (connect + answer) may take this long; the library retries a failed
+# connection or a 409/429/5xx twice, with an idempotency key, so one request is never made
+# twice. The whole call, retries and their pauses included, ends by CALL_DEADLINE_S: a
+# checkout (two calls) answers within a minute, before a proxy in front gives up on it.
+TIMEOUT_S = 10.0
 RETRIES = 2
+CALL_DEADLINE_S = 25.0
+UNREACHABLE = "Stripe could not be reached; nothing was changed, try again in a minute"
 
 
 class StripeUnavailable(ServiceUnavailable):
@@ -37,7 +42,9 @@ class StripeUnavailable(ServiceUnavailable):
 @asynccontextmanager
 async def client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
     assert settings.stripe_secret_key is not None, "only called with billing configured"
-    http = stripe.HTTPXClient(timeout=TIMEOUT_S)
+    # Built in a thread: it loads the CA bundle into an SSL context (~40 ms of CPU), which
+    # on the event loop would hold every request in flight that long.
+    http = await asyncio.to_thread(stripe.HTTPXClient, timeout=TIMEOUT_S)
     try:
         yield stripe.StripeClient(
             settings.stripe_secret_key.get_secret_value(),
@@ -53,13 +60,11 @@ async def _call(what: str, call: Callable[[], Awaitable[T]]) -> T:
     """Run one Stripe call; its failures become ours, described without Stripe's message
     (which may quote what we sent)."""
     try:
-        return await call()
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        async with asyncio.timeout(CALL_DEADLINE_S):
+            return await call()
+    except (stripe.APIConnectionError, stripe.RateLimitError, TimeoutError) as exc:
         log.warning("stripe unreachable", call=what, error_type=type(exc).__name__)
-        raise StripeUnavailable(
-            "Stripe could not be reached; nothing was changed, try again in a minute",
-            headers={"Retry-After": "60"},
-        ) from None
+        raise StripeUnavailable(UNREACHABLE, headers={"Retry-After": "60"}) from None
     except stripe.StripeError as exc:
         details = {
             "stripe_error": type(exc).__name__,
