@@ -175,6 +175,11 @@ def test_the_signature_is_checked_against_stripes_scheme(configured: Settings) -
         b"not json",
         b'{"id": "evt_1"}',
         b'{"id": "evt 1", "type": "x", "created": 1, "data": {"object": {}}}',
+        b"[" * 5000 + b"]" * 5000,  # deeper than the decoder's recursion limit
+        b'{"id": "evt_1", "type": "x", "created": 1, "data": {"object": {"a": '
+        + b"[" * 5000
+        + b"]" * 5000
+        + b"}}}",
     ],
 )
 def test_signed_garbage_is_refused_as_no_event(configured: Settings, payload: bytes) -> None:

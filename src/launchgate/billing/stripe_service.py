@@ -182,7 +182,7 @@ def verified_event(settings: Settings, payload: bytes, header: str | None) -> _E
         )
     try:
         return _Event.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # nested deeper than json reads
         raise ValidationFailed("The body is not a Stripe event") from None
 
 
