@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import stripe
 from sqlalchemy import select
 
 from launchgate.app import create_app
@@ -38,8 +39,12 @@ async def test_the_stripe_secrets_leak_nowhere(
     tmp_path_factory: pytest.TempPathFactory,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # The library's own console output, as an operator gets it with STRIPE_LOG=debug:
+    # every request's parameters and every answer's body, printed to stderr.
+    monkeypatch.setattr(stripe, "log", "debug")
     answers: list[str] = []
     with StripeStandInServer(SECRET_KEY, [PRICE_PRO, PRICE_SCALE]) as stand_in:
         settings = make_settings(
@@ -112,5 +117,6 @@ async def test_the_stripe_secrets_leak_nowhere(
     )
     assert "plan_changed" in everything  # the good webhook did go through
     assert "stripe refused" in caplog.text + printed.out + printed.err  # logs were captured
+    assert "Post details" in printed.err  # and so was the library's console output
     for canary in CANARIES:
         assert canary not in everything
