@@ -583,3 +583,63 @@ async def test_our_id_in_the_metadata_cannot_reach_another_customers_organisatio
     own = event("customer.subscription.updated", subscription(customer, PRICE_PRO, org_id=org.id))
     assert (await _post_event(sapi, own)).json()["outcome"] == "plan_changed"
     assert await _plan(sapi, org) == "pro"
+
+
+async def test_odd_but_signed_events_change_nothing(sapi: Api) -> None:
+    """Signed by Stripe, yet naming no organisation of ours, or in a shape we do not
+    expect: each is answered (200, so Stripe stops retrying, or 400 for a non-event) and
+    no organisation's plan moves."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    up = event("customer.subscription.created", subscription(customer, PRICE_PRO), 1)
+    assert (await _post_event(sapi, up)).json()["outcome"] == "plan_changed"
+    checkout = {
+        "object": "checkout.session",
+        "mode": "subscription",
+        "payment_status": "paid",
+        "metadata": {"launchgate_plan": "pro"},
+    }
+    odd: list[tuple[str, Any, int, str | None]] = [
+        (
+            "checkout.session.completed",
+            {**checkout, "client_reference_id": "not-a-uuid"},
+            200,
+            "unknown_organisation",
+        ),
+        (
+            "checkout.session.completed",
+            {**checkout, "client_reference_id": str(uuid.uuid4())},
+            200,
+            "unknown_organisation",
+        ),
+        (
+            "checkout.session.completed",
+            {**checkout, "client_reference_id": [str(org.id)]},
+            200,
+            "unknown_organisation",
+        ),
+        ("customer.subscription.updated", {}, 200, "unknown_price"),
+        ("customer.subscription.deleted", {"customer": customer}, 200, "unknown_price"),
+        (
+            "customer.subscription.updated",
+            {"customer": {"id": customer}, "items": "x"},
+            200,
+            "unknown_price",
+        ),
+        (
+            "customer.subscription.updated",
+            {**subscription(customer, PRICE_PRO), "status": ["active"]},
+            200,
+            "ignored",
+        ),
+        ("customer.subscription.updated", "not an object", 400, None),
+    ]
+    for kind, obj, status, outcome in odd:
+        value = event(kind, {})
+        value["data"]["object"] = obj
+        answer = await _post_event(sapi, value)
+        assert answer.status_code == status, (kind, obj, answer.text)
+        if outcome is not None:
+            assert answer.json()["outcome"] == outcome, (kind, obj)
+    assert (await _plan(sapi, org), await _customer(sapi, org)) == ("pro", customer)
+    assert len(await _audit(sapi, org)) == 1
