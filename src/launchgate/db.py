@@ -5,24 +5,26 @@ from __future__ import annotations
 
 import json
 import select
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.util import greenlet_spawn
 
 from launchgate.errors import NotFound
+
+T = TypeVar("T")
 
 
 def create_engine(url: str, pool_size: int = 10, pool_timeout_s: float = 30.0) -> AsyncEngine:
@@ -133,15 +135,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@asynccontextmanager
-async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection in autocommit, for a read that stands alone (and a write that
-    may commit on its own): no BEGIN and no COMMIT, so one round trip per statement on
-    PostgreSQL instead of three. The isolation level goes back to the default when the
-    connection returns to the pool."""
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        yield connection
+async def in_autocommit(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    """``work(connection)`` on a pooled connection in autocommit, for a read that stands
+    alone (and a write that may commit on its own): no BEGIN and no COMMIT, so one round
+    trip per statement on PostgreSQL instead of three. ``work`` is synchronous and runs,
+    from checkout to checkin, in one greenlet, as ``AsyncConnection.run_sync`` would run
+    it but without the three more greenlets and the shielded close task that the
+    ``async with engine.connect()`` around it costs: ~0.1 ms less CPU per API-key read
+    (issue 17). The isolation level goes back to the default when the connection returns
+    to the pool."""
+    return await greenlet_spawn(_in_autocommit, engine.sync_engine, work)
+
+
+def _in_autocommit(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as connection:
+        return work(connection.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

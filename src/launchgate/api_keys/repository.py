@@ -4,8 +4,8 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Connection, Table, and_, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.models import ApiKey, Organisation, UsageCounter
 
@@ -55,21 +55,17 @@ _TOUCH = (
 )
 
 
-async def with_facts(
-    connection: AsyncConnection, key_hash: str, period: str
-) -> KeyWithFacts | None:
+def with_facts(connection: Connection, key_hash: str, period: str) -> KeyWithFacts | None:
     """The key with this hash, its organisation's plan and config version, and its runs
     counted in ``period`` (billing's ``usage_counters``, read as billing reads it), in one
     query: authenticating, reading the facts and checking the monthly limit were three
     round trips on every run."""
-    row = (
-        await connection.execute(_KEY_WITH_FACTS, {"key_hash": key_hash, "period": period})
-    ).first()
+    row = connection.execute(_KEY_WITH_FACTS, {"key_hash": key_hash, "period": period}).first()
     return None if row is None else KeyWithFacts(*row)
 
 
-async def touch(connection: AsyncConnection, key_id: uuid.UUID, now: datetime) -> None:
-    await connection.execute(_TOUCH, {"key_id": key_id, "now": now})
+def touch(connection: Connection, key_id: uuid.UUID, now: datetime) -> None:
+    connection.execute(_TOUCH, {"key_id": key_id, "now": now})
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:

@@ -4,15 +4,18 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from launchgate.api_keys import repository
 from launchgate.api_keys.cache import KeyCache
+from launchgate.api_keys.repository import KeyWithFacts
 from launchgate.api_keys.scope import require_credential_scope
 from launchgate.audit import service as audit
-from launchgate.db import after_commit, autocommit
+from launchgate.db import after_commit, in_autocommit
 from launchgate.errors import NotFound, Unauthorized, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.crypto import random_base62, token_hash
@@ -89,6 +92,19 @@ class KeyCaller(AuthContext):
     runs_in_period: int
 
 
+def _verified(key_hash: str, period: str, now: datetime, connection: Connection) -> KeyWithFacts:
+    """The key's row if it may be used now (synchronous: ``in_autocommit`` runs it)."""
+    key = repository.with_facts(connection, key_hash, period)
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("Invalid API key")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthorized("API key has expired")
+    # Touch at most once a minute: a write on every request would cost the hot path.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > TOUCH_EVERY_S:
+        repository.touch(connection, key.id, now)
+    return key
+
+
 def runs_read_with(caller: AuthContext | None, org_id: uuid.UUID, period: str) -> int | None:
     """The organisation's runs in ``period`` as read with the caller's key, or None when
     they were not (another caller, another organisation, or the month turned since)."""
@@ -111,15 +127,7 @@ async def authenticate(
     if cached is not None:
         return cached
     period = month_key(now)
-    async with autocommit(engine) as connection:
-        key = await repository.with_facts(connection, key_hash, period)
-        if key is None or key.revoked_at is not None:
-            raise Unauthorized("Invalid API key")
-        if key.expires_at is not None and key.expires_at <= now:
-            raise Unauthorized("API key has expired")
-        # Touch at most once a minute: a write on every request would cost the hot path.
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > TOUCH_EVERY_S:
-            await repository.touch(connection, key.id, now)
+    key = await in_autocommit(engine, partial(_verified, key_hash, period, now))
     mode: Literal["live", "test"] = "test" if key.mode == "test" else "live"
     if cache is not None:
         context = AuthContext(
