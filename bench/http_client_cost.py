@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from launchgate.providers.http import create_client
+from launchgate.providers.http import HttpClient, create_client
 
 BODY = (
     b'{"id":"x","model":"gpt-4o","choices":[{"message":{"role":"assistant","content":'
@@ -77,13 +77,15 @@ def start_server() -> int:
     return ready[0]
 
 
-async def round_cpu_ms(client: httpx.AsyncClient, url: str, requests: int, in_flight: int) -> float:
+async def round_cpu_ms(client: HttpClient, url: str, requests: int, in_flight: int) -> float:
     """Thread CPU per request of this (the client's) thread, in ms."""
     slots = asyncio.Semaphore(in_flight)
 
     async def one() -> None:
         async with slots:
-            answer = await client.post(url, json=REQUEST, headers={"authorization": "Bearer k"})
+            answer = await client.request(
+                "POST", url, json=REQUEST, headers={"authorization": "Bearer k"}
+            )
             answer.json()
 
     started = time.thread_time()
@@ -92,7 +94,7 @@ async def round_cpu_ms(client: httpx.AsyncClient, url: str, requests: int, in_fl
 
 
 async def measure(args: argparse.Namespace, url: str) -> dict[str, list[float]]:
-    clients: dict[str, Callable[[], httpx.AsyncClient]] = {
+    clients: dict[str, Callable[[], HttpClient]] = {
         "httpx's own transport (httpcore)": lambda: create_client(
             transport=httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)

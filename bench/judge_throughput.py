@@ -479,8 +479,8 @@ def baseline_client(
 
             async def one() -> None:
                 async with gate:
-                    answer = await client.post(
-                        f"{base_url}/chat/completions", json=body, headers=headers
+                    answer = await client.request(
+                        "POST", f"{base_url}/chat/completions", json=body, headers=headers
                     )
                 answer.raise_for_status()
                 json.loads(answer.json()["choices"][0]["message"]["content"])["score"]
