@@ -643,3 +643,32 @@ async def test_odd_but_signed_events_change_nothing(sapi: Api) -> None:
             assert answer.json()["outcome"] == outcome, (kind, obj)
     assert (await _plan(sapi, org), await _customer(sapi, org)) == ("pro", customer)
     assert len(await _audit(sapi, org)) == 1
+
+
+async def test_nothing_is_held_while_stripe_makes_the_checkout_session(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    """The new customer is committed before Stripe is asked for the session: a slow Stripe
+    must not hold the organisation's row (PostgreSQL) or the database's write lock
+    (SQLite) — a config change of the same organisation goes through meanwhile."""
+    org = await sapi.org("free")
+    sessions = "/v1/checkout/sessions"
+    stand_in.state.delays[sessions] = 3.0
+    try:
+        buying = asyncio.create_task(
+            sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+        )
+        deadline = time.monotonic() + 10
+        while not [
+            r
+            for r in stand_in.state.requests
+            if r["path"] == sessions and r["params"].get("client_reference_id") == str(org.id)
+        ]:
+            assert time.monotonic() < deadline and not buying.done()
+            await asyncio.sleep(0.02)
+        await sapi.project(org)  # bumps the organisation's config_version: a write to its row
+        assert not buying.done(), "the write waited for Stripe"
+        assert (await buying).status_code == 200
+    finally:
+        stand_in.state.delays.clear()
+    assert await _customer(sapi, org) is not None

@@ -117,7 +117,9 @@ async def checkout(
     runtime: RuntimeDep,
 ) -> CheckoutOut:
     """A Stripe Checkout page to subscribe the organisation to Pro or Scale."""
-    url = await stripe_service.checkout(session, runtime.settings, auth, body, _usage_page(request))
+    url = await stripe_service.checkout(
+        session, runtime.settings, auth, body, _usage_page(request), lambda: end_unit(session)
+    )
     return CheckoutOut(checkout_url=url)
 
 
@@ -130,7 +132,9 @@ async def portal(
     runtime: RuntimeDep,
 ) -> PortalOut:
     """Stripe's Customer Portal: change or cancel the plan, update the card, invoices."""
-    url = await stripe_service.portal(session, runtime.settings, auth, body, _usage_page(request))
+    url = await stripe_service.portal(
+        session, runtime.settings, auth, body, _usage_page(request), lambda: end_unit(session)
+    )
     return PortalOut(portal_url=url)
 
 

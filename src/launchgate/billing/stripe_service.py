@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,11 +76,24 @@ async def check_buyer(session: Any, auth: AuthContext) -> None:
         )
 
 
+Release = Callable[[], Awaitable[None]]
+
+
 async def checkout(
-    session: Any, settings: Settings, auth: AuthContext, body: CheckoutIn, default_url: str
+    session: Any,
+    settings: Settings,
+    auth: AuthContext,
+    body: CheckoutIn,
+    default_url: str,
+    release: Release,
 ) -> str:
     """A Stripe Checkout session in subscription mode for the plan's price, for the
-    organisation's customer (created once, on the first checkout, and stored)."""
+    organisation's customer (created once, on the first checkout, and stored).
+
+    ``release`` is the endpoint's ``end_unit``: called before each call to Stripe, so that
+    nothing is held while Stripe answers (up to ``stripe_client.CALL_DEADLINE_S``) — not
+    the new customer's row lock on PostgreSQL, not the write lock of the whole SQLite
+    database, not a pooled connection. The customer is kept even if the session fails."""
     await check_buyer(session, auth)
     org = await orgs.get_org(session, auth.org_id)
     if org.plan in PAID_PLANS and org.stripe_customer_id:
@@ -87,18 +101,20 @@ async def checkout(
             f"The organisation is already on the {org.plan} plan: change or cancel it in "
             "the billing portal (POST /v1/billing/portal)"
         )
-    customer = org.stripe_customer_id
+    org_id, name, customer = org.id, org.name, org.stripe_customer_id
+    await release()
     if customer is None:
-        created = await stripe_client.create_customer(settings, org.id, org.name)
-        customer = await repository.store_customer(session, org.id, created)
+        created = await stripe_client.create_customer(settings, org_id, name)
+        customer = await repository.store_customer(session, org_id, created)
+        await release()
     price = settings.stripe_price_pro if body.plan == "pro" else settings.stripe_price_scale
-    tags = {"launchgate_org_id": str(org.id), "launchgate_plan": body.plan}
+    tags = {"launchgate_org_id": str(org_id), "launchgate_plan": body.plan}
     return await stripe_client.create_checkout_session(
         settings,
         {
             "mode": "subscription",
             "customer": customer,
-            "client_reference_id": str(org.id),
+            "client_reference_id": str(org_id),
             "line_items": [{"price": price, "quantity": 1}],
             "success_url": body.success_url or default_url,
             "cancel_url": body.cancel_url or default_url,
@@ -109,10 +125,16 @@ async def checkout(
 
 
 async def portal(
-    session: Any, settings: Settings, auth: AuthContext, body: PortalIn, default_url: str
+    session: Any,
+    settings: Settings,
+    auth: AuthContext,
+    body: PortalIn,
+    default_url: str,
+    release: Release,
 ) -> str:
     """Stripe's Customer Portal for the organisation's customer: change plan, cancel,
-    update the card, read invoices. An organisation that never checked out has none."""
+    update the card, read invoices. An organisation that never checked out has none.
+    ``release``: as for ``checkout``."""
     await check_buyer(session, auth)
     customer = await repository.customer_of(session, auth.org_id)
     if customer is None:
@@ -120,6 +142,7 @@ async def portal(
             "The organisation has no Stripe customer yet: subscribe first "
             "(POST /v1/billing/checkout)"
         )
+    await release()
     return await stripe_client.create_portal_session(
         settings, customer, body.return_url or default_url
     )

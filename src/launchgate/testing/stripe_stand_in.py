@@ -18,6 +18,7 @@ price_scale`` serves it; the key is read from ``STRIPE_STAND_IN_KEY``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -91,6 +92,9 @@ class StandIn:
         self.customers: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self.replies: dict[tuple[str, str], tuple[int, Any]] = {}
+        # Seconds to wait before answering a path: a slow Stripe, for the tests of what
+        # LaunchGate holds (a database lock, a connection) while it waits on Stripe.
+        self.delays: dict[str, float] = {}
         self.lock = threading.Lock()
 
     def app(self) -> Starlette:
@@ -119,6 +123,9 @@ class StandIn:
             key = request.headers.get("authorization", "")[-4:]
             refusal = _error(401, f"Invalid API Key provided: sk_****{key}")
             return params, refusal
+        delay = self.delays.get(request.url.path, 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay)
         return params, None
 
     def _once(self, request: Request, make: Any) -> JSONResponse:

@@ -38,7 +38,7 @@ from launchgate.dashboard.web import (
     render,
 )
 from launchgate.db import rollback
-from launchgate.deps import RuntimeDep, SessionDep
+from launchgate.deps import RuntimeDep, SessionDep, end_unit
 from launchgate.errors import NotFound
 from launchgate.kit.time import utcnow
 from launchgate.orgs import service as orgs
@@ -356,7 +356,9 @@ async def billing_checkout(
     if plan not in PAID_PLANS:
         return error_page(request, 400, "Cannot do that", "Choose the Pro or the Scale plan")
     body = CheckoutIn(plan=plan)  # type: ignore[arg-type]
-    url = await stripe_service.checkout(session, runtime.settings, caller.auth, body, back)
+    url = await stripe_service.checkout(
+        session, runtime.settings, caller.auth, body, back, lambda: end_unit(session)
+    )
     return redirect(request, url)
 
 
@@ -366,7 +368,9 @@ async def billing_portal(
 ) -> Response:
     """The Manage billing button: Stripe's Customer Portal for the organisation."""
     back = _billing_page(request, runtime)
-    url = await stripe_service.portal(session, runtime.settings, caller.auth, PortalIn(), back)
+    url = await stripe_service.portal(
+        session, runtime.settings, caller.auth, PortalIn(), back, lambda: end_unit(session)
+    )
     return redirect(request, url)
 
 
