@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from playwright.sync_api import Page, Route, expect
 
 from launchgate.cli.operations import create_user
 from launchgate.testing.stripe_stand_in import StripeStandInServer
@@ -23,6 +24,7 @@ from tests.dashboard.live import (
     LiveServer,
     _run,
     new_member,
+    sign_in,
     start_server,
     stop_server,
 )
@@ -122,6 +124,8 @@ def test_a_member_sees_no_billing_buttons_and_cannot_post_them(
         page, token = _usage(client)
         assert 'id="plan">Free<' in page
         assert "billing-actions" not in page
+        policy = client.get("/settings/usage").headers["content-security-policy"]
+        assert "form-action 'self';" in policy, "forms lead nowhere else without the buttons"
         forged = client.post(
             "/settings/billing/checkout", data={"plan": "pro", "csrf_token": token}
         )
@@ -138,6 +142,30 @@ def test_without_stripe_the_usage_page_has_no_billing(server: LiveServer) -> Non
         page, token = _usage(client)
         assert 'id="plan">Free<' in page
         assert "billing-actions" not in page
+        assert "stripe.com" not in client.get("/settings/usage").headers["content-security-policy"]
         for path in ("/settings/billing/checkout", "/settings/billing/portal"):
             answer = client.post(path, data={"plan": "pro", "csrf_token": token})
             assert answer.status_code == 404, path
+
+
+def test_in_a_browser_the_buttons_lead_to_stripe(
+    page: Page, billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    """Chromium, not a form posted by hand: the page's Content-Security-Policy
+    (``form-action 'self'``) also governs where a form's answer may send the browser, so
+    the Upgrade and Manage billing buttons must reach Stripe's pages in a real browser."""
+    reached: list[str] = []
+
+    def stripe_page(route: Route) -> None:
+        reached.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<title>Stripe</title>")
+
+    page.route(re.compile(r"^https://(checkout|billing)\.stripe\.com/.*"), stripe_page)
+    owner = new_member(billing_server, plan="free")
+    sign_in(page, billing_server, owner, "/settings/usage")
+    page.get_by_role("button", name="Upgrade to Pro").click()
+    expect(page).to_have_url(re.compile(r"^https://checkout\.stripe\.com/c/pay/cs_test_"))
+    page.goto(billing_server.url + "/settings/usage")
+    page.get_by_role("button", name="Manage billing").click()
+    expect(page).to_have_url(re.compile(r"^https://billing\.stripe\.com/p/session/"))
+    assert [url.split("/")[2] for url in reached] == ["checkout.stripe.com", "billing.stripe.com"]

@@ -29,6 +29,7 @@ from launchgate.dashboard import forms, spend
 from launchgate.dashboard.forms import REFUSALS, FormErrors
 from launchgate.dashboard.scorer_form import PROVIDERS
 from launchgate.dashboard.web import (
+    SECURITY_HEADERS,
     Caller,
     CallerDep,
     PageRoute,
@@ -334,7 +335,20 @@ async def usage(
             "can_upgrade": billing_on and not (found.plan in PAID_PLANS and customer),
             "can_manage": billing_on and customer is not None,
         },
+        headers=_STRIPE_FORMS if billing_on else None,
     )
+
+
+# The page's Content-Security-Policy also governs where a form's answer may redirect the
+# browser (``form-action``): the billing buttons' answers send it to Stripe's own hosted
+# pages, so this page, and only while it shows them, lets a form lead there.
+STRIPE_PAGES = ("https://checkout.stripe.com", "https://billing.stripe.com")
+_CSP = "Content-Security-Policy"
+_STRIPE_FORMS = {
+    _CSP: SECURITY_HEADERS[_CSP].replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(STRIPE_PAGES)
+    )
+}
 
 
 def _billing_page(request: Request, runtime: ApiRuntime) -> str:
