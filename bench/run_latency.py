@@ -480,7 +480,13 @@ def create_suite(url: str, api_key: str) -> dict[str, Any]:
 MAIN_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     (
         "auth: API-key lookup (SELECT api_keys)",
-        ("_current_auth (launchgate/deps", "(launchgate/auth/service", "(launchgate/api_keys/"),
+        (
+            "_current_auth (launchgate/deps",
+            "(launchgate/auth/service",
+            "(launchgate/api_keys/",
+            # The key's read runs in a greenlet of its own, from checkout to checkin.
+            "_in_autocommit (launchgate/db",
+        ),
     ),
     ("plan check (SELECT organisations [+ usage])", ("check_can_run",)),
     ("suite resolve (SELECT suites JOIN projects)", ("resolve_for_run",)),
@@ -531,6 +537,9 @@ GREENLET_ROOTS = {
     "Session.flush": "SQLAlchemy in greenlet: commit/flush (unit of work)",
 }
 SQLA_GREENLET = "SQLAlchemy in greenlet: execute (compile cache, cursor, ORM loading)"
+# psycopg's coroutines (send a query, wait for its answer, read it), which SQLAlchemy's
+# greenlet hands to the event loop: they run there with no caller frame.
+PSYCOPG_ASYNC = "psycopg (async): send a query, wait for and read its answer"
 
 
 def _aiosqlite_lines() -> tuple[int, int]:
@@ -587,6 +596,8 @@ def bucket_of(frames: list[str], aiosqlite_lines: tuple[int, int]) -> str | None
             return GREENLET_ROOTS[root]
         if "(sqlalchemy/" in stack[0] or "(aiosqlite/" in stack[0]:
             return SQLA_GREENLET
+        if "(psycopg/" in stack[0]:
+            return PSYCOPG_ASYNC
     for name, needles in MAIN_BUCKETS:
         if any(needle in frame for frame in stack for needle in needles):
             return name
