@@ -12,6 +12,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -231,8 +232,26 @@ class Settings(BaseSettings):
     @field_validator("stripe_api_base")
     @classmethod
     def _check_stripe_base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or len(value) > 2000:
-            raise ValueError("is not an http(s) URL")
+        # A scheme and a host, nothing after them but a path: the library appends
+        # ``/v1/...`` to it, and an unusable base would only show as 503s at the first
+        # checkout.
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a port that is not a number or out of range)
+        except ValueError:
+            raise ValueError("is not an http(s) URL") from None
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+            or len(value) > 2000
+            or any(char.isspace() for char in value)
+        ):
+            raise ValueError(
+                "is not an http(s) URL (a scheme and a host, e.g. https://api.stripe.com)"
+            )
         return value.rstrip("/")
 
     @model_validator(mode="after")

@@ -81,6 +81,11 @@ def test_a_partial_configuration_names_what_is_missing(
         ("LAUNCHGATE_STRIPE_PRICE_PRO", "price pro", "not a Stripe price id"),
         ("LAUNCHGATE_STRIPE_PRICE_SCALE", PRICE_PRO, "the same price"),
         ("LAUNCHGATE_STRIPE_API_BASE", "ftp://127.0.0.1", "http(s)"),
+        ("LAUNCHGATE_STRIPE_API_BASE", "http://", "http(s)"),
+        ("LAUNCHGATE_STRIPE_API_BASE", "https://:443", "http(s)"),
+        ("LAUNCHGATE_STRIPE_API_BASE", "http://127.0.0.1:99999", "http(s)"),
+        ("LAUNCHGATE_STRIPE_API_BASE", "https://api.stripe.com?x=1", "http(s)"),
+        ("LAUNCHGATE_STRIPE_API_BASE", "https://api stripe.com", "http(s)"),
     ],
 )
 def test_malformed_values_are_one_line_without_the_value(
