@@ -28,17 +28,18 @@ T = TypeVar("T")
 
 
 def create_engine(url: str, pool_size: int = 10, pool_timeout_s: float = 30.0) -> AsyncEngine:
-    """``pool_size`` connections kept, plus as many (SQLite) or twice as many (PostgreSQL)
-    opened under load; past those, a checkout waits ``pool_timeout_s`` and then raises
-    ``sqlalchemy.exc.TimeoutError`` (answered 503 by app.py).
+    """At most ``pool_size + overflow`` connections (20 on SQLite, 30 on PostgreSQL by
+    default); past those, a checkout waits ``pool_timeout_s`` and then raises
+    ``sqlalchemy.exc.TimeoutError`` (answered 503 by app.py). SQLite keeps ``pool_size``
+    of them open when they come back; PostgreSQL keeps them all.
 
     On PostgreSQL a connection opened under load is kept, not closed when it comes back:
-    the pool holds at most ``pool_size + overflow`` (30 by default) either way, so the
-    arithmetic against ``max_connections`` is unchanged, but SQLAlchemy's overflow closes
-    every connection returned to a full pool, and at 32 requests in flight the server
-    connected and disconnected PostgreSQL on most requests (psycopg's connect and close
-    were a sixth of its CPU per run, issue 17). A connection is opened only when no idle
-    one is free, so a quiet process still holds few.
+    the maximum is the same, so the arithmetic against ``max_connections`` is unchanged,
+    but SQLAlchemy's overflow closes every connection returned to a full pool, and with
+    32 requests in flight the server connected and disconnected PostgreSQL on most
+    requests (108 connects for 160 runs in tests/scale/test_pg_connections.py; psycopg's
+    connect and close were a sixth of the server's CPU per run, issue 17). A connection
+    is opened only when no idle one is free, so a quiet process still holds few.
 
     No ``pool_pre_ping`` (a ``SELECT 1`` round trip on every checkout, the hot path's
     dearest statement after its own): ``_drop_if_closed_by_server`` keeps the guarantee
@@ -81,11 +82,21 @@ def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) 
     if connection.closed or connection.broken:
         raise DisconnectionError("the connection is closed")
     try:
-        readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+        socket = connection.pgconn.socket
     except Exception as exc:  # psycopg.OperationalError: no socket any more
         raise DisconnectionError("the connection has no socket") from exc
-    if readable:
+    if _readable(socket):
         raise DisconnectionError("the server closed the connection")
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or hung up), without waiting. ``poll``, not
+    ``select``: a busy server's sockets pass the 1024 file descriptors ``select`` takes."""
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def dump_json(value: Any) -> str:

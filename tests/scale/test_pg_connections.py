@@ -24,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from launchgate.app import create_app
-from launchgate.db import create_engine, create_sync_engine, overflow
+from launchgate.db import _readable, create_engine, create_sync_engine, overflow
 from launchgate.migrations import upgrade
 from launchgate.runtime import ApiRuntime
 from tests.conftest import make_settings
@@ -194,3 +194,27 @@ async def test_a_run_after_the_server_closed_every_connection_is_answered(pg_api
     for _ in range(3):  # the request's connections and the run writer's
         answer = await pg_api.run(org, suite["slug"], "hello")
         assert answer["status"] == "cleared"
+
+
+def test_the_check_reads_sockets_past_the_1024_select_can_take() -> None:
+    """A busy server holds more than 1024 descriptors; ``select()`` refuses those, and a
+    check that failed there would refuse every pooled connection."""
+    import os
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    high = 1500
+    if soft <= high:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    ours, theirs = socket.socketpair()
+    try:
+        os.dup2(ours.fileno(), high)
+        assert not _readable(high)  # idle: nothing to read
+        theirs.close()  # the other end goes away, as a server that ends a backend does
+        assert _readable(high)
+    finally:
+        os.close(high)
+        ours.close()
+        theirs.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
