@@ -653,7 +653,7 @@ async def test_nothing_is_held_while_stripe_makes_the_checkout_session(
     (SQLite) — a config change of the same organisation goes through meanwhile."""
     org = await sapi.org("free")
     sessions = "/v1/checkout/sessions"
-    stand_in.state.delays[sessions] = 3.0
+    stand_in.state.delays[sessions] = 5.0
     try:
         buying = asyncio.create_task(
             sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
