@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event as event_api
 from sqlalchemy import select
 from sqlalchemy.util import await_only
@@ -672,3 +674,46 @@ async def test_nothing_is_held_while_stripe_makes_the_checkout_session(
     finally:
         stand_in.state.delays.clear()
     assert await _customer(sapi, org) is not None
+
+
+ORDERED_STEPS = [  # (event type, price, status, the plan it decides; None: none)
+    ("customer.subscription.created", PRICE_PRO, "active", "pro"),
+    ("customer.subscription.updated", PRICE_SCALE, "active", "scale"),
+    ("customer.subscription.updated", PRICE_SCALE, "past_due", None),
+    ("customer.subscription.updated", "price_someone_elses", "canceled", None),
+    ("customer.subscription.deleted", PRICE_SCALE, "canceled", "free"),
+    ("customer.subscription.created", PRICE_PRO, "trialing", "pro"),
+]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    order=st.permutations(range(len(ORDERED_STEPS))),
+    keep=st.lists(st.booleans(), min_size=len(ORDERED_STEPS), max_size=len(ORDERED_STEPS)),
+)
+async def test_in_any_order_the_newest_deciding_event_wins(
+    sapi: Api, order: list[int], keep: list[bool]
+) -> None:
+    """Stripe delivers in any order, and may drop none or some: whatever arrives, in
+    whatever order, the plan ends as the newest event that decides one says, each change
+    is audited once, and every replay afterwards is a duplicate that changes nothing."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    base = int(time.time()) - 1000
+    events = [
+        event(kind, subscription(customer, price, status), base + index)
+        for index, (kind, price, status, _) in enumerate(ORDERED_STEPS)
+    ]
+    arriving = [index for index in order if keep[index]]
+    outcomes = [(await _post_event(sapi, events[index])).json()["outcome"] for index in arriving]
+    deciding = [index for index in arriving if ORDERED_STEPS[index][3] is not None]
+    expected = ORDERED_STEPS[max(deciding)][3] if deciding else "free"
+    assert await _plan(sapi, org) == expected, (arriving, outcomes)
+    assert len(await _audit(sapi, org)) == outcomes.count("plan_changed")
+    for index in arriving:
+        assert (await _post_event(sapi, events[index])).json()["outcome"] == "duplicate"
+    assert await _plan(sapi, org) == expected
