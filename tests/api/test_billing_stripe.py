@@ -717,3 +717,20 @@ async def test_in_any_order_the_newest_deciding_event_wins(
     for index in arriving:
         assert (await _post_event(sapi, events[index])).json()["outcome"] == "duplicate"
     assert await _plan(sapi, org) == expected
+
+
+async def test_an_enterprise_organisation_cannot_check_out_into_a_smaller_plan(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    """Enterprise is the operator's to give (and the default of a self-hosted install, so
+    every organisation of a server that turns billing on later): a checkout would trade its
+    unlimited runs for Pro's or Scale's, so it is refused before Stripe hears of it."""
+    org = await sapi.org("enterprise")
+    for plan in ("pro", "scale"):
+        refused = await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": plan})
+        assert "enterprise" in assert_error(refused, 409, "CONFLICT")["message"]
+    assert all(
+        r["params"].get("metadata", {}).get("launchgate_org_id") != str(org.id)
+        for r in stand_in.requests()
+    )
+    assert (await _plan(sapi, org), await _customer(sapi, org)) == ("enterprise", None)

@@ -169,3 +169,21 @@ def test_in_a_browser_the_buttons_lead_to_stripe(
     page.get_by_role("button", name="Manage billing").click()
     expect(page).to_have_url(re.compile(r"^https://billing\.stripe\.com/p/session/"))
     assert [url.split("/")[2] for url in reached] == ["checkout.stripe.com", "billing.stripe.com"]
+
+
+def test_an_enterprise_owner_is_offered_no_downgrade(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    owner = new_member(billing_server, plan="enterprise")
+    with _signed_in(billing_server, owner.email) as client:
+        page, token = _usage(client)
+        assert 'id="plan">Enterprise<' in page
+        assert "upgrade-pro" not in page and "upgrade-scale" not in page
+        forged = client.post(
+            "/settings/billing/checkout", data={"plan": "pro", "csrf_token": token}
+        )
+        assert forged.status_code == 409 and "enterprise" in forged.text
+    assert all(
+        r["params"].get("client_reference_id") != owner.org_id
+        for r in stand_in.requests("/v1/checkout/sessions")
+    )

@@ -96,6 +96,13 @@ async def checkout(
     database, not a pooled connection. The customer is kept even if the session fails."""
     await check_buyer(session, auth)
     org = await orgs.get_org(session, auth.org_id)
+    if org.plan == "enterprise":
+        # The operator's to give, and a self-hosted install's default: paying for Pro or
+        # Scale would trade unlimited runs for fewer.
+        raise Conflict(
+            "The organisation is on the enterprise plan, which the server's operator sets; "
+            "a Pro or Scale subscription would lower its limits"
+        )
     if org.plan in PAID_PLANS and org.stripe_customer_id:
         raise Conflict(
             f"The organisation is already on the {org.plan} plan: change or cancel it in "

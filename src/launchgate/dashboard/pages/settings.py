@@ -332,7 +332,9 @@ async def usage(
             "judge": judge,
             "spend_days": days,
             "billing_on": billing_on,
-            "can_upgrade": billing_on and not (found.plan in PAID_PLANS and customer),
+            "can_upgrade": billing_on
+            and found.plan != "enterprise"
+            and not (found.plan in PAID_PLANS and customer),
             "can_manage": billing_on and customer is not None,
         },
         headers=_STRIPE_FORMS if billing_on else None,
