@@ -97,7 +97,7 @@ async def test_the_embedded_cache_wins_and_keeps_plain_contexts(api: Api) -> Non
     assert await authenticate(api.runtime.engine, org.key, keys) is first
     caller = await authenticate(api.runtime.engine, org.key)
     assert isinstance(caller, KeyCaller)
-    facts.put(org.id, OrgFacts("enterprise", 7))
+    facts.put(org.id, OrgFacts("enterprise", 7), facts.generation)
     async with unit_of_work(api.runtime.sessions) as session:
         assert await get_facts(session, org.id, facts, caller) == OrgFacts("enterprise", 7)
 
@@ -140,3 +140,17 @@ async def test_the_months_runs_are_read_with_the_key_for_that_month_only(api: Ap
     assert runs_read_with(AuthContext(org_id=org.id, auth_mode="jwt"), org.id, period) is None
     fresh = await authenticate(api.runtime.engine, other.key)
     assert runs_read_with(fresh, other.id, period) == 0  # no counter yet
+
+
+def test_facts_read_before_an_invalidation_are_not_kept_after_it() -> None:
+    """A run missed the cache and read the plan; a plan change committed and invalidated
+    meanwhile; the run's stale facts must not be stored (they would outlive the change)."""
+    cache = FactsCache()
+    org_id = uuid.uuid4()
+    generation = cache.generation  # the run's read starts
+    cache.invalidate({org_id})  # a webhook's plan change commits meanwhile
+    cache.put(org_id, OrgFacts("free", 1), generation)
+    assert cache.get(org_id) is None
+    fresh = cache.generation
+    cache.put(org_id, OrgFacts("pro", 1), fresh)
+    assert cache.get(org_id) == OrgFacts("pro", 1)

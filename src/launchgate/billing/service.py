@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from launchgate.api_keys import service as api_keys
 from launchgate.billing import repository
 from launchgate.billing.costs import rounded, spend_by_model
 from launchgate.billing.plans import PLANS, Plan
 from launchgate.errors import UsageLimitExceeded
+from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import as_utc, month_key, utcnow
 from launchgate.models import Organisation
 from launchgate.orgs import service as orgs
@@ -195,15 +197,24 @@ async def input_token_ratios(
 
 
 async def check_can_run(
-    session: AsyncSession, org_id: uuid.UUID, plan: str, *, runs: int = 1
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    plan: str,
+    *,
+    runs: int = 1,
+    caller: AuthContext | None = None,
 ) -> None:
     """402 before any work when the month's runs cannot hold ``runs`` more (SPEC §5.9; a
     batch needs room for every item). ``plan`` comes from the caller's already-read
-    organisation facts, so unlimited plans cost no query."""
+    organisation facts, so unlimited plans cost no query; the month's runs too when they
+    were read with the caller's API key (one statement, ``api_keys.service.KeyCaller``)."""
     chosen = PLANS.get(plan, PLANS["free"])
     if chosen.monthly_limit is None:
         return
-    used = await repository.runs_in_period(session, org_id, month_key(utcnow()))
+    period = month_key(utcnow())
+    used = api_keys.runs_read_with(caller, org_id, period)
+    if used is None:
+        used = await repository.runs_in_period(session, org_id, period)
     if used + runs > chosen.monthly_limit:
         left = max(0, chosen.monthly_limit - used)
         message = (

@@ -71,8 +71,9 @@ async def get_facts(
     if cache is not None:
         facts = cache.get(org_id)
         if facts is None:
+            generation = cache.generation  # before the read: see FactsCache.put
             facts = await _read_facts(session, org_id)
-            cache.put(org_id, facts)
+            cache.put(org_id, facts, generation)
         return facts
     if isinstance(caller, api_keys.KeyCaller) and caller.org_id == org_id:
         return OrgFacts(caller.plan, caller.config_version)

@@ -103,9 +103,11 @@ async def prepare(
     the organisation's config version stands, else read (suite, active cases, their
     scorers) and cached. Batches (issue 14) prepare once for all their items; a dry run
     (``runs=0``) makes no run, so the monthly limit does not refuse it."""
-    facts = await orgs.get_facts(session, auth.org_id, runtime.facts_cache)
+    # An API key's caller carries its organisation's facts and month's runs, read with the
+    # key in one statement (api_keys.service.KeyCaller): no query of their own here.
+    facts = await orgs.get_facts(session, auth.org_id, runtime.facts_cache, auth)
     if runs:
-        await billing.check_can_run(session, auth.org_id, facts.plan, runs=runs)
+        await billing.check_can_run(session, auth.org_id, facts.plan, runs=runs, caller=auth)
     key = (auth.org_id, project, suite_slug)
     prepared = runtime.snapshots.get(key, facts.config_version)
     if prepared is not None:
