@@ -105,9 +105,10 @@ class Settings(BaseSettings):
     # /metrics on this port (0 takes a free one; unset: none).
     worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     log_format: Literal["text", "json"] = "text"
-    # The database pool of each process: database_pool_size connections kept, as many again
-    # on SQLite (twice as many on PostgreSQL) opened under load; a request that finds none
-    # free within database_pool_timeout_s is answered 503 with Retry-After.
+    # The database pool of each process. SQLite keeps database_pool_size connections and
+    # opens as many again under load; PostgreSQL opens up to 3 x database_pool_size, each
+    # only when no idle one is free, and keeps them (db.create_engine). A request that
+    # finds none free within database_pool_timeout_s is answered 503 with Retry-After.
     database_pool_size: int = Field(default=10, ge=1, le=1000)
     database_pool_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # The judge's model when a scorer names none (SPEC §6); Azure's is the deployment name.
