@@ -14,16 +14,29 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import stripe
 import structlog
 
 from launchgate.config import Settings
 from launchgate.errors import ServiceUnavailable
 
+if TYPE_CHECKING:
+    import stripe
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+
+
+def _lib() -> ModuleType:
+    """The stripe library, imported on the first Stripe call: a server that does not sell
+    never loads it (importing it imports httpx, and httpx's command line pygments: ~5 MB
+    resident at start for nothing, issue 17)."""
+    import stripe
+
+    return stripe
+
 
 # One attempt (connect + answer) may take this long; the library retries a failed
 # connection or a 409/429/5xx twice, with an idempotency key, so one request is never made
@@ -44,9 +57,10 @@ async def client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
     assert settings.stripe_secret_key is not None, "only called with billing configured"
     # Built in a thread: it loads the CA bundle into an SSL context (~40 ms of CPU), which
     # on the event loop would hold every request in flight that long.
-    http = await asyncio.to_thread(stripe.HTTPXClient, timeout=TIMEOUT_S)
+    lib = _lib()
+    http = await asyncio.to_thread(lib.HTTPXClient, timeout=TIMEOUT_S)
     try:
-        yield stripe.StripeClient(
+        yield lib.StripeClient(
             settings.stripe_secret_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base},
             http_client=http,
@@ -59,13 +73,14 @@ async def client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
 async def _call(what: str, call: Callable[[], Awaitable[T]]) -> T:
     """Run one Stripe call; its failures become ours, described without Stripe's message
     (which may quote what we sent)."""
+    lib = _lib()
     try:
         async with asyncio.timeout(CALL_DEADLINE_S):
             return await call()
-    except (stripe.APIConnectionError, stripe.RateLimitError, TimeoutError) as exc:
+    except (lib.APIConnectionError, lib.RateLimitError, TimeoutError) as exc:
         log.warning("stripe unreachable", call=what, error_type=type(exc).__name__)
         raise StripeUnavailable(UNREACHABLE, headers={"Retry-After": "60"}) from None
-    except stripe.StripeError as exc:
+    except lib.StripeError as exc:
         details = {
             "stripe_error": type(exc).__name__,
             "code": exc.code,
@@ -131,10 +146,11 @@ def _url(session: Any) -> str:
 def signature_ok(payload: str, header: str, secret: str) -> bool:
     """True when Stripe signed ``payload`` with ``secret`` within the library's tolerance
     (300 s); the comparison is the library's, in constant time."""
+    lib = _lib()
     try:
-        stripe.WebhookSignature.verify_header(
-            payload, header, secret, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        lib.WebhookSignature.verify_header(
+            payload, header, secret, tolerance=lib.Webhook.DEFAULT_TOLERANCE
         )
-    except stripe.SignatureVerificationError:
+    except lib.SignatureVerificationError:
         return False
     return True
