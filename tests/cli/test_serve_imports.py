@@ -36,6 +36,8 @@ DEFERRED = {
     "regex": "loaded with the first regex (or json_schema) scorer",
     "re2": "likewise",
     "limits": "every request limit is off in this test",
+    "jwt": "PyJWT: the first sign-in or signed-in request (API keys never need it)",
+    "stripe": "the Stripe library: the first Stripe call, on a server that sells plans",
     "pygments": "structlog's rich tracebacks: our logs print plain ones",
     "rich.traceback": "likewise",
 }
