@@ -146,3 +146,38 @@ def test_every_command_checks_settings_first(cli: Cli) -> None:
         assert done.returncode == 2, args
         assert_one_clear_line(done.stderr, "LAUNCHGATE_DEFAULT_PLAN")
     assert not (cli.cwd / "data").exists()
+
+
+def test_orgs_set_plan_changes_the_plan_once_and_audits_it(cli: Cli) -> None:
+    org_id, _ = cli.create_org()  # the default plan of a self-hosted install: enterprise
+    done = cli.run("orgs", "set-plan", org_id, "free")
+    assert done.returncode == 0, done.stderr
+    assert "enterprise -> free" in done.stdout and "restart" in done.stdout
+    again = cli.run("orgs", "set-plan", org_id, "free")
+    assert again.returncode == 0 and "nothing changed" in again.stdout
+    with sqlite3.connect(cli.cwd / "data" / "launchgate.db") as db:
+        (plan,) = db.execute("SELECT plan FROM organisations").fetchone()
+        audits = db.execute(
+            "SELECT action, actor_type, details FROM audit_events WHERE action LIKE '%plan%'"
+        ).fetchall()
+    assert plan == "free"
+    assert len(audits) == 1
+    action, actor, details = audits[0]
+    assert (action, actor) == ("organization.plan_changed", "system")
+    assert json.loads(details)["plan"] == {"from": "enterprise", "to": "free"}
+
+
+def test_orgs_set_plan_refuses_a_bad_plan_a_bad_id_and_an_unknown_org(cli: Cli) -> None:
+    org_id, _ = cli.create_org()
+    bad_plan = cli.run("orgs", "set-plan", org_id, "platinum")
+    assert bad_plan.returncode == 2
+    assert_one_clear_line(bad_plan.stderr, "plan must be one of")
+    bad_id = cli.run("orgs", "set-plan", "[b]nope", "free")
+    assert bad_id.returncode == 2
+    assert_one_clear_line(bad_id.stderr, "'[b]nope' is not an organisation id")
+    missing = str(uuid.uuid4())
+    unknown = cli.run("orgs", "set-plan", missing, "free")
+    assert unknown.returncode == 2
+    assert_one_clear_line(unknown.stderr, missing, "not found")
+    with sqlite3.connect(cli.cwd / "data" / "launchgate.db") as db:
+        assert db.execute("SELECT plan FROM organisations").fetchone() == ("enterprise",)

@@ -49,7 +49,7 @@ SUBSCRIPTION_EVENTS = (
 )
 CHECKOUT_COMPLETED = "checkout.session.completed"
 MAX_SIGNATURE_HEADER = 4096
-PLAN_CHANGED = "organization.plan_changed"
+PLAN_CHANGED = orgs.PLAN_CHANGED
 
 
 class BadSignature(ValidationFailed):

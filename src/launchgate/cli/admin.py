@@ -1,4 +1,5 @@
-"""Operator commands: serve, db upgrade, orgs create, users create, byok rotate, quickstart."""
+"""Operator commands: serve, db upgrade, orgs create and set-plan, users create, byok rotate,
+quickstart."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import re
 import socket
 import sys
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -137,6 +139,37 @@ def orgs_create(
         return
     out.print(f"Organisation [bold]{escape(name)}[/] created: {org_id}")
     out.print(f"API key (shown once, store it now): [bold]{key}[/]")
+
+
+@orgs_app.command("set-plan")
+def orgs_set_plan(
+    org_id: Annotated[str, typer.Argument(help="Organisation id", show_default=False)],
+    plan: Annotated[str, typer.Argument(help="free, pro, scale or enterprise", show_default=False)],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set an organisation's plan (audited). With Stripe billing on, the webhook sets the
+    plans of organisations that subscribe; an enterprise one must be set to free first."""
+    settings = _settings(data_dir)
+    if settings.embedded:
+        _migrate(settings)
+    from launchgate.cli.operations import set_plan
+
+    try:
+        uuid.UUID(org_id)
+    except ValueError:
+        err.print(f"[red]Error:[/] '{escape(org_id)}' is not an organisation id")
+        raise typer.Exit(2) from None
+    try:
+        before = asyncio.run(set_plan(settings, org_id, plan))
+    except Exception as exc:
+        raise _fail(exc) from None
+    if before == plan:
+        out.print(f"Organisation {escape(org_id)} is already on {escape(plan)}; nothing changed.")
+        return
+    out.print(f"Organisation {escape(org_id)}: plan {escape(before)} -> {escape(plan)}")
+    if settings.embedded:
+        # The embedded server keeps plans in memory (orgs/cache.py) and this is another process.
+        out.print("A running 'launchgate serve' on this data dir sees it after a restart.")
 
 
 @users_app.command("create")

@@ -80,6 +80,13 @@ async def create_org(settings: Settings, name: str, plan: str) -> tuple[str, str
     return str(created.org.id), created.api_key
 
 
+async def set_plan(settings: Settings, org: str, plan: str) -> str:
+    """The organisation's plan before the change (``launchgate orgs set-plan``)."""
+    org_id = uuid.UUID(org)
+    async with core_runtime(settings) as core, unit_of_work(core.sessions) as session:
+        return await orgs.set_plan(session, org_id, plan)
+
+
 async def create_user(settings: Settings, org: str, email: str, password: str, role: str) -> str:
     org_id = uuid.UUID(org)
     async with core_runtime(settings) as core, unit_of_work(core.sessions) as session:

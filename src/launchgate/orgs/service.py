@@ -42,6 +42,25 @@ async def create_org(session: AsyncSession, name: str, plan: str) -> NewOrganisa
     return NewOrganisation(org=org, api_key=created.secret)
 
 
+PLAN_CHANGED = "organization.plan_changed"  # the audit action, here and for Stripe's webhook
+
+
+async def set_plan(session: AsyncSession, org_id: uuid.UUID, plan: str) -> str:
+    """An operator's plan change (``launchgate orgs set-plan``); returns the plan before.
+    Audited as a Stripe webhook's change is, with the system as actor; the same plan again
+    changes and records nothing."""
+    if plan not in PLANS:
+        raise ValidationFailed(f"plan must be one of {', '.join(PLANS)}")
+    org = await get_org(session, org_id)
+    before = org.plan
+    if before != plan:
+        org.plan = plan
+        details = {"plan": {"from": before, "to": plan}, "by": "launchgate orgs set-plan"}
+        audit.record(session, org.id, None, PLAN_CHANGED, "organization", org.id, details)
+        await session.flush()
+    return before
+
+
 async def get_org(session: AsyncSession, org_id: uuid.UUID) -> Organisation:
     org = await repository.get(session, org_id)
     if org is None:
