@@ -103,3 +103,53 @@ async def test_no_proxy_still_exempts_a_host(
     with pytest.raises(ProviderUnreachable):
         await get("http://127.0.0.1:9/v1/models")
     assert recording.lines == []
+
+
+class Connections(Recording):
+    """``Recording`` that also counts the connections it accepted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepted = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        await super().serve(reader, writer)
+
+
+async def test_an_idle_connection_is_not_kept_past_the_keepalive(
+    no_proxy_env: pytest.MonkeyPatch,
+) -> None:
+    """Calls close together share a connection; after IDLE_KEEPALIVE_S of silence the next
+    call opens a new one, so a server that closes idle connections at 5 s (uvicorn, Node)
+    never has one of ours closed under a call being sent."""
+    from launchgate.providers.http import IDLE_KEEPALIVE_S
+
+    assert IDLE_KEEPALIVE_S < 5.0
+    state = Connections()
+    server = await asyncio.start_server(state.serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/models"
+    http = create_client(timeout_s=5.0)
+
+    async def call() -> None:
+        await send(
+            http,
+            "GET",
+            url,
+            provider="openai",
+            secret="sk-" + "a" * 40,
+            read_error=read_error_for("openai"),
+            timeout_s=5.0,
+        )
+
+    try:
+        await call()
+        await call()
+        assert state.accepted == 1  # reused
+        await asyncio.sleep(IDLE_KEEPALIVE_S + 0.5)
+        await call()
+        assert state.accepted == 2  # the idle one was not taken again
+    finally:
+        await http.aclose()
+        server.close()
+        await server.wait_closed()

@@ -126,12 +126,22 @@ def _build_client(
         limits=httpx.Limits(
             max_connections=max_connections,
             max_keepalive_connections=max(1, max_connections // 4),
-            keepalive_expiry=30.0,
+            keepalive_expiry=IDLE_KEEPALIVE_S,
         ),
         follow_redirects=False,
         headers={"user-agent": "launchgate"},
         transport=transport,
     )
+
+
+# How long an idle connection to a provider is kept for the next call. Below the idle
+# timeout of the servers OpenAI-compatible endpoints commonly run behind (uvicorn's and
+# Node's 5 s): a connection the server closes at 5 s could otherwise be taken for a call at
+# that very moment, before the event loop has read the server's FIN (aiohttp, unlike
+# httpcore, does not poll an idle socket before reusing it), and the call would fail as
+# unreachable and be retried. Judge calls close together reuse their connection; one after a
+# pause of seconds pays a new handshake, small beside a model's answer.
+IDLE_KEEPALIVE_S = 4.0
 
 
 def _proxied() -> bool:
@@ -149,7 +159,7 @@ def _aiohttp_transport(max_connections: int, ssl_context: ssl.SSLContext) -> Aio
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            limit=max_connections, keepalive_timeout=30.0, ssl=ssl_context
+            limit=max_connections, keepalive_timeout=IDLE_KEEPALIVE_S, ssl=ssl_context
         )
         return aiohttp.ClientSession(
             connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
