@@ -19,7 +19,7 @@ set lookup instead; every other request is matched route by route.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -28,14 +28,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from launchgate.auth.limits import client_ip
 from launchgate.auth.service import authenticate
-from launchgate.db import commit
+from launchgate.db import unit_of_work_on_demand
 from launchgate.errors import LaunchGateError
 from launchgate.kit.auth_context import AuthContext
-from launchgate.kit.sessions import SessionOnDemand
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from launchgate.runtime import ApiRuntime
 
 # The key of the caller in ``scope["state"]`` (what ``request.state`` reads).
@@ -74,26 +71,10 @@ def routed(router: Router, scope: Scope) -> bool:
 
 async def _authenticate(runtime: ApiRuntime, header: str | None, ip: str) -> AuthContext:
     """In a session of its own, made only if the lookup needs one (a cached key needs
-    none), closed before the endpoint runs. Committed and closed only when it began a
-    transaction (a key looked up, and its ``last_used_at`` touched at most once a minute):
-    committing an unused session would cost the hot path more than the lookup. A session
-    that never began a transaction never held a connection, so it is not closed either:
-    ``async with`` would close it in a shielded task of its own, which cost every run about
-    0.05 ms (issue 17)."""
-    lazy = SessionOnDemand(runtime.sessions)
-    began = False
-    try:
-        caller = await authenticate(cast("AsyncSession", lazy), runtime, header, ip)
-        began = lazy.made is not None and lazy.made.in_transaction()
-        if began:
-            await commit(cast("AsyncSession", lazy.made))
-    except BaseException:
-        began = began or (lazy.made is not None and lazy.made.in_transaction())
-        raise
-    finally:
-        if began and lazy.made is not None:
-            await lazy.made.close()
-    return caller
+    none), and ended before the endpoint runs: committed when the lookup began a
+    transaction (a key read, its ``last_used_at`` touched at most once a minute)."""
+    async with unit_of_work_on_demand(runtime.sessions) as session:
+        return await authenticate(session, runtime, header, ip)
 
 
 def _refusal(exc: LaunchGateError) -> JSONResponse:

@@ -12,12 +12,11 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from launchgate.auth.middleware import authenticated_caller
-from launchgate.db import commit, rollback
+from launchgate.db import unit_of_work_on_demand
 from launchgate.deps import CurrentAuth, RuntimeDep, SessionDep, end_unit
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.body_limit import BodyTooLarge
 from launchgate.kit.pagination import Envelope, Page, Paging
-from launchgate.kit.sessions import SessionOnDemand
 from launchgate.models import Run
 from launchgate.runs import service
 from launchgate.runs.schemas import (
@@ -32,8 +31,6 @@ from launchgate.runs.schemas import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from launchgate.runtime import ApiRuntime
 
 router = APIRouter(tags=["runs"])
@@ -166,29 +163,9 @@ async def _lean_run(request: Request) -> Response | None:
 
 
 async def _accept(runtime: ApiRuntime, auth: AuthContext, body: RunRequest) -> dict[str, Any]:
-    """``service.accept_sync`` in a unit of work of its own: committed and closed when it
-    began a transaction, rolled back on an error. A session that was never made, or never
-    began a transaction, held no connection and needs neither (an ``async with`` would
-    close it in a shielded task of its own)."""
-    lazy = SessionOnDemand(runtime.sessions)
-    began = False
-    try:
-        values = await service.accept_sync(cast("AsyncSession", lazy), runtime, auth, body)
-        session = lazy.made
-        if session is not None:
-            began = session.in_transaction()
-            if began or session.info.get("after_commit"):
-                await commit(session)
-    except BaseException:
-        session = lazy.made
-        began = began or (session is not None and session.in_transaction())
-        if session is not None and began:
-            await rollback(session)
-        raise
-    finally:
-        if lazy.made is not None and began:
-            await lazy.made.close()
-    return values
+    """``service.accept_sync`` in a unit of work of its own, made only if a read needs it."""
+    async with unit_of_work_on_demand(runtime.sessions) as session:
+        return await service.accept_sync(session, runtime, auth, body)
 
 
 def _answer(result: dict[str, Any]) -> Response:
