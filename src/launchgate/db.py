@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from launchgate.errors import NotFound
 from launchgate.kit.sessions import SessionOnDemand
@@ -154,14 +155,61 @@ async def in_autocommit(engine: AsyncEngine, work: Callable[[Connection], T]) ->
     from checkout to checkin, in one greenlet, as ``AsyncConnection.run_sync`` would run
     it but without the three more greenlets and the shielded close task that the
     ``async with engine.connect()`` around it costs: ~0.1 ms less CPU per API-key read
-    (issue 17). The isolation level goes back to the default when the connection returns
-    to the pool."""
+    (issue 17). The connection is back out of autocommit when it returns to the pool.
+
+    On PostgreSQL the driver's own connection is switched, not SQLAlchemy's isolation
+    level (whose switch and reset cost several more awaits per read), so ``work`` may run
+    its statements on it with ``driver_fetch_one``/``driver_execute``."""
     return await greenlet_spawn(_in_autocommit, engine.sync_engine, work)
 
 
 def _in_autocommit(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as connection:
-        return work(connection.execution_options(isolation_level="AUTOCOMMIT"))
+        if engine.dialect.name != "postgresql":
+            return work(connection.execution_options(isolation_level="AUTOCOMMIT"))
+        driver = connection.connection.driver_connection
+        await_only(driver.set_autocommit(True))
+        try:
+            return work(connection)
+        finally:
+            try:
+                await_only(driver.set_autocommit(False))
+            except Exception:  # a connection that broke under ``work``: never reuse it
+                connection.invalidate()
+
+
+def driver_direct(connection: Connection) -> bool:
+    """Whether ``driver_fetch_one`` may run a statement on ``connection``: on PostgreSQL,
+    inside ``in_autocommit``, and with nobody listening to SQLAlchemy's statement events
+    (tracing's span per statement, a test counting statements), which a statement run
+    by the driver itself would bypass."""
+    return connection.dialect.name == "postgresql" and not connection.dispatch.before_cursor_execute
+
+
+def driver_fetch_one(connection: Connection, sql: str, params: dict[str, Any]) -> Any:
+    """The first row of ``sql`` run by psycopg itself on ``connection``'s driver
+    connection, inside ``in_autocommit``'s greenlet: SQLAlchemy's execution (context,
+    cursor wrapper, result and row processing) was half the CPU of the hot path's one
+    read per run on PostgreSQL (issue 17). ``sql`` is a statement compiled once
+    (``compile_for_driver``); the row holds the driver's own values, so a caller converts
+    what a column type would have (UTC datetimes)."""
+    driver = connection.connection.driver_connection
+    cursor = await_only(driver.execute(sql, params))
+    return await_only(cursor.fetchone())
+
+
+def driver_execute(connection: Connection, sql: str, params: dict[str, Any]) -> None:
+    """``driver_fetch_one`` for a statement without rows."""
+    await_only(connection.connection.driver_connection.execute(sql, params))
+
+
+def compile_for_driver(statement: Executable) -> tuple[str, dict[str, Any]]:
+    """The PostgreSQL (psycopg) text of ``statement`` and its literal parameters, which a
+    caller merges under its own: ``driver_fetch_one``'s input, made once at import."""
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    compiled = statement.compile(dialect=dialect())
+    return compiled.string, dict(compiled.params)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

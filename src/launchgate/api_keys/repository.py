@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple, cast
+from functools import cache
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
 
+from launchgate.db import compile_for_driver, driver_direct, driver_execute, driver_fetch_one
+from launchgate.kit.time import as_utc
 from launchgate.models import ApiKey, Organisation, UsageCounter
 
 
@@ -59,13 +63,45 @@ def with_facts(connection: Connection, key_hash: str, period: str) -> KeyWithFac
     """The key with this hash, its organisation's plan and config version, and its runs
     counted in ``period`` (billing's ``usage_counters``, read as billing reads it), in one
     query: authenticating, reading the facts and checking the monthly limit were three
-    round trips on every run."""
-    row = connection.execute(_KEY_WITH_FACTS, {"key_hash": key_hash, "period": period}).first()
-    return None if row is None else KeyWithFacts(*row)
+    round trips on every run. On PostgreSQL (inside ``db.in_autocommit``) psycopg runs it
+    directly: the read is on every run that the embedded key cache does not answer."""
+    params = {"key_hash": key_hash, "period": period}
+    if not driver_direct(connection):
+        row = connection.execute(_KEY_WITH_FACTS, params).first()
+        return None if row is None else KeyWithFacts(*row)
+    sql, literals = _for_driver(_KEY_WITH_FACTS)
+    found = driver_fetch_one(connection, sql, {**literals, **params})
+    if found is None:
+        return None
+    key_id, org_id, mode, expires_at, revoked_at, last_used_at, *facts = found
+    return KeyWithFacts(
+        key_id,
+        org_id,
+        mode,
+        _utc(expires_at),
+        _utc(revoked_at),
+        _utc(last_used_at),
+        *facts,
+    )
 
 
 def touch(connection: Connection, key_id: uuid.UUID, now: datetime) -> None:
-    connection.execute(_TOUCH, {"key_id": key_id, "now": now})
+    params = {"key_id": key_id, "now": as_utc(now)}
+    if not driver_direct(connection):
+        connection.execute(_TOUCH, params)
+        return
+    sql, literals = _for_driver(_TOUCH)
+    driver_execute(connection, sql, {**literals, **params})
+
+
+@cache
+def _for_driver(statement: Executable) -> tuple[str, dict[str, Any]]:
+    return compile_for_driver(statement)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """What the ``UTCDateTime`` column type makes of a value the driver read."""
+    return None if value is None else as_utc(value)
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:

@@ -1,0 +1,142 @@
+"""The API-key read on PostgreSQL runs on psycopg's own connection (db.driver_fetch_one)
+when nobody listens to SQLAlchemy's statement events: it must read exactly what the
+SQLAlchemy path reads, with the same UTC datetimes, and leave the pooled connection as
+the SQLAlchemy path does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event, select, update
+
+from launchgate.api_keys import repository
+from launchgate.api_keys.service import KeyCaller, authenticate, token_hash
+from launchgate.db import create_engine, driver_direct, in_autocommit, unit_of_work
+from launchgate.errors import Unauthorized
+from launchgate.kit.time import month_key, utcnow
+from launchgate.models import ApiKey
+from tests.factories import Api
+
+
+def _listening(engine: Any) -> Any:
+    """A statement listener: it sends the read down SQLAlchemy's own path."""
+    seen: list[str] = []
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", sent)
+    return sent, seen
+
+
+async def test_the_driver_is_used_only_on_postgresql_and_unobserved(
+    api: Api, database_url: str
+) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        postgres = database_url.startswith("postgresql")
+        assert await in_autocommit(engine, driver_direct) is postgres
+        sent, _ = _listening(engine)
+        assert await in_autocommit(engine, driver_direct) is False
+        event.remove(engine.sync_engine, "before_cursor_execute", sent)
+        assert await in_autocommit(engine, driver_direct) is postgres
+    finally:
+        await engine.dispose()
+
+
+async def test_both_paths_read_the_same_row(api: Api, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the driver path is PostgreSQL's; SQLite has only the other")
+    org = await api.org("pro")
+    now = utcnow().replace(microsecond=123456)
+    async with unit_of_work(api.runtime.sessions) as session:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.org_id == org.id)
+            .values(expires_at=now + timedelta(days=3), last_used_at=now - timedelta(hours=1))
+        )
+    engine = create_engine(database_url, pool_size=1)
+    read = partial(repository.with_facts, key_hash=token_hash(org.key), period=month_key(now))
+    try:
+        # A session time zone far from UTC: the driver's datetimes come back in it.
+        await in_autocommit(engine, lambda c: c.exec_driver_sql("SET TIME ZONE 'Asia/Kolkata'"))
+
+        def direct(connection: Connection) -> Any:
+            assert driver_direct(connection)
+            return read(connection)
+
+        by_driver = await in_autocommit(engine, direct)
+        sent, seen = _listening(engine)
+        by_sqlalchemy = await in_autocommit(engine, read)
+        event.remove(engine.sync_engine, "before_cursor_execute", sent)
+        assert len(seen) == 1  # the listener saw the other path's one statement
+    finally:
+        await engine.dispose()
+    assert by_driver is not None and by_driver == by_sqlalchemy
+    assert by_driver.expires_at == now + timedelta(days=3)
+    assert by_driver.last_used_at == now - timedelta(hours=1)
+    for value in (by_driver.expires_at, by_driver.last_used_at):
+        assert value is not None and value.utcoffset() == timedelta(0)
+    assert (by_driver.plan, by_driver.revoked_at, by_driver.runs_in_period) == ("pro", None, 0)
+
+
+async def test_the_driver_path_refuses_revoked_and_expired_keys_and_touches(
+    api: Api, database_url: str
+) -> None:
+    org, other = await api.org(), await api.org()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        caller = await authenticate(engine, org.key)
+        assert isinstance(caller, KeyCaller) and caller.org_id == org.id
+        async with api.runtime.sessions() as session:
+            touched = await session.scalar(
+                select(ApiKey.last_used_at).where(ApiKey.org_id == org.id)
+            )
+        assert touched is not None
+        async with unit_of_work(api.runtime.sessions) as session:
+            await session.execute(
+                update(ApiKey).where(ApiKey.org_id == org.id).values(revoked_at=utcnow())
+            )
+            await session.execute(
+                update(ApiKey)
+                .where(ApiKey.org_id == other.id)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+        with pytest.raises(Unauthorized, match="Invalid API key"):
+            await authenticate(engine, org.key)
+        with pytest.raises(Unauthorized, match="expired"):
+            await authenticate(engine, other.key)
+        with pytest.raises(Unauthorized, match="Invalid API key"):
+            await authenticate(engine, "lg_live_" + "x" * 32)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_killed_under_the_read_is_replaced(api: Api, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    org = await api.org()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        await authenticate(engine, org.key)
+
+        def killed(connection: Connection) -> None:
+            pid = repository_pid(connection)
+            with engine.sync_engine.connect() as other:  # pool_size 1: overflow allows it
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+                other.commit()
+            connection.exec_driver_sql("SELECT 1")  # the server has closed it
+
+        with pytest.raises(Exception):  # noqa: B017  (psycopg's or SQLAlchemy's error)
+            await in_autocommit(engine, killed)
+        caller = await authenticate(engine, org.key)  # a new connection, in autocommit
+        assert caller.org_id == org.id
+    finally:
+        await engine.dispose()
+
+
+def repository_pid(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
