@@ -13,6 +13,7 @@ import asyncio
 import json
 import secrets
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,10 +21,14 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
+from launchgate.db import unit_of_work
+from launchgate.models import Scorer
+from launchgate.scorers.builtin.pattern_cost import MAX_LITERAL_RUN
 from launchgate.testing.fake_provider import FakeProviderServer
 from tests.byok.conftest import fake_provider, papi, provider_app  # noqa: F401  (fixtures)
-from tests.factories import Api, Org, unique
+from tests.factories import Api, Org, assert_error, unique
 
 HEALTH_LIMIT_S = 1.0
 # Examples share the function's fixtures (one organisation, one probe): that is the point.
@@ -150,6 +155,9 @@ patterns = st.one_of(
         ["a{1000000000}", "(a{1000}){1000}x", "(a|aa)+$", "(?R)", "(", "[z-a]", "(" * 100]
     ),
     st.integers(1, 40).map(lambda depth: "(" * depth + "a" + ")" * depth),
+    # Literal runs around the limit: `regex` builds its search tables for one on the first
+    # search, holding the GIL, in time cubic in the run ("x" * 3000: seconds).
+    st.integers(MAX_LITERAL_RUN - 16, 4 * MAX_LITERAL_RUN).map(lambda n: "a" * n),
     weird_text,
 )
 refs = st.sampled_from(
@@ -407,6 +415,45 @@ test_contains_scorers_never_fail_the_server = fuzz_test("contains")
 test_regex_scorers_never_fail_the_server = fuzz_test("regex")
 test_json_schema_scorers_never_fail_the_server = fuzz_test("json_schema")
 test_llm_judge_scorers_never_fail_the_server = fuzz_test("llm_judge")
+
+
+# A literal run of 3,000 characters: `regex` took ~7 s to build its search tables for it on
+# its first search, with the GIL held, so the event loop stood still whether the search ran
+# on it (a schema's pattern) or in a thread (the regex scorer). Refused at creation now, and
+# at run time when stored before the limit.
+LONG_RUN = "x" * 3000
+PATHOLOGICAL = {
+    "regex": ({"pattern": LONG_RUN}, {"pattern": LONG_RUN, "flags": "", "should_match": True}),
+    "json_schema": ({"schema": {"pattern": LONG_RUN}}, {"schema": {"pattern": LONG_RUN}}),
+}
+PATHOLOGICAL_OUTPUT = {"regex": LONG_RUN + "x", "json_schema": json.dumps(LONG_RUN + "x")}
+
+
+@pytest.mark.parametrize("type_", list(PATHOLOGICAL))
+async def test_a_long_literal_run_never_holds_the_server(
+    papi: Api,  # noqa: F811
+    world: tuple[Org, str],
+    probe: HealthProbe,
+    type_: str,
+) -> None:
+    org, project = world
+    config, stored = PATHOLOGICAL[type_]
+    body = {"name": unique("run"), "type": type_, "config": config}
+    created = await papi.call("POST", f"/v1/projects/{project}/scorers", org, json=body)
+    assert "literal characters" in assert_error(created, 400, "VALIDATION_ERROR")["message"]
+    # The same config stored by a release without the limit: refused at run time.
+    sane = {"regex": {"pattern": "x"}, "json_schema": {"schema": {}}}[type_]
+    scorer = await papi.scorer(org, project, type=type_, config=sane)
+    async with unit_of_work(papi.runtime.sessions) as session:
+        await session.execute(
+            update(Scorer).where(Scorer.id == uuid.UUID(scorer["id"])).values(config=stored)
+        )
+    suite = await papi.suite(org, project)
+    await papi.case(org, suite["id"], scorer["id"], expected=None)
+    run = await papi.run(org, suite["slug"], PATHOLOGICAL_OUTPUT[type_])
+    case = run["scores"][0]
+    assert case["status"] == "error" and "literal characters" in case["reason"], case
+    probe.check()
 
 
 async def test_the_probe_sees_a_blocked_event_loop(papi: Api) -> None:  # noqa: F811

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from launchgate.scorers.builtin import ScorerConfigError, regex_match, score, validate_config
 from launchgate.scorers.builtin.pattern_cost import (
     MAX_EXPANDED_SIZE,
+    MAX_LITERAL_RUN,
     MAX_NESTING,
     MAX_PATTERN_LENGTH,
     MAX_REPEAT,
@@ -75,6 +76,15 @@ def memory_ceiling() -> Iterator[None]:
         ("(" * 60 + "a" + ")" * 60, f"the limit is {MAX_NESTING} levels"),
         ("(" * 2000 + "a" + ")" * 2000, "nested too deeply"),  # deeper than Python recursion
         ("a" * (MAX_PATTERN_LENGTH + 1), "Pattern is too long: 10,001 characters"),
+        # Literal runs, counted as `regex` merges them (its first search of one builds tables
+        # in time cubic in its length, holding the GIL): across groups of either kind, a
+        # one-character class, and the prefix alternatives share.
+        ("x" * 257, "run of 257 literal characters; the limit is 256"),
+        ("ab" * 2000, "run of 4,000 literal characters"),
+        ("x" * 100 + "(?:" + "x" * 100 + ")(" + "x" * 56 + ")[x]", "run of 257 literal"),
+        ("y" * 100 + "(?:" + "x" * 156 + "a|b)c", "run of 257 literal"),
+        ("(?:a|" + "x" * 300 + ")+", "run of 300 literal"),
+        ("(?=" + "x" * 300 + ")", "run of 300 literal"),
     ],
 )
 def test_costly_patterns_are_refused_before_compiling(
@@ -112,6 +122,21 @@ def test_measured_sizes(pattern: str, size: int) -> None:
     regex.compile(pattern, cache_pattern=False)
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "x" * MAX_LITERAL_RUN,
+        ("x" * MAX_LITERAL_RUN + ".") * 3,  # each run on its own
+        "x" * 200 + "a+" + "x" * 200,
+        "(?:ab){2000}",  # a repeat is not written out as one string
+        "x{9999}",
+    ],
+)
+def test_literal_runs_within_the_limit_are_accepted(pattern: str) -> None:
+    measure(pattern)
+    assert validate_config("regex", {"pattern": pattern})["pattern"] == pattern
+
+
 def test_nesting_is_counted_in_levels() -> None:
     assert measure("a").nesting == 1
     assert measure("((a))").nesting == 3
@@ -126,7 +151,9 @@ def test_invalid_patterns_are_still_reported_as_invalid(pattern: str) -> None:
         validate_config("regex", {"pattern": pattern})
 
 
-@pytest.mark.parametrize("pattern", [HUGE, NESTED, "a" * (MAX_PATTERN_LENGTH + 1)])
+@pytest.mark.parametrize(
+    "pattern", [HUGE, NESTED, "a" * (MAX_PATTERN_LENGTH + 1), "a" * (MAX_LITERAL_RUN + 1)]
+)
 def test_a_stored_costly_pattern_is_a_case_error_and_never_compiled(
     pattern: str, no_compile: None
 ) -> None:

@@ -12,7 +12,19 @@ message naming the limit, when it is:
   pattern (character, class member, group, repeat, alternation…) counts one and a repeat
   counts its body times its upper bound (its lower bound when unbounded), so nested
   repeats multiply;
-- nesting groups, repeats and lookarounds more than `MAX_NESTING` levels deep.
+- nesting groups, repeats and lookarounds more than `MAX_NESTING` levels deep;
+- holding a run of more than `MAX_LITERAL_RUN` literal characters in a row.
+
+The last one is about searching, not compiling. `regex` searches for a literal run with
+Boyer-Moore tables it builds on the first search that needs them, holding the GIL and
+outside the time limit, in time that grows with the cube of the run's length when the
+run repeats itself: `x` written 4,000 times took 20 s on its first search (10,000, the
+longest a pattern may be, would take minutes), and with the GIL held every thread waits,
+the event loop too. At 256 characters it takes at most ~5 ms. The runs are counted as
+`regex` merges them: literal characters (a one-character class too) are joined across
+non-capturing and capturing groups, and the common prefixes of alternatives are
+factored out and joined to what precedes them, so a group or an alternation counts as
+long as its longest edge run.
 
 Built, a pattern takes 100–700 bytes per element (at the 20,000 limit: 2–14 MB of peak
 memory, ~0.2 s). RE2 caps one repeat
@@ -45,6 +57,7 @@ MAX_PATTERN_LENGTH = 10_000
 MAX_REPEAT = 10_000
 MAX_EXPANDED_SIZE = 20_000
 MAX_NESTING = 50
+MAX_LITERAL_RUN = 256
 
 # Nodes that only hold others together; they add no level of nesting.
 _GLUE = (core.Sequence, core.Branch)
@@ -71,7 +84,9 @@ def measure(pattern: str, flags: int = 0) -> PatternCost:
         )
     try:
         walk = _Walk()
-        size, nesting = walk.node(_parse(pattern, flags), 0)
+        tree = _parse(pattern, flags)
+        size, nesting = walk.node(tree, 0)
+        run = _literal_runs(tree).longest
     except RecursionError:
         raise _too_deep() from None
     if walk.calls_groups:
@@ -82,6 +97,11 @@ def measure(pattern: str, flags: int = 0) -> PatternCost:
             f"Pattern expands to {size:,} elements; the limit is {MAX_EXPANDED_SIZE:,} "
             "(each character, class, group and repeat counts one, a repeated part as many "
             "times as its upper bound; nested repeats multiply)"
+        )
+    if run > MAX_LITERAL_RUN:
+        raise PatternTooCostly(
+            f"Pattern has a run of {run:,} literal characters; the limit is "
+            f"{MAX_LITERAL_RUN} (a longer fixed text is a contains scorer's job)"
         )
     return PatternCost(size=size, nesting=nesting)
 
@@ -127,6 +147,59 @@ class _Walk:
         if hasattr(node, "min_count") and hasattr(node, "max_count"):
             body *= _repeat_bound(node.min_count, node.max_count)
         return 1 + body, nesting
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """The literal runs of a node: at its start, at its end, the longest anywhere, and
+    whether the whole node is one literal run (then `head` == `tail` == its length)."""
+
+    head: int
+    tail: int
+    longest: int
+    whole: bool
+
+
+_BROKEN = _Runs(0, 0, 0, False)
+
+
+def _literal_runs(node: core.RegexBase) -> _Runs:
+    """The runs `regex` may merge into one searched string (see the module's docstring);
+    anything but a literal, a group or an alternation ends a run, and counts the runs
+    inside it on their own."""
+    if isinstance(node, core.Character):
+        literal = node.positive and not getattr(node, "zerowidth", False)
+        return _Runs(1, 1, 1, True) if literal else _BROKEN
+    if isinstance(node, core.String):
+        length = len(node.characters)
+        return _Runs(length, length, length, True)
+    if isinstance(node, core.Sequence):
+        return _sequence_runs([_literal_runs(item) for item in node.items])
+    if isinstance(node, core.Group):
+        return _literal_runs(node.subpattern)
+    if isinstance(node, core.Branch):
+        runs = [_literal_runs(branch) for branch in node.branches]
+        return _Runs(
+            max((r.head for r in runs), default=0),
+            max((r.tail for r in runs), default=0),
+            max((r.longest for r in runs), default=0),
+            False,
+        )
+    inner = max((_literal_runs(child).longest for child in _children(node)), default=0)
+    return _Runs(0, 0, inner, False)
+
+
+def _sequence_runs(items: list[_Runs]) -> _Runs:
+    head, current, longest, whole = 0, 0, 0, True
+    for item in items:
+        current += item.head
+        longest = max(longest, current, item.longest)
+        if whole:
+            head = current
+        if not item.whole:
+            whole = False
+            current = item.tail
+    return _Runs(head, current, max(longest, current), whole)
 
 
 def _children(node: core.RegexBase) -> list[core.RegexBase]:
