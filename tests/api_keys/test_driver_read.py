@@ -5,6 +5,7 @@ the SQLAlchemy path does."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -14,7 +15,14 @@ from sqlalchemy import Connection, event, select, update
 
 from launchgate.api_keys import repository
 from launchgate.api_keys.service import KeyCaller, authenticate, token_hash
-from launchgate.db import create_engine, driver_direct, in_autocommit, unit_of_work
+from launchgate.db import (
+    create_engine,
+    create_sessionmaker,
+    driver_direct,
+    driver_execute,
+    in_autocommit,
+    unit_of_work,
+)
 from launchgate.errors import Unauthorized
 from launchgate.kit.time import month_key, utcnow
 from launchgate.models import ApiKey
@@ -140,3 +148,61 @@ async def test_a_connection_killed_under_the_read_is_replaced(api: Api, database
 
 def repository_pid(connection: Connection) -> int:
     return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+async def test_a_read_cancelled_mid_statement_leaves_a_usable_pool(
+    api: Api, database_url: str
+) -> None:
+    """A request that goes away while its key's touch waits on a row lock: the statement
+    is cancelled, and the pool's next read, and the next session's transaction, work on
+    a sound connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the row lock and the driver path are PostgreSQL's")
+    org = await api.org()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with api.runtime.sessions() as holder:
+            # Holds the key's row: the touch (its last_used_at is unset) waits for it.
+            await holder.execute(update(ApiKey).where(ApiKey.org_id == org.id).values(name="held"))
+            read = asyncio.create_task(authenticate(engine, org.key))
+            await asyncio.sleep(0.3)
+            assert not read.done()
+            read.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await read
+            await holder.rollback()
+        caller = await asyncio.wait_for(authenticate(engine, org.key), 10)
+        assert caller.org_id == org.id
+        # And the pooled connection is transactional again (not left in autocommit).
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(
+                update(ApiKey).where(ApiKey.org_id == org.id).values(name="renamed")
+            )
+            await session.rollback()
+            name = await session.scalar(select(ApiKey.name).where(ApiKey.org_id == org.id))
+        assert name != "renamed"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_that_cannot_leave_autocommit_is_dropped(
+    api: Api, database_url: str
+) -> None:
+    """Work that leaves the driver's connection inside a transaction: it cannot be
+    switched back out of autocommit, so it must not go back to the pool (where the next
+    session would run in autocommit, each statement committed on its own)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the driver path is PostgreSQL's")
+    org = await api.org()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        await in_autocommit(engine, lambda c: driver_execute(c, "BEGIN", {}))
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(
+                update(ApiKey).where(ApiKey.org_id == org.id).values(name="renamed")
+            )
+            await session.rollback()
+            name = await session.scalar(select(ApiKey.name).where(ApiKey.org_id == org.id))
+        assert name != "renamed"
+    finally:
+        await engine.dispose()
