@@ -25,7 +25,7 @@ What it does:
    200 judge calls.
    Baselines in the same run, each a separate Python process replaying LaunchGate's own
    judge request body N times, 20 at a time: LaunchGate's own provider client
-   (``launchgate.providers.http.create_client``: httpx over aiohttp's transport) with an
+   (``launchgate.providers.http.send`` on ``create_client``: aiohttp, as the judge sends) with an
    asyncio.Semaphore (LaunchGate's HTTP stack and nothing else; ``--repeat`` runs), and a
    raw asyncio-streams HTTP/1.1 client on 20 keep-alive connections (almost no client CPU:
    the floor that the fake and the machine set).
@@ -445,9 +445,10 @@ def baseline_client(
     """A baseline, run in its own process: N POSTs of LaunchGate's own judge request body, at
     most ``concurrency`` at once, each answer's verdict JSON parsed, and nothing else.
 
-    ``httpx``: LaunchGate's own provider client (``providers.http.create_client``: httpx
-    over aiohttp's transport, its pool limits) and an asyncio.Semaphore — the bare minimum
-    of LaunchGate's HTTP stack. ``raw``: ``concurrency`` keep-alive
+    ``httpx``: LaunchGate's own provider client and sending function
+    (``providers.http.send`` on ``create_client``: aiohttp's session, its pool limits, the
+    answer read and parsed as the judge's are) and an asyncio.Semaphore — the bare
+    minimum of LaunchGate's HTTP stack. ``raw``: ``concurrency`` keep-alive
     HTTP/1.1 connections on asyncio streams, each sending its next request as soon as its
     answer is read — about the least CPU a client can spend, so what remains is the fake's
     and the machine's. One unmeasured round first (connections open, as for a warm server),
@@ -472,18 +473,26 @@ def baseline_client(
     async def with_httpx() -> None:
 
         headers = {"authorization": f"Bearer {key}"}
-        from launchgate.providers.http import create_client
+        from launchgate.providers.http import create_client, send
+        from launchgate.providers.openai import read_error_for
 
         async with create_client(60.0) as client:
             gate = asyncio.Semaphore(concurrency)
 
             async def one() -> None:
                 async with gate:
-                    answer = await client.request(
-                        "POST", f"{base_url}/chat/completions", json=body, headers=headers
+                    answer = await send(
+                        client,
+                        "POST",
+                        f"{base_url}/chat/completions",
+                        provider="openai",
+                        secret=key,
+                        read_error=read_error_for("openai"),
+                        timeout_s=60.0,
+                        headers=headers,
+                        body=body,
                     )
-                answer.raise_for_status()
-                json.loads(answer.json()["choices"][0]["message"]["content"])["score"]
+                json.loads(answer["choices"][0]["message"]["content"])["score"]
 
             await asyncio.gather(*(one() for _ in range(concurrency)))
             await reset()
@@ -1412,7 +1421,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(
                     measure_baseline(
                         "httpx",
-                        f"Baseline: LaunchGate's provider client (httpx over aiohttp), "
+                        f"Baseline: LaunchGate's provider client (send over aiohttp), "
                         f"Semaphore({args.concurrency}), "
                         f"{args.latency_ms:g} ms{suffix}",
                         fake,

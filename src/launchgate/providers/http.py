@@ -1,19 +1,25 @@
-"""The only module that imports httpx: the shared client and the one ``send``.
+"""The only module that imports the HTTP libraries (httpx, aiohttp): the shared client
+and the one ``send``.
 
 ``send`` turns every transport failure and every non-2xx answer into our error tree, and
 scrubs the key out of whatever came back before anyone parses it. Provider modules tell it
-how to read their error bodies (``ErrorReader``); they never see an httpx exception.
+how to read their error bodies (``ErrorReader``); they never see an httpx or aiohttp
+exception.
 
 A call to a key's own URL is pinned (``connect_to``): the request goes to the address the
 SSRF guard checked, never to a second DNS answer, while TLS still verifies the URL's host
-name (the ``sni_hostname`` extension) and ``Host`` still names it.
+name (the server name of the handshake) and ``Host`` still names it.
 
-The bytes travel over aiohttp (``httpx-aiohttp``'s transport) rather than httpcore: with
-20 judge calls in flight, httpcore's pool costs about 2 ms of CPU per request on our
-machines (it scans every connection and queued request on each one), aiohttp about
-0.3 ms, and that CPU is what kept a judged batch from its 20-slot ceiling (bench/RESULTS.md,
-"Batch throughput"). httpx stays the interface: requests, timeouts, errors and the tests'
-transports are unchanged.
+The bytes travel over aiohttp rather than httpcore: with 20 judge calls in flight,
+httpcore's pool costs about 2 ms of CPU per request on our machines (it scans every
+connection and queued request on each one), aiohttp about 0.3 ms, and that CPU is what
+kept a judged batch from its 20-slot ceiling (bench/RESULTS.md, "Batch throughput"). And
+``send`` puts its request on aiohttp's session itself, without httpx's request and
+response models over it: about 0.34 → 0.14 ms of CPU per call (issue 17). The request is
+the one httpx would send — URL and query encoded by httpx, the same JSON body, headers,
+timeouts and pinning (tests/providers/test_http_paths.py compares them on the wire).
+httpx carries the call when the environment names a proxy (its transport applies
+``HTTPS_PROXY`` and ``NO_PROXY`` as docs/byok.md says) or a test gives a transport.
 
 httpx and aiohttp are imported when the first request is sent (``HttpClient`` makes the
 client then): a server whose suites never call a judge or test a key does not pay their
@@ -31,6 +37,7 @@ import json
 import ssl
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
@@ -49,27 +56,74 @@ from launchgate.providers.urls import IPAddress
 if TYPE_CHECKING:
     import aiohttp
     import httpx
-    from httpx_aiohttp import AiohttpTransport
 
 # (status, headers, body parsed as JSON or the raw text) -> the error to raise.
 ErrorReader = Callable[[int, Mapping[str, str], Any], ProviderError]
 _CONNECT_TIMEOUT_S = 10.0
 _SNIPPET = 200
+USER_AGENT = "launchgate"
 
 
 class HttpClient:
-    """The process-wide client, made in the lifespan and closed at shutdown: httpx's
-    ``AsyncClient``, built (and httpx and aiohttp imported) on the first request."""
+    """The process-wide client, made in the lifespan and closed at shutdown; httpx and
+    aiohttp are imported, and the client built, on the first request.
 
-    def __init__(self, build: Callable[[], httpx.AsyncClient]) -> None:
-        self._build = build
+    ``send`` hands a call to aiohttp's session itself (``session``) unless the environment
+    names a proxy or a test brought a transport of its own: then to httpx's
+    ``AsyncClient`` (``client``), which applies them. httpx's request and response models
+    cost about 0.2 ms of CPU per provider call on top of aiohttp's own 0.15 ms
+    (``bench/http_client_cost.py``), on every judge call (issue 17). ``request`` is httpx's
+    interface, over the same aiohttp session when there is one."""
+
+    def __init__(
+        self,
+        timeout_s: float,
+        max_connections: int,
+        transport: httpx.AsyncBaseTransport | None,
+        verify: ssl.SSLContext | None,
+    ) -> None:
+        self._timeout_s = timeout_s
+        self._max_connections = max_connections
+        self._transport = transport
+        self._verify = verify
+        self._ssl: ssl.SSLContext | None = None
+        self._direct: bool | None = None  # decided at the first request
+        self._session: aiohttp.ClientSession | None = None
         self._client: httpx.AsyncClient | None = None
+
+    def session(self) -> aiohttp.ClientSession | None:
+        """The aiohttp session that sends provider calls without httpx, made on first use
+        (inside the running loop, as aiohttp requires); None when httpx's transport must
+        carry them: a proxy named by the environment, or a transport of a test's own."""
+        if self._direct is None:
+            self._direct = self._transport is None and not _proxied()
+        if not self._direct:
+            return None
+        if self._session is None or self._session.closed:
+            self._session = _aiohttp_session(self._max_connections, self._ssl_context())
+        return self._session
 
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = self._build()
+            transport, session = self._transport, self.session()
+            if transport is None and session is not None:
+                from httpx_aiohttp import AiohttpTransport
+
+                transport = AiohttpTransport(client=session)
+            self._client = _build_client(
+                self._timeout_s, self._max_connections, transport, self._ssl_context()
+            )
         return self._client
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        """The certificates to trust: the caller's, else httpx's defaults (certifi, or
+        ``SSL_CERT_FILE``), for both ways of sending."""
+        if self._ssl is None:
+            import httpx
+
+            self._ssl = self._verify or httpx.create_ssl_context()
+        return self._ssl
 
     async def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
         return await self.client.request(method, url, **kwargs)
@@ -77,6 +131,8 @@ class HttpClient:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -92,33 +148,30 @@ def create_client(
     transport: httpx.AsyncBaseTransport | None = None,
     verify: ssl.SSLContext | None = None,
 ) -> HttpClient:
-    """The process-wide client (made in the lifespan, closed at shutdown), as
-    ``_build_client`` makes it on first use.
+    """The process-wide client (made in the lifespan, closed at shutdown).
 
     No redirects: a public URL must not bounce our request, key included, somewhere else.
     No cookies kept: the client is shared by every organisation's calls, and one
     provider's cookie must not ride along on another tenant's request (a pinned request
     is addressed to an IP, which the cookie jar would treat as the cookie's domain).
 
-    The transport is aiohttp's (see the module's docstring), except when the environment
-    names an outbound proxy (``HTTPS_PROXY`` and friends): then httpx's own, which applies
-    those variables, ``NO_PROXY`` included, as documented in docs/byok.md. ``verify``: the
-    certificates to trust instead of the default ones (tests with their own CA).
+    The calls go over aiohttp (see the module's docstring), except when the environment
+    names an outbound proxy (``HTTPS_PROXY`` and friends): then over httpx's own
+    transport, which applies those variables, ``NO_PROXY`` included, as documented in
+    docs/byok.md. ``verify``: the certificates to trust instead of the default ones
+    (tests with their own CA). ``transport``: an httpx transport of a test's own.
     """
-    return HttpClient(lambda: _build_client(timeout_s, max_connections, transport, verify))
+    return HttpClient(timeout_s, max_connections, transport, verify)
 
 
 def _build_client(
     timeout_s: float,
     max_connections: int,
     transport: httpx.AsyncBaseTransport | None,
-    verify: ssl.SSLContext | None,
+    ssl_context: ssl.SSLContext,
 ) -> httpx.AsyncClient:
     import httpx
 
-    ssl_context = verify or httpx.create_ssl_context()
-    if transport is None and not _proxied():
-        transport = _aiohttp_transport(max_connections, ssl_context)
     return httpx.AsyncClient(
         verify=ssl_context,
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
@@ -129,7 +182,7 @@ def _build_client(
             keepalive_expiry=IDLE_KEEPALIVE_S,
         ),
         follow_redirects=False,
-        headers={"user-agent": "launchgate"},
+        headers={"user-agent": USER_AGENT},
         transport=transport,
     )
 
@@ -149,23 +202,21 @@ def _proxied() -> bool:
     return any(scheme in urllib.request.getproxies() for scheme in ("http", "https", "all"))
 
 
-def _aiohttp_transport(max_connections: int, ssl_context: ssl.SSLContext) -> AiohttpTransport:
-    """httpx's interface over an aiohttp session made on first use (inside the running
-    loop, as aiohttp requires). Its own cookie jar is a dummy: aiohttp would otherwise keep
-    cookies below httpx's jar and send them on another tenant's call. Certificates are
-    verified as httpx would (certifi, or ``SSL_CERT_FILE``) unless told otherwise."""
+def _aiohttp_session(max_connections: int, ssl_context: ssl.SSLContext) -> aiohttp.ClientSession:
+    """aiohttp's session for provider calls. Its cookie jar is a dummy: a cookie from one
+    provider must not ride along on another tenant's call. Certificates are verified
+    against ``ssl_context``; idle connections are kept ``IDLE_KEEPALIVE_S``."""
     import aiohttp
-    from httpx_aiohttp import AiohttpTransport
 
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=max_connections, keepalive_timeout=IDLE_KEEPALIVE_S, ssl=ssl_context
-        )
-        return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
-        )
-
-    return AiohttpTransport(client=session)
+    connector = aiohttp.TCPConnector(
+        limit=max_connections, keepalive_timeout=IDLE_KEEPALIVE_S, ssl=ssl_context
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+        headers={"user-agent": USER_AGENT},
+    )
 
 
 def _timeout(seconds: float) -> httpx.Timeout:
@@ -229,6 +280,15 @@ async def send(
     raise read_error(response.status_code, response.headers, parsed if parsed is not None else text)
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What ``send`` reads of an answer, however it came."""
+
+    status_code: int
+    text: str
+    headers: Mapping[str, str]
+
+
 async def _request(
     http: HttpClient | httpx.AsyncClient,
     method: str,
@@ -240,19 +300,25 @@ async def _request(
     params: Mapping[str, str] | None,
     body: Any,
     connect_to: IPAddress | None,
-) -> httpx.Response:
-    """The response, or our error raised outside the ``except``: an httpx exception holds
-    the request, key header included, and must not ride along as ``__context__``."""
+) -> _Answer:
+    """The answer, or our error raised outside the ``except``: an httpx or aiohttp
+    exception holds the request, key header included, and must not ride along as
+    ``__context__``."""
     import aiohttp  # already loaded: the client was built by now, or is built below
     import httpx
 
+    session = http.session() if isinstance(http, HttpClient) else None
     failure: ProviderError
     try:
-        target, headers, extensions = _pinned(url, headers, connect_to)
-        # httpx's timeouts bound each phase; the outer one bounds the whole call, so a
+        # The timeouts below bound each phase; the outer one bounds the whole call, so a
         # provider dribbling bytes cannot hold a judge slot past the setting.
         async with asyncio.timeout(timeout_s):
-            return await http.request(
+            if session is not None:
+                return await _by_aiohttp(
+                    session, method, url, timeout_s, headers, params, body, connect_to
+                )
+            target, headers, extensions = _pinned(url, headers, connect_to)
+            response = await http.request(
                 method,
                 target,
                 headers=headers,
@@ -261,9 +327,69 @@ async def _request(
                 timeout=_timeout(timeout_s),
                 extensions=extensions,
             )
-    except (httpx.RequestError, aiohttp.ClientError, TimeoutError) as exc:
+            return _Answer(response.status_code, response.text, response.headers)
+    except (httpx.RequestError, httpx.InvalidURL, aiohttp.ClientError, TimeoutError) as exc:
         failure = _failure(exc, provider=provider, url=url, timeout_s=timeout_s)
+    except _BadUrl:
+        failure = ProviderBadRequest(provider, f"invalid provider URL for {provider}")
     raise failure
+
+
+class _BadUrl(Exception):
+    """A URL that cannot be sent (the error reading it would quote it, key and all)."""
+
+
+async def _by_aiohttp(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    timeout_s: float,
+    headers: Mapping[str, str] | None,
+    params: Mapping[str, str] | None,
+    body: Any,
+    connect_to: IPAddress | None,
+) -> _Answer:
+    """The request as httpx would send it — the same JSON body, headers, timeouts and
+    pinning — straight on aiohttp's session. Content-Encoding is undone by aiohttp, and
+    the text decoded as httpx decodes it (the charset the answer names, else UTF-8, bad
+    bytes replaced)."""
+    import aiohttp
+    import httpx
+    from yarl import URL
+
+    try:
+        target, sent, extensions = _pinned(url, headers, connect_to)
+        # httpx's own reading and encoding of the URL and its query: the request line is
+        # byte for byte the one httpx sends, and yarl (told it is encoded) leaves it alone.
+        parsed = httpx.URL(target, params=params) if params else httpx.URL(target)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise httpx.UnsupportedProtocol(parsed.scheme)
+        address = URL(str(parsed), encoded=True)
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
+        raise _BadUrl from exc
+    data = None
+    if body is not None:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        sent["content-type"] = "application/json"
+    connect = min(_CONNECT_TIMEOUT_S, timeout_s)
+    async with session.request(
+        method,
+        address,
+        headers=sent,
+        data=None if data is None else data.encode(),
+        allow_redirects=False,
+        timeout=aiohttp.ClientTimeout(sock_connect=connect, sock_read=timeout_s, connect=timeout_s),
+        server_hostname=extensions.get("sni_hostname"),
+    ) as response:
+        raw = await response.read()
+        return _Answer(response.status, _decoded(raw, response.charset), response.headers)
+
+
+def _decoded(raw: bytes, charset: str | None) -> str:
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return raw.decode("utf-8", errors="replace")
 
 
 def _failure(exc: Exception, *, provider: str, url: str, timeout_s: float) -> ProviderError:
