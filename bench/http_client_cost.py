@@ -1,5 +1,6 @@
-"""CPU per provider request of the judge's HTTP client: httpx's own transport (httpcore)
-against the one the server uses (httpx over aiohttp, ``providers.http.create_client``).
+"""CPU per provider request of the judge's HTTP client: httpx's own transport (httpcore),
+httpx over aiohttp (``HttpClient.request``), and what the server's judge uses:
+``providers.http.send``, which puts the request on aiohttp's session itself.
 
     .venv/bin/python bench/http_client_cost.py                  # 20 in flight, 2,000 requests
     .venv/bin/python bench/http_client_cost.py --in-flight 1
@@ -25,7 +26,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from launchgate.providers.http import HttpClient, create_client
+from launchgate.providers.http import HttpClient, create_client, send
+from launchgate.providers.openai import read_error_for
 
 BODY = (
     b'{"id":"x","model":"gpt-4o","choices":[{"message":{"role":"assistant","content":'
@@ -77,12 +79,40 @@ def start_server() -> int:
     return ready[0]
 
 
-async def round_cpu_ms(client: HttpClient, url: str, requests: int, in_flight: int) -> float:
+class Sending:
+    """``providers.http.send`` on a client: how the judge sends (its answer parsed too)."""
+
+    def __init__(self) -> None:
+        self.client = create_client()
+
+    async def call(self, url: str) -> None:
+        await send(
+            self.client,
+            "POST",
+            url,
+            provider="openai",
+            secret="k",
+            read_error=read_error_for("openai"),
+            timeout_s=60.0,
+            headers={"authorization": "Bearer k"},
+            body=REQUEST,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def round_cpu_ms(
+    client: HttpClient | Sending, url: str, requests: int, in_flight: int
+) -> float:
     """Thread CPU per request of this (the client's) thread, in ms."""
     slots = asyncio.Semaphore(in_flight)
 
     async def one() -> None:
         async with slots:
+            if isinstance(client, Sending):
+                await client.call(url)
+                return
             answer = await client.request(
                 "POST", url, json=REQUEST, headers={"authorization": "Bearer k"}
             )
@@ -94,13 +124,14 @@ async def round_cpu_ms(client: HttpClient, url: str, requests: int, in_flight: i
 
 
 async def measure(args: argparse.Namespace, url: str) -> dict[str, list[float]]:
-    clients: dict[str, Callable[[], HttpClient]] = {
+    clients: dict[str, Callable[[], HttpClient | Sending]] = {
         "httpx's own transport (httpcore)": lambda: create_client(
             transport=httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
             )
         ),
-        "the server's client (httpx over aiohttp)": create_client,
+        "httpx over aiohttp (HttpClient.request)": create_client,
+        "the judge's send() on aiohttp's session": Sending,
     }
     opened = {name: make() for name, make in clients.items()}
     rounds: dict[str, list[float]] = {name: [] for name in clients}
@@ -134,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, values in rounds.items():
         listed = ", ".join(f"{value:.3f}" for value in values)
         print(f"| {name} | {medians[name]:.3f} ({listed}) |")
-    own, ours = medians.values()
-    print(f"\nThe server's client / httpx's own transport: {ours / own:.2f}×")
+    own, over_aiohttp, judge = medians.values()
+    print(f"\nhttpx over aiohttp / httpx's own transport: {over_aiohttp / own:.2f}×")
+    print(f"the judge's send() / httpx over aiohttp: {judge / over_aiohttp:.2f}×")
     return 0
 
 
