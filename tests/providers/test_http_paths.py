@@ -270,3 +270,47 @@ async def test_an_unreadable_url_is_a_bad_request_on_both_paths(http: HttpClient
         )
     assert SECRET not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__context__ is None
+
+
+async def test_a_url_holding_the_key_is_not_kept(canned: Canned, no_proxy_env: None) -> None:
+    """The aiohttp path keeps the URLs it has read (a provider's endpoints, sent to again
+    and again); one that holds the key must not outlive its call."""
+    from launchgate.providers.http import _prepare
+
+    canned.answer = answer("200 OK", b'{"ok": true}', "content-type: application/json")
+    http = create_client(timeout_s=5.0)
+    try:
+        _prepare.cache_clear()
+        await call(http, canned, f"/v1/models?key={SECRET}")
+        await call(http, canned, "/v1/models", params={"key": SECRET})
+        assert _prepare.cache_info().currsize == 0
+        await call(http, canned, "/v1/models")
+        await call(http, canned, "/v1/models")
+        assert (_prepare.cache_info().currsize, _prepare.cache_info().hits) == (1, 1)
+    finally:
+        await http.aclose()
+    assert [seen.head[0].split()[1] for seen in canned.seen] == [
+        f"/v1/models?key={SECRET}",
+        f"/v1/models?key={SECRET}",
+        "/v1/models",
+        "/v1/models",
+    ]
+
+
+async def test_a_header_that_is_not_ascii_is_not_sent_on_either_path(
+    http: HttpClient, canned: Canned
+) -> None:
+    canned.answer = answer("200 OK", b'{"ok": true}', "content-type: application/json")
+    with pytest.raises(UnicodeEncodeError):
+        await send(
+            http,
+            "POST",
+            f"http://127.0.0.1:{canned.port}/v1/chat/completions",
+            provider="openai",
+            secret="sk-é",
+            read_error=read_error_for("openai"),
+            timeout_s=5.0,
+            headers={"authorization": "Bearer sk-é"},
+            body={"x": 1},
+        )
+    assert canned.seen == []

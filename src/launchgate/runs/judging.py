@@ -287,10 +287,12 @@ class RunJudge:
             return Judged(_error(f"No active BYOK key for provider {provider}"), details)
         scores: list[float] = []
         while wanted := next_batch(len(scores), min_samples=low, max_samples=high):
-            # A batch is asked for concurrently, each call through the limiter.
-            batch = await asyncio.gather(
-                *(self._sample(key, config, model, prompt, details, usage) for _ in range(wanted))
+            # A batch is asked for concurrently, each call through the limiter; a batch of
+            # one (every plain case) without the task ``gather`` would wrap it in.
+            samples = (
+                self._sample(key, config, model, prompt, details, usage) for _ in range(wanted)
             )
+            batch = [await next(samples)] if wanted == 1 else await asyncio.gather(*samples)
             for result in batch:
                 if isinstance(result, ScoreResult):
                     return Judged(result, details)
