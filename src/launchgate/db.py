@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from launchgate.errors import NotFound
@@ -167,7 +167,7 @@ def _in_autocommit(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as connection:
         if engine.dialect.name != "postgresql":
             return work(connection.execution_options(isolation_level="AUTOCOMMIT"))
-        driver = connection.connection.driver_connection
+        driver = _driver(connection)
         await_only(driver.set_autocommit(True))
         try:
             return work(connection)
@@ -193,19 +193,24 @@ def driver_fetch_one(connection: Connection, sql: str, params: dict[str, Any]) -
     read per run on PostgreSQL (issue 17). ``sql`` is a statement compiled once
     (``compile_for_driver``); the row holds the driver's own values, so a caller converts
     what a column type would have (UTC datetimes)."""
-    driver = connection.connection.driver_connection
-    cursor = await_only(driver.execute(sql, params))
+    cursor = await_only(_driver(connection).execute(sql, params))
     return await_only(cursor.fetchone())
 
 
 def driver_execute(connection: Connection, sql: str, params: dict[str, Any]) -> None:
     """``driver_fetch_one`` for a statement without rows."""
-    await_only(connection.connection.driver_connection.execute(sql, params))
+    await_only(_driver(connection).execute(sql, params))
 
 
-def compile_for_driver(statement: Executable) -> tuple[str, dict[str, Any]]:
+def _driver(connection: Connection) -> Any:
+    """psycopg's ``AsyncConnection`` under a checked-out PostgreSQL connection."""
+    return connection.connection.driver_connection
+
+
+def compile_for_driver(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     """The PostgreSQL (psycopg) text of ``statement`` and its literal parameters, which a
-    caller merges under its own: ``driver_fetch_one``'s input, made once at import."""
+    caller merges under its own: ``driver_fetch_one``'s input, made once per statement
+    (the caller keeps it)."""
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
     compiled = statement.compile(dialect=dialect())

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 
 from launchgate.db import compile_for_driver, driver_direct, driver_execute, driver_fetch_one
 from launchgate.kit.time import as_utc
@@ -95,7 +95,7 @@ def touch(connection: Connection, key_id: uuid.UUID, now: datetime) -> None:
 
 
 @cache
-def _for_driver(statement: Executable) -> tuple[str, dict[str, Any]]:
+def _for_driver(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     return compile_for_driver(statement)
 
 
