@@ -160,6 +160,13 @@ patterns = st.one_of(
     st.integers(MAX_LITERAL_RUN - 16, 4 * MAX_LITERAL_RUN).map(lambda n: "a" * n),
     weird_text,
 )
+# A schema that refers back to itself and validates each child twice: the work doubles with
+# each level of the output (17 levels: ~5 s on the event loop, where schemas are validated);
+# the whole validation is under the run's time limit, not only its patterns.
+EXPONENTIAL_SCHEMA = {
+    "type": "object",
+    "properties": {"k": {"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}},
+}
 refs = st.sampled_from(
     [
         "file:///etc/passwd",
@@ -245,7 +252,9 @@ schemas = st.recursive(
 
 
 sane_schemas = st.recursive(
-    st.sampled_from([{}, {"type": "string"}, {"type": "object"}, {"type": "integer"}]),
+    st.sampled_from(
+        [{}, {"type": "string"}, {"type": "object"}, {"type": "integer"}, EXPONENTIAL_SCHEMA]
+    ),
     lambda children: st.fixed_dictionaries(
         {},
         optional={
@@ -453,6 +462,22 @@ async def test_a_long_literal_run_never_holds_the_server(
     run = await papi.run(org, suite["slug"], PATHOLOGICAL_OUTPUT[type_])
     case = run["scores"][0]
     assert case["status"] == "error" and "literal characters" in case["reason"], case
+    probe.check()
+
+
+async def test_a_schema_exponential_in_the_output_never_holds_the_server(
+    papi: Api,  # noqa: F811
+    world: tuple[Org, str],
+    probe: HealthProbe,
+) -> None:
+    org, project = world
+    config = {"schema": EXPONENTIAL_SCHEMA}
+    scorer = await papi.scorer(org, project, type="json_schema", config=config)
+    suite = await papi.suite(org, project)
+    await papi.case(org, suite["id"], scorer["id"], expected=None)
+    run = await papi.run(org, suite["slug"], json.dumps(nested(17, "deep")))
+    case = run["scores"][0]
+    assert case["status"] == "error" and "timed out" in case["reason"], case
     probe.check()
 
 

@@ -409,6 +409,54 @@ def test_unevaluated_properties_pattern_runs_under_the_time_limit(draft: str) ->
     assert result.error is True and "timed out" in result.reason
 
 
+def deep_object(depth: int) -> str:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = {"k": value}
+    return json.dumps(value)
+
+
+# Schemas that refer back to themselves and validate each child more than once: the work
+# doubles with each level of the instance (the first took 9 s at 18 levels, on the event
+# loop). The whole validation is under the time limit, not only its patterns.
+EXPONENTIAL_SCHEMAS: list[dict[str, Any]] = [
+    {"type": "object", "properties": {"x": {}}, "unevaluatedProperties": {"$ref": "#"}},
+    {"type": "object", "properties": {"k": {"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}}},
+    {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "type": "object",
+        "properties": {"k": {"oneOf": [{"$ref": "#"}, {"$ref": "#"}]}},
+    },
+    {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"k": {"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}},
+    },
+]
+
+
+@pytest.mark.parametrize("schema", EXPONENTIAL_SCHEMAS)
+def test_a_schema_exponential_in_the_instance_ends_in_error_under_the_time_limit(
+    schema: dict[str, Any],
+) -> None:
+    assert run(deep_object(3), schema).error is False  # shallow: answered as before
+    result = run(deep_object(24), schema, timeout=0.2)
+    assert result.error is True and result.score == 0.0
+    assert result.reason == "The schema's validation timed out after 200 ms"
+
+
+def test_a_ref_to_a_root_that_names_its_draft_stays_guarded() -> None:
+    # jsonschema's `evolve` switched to the stock draft for a subschema with `$schema`, so
+    # past `$ref: "#"` patterns ran on `re` with no time limit (40 a's: seconds).
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "properties": {"a": {"$ref": "#"}},
+        "pattern": "^(a|aa)+$",
+    }
+    result = run(json.dumps({"a": "a" * 40 + "!"}), schema, timeout=0.2)
+    assert result.error is True and "timed out" in result.reason
+
+
 UNEVALUATED_SCHEMAS: list[dict[str, Any]] = [
     {"properties": {"a": {}}, "unevaluatedProperties": False},
     {"allOf": [{"properties": {"a": {}}}], "unevaluatedProperties": False},

@@ -91,7 +91,8 @@ class _JsonSchema:
     validate: Callable[..., ScoreResult]  # json_schema.score_prepared
 
     def in_thread(self, output: str) -> bool:
-        # Inline, as it always was: its patterns run under a deadline (schema_keywords).
+        # Inline, as it always was: the whole validation runs under the run's regex time
+        # limit (schema_keywords), so it holds the event loop that long at most.
         return False
 
     def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:

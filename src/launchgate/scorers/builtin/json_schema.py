@@ -5,7 +5,8 @@ self-contained: every `$ref` (`$dynamicRef`, `$recursiveRef`) must be local (`#â
 validator's registry cannot retrieve anything, so a schema never makes the server read a
 file or a URL (a stored schema from before that rule ends its case in error). Patterns in
 the schema run on the `regex` module, measured before they are compiled and searched under
-the run's regex time limit, like the `regex` scorer's (see `schema_keywords`).
+the run's regex time limit, like the `regex` scorer's; the whole validation runs under that
+limit too (see `schema_keywords`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from launchgate.scorers.builtin.result import (
     json_type,
     one_line,
 )
-from launchgate.scorers.builtin.schema_keywords import Validator, deadline, guarded
+from launchgate.scorers.builtin.schema_keywords import (
+    SchemaTimeout,
+    Validator,
+    deadline,
+    guarded,
+)
 
 ALLOWED_KEYS = ("schema",)
 DEFAULT_DRAFT = validators.Draft202012Validator
@@ -248,6 +254,12 @@ def _validated(
     try:
         with deadline(regex_timeout_s):
             errors = sorted(prepared.iter_errors(instance), key=_error_order)
+    except SchemaTimeout:
+        return ScoreResult(
+            0.0,
+            f"The schema's validation timed out after {round(regex_timeout_s * 1000)} ms",
+            error=True,
+        )
     except TimeoutError:
         return ScoreResult(
             0.0, f"A schema pattern timed out after {round(regex_timeout_s * 1000)} ms", error=True

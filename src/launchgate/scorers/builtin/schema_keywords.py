@@ -9,6 +9,14 @@ a pattern RE2 runs with the same meaning, on RE2, which is linear-time and needs
 deadline (`regex_match.linear_for`). The
 `unevaluatedProperties` finder is jsonschema's (`_utils` for 2020-12, `_legacy_keywords`
 for 2019-09) with only its pattern search changed.
+
+The deadline bounds the whole validation, not only its patterns: every keyword checks it
+before it runs (`SchemaTimeout`). A schema that refers back to itself makes the work grow
+with the instance's depth, and some grow exponentially: `unevaluatedProperties` (and
+`anyOf`, `oneOf`…) through a `$ref` to `#` validate each child more than once, so
+`{"type": "object", "properties": {"x": {}}, "unevaluatedProperties": {"$ref": "#"}}` took
+9 s on an object 18 levels deep and doubled with each level — on the event loop, where
+schemas are validated.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
+import attrs
 from jsonschema import validators
 from jsonschema.exceptions import ValidationError
 from referencing.jsonschema import lookup_recursive_ref
@@ -36,6 +45,10 @@ _regex_deadline: ContextVar[float] = ContextVar(
 )
 
 
+class SchemaTimeout(TimeoutError):
+    """The validation in progress ran past its deadline outside a pattern search."""
+
+
 @contextmanager
 def deadline(timeout_s: float) -> Iterator[None]:
     """Every schema pattern searched inside this block shares one time limit."""
@@ -48,18 +61,52 @@ def deadline(timeout_s: float) -> Iterator[None]:
 
 @lru_cache(maxsize=16)
 def guarded(draft: Any) -> Any:
-    """`draft` with its pattern keywords running on `regex`, bounded and under the deadline."""
-    keywords: dict[str, Any] = {
-        "pattern": _pattern,
-        "patternProperties": _pattern_properties,
-        "additionalProperties": _additional_properties,
-    }
+    """`draft` with its pattern keywords running on `regex`, bounded, and every keyword
+    under the deadline."""
+    keywords: dict[str, Any] = dict(draft.VALIDATORS)
+    keywords.update(
+        pattern=_pattern,
+        patternProperties=_pattern_properties,
+        additionalProperties=_additional_properties,
+    )
     if "unevaluatedProperties" in draft.VALIDATORS:  # 2019-09 and later only
         legacy = "$recursiveRef" in draft.VALIDATORS
         keywords["unevaluatedProperties"] = (
             _unevaluated_properties_2019 if legacy else _unevaluated_properties
         )
-    return validators.extend(draft, keywords)
+    extended = validators.extend(draft, {name: _timed(kw) for name, kw in keywords.items()})
+    extended.evolve = _evolve_within(extended)
+    return extended
+
+
+def _evolve_within(cls: Any) -> Any:
+    """jsonschema's `evolve`, except that it stays in `cls`. jsonschema's picks the class
+    for the subschema's `$schema` when it has one: the stock draft, whose patterns run on
+    `re` without a time limit and whose keywords ignore the deadline — reached by any
+    `$ref` to the root of a schema that names its `$schema`."""
+    init_fields = [(field.name, field.alias) for field in attrs.fields(cls) if field.init]
+
+    def evolve(self: Validator, **changes: Any) -> Validator:
+        changes.setdefault("schema", self.schema)
+        for attr_name, init_name in init_fields:
+            if init_name not in changes:
+                changes[init_name] = getattr(self, attr_name)
+        return cls(**changes)
+
+    return evolve
+
+
+def _timed(keyword: Any) -> Any:
+    """`keyword`, which first checks the deadline of the validation in progress."""
+
+    def timed(
+        validator: Validator, value: Any, instance: Any, schema: Any
+    ) -> Iterator[ValidationError]:
+        if time.monotonic() > _regex_deadline.get():
+            raise SchemaTimeout("schema validation timed out")
+        yield from keyword(validator, value, instance, schema) or ()
+
+    return timed
 
 
 def search(pattern: str, text: str) -> bool:
