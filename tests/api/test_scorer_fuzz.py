@@ -495,3 +495,32 @@ async def test_the_probe_sees_a_blocked_event_loop(papi: Api) -> None:  # noqa: 
         await task
     with pytest.raises(AssertionError, match="/health took"):
         health.check()
+
+
+async def test_a_long_output_is_validated_off_the_event_loop(
+    papi: Api,  # noqa: F811
+    world: tuple[Org, str],
+    probe: HealthProbe,
+) -> None:
+    """150,000 integers under five keywords each: about 2 s of validation on our machines,
+    which held the event loop when every schema was validated on it. Past 16 KiB an output
+    is validated in a thread, under a time limit that grows with its size: judged in full,
+    and /health answers meanwhile."""
+    org, project = world
+    schema = {
+        "type": "array",
+        "items": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 9,
+            "multipleOf": 1,
+            "not": {"const": 7},
+        },
+    }
+    scorer = await papi.scorer(org, project, type="json_schema", config={"schema": schema})
+    suite = await papi.suite(org, project)
+    await papi.case(org, suite["id"], scorer["id"], expected=None)
+    run = await papi.run(org, suite["slug"], json.dumps([1] * 150_000))
+    case = run["scores"][0]
+    assert (case["status"], case["score"]) == ("passed", 1.0), case
+    probe.check()

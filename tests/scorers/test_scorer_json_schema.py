@@ -8,7 +8,15 @@ from jsonschema import validators
 from referencing.exceptions import NoSuchResource
 
 from launchgate.scorers.builtin import ScorerConfigError, ScoreResult, score, validate_config
-from launchgate.scorers.builtin.json_schema import NO_RETRIEVAL
+from launchgate.scorers.builtin.compiled import compile_case
+from launchgate.scorers.builtin.json_schema import (
+    INLINE_OUTPUT_CHARS,
+    NO_RETRIEVAL,
+    VALIDATION_FLOOR_S,
+    VALIDATION_S_PER_MIB,
+    refers,
+    validation_budget_s,
+)
 
 ITEMS_SCHEMA = {
     "type": "object",
@@ -442,7 +450,61 @@ def test_a_schema_exponential_in_the_instance_ends_in_error_under_the_time_limit
     assert run(deep_object(3), schema).error is False  # shallow: answered as before
     result = run(deep_object(24), schema, timeout=0.2)
     assert result.error is True and result.score == 0.0
-    assert result.reason == "The schema's validation timed out after 200 ms"
+    # The whole validation's limit: at least VALIDATION_FLOOR_S (patterns keep 200 ms).
+    assert result.reason == "The schema's validation timed out after 1000 ms"
+    # And it runs in a thread, never on the event loop: the schema refers to itself.
+    compiled = compile_case("json_schema", {"schema": schema}, None)
+    assert compiled is not None and compiled.in_thread(deep_object(3))
+
+
+def test_the_validation_budget_grows_with_the_output_only() -> None:
+    assert validation_budget_s(0.001, 10) == VALIDATION_FLOOR_S  # a tiny regex limit too
+    assert validation_budget_s(5.0, INLINE_OUTPUT_CHARS) == 5.0
+    assert validation_budget_s(0.25, 1 << 20) == pytest.approx(
+        VALIDATION_FLOOR_S + VALIDATION_S_PER_MIB
+    )
+
+
+@pytest.mark.parametrize(
+    ("schema", "refers_to"),
+    [
+        ({"type": "object"}, False),
+        ({"properties": {"a": {"items": [{"enum": ["$ref"]}]}}}, False),  # a value, not a key
+        ({"properties": {"a": {"$ref": "#"}}}, True),
+        ({"anyOf": [{}, {"items": {"$dynamicRef": "#node"}}]}, True),
+        ({"$defs": {"n": {"$recursiveRef": "#"}}}, True),
+    ],
+)
+def test_a_schema_with_a_reference_is_validated_in_a_thread(
+    schema: dict[str, Any], refers_to: bool
+) -> None:
+    assert refers(schema) is refers_to
+    compiled = compile_case("json_schema", {"schema": schema}, None)
+    assert compiled is not None
+    assert compiled.in_thread("{}") is refers_to
+    assert compiled.in_thread("[" + "1," * INLINE_OUTPUT_CHARS + "1]") is True  # long output
+
+
+def test_a_large_output_is_validated_in_full_whatever_the_regex_limit() -> None:
+    """A dense 1 MiB array takes most of a second to validate: its budget grows with its
+    size, so it is judged, not cut off at the (here 10 ms) regex time limit."""
+    schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z]+$"},
+                "n": {"type": "integer"},
+            },
+            "required": ["name", "n"],
+        },
+    }
+    output = json.dumps([{"name": "abcdef", "n": 5, "tags": ["x", "y"]}] * 25_000)
+    assert len(output) > 1 << 20
+    result = run(output, schema, timeout=0.01)
+    assert (result.error, result.score) == (False, 1.0), result.reason
+    bad = output[:-1] + ', {"name": "ABC", "n": 1}]'
+    assert run(bad, schema, timeout=0.01).reason.startswith("$[25000].name:")
 
 
 def test_a_ref_to_a_root_that_names_its_draft_stays_guarded() -> None:

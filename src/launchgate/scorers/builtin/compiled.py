@@ -89,11 +89,13 @@ class _Regex:
 class _JsonSchema:
     prepared: Any  # a validator, or the error result of a refused schema
     validate: Callable[..., ScoreResult]  # json_schema.score_prepared
+    refers: bool  # the schema holds a $ref (json_schema.refers)
+    inline_chars: int  # json_schema.INLINE_OUTPUT_CHARS
 
     def in_thread(self, output: str) -> bool:
-        # Inline, as it always was: the whole validation runs under the run's regex time
-        # limit (schema_keywords), so it holds the event loop that long at most.
-        return False
+        # A long output, or a schema whose work can grow faster than its size times the
+        # output's (json_schema.py): in a thread, under its whole-validation time limit.
+        return self.refers or len(output) > self.inline_chars
 
     def score(self, output: str, *, regex_timeout_s: float) -> ScoreResult:
         check_timeout(regex_timeout_s)
@@ -110,7 +112,12 @@ def _regex(config: dict[str, Any]) -> _Regex:
 def _json_schema(config: dict[str, Any]) -> _JsonSchema:
     from launchgate.scorers.builtin import json_schema
 
-    return _JsonSchema(json_schema.prepare(config), json_schema.score_prepared)
+    return _JsonSchema(
+        json_schema.prepare(config),
+        json_schema.score_prepared,
+        json_schema.refers(config.get("schema")),
+        json_schema.INLINE_OUTPUT_CHARS,
+    )
 
 
 @dataclass(frozen=True, slots=True)

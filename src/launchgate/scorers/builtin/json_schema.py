@@ -226,13 +226,47 @@ def prepare(config: dict[str, Any]) -> Validator | ScoreResult:
         return ScoreResult(0.0, "The schema is nested too deeply", error=True)
 
 
+# The whole validation's time limit: at least VALIDATION_FLOOR_S, plus VALIDATION_S_PER_MIB
+# per MiB of an output longer than INLINE_OUTPUT_CHARS (whose patterns share it; a
+# shorter output's patterns keep the regex time limit). Such an output, and any schema with a reference (the only way its
+# work can grow faster than schema × output: a `$ref` back up validates a part again), is
+# validated in a thread (compiled.py), where the limit bounds a thread and the event loop
+# keeps serving; the rest — small outputs against plain schemas, a few ms at most — on
+# the loop. A 1 MiB array of objects takes ~0.75 s on our machines, one of small integers
+# under five keywords each ~4.5 s; the allowance leaves room for a loaded machine and a
+# richer schema, so a large output's verdict does not depend on the machine's load.
+INLINE_OUTPUT_CHARS = 16_384
+VALIDATION_FLOOR_S = 1.0
+VALIDATION_S_PER_MIB = 30.0
+_REFERENCES = frozenset(("$ref", "$dynamicRef", "$recursiveRef"))
+
+
+def validation_budget_s(regex_timeout_s: float, output_chars: int) -> float:
+    """The time limit of one validation of an output of `output_chars` characters."""
+    budget = max(regex_timeout_s, VALIDATION_FLOOR_S)
+    if output_chars > INLINE_OUTPUT_CHARS:
+        budget += VALIDATION_S_PER_MIB * output_chars / (1 << 20)
+    return budget
+
+
+def refers(schema: Any) -> bool:
+    """Whether the schema holds a reference anywhere (`$ref`, `$dynamicRef`,
+    `$recursiveRef`): then its validation goes to a thread whatever the output's size."""
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if not _REFERENCES.isdisjoint(node):
+                return True
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False
+
+
 def score(config: dict[str, Any], output: str, *, regex_timeout_s: float) -> ScoreResult:
     """1.0 when the output is JSON that the schema accepts; the reason names failing paths."""
-    try:
-        instance = parse_json_output(output)
-    except ValueError as exc:
-        return ScoreResult(0.0, f"Output is not valid JSON: {exc}")
-    return _validated(prepare(config), instance, regex_timeout_s)
+    return score_prepared(prepare(config), output, regex_timeout_s=regex_timeout_s)
 
 
 def score_prepared(
@@ -243,21 +277,24 @@ def score_prepared(
         instance = parse_json_output(output)
     except ValueError as exc:
         return ScoreResult(0.0, f"Output is not valid JSON: {exc}")
-    return _validated(prepared, instance, regex_timeout_s)
+    budget_s = validation_budget_s(regex_timeout_s, len(output))
+    # A long output's patterns share its whole budget: their searches add up with its size.
+    patterns_s = regex_timeout_s if len(output) <= INLINE_OUTPUT_CHARS else budget_s
+    return _validated(prepared, instance, patterns_s, budget_s)
 
 
 def _validated(
-    prepared: Validator | ScoreResult, instance: Any, regex_timeout_s: float
+    prepared: Validator | ScoreResult, instance: Any, regex_timeout_s: float, budget_s: float
 ) -> ScoreResult:
     if isinstance(prepared, ScoreResult):
         return prepared
     try:
-        with deadline(regex_timeout_s):
+        with deadline(regex_timeout_s, budget_s):
             errors = sorted(prepared.iter_errors(instance), key=_error_order)
     except SchemaTimeout:
         return ScoreResult(
             0.0,
-            f"The schema's validation timed out after {round(regex_timeout_s * 1000)} ms",
+            f"The schema's validation timed out after {round(budget_s * 1000)} ms",
             error=True,
         )
     except TimeoutError:

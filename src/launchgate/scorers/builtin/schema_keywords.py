@@ -43,6 +43,10 @@ Validator = Any
 _regex_deadline: ContextVar[float] = ContextVar(
     "launchgate_schema_regex_deadline", default=math.inf
 )
+# When the validation in progress as a whole must give up.
+_validation_deadline: ContextVar[float] = ContextVar(
+    "launchgate_schema_validation_deadline", default=math.inf
+)
 
 
 class SchemaTimeout(TimeoutError):
@@ -50,12 +54,16 @@ class SchemaTimeout(TimeoutError):
 
 
 @contextmanager
-def deadline(timeout_s: float) -> Iterator[None]:
-    """Every schema pattern searched inside this block shares one time limit."""
-    token = _regex_deadline.set(time.monotonic() + timeout_s)
+def deadline(timeout_s: float, validation_s: float | None = None) -> Iterator[None]:
+    """Every schema pattern searched inside this block shares one time limit,
+    ``timeout_s``; the validation as a whole has ``validation_s`` (the same by default)."""
+    now = time.monotonic()
+    token = _regex_deadline.set(now + timeout_s)
+    whole = _validation_deadline.set(now + (timeout_s if validation_s is None else validation_s))
     try:
         yield
     finally:
+        _validation_deadline.reset(whole)
         _regex_deadline.reset(token)
 
 
@@ -102,7 +110,7 @@ def _timed(keyword: Any) -> Any:
     def timed(
         validator: Validator, value: Any, instance: Any, schema: Any
     ) -> Iterator[ValidationError]:
-        if time.monotonic() > _regex_deadline.get():
+        if time.monotonic() > _validation_deadline.get():
             raise SchemaTimeout("schema validation timed out")
         yield from keyword(validator, value, instance, schema) or ()
 
