@@ -227,14 +227,15 @@ def prepare(config: dict[str, Any]) -> Validator | ScoreResult:
 
 
 # The whole validation's time limit: at least VALIDATION_FLOOR_S, plus VALIDATION_S_PER_MIB
-# per MiB of an output longer than INLINE_OUTPUT_CHARS (whose patterns share it; a
-# shorter output's patterns keep the regex time limit). Such an output, and any schema with a reference (the only way its
-# work can grow faster than schema × output: a `$ref` back up validates a part again), is
-# validated in a thread (compiled.py), where the limit bounds a thread and the event loop
-# keeps serving; the rest — small outputs against plain schemas, a few ms at most — on
-# the loop. A 1 MiB array of objects takes ~0.75 s on our machines, one of small integers
-# under five keywords each ~4.5 s; the allowance leaves room for a loaded machine and a
-# richer schema, so a large output's verdict does not depend on the machine's load.
+# per MiB of an output longer than INLINE_OUTPUT_CHARS (whose patterns share it; a shorter
+# output's patterns keep the regex time limit). Such an output, and any schema with a
+# reference (the only way its work can grow faster than schema × output: a `$ref` back up
+# validates a part again), is validated in a thread (compiled.py), where the limit bounds
+# a thread and the event loop keeps serving; the rest — small outputs against plain
+# schemas, a few ms at most — on the loop. A 1 MiB array of objects takes ~0.75 s on our
+# machines, one of small integers under five keywords each ~4.5 s; the allowance leaves
+# room for a loaded machine and a richer schema, so a large output's verdict does not
+# depend on the machine's load.
 INLINE_OUTPUT_CHARS = 16_384
 VALIDATION_FLOOR_S = 1.0
 VALIDATION_S_PER_MIB = 30.0
