@@ -6,6 +6,7 @@ the SQLAlchemy path does."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -173,14 +174,7 @@ async def test_a_read_cancelled_mid_statement_leaves_a_usable_pool(
             await holder.rollback()
         caller = await asyncio.wait_for(authenticate(engine, org.key), 10)
         assert caller.org_id == org.id
-        # And the pooled connection is transactional again (not left in autocommit).
-        async with create_sessionmaker(engine)() as session:
-            await session.execute(
-                update(ApiKey).where(ApiKey.org_id == org.id).values(name="renamed")
-            )
-            await session.rollback()
-            name = await session.scalar(select(ApiKey.name).where(ApiKey.org_id == org.id))
-        assert name != "renamed"
+        await assert_transactional(engine, org.id)  # not left in autocommit
     finally:
         await engine.dispose()
 
@@ -197,12 +191,15 @@ async def test_a_connection_that_cannot_leave_autocommit_is_dropped(
     engine = create_engine(database_url, pool_size=1)
     try:
         await in_autocommit(engine, lambda c: driver_execute(c, "BEGIN", {}))
-        async with create_sessionmaker(engine)() as session:
-            await session.execute(
-                update(ApiKey).where(ApiKey.org_id == org.id).values(name="renamed")
-            )
-            await session.rollback()
-            name = await session.scalar(select(ApiKey.name).where(ApiKey.org_id == org.id))
-        assert name != "renamed"
+        await assert_transactional(engine, org.id)
     finally:
         await engine.dispose()
+
+
+async def assert_transactional(engine: Any, org_id: uuid.UUID) -> None:
+    """The pool's next session runs in a transaction: its rolled-back update is gone."""
+    async with create_sessionmaker(engine)() as session:
+        await session.execute(update(ApiKey).where(ApiKey.org_id == org_id).values(name="renamed"))
+        await session.rollback()
+        name = await session.scalar(select(ApiKey.name).where(ApiKey.org_id == org_id))
+    assert name != "renamed"

@@ -60,3 +60,12 @@ async def http() -> AsyncIterator[HttpClient]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy named by the environment (the client would send through httpx then)."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch

@@ -83,13 +83,6 @@ async def canned() -> AsyncIterator[Canned]:
         await server.wait_closed()
 
 
-@pytest.fixture
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-
-
 PATHS: dict[str, Callable[[], HttpClient]] = {
     "aiohttp": lambda: create_client(timeout_s=5.0),
     "httpx": lambda: create_client(timeout_s=5.0, transport=httpx.AsyncHTTPTransport()),
@@ -97,7 +90,9 @@ PATHS: dict[str, Callable[[], HttpClient]] = {
 
 
 @pytest.fixture(params=list(PATHS))
-async def http(request: pytest.FixtureRequest, no_proxy_env: None) -> AsyncIterator[HttpClient]:
+async def http(
+    request: pytest.FixtureRequest, no_proxy_env: pytest.MonkeyPatch
+) -> AsyncIterator[HttpClient]:
     client = PATHS[request.param]()
     try:
         yield client
@@ -121,7 +116,7 @@ async def call(
     )
 
 
-async def test_the_default_client_sends_without_httpx(no_proxy_env: None) -> None:
+async def test_the_default_client_sends_without_httpx(no_proxy_env: pytest.MonkeyPatch) -> None:
     http = create_client(timeout_s=5.0)
     try:
         assert http.session() is not None
@@ -135,9 +130,9 @@ async def test_the_default_client_sends_without_httpx(no_proxy_env: None) -> Non
 
 
 async def test_a_proxy_in_the_environment_sends_through_httpx(
-    no_proxy_env: None, monkeypatch: pytest.MonkeyPatch
+    no_proxy_env: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    no_proxy_env.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     http = create_client(timeout_s=5.0)
     try:
         assert http.session() is None
@@ -146,7 +141,7 @@ async def test_a_proxy_in_the_environment_sends_through_httpx(
 
 
 async def test_both_paths_put_the_same_request_on_the_wire(
-    canned: Canned, no_proxy_env: None
+    canned: Canned, no_proxy_env: pytest.MonkeyPatch
 ) -> None:
     canned.answer = answer("200 OK", b'{"ok": true}', "content-type: application/json")
     body = {
@@ -272,7 +267,9 @@ async def test_an_unreadable_url_is_a_bad_request_on_both_paths(http: HttpClient
     assert raised.value.__cause__ is None and raised.value.__context__ is None
 
 
-async def test_a_url_holding_the_key_is_not_kept(canned: Canned, no_proxy_env: None) -> None:
+async def test_a_url_holding_the_key_is_not_kept(
+    canned: Canned, no_proxy_env: pytest.MonkeyPatch
+) -> None:
     """The aiohttp path keeps the URLs it has read (a provider's endpoints, sent to again
     and again); one that holds the key must not outlive its call."""
     from launchgate.providers.http import _prepare

@@ -71,14 +71,6 @@ async def get(url: str) -> dict[str, object]:
         await http.aclose()
 
 
-@pytest.fixture
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    return monkeypatch
-
-
 async def test_without_a_proxy_the_call_goes_straight_to_the_server(
     recording: Recording, no_proxy_env: pytest.MonkeyPatch
 ) -> None:
