@@ -29,6 +29,10 @@ from launchgate.kit.time import month_key, utcnow
 from launchgate.models import ApiKey
 from tests.factories import Api
 
+# The driver path, a row lock and pg_terminate_backend are PostgreSQL's: these tests run on
+# that backend only (the suite's database_url, narrowed), not skipped on SQLite.
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
 
 def _listening(engine: Any) -> Any:
     """A statement listener: it sends the read down SQLAlchemy's own path."""
@@ -56,9 +60,8 @@ async def test_the_driver_is_used_only_on_postgresql_and_unobserved(
         await engine.dispose()
 
 
+@POSTGRES_ONLY
 async def test_both_paths_read_the_same_row(api: Api, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the driver path is PostgreSQL's; SQLite has only the other")
     org = await api.org("pro")
     now = utcnow().replace(microsecond=123456)
     async with unit_of_work(api.runtime.sessions) as session:
@@ -124,9 +127,8 @@ async def test_the_driver_path_refuses_revoked_and_expired_keys_and_touches(
         await engine.dispose()
 
 
+@POSTGRES_ONLY
 async def test_a_connection_killed_under_the_read_is_replaced(api: Api, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
     org = await api.org()
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -151,14 +153,13 @@ def repository_pid(connection: Connection) -> int:
     return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
 
 
+@POSTGRES_ONLY
 async def test_a_read_cancelled_mid_statement_leaves_a_usable_pool(
     api: Api, database_url: str
 ) -> None:
     """A request that goes away while its key's touch waits on a row lock: the statement
     is cancelled, and the pool's next read, and the next session's transaction, work on
     a sound connection."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the row lock and the driver path are PostgreSQL's")
     org = await api.org()
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -179,14 +180,13 @@ async def test_a_read_cancelled_mid_statement_leaves_a_usable_pool(
         await engine.dispose()
 
 
+@POSTGRES_ONLY
 async def test_a_connection_that_cannot_leave_autocommit_is_dropped(
     api: Api, database_url: str
 ) -> None:
     """Work that leaves the driver's connection inside a transaction: it cannot be
     switched back out of autocommit, so it must not go back to the pool (where the next
     session would run in autocommit, each statement committed on its own)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the driver path is PostgreSQL's")
     org = await api.org()
     engine = create_engine(database_url, pool_size=1)
     try:
