@@ -3,6 +3,7 @@ session commits once at the end and rolls back on error."""
 
 from __future__ import annotations
 
+import functools
 import json
 import select
 from collections.abc import AsyncIterator, Callable
@@ -207,10 +208,11 @@ def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
 
+@functools.cache
 def compile_for_driver(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     """The PostgreSQL (psycopg) text of ``statement`` and its literal parameters, which a
     caller merges under its own: ``driver_fetch_one``'s input, made once per statement
-    (the caller keeps it)."""
+    (statements built once at import: the cache holds a handful)."""
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
     compiled = statement.compile(dialect=dialect())

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ClauseElement
 
 from launchgate.db import compile_for_driver, driver_direct, driver_execute, driver_fetch_one
 from launchgate.kit.time import as_utc
@@ -69,7 +67,7 @@ def with_facts(connection: Connection, key_hash: str, period: str) -> KeyWithFac
     if not driver_direct(connection):
         row = connection.execute(_KEY_WITH_FACTS, params).first()
         return None if row is None else KeyWithFacts(*row)
-    sql, literals = _for_driver(_KEY_WITH_FACTS)
+    sql, literals = compile_for_driver(_KEY_WITH_FACTS)
     found = driver_fetch_one(connection, sql, {**literals, **params})
     if found is None:
         return None
@@ -90,13 +88,8 @@ def touch(connection: Connection, key_id: uuid.UUID, now: datetime) -> None:
     if not driver_direct(connection):
         connection.execute(_TOUCH, params)
         return
-    sql, literals = _for_driver(_TOUCH)
+    sql, literals = compile_for_driver(_TOUCH)
     driver_execute(connection, sql, {**literals, **params})
-
-
-@cache
-def _for_driver(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
-    return compile_for_driver(statement)
 
 
 def _utc(value: datetime | None) -> datetime | None:
