@@ -26,6 +26,7 @@ from launchgate.providers import (
 )
 from launchgate.providers.http import HttpClient, send
 from launchgate.providers.openai import read_error_for
+from tests.providers.conftest import local_server
 
 SECRET = "sk-" + "k" * 40
 
@@ -74,13 +75,8 @@ def answer(status: str, body: bytes, *headers: str) -> bytes:
 @pytest.fixture
 async def canned() -> AsyncIterator[Canned]:
     state = Canned()
-    server = await asyncio.start_server(state.serve, "127.0.0.1", 0)
-    state.port = server.sockets[0].getsockname()[1]
-    try:
+    async with local_server(state.serve) as state.port:
         yield state
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 PATHS: dict[str, Callable[[], HttpClient]] = {

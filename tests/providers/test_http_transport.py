@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from launchgate.providers import ProviderUnreachable, create_client
-from launchgate.providers.http import send
+from launchgate.providers.http import HttpClient, send
 from launchgate.providers.openai import read_error_for
+from tests.providers.conftest import local_server
 
 ANSWER = json.dumps({"data": [{"id": "gpt-4o"}]}).encode()
 
@@ -46,20 +47,16 @@ class Recording:
 @pytest.fixture
 async def recording() -> AsyncIterator[Recording]:
     server_state = Recording()
-    server = await asyncio.start_server(server_state.serve, "127.0.0.1", 0)
-    server_state.port = server.sockets[0].getsockname()[1]
-    try:
+    async with local_server(server_state.serve) as server_state.port:
         yield server_state
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
-async def get(url: str) -> dict[str, object]:
-    http = create_client(timeout_s=5.0)
+async def get(url: str, http: HttpClient | None = None) -> dict[str, object]:
+    """``send`` a GET on ``http``, else on a client of its own, closed after."""
+    client = http or create_client(timeout_s=5.0)
     try:
         return await send(
-            http,
+            client,
             "GET",
             url,
             provider="openai",
@@ -68,7 +65,8 @@ async def get(url: str) -> dict[str, object]:
             timeout_s=5.0,
         )
     finally:
-        await http.aclose()
+        if http is None:
+            await client.aclose()
 
 
 async def test_without_a_proxy_the_call_goes_straight_to_the_server(
@@ -119,29 +117,11 @@ async def test_an_idle_connection_is_not_kept_past_the_keepalive(
 
     assert IDLE_KEEPALIVE_S < 5.0
     state = Connections()
-    server = await asyncio.start_server(state.serve, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/models"
-    http = create_client(timeout_s=5.0)
-
-    async def call() -> None:
-        await send(
-            http,
-            "GET",
-            url,
-            provider="openai",
-            secret="sk-" + "a" * 40,
-            read_error=read_error_for("openai"),
-            timeout_s=5.0,
-        )
-
-    try:
-        await call()
-        await call()
+    async with local_server(state.serve) as port, create_client(timeout_s=5.0) as http:
+        url = f"http://127.0.0.1:{port}/v1/models"
+        await get(url, http)
+        await get(url, http)
         assert state.accepted == 1  # reused
         await asyncio.sleep(IDLE_KEEPALIVE_S + 0.5)
-        await call()
+        await get(url, http)
         assert state.accepted == 2  # the idle one was not taken again
-    finally:
-        await http.aclose()
-        server.close()
-        await server.wait_closed()
