@@ -438,6 +438,22 @@ PATHOLOGICAL = {
 PATHOLOGICAL_OUTPUT = {"regex": LONG_RUN + "x", "json_schema": json.dumps(LONG_RUN + "x")}
 
 
+async def judged_once(
+    papi: Api,  # noqa: F811
+    org: Org,
+    project: str,
+    scorer_id: str,
+    output: str,
+) -> dict[str, Any]:
+    """The one case of a new suite on ``scorer_id``, as a synchronous run of ``output``
+    scored it."""
+    suite = await papi.suite(org, project)
+    await papi.case(org, suite["id"], scorer_id, expected=None)
+    run = await papi.run(org, suite["slug"], output)
+    case: dict[str, Any] = run["scores"][0]
+    return case
+
+
 @pytest.mark.parametrize("type_", list(PATHOLOGICAL))
 async def test_a_long_literal_run_never_holds_the_server(
     papi: Api,  # noqa: F811
@@ -457,10 +473,7 @@ async def test_a_long_literal_run_never_holds_the_server(
         await session.execute(
             update(Scorer).where(Scorer.id == uuid.UUID(scorer["id"])).values(config=stored)
         )
-    suite = await papi.suite(org, project)
-    await papi.case(org, suite["id"], scorer["id"], expected=None)
-    run = await papi.run(org, suite["slug"], PATHOLOGICAL_OUTPUT[type_])
-    case = run["scores"][0]
+    case = await judged_once(papi, org, project, scorer["id"], PATHOLOGICAL_OUTPUT[type_])
     assert case["status"] == "error" and "literal characters" in case["reason"], case
     probe.check()
 
@@ -473,10 +486,7 @@ async def test_a_schema_exponential_in_the_output_never_holds_the_server(
     org, project = world
     config = {"schema": EXPONENTIAL_SCHEMA}
     scorer = await papi.scorer(org, project, type="json_schema", config=config)
-    suite = await papi.suite(org, project)
-    await papi.case(org, suite["id"], scorer["id"], expected=None)
-    run = await papi.run(org, suite["slug"], json.dumps(nested(17, "deep")))
-    case = run["scores"][0]
+    case = await judged_once(papi, org, project, scorer["id"], json.dumps(nested(17, "deep")))
     assert case["status"] == "error" and "timed out" in case["reason"], case
     probe.check()
 
@@ -518,9 +528,6 @@ async def test_a_long_output_is_validated_off_the_event_loop(
         },
     }
     scorer = await papi.scorer(org, project, type="json_schema", config={"schema": schema})
-    suite = await papi.suite(org, project)
-    await papi.case(org, suite["id"], scorer["id"], expected=None)
-    run = await papi.run(org, suite["slug"], json.dumps([1] * 150_000))
-    case = run["scores"][0]
+    case = await judged_once(papi, org, project, scorer["id"], json.dumps([1] * 150_000))
     assert (case["status"], case["score"]) == ("passed", 1.0), case
     probe.check()
