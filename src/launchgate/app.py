@@ -31,7 +31,7 @@ from launchgate.dashboard.web import SECURITY_HEADERS
 from launchgate.db import unit_of_work
 from launchgate.errors import LaunchGateError
 from launchgate.health.endpoints import router as health
-from launchgate.kit import request_errors
+from launchgate.kit import heap, request_errors
 from launchgate.kit.body_limit import BodyLimitMiddleware
 from launchgate.kit.head_requests import AnswerHead
 from launchgate.kit.nul_urls import RefuseNulInUrl
@@ -216,7 +216,9 @@ async def _retention_loop(runtime: Core) -> None:
         await asyncio.sleep(interval)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -> FastAPI:
+    """The app. ``settle_heap``: once started, move start-up's objects out of the garbage
+    collector's way (kit/heap.py); for a server process, never for a test's apps."""
     settings = settings or load_settings()
     setup_process(settings, "launchgate-api")
 
@@ -226,6 +228,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         instrument_engine(runtime.engine)  # a span per statement, when tracing is on
         format_handlers(settings.log_format)  # uvicorn's handlers, added since create_app
         app.state.runtime = runtime
+        if settle_heap:
+            heap.settle()
         background = [
             asyncio.create_task(_resume_open_runs(runtime)),
             asyncio.create_task(_retention_loop(runtime)),

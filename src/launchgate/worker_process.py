@@ -12,6 +12,7 @@ import signal
 import structlog
 
 from launchgate.config import Settings, SettingsError
+from launchgate.kit import heap
 from launchgate.kit.jobs import get_job
 from launchgate.runtime import WorkerRuntime
 from launchgate.wiring import start_worker_runtime, stop_worker_runtime
@@ -33,6 +34,7 @@ def check_worker_settings(settings: Settings) -> None:
 async def run_worker(settings: Settings, concurrency: int) -> None:
     check_worker_settings(settings)
     runtime = await start_worker_runtime(settings)
+    heap.settle()  # a process of its own, started: kit/heap.py
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -5,7 +5,8 @@ and work.
 
 The server is the real console script. A ``sitecustomize`` module put on its
 ``PYTHONPATH`` lets the test read its ``sys.modules``: on SIGUSR1 it writes their names
-to a file (in the server's own process only: the migration's forked child never gets it).
+to a file (in the server's own process only: the migration's forked child never gets it),
+with the number of objects its garbage collector has frozen (kit/heap.py).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ DEFERRED = {
 LOADED_BY_USE = ("jinja2", "jsonschema", "regex", "re2")
 
 HOOK = """
-import json, os, signal, sys
+import gc, json, os, signal, sys
 
 _PID = os.getpid()
 _OUT = os.environ["LAUNCHGATE_TEST_MODULES_OUT"]
@@ -55,7 +56,7 @@ def _dump(signum, frame):
     if os.getpid() != _PID:
         return
     with open(_OUT + ".tmp", "w") as out:
-        json.dump(sorted(sys.modules), out)
+        json.dump({"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}, out)
     os.replace(_OUT + ".tmp", _OUT)
 
 
@@ -63,15 +64,21 @@ signal.signal(signal.SIGUSR1, _dump)
 """
 
 
-def _imported(server: Server, out: Path, timeout_s: float = 20) -> set[str]:
-    """The names in the server's ``sys.modules`` now."""
+def _dumped(server: Server, out: Path, timeout_s: float = 20) -> dict[str, Any]:
+    """What the hook writes: the names in the server's ``sys.modules`` now, and the
+    number of objects its garbage collector has frozen."""
     out.unlink(missing_ok=True)
     server.process.send_signal(signal.SIGUSR1)
     deadline = time.monotonic() + timeout_s
     while not out.exists():
         assert time.monotonic() < deadline, "the server did not write its modules"
         time.sleep(0.05)
-    return set(json.loads(out.read_text()))
+    dumped: dict[str, Any] = json.loads(out.read_text())
+    return dumped
+
+
+def _imported(server: Server, out: Path) -> set[str]:
+    return set(_dumped(server, out)["modules"])
 
 
 def _present(modules: set[str], name: str) -> bool:
@@ -104,6 +111,9 @@ def test_a_fresh_server_has_not_imported_what_it_does_not_use(
     assert "launchgate.app" in modules  # the hook reads the server itself
     loaded = {name: why for name, why in DEFERRED.items() if _present(modules, name)}
     assert not loaded, f"imported at start, though deferred: {loaded}"
+    # Start-up's objects are out of the collector's way (kit/heap.py): frozen once the app
+    # started. A process that never called gc.freeze has none.
+    assert _dumped(server, out)["frozen"] > 0
 
     # The first dashboard page loads jinja2 and renders.
     page = httpx.get(f"{server.url}/sign-in", timeout=10)

@@ -421,7 +421,10 @@ def _serve(settings: Any, listener: socket.socket, data: DataDir | None, workers
                 )
 
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", proxy_headers=False, lifespan="on"
+        create_app(settings, settle_heap=True),
+        log_level="warning",
+        proxy_headers=False,
+        lifespan="on",
     )
     Server(config).run(sockets=[listener])
 

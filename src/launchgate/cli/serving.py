@@ -60,7 +60,7 @@ def child_app(settings: Settings) -> FastAPI:
     from launchgate.logging import configure
 
     configure(settings.log_level, settings.sql_log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, settle_heap=True)
 
 
 def serve_workers(
