@@ -191,6 +191,25 @@ async def test_latency_is_a_lower_bound(
     assert time.monotonic() - started >= 0.25
 
 
+async def test_every_answer_waits_the_latency_refusals_and_schedules_too(
+    fake: FakeProviderServer, client: httpx.AsyncClient
+) -> None:
+    """The latency counts from the request's arrival and the fake's own work falls inside
+    it: a refused key, a scheduled 429 and a burst of calls are each answered no sooner."""
+    fake.configure(latency_ms=200)
+    fake.schedule("openai", {"kind": "rate_limit", "count": 1, "retry_after": 1})
+
+    async def timed(key: str | None = None) -> tuple[int, float]:
+        started = time.monotonic()
+        response = await post(client, "openai", key)
+        return response.status_code, time.monotonic() - started
+
+    answers = [await timed(), await timed("not-a-key")]
+    answers += await asyncio.gather(*(timed() for _ in range(10)))
+    assert [status for status, _ in answers] == [429, 401] + [200] * 10
+    assert all(seconds >= 0.2 for _, seconds in answers)
+
+
 async def test_concurrency_counters_per_provider_and_key(
     fake: FakeProviderServer, client: httpx.AsyncClient
 ) -> None:

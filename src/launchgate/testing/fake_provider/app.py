@@ -1,9 +1,12 @@
 """The ASGI app: provider routes, the one request pipeline they share, and the admin API.
 
-Pipeline, in the order the real services check: count the call and wait the configured
-latency → pre-auth routing checks (Azure `api-version`) → key present → key valid →
-version headers / deployment → JSON body → the next scheduled response, if any → body
-validation → the judge answer in the provider's structured-output slot.
+Pipeline, in the order the real services check: count the call → pre-auth routing checks
+(Azure `api-version`) → key present → key valid → version headers / deployment → JSON body
+→ the next scheduled response, if any → body validation → the judge answer in the
+provider's structured-output slot. The answer, whatever it is, leaves the configured
+latency after the request arrived: the fake's own work counts within the latency, so a
+burst of calls is answered ``latency`` after each arrived, as a provider serving them in
+parallel would, not spread out by this one process working through them in turn.
 """
 
 from __future__ import annotations
@@ -82,8 +85,17 @@ class Pipeline:
         dialect = self.dialects[provider]
         key = dialect.credential(request)
         with self.state.in_flight(provider, endpoint, key) as tallies:
+            arrived = time.monotonic()
+            latency = self.state.latency_for(provider)
+            if latency > 0:
+                # Every request of a burst is stamped before any is worked on: the last
+                # one's clock does not start after the others' checks and answers.
+                await asyncio.sleep(0)
             entry: dict[str, Any] = {"body": None}
             response = await self._respond(request, dialect, endpoint, key, model, name, entry)
+            remaining = latency - (time.monotonic() - arrived)
+            if remaining > 0:
+                await asyncio.sleep(remaining)
             status = "dropped" if isinstance(response, DropConnection) else response.status_code
             self.state.record(tallies, self._entry(request, provider, endpoint, key, status, entry))
             logger.info("%s %s %s -> %s", provider, request.method, request.url.path, status)
@@ -100,9 +112,6 @@ class Pipeline:
         entry: dict[str, Any],
     ) -> Response:
         provider = dialect.provider
-        latency = self.state.latency_for(provider)
-        if latency > 0:
-            await asyncio.sleep(latency)
         refusal = self._check_access(request, dialect, key)
         if refusal:
             return refusal
