@@ -49,10 +49,17 @@ def event(kind: str, obj: dict[str, Any], created: int | None = None) -> dict[st
 
 
 def subscription(
-    customer: str, price: str, status: str = "active", org_id: uuid.UUID | None = None
+    customer: str,
+    price: str,
+    status: str = "active",
+    org_id: uuid.UUID | None = None,
+    ident: str | None = None,
 ) -> dict[str, Any]:
+    """A subscription of ``customer``: the same one (its id derived from the customer's)
+    whatever its price or status, as Stripe's events about one subscription carry its id,
+    unless ``ident`` names another."""
     return {
-        "id": "sub_" + uuid.uuid4().hex[:14],
+        "id": ident or "sub_" + hashlib.sha256(customer.encode()).hexdigest()[:14],
         "object": "subscription",
         "customer": customer,
         "status": status,

@@ -14,6 +14,8 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -70,9 +72,11 @@ async def client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
         await http.close_async()
 
 
-async def _call(what: str, call: Callable[[], Awaitable[T]]) -> T:
+async def _call(
+    what: str, call: Callable[[], Awaitable[T]], keep: type[Exception] | None = None
+) -> T:
     """Run one Stripe call; its failures become ours, described without Stripe's message
-    (which may quote what we sent)."""
+    (which may quote what we sent). ``keep``: a Stripe error the caller handles itself."""
     lib = _lib()
     try:
         async with asyncio.timeout(CALL_DEADLINE_S):
@@ -81,24 +85,30 @@ async def _call(what: str, call: Callable[[], Awaitable[T]]) -> T:
         log.warning("stripe unreachable", call=what, error_type=type(exc).__name__)
         raise StripeUnavailable(UNREACHABLE, headers={"Retry-After": "60"}) from None
     except lib.StripeError as exc:
-        details = {
-            "stripe_error": type(exc).__name__,
-            "code": exc.code,
-            "request_id": exc.request_id,
-        }
-        log.warning("stripe refused", call=what, **details, status=exc.http_status)
-        if exc.http_status is not None and exc.http_status >= 500:
-            raise StripeUnavailable(
-                "Stripe answered with an error; nothing was changed, try again in a minute",
-                details=details,
-                headers={"Retry-After": "60"},
-            ) from None
-        # A 4xx: Stripe does not know a price or customer we named, or refuses the key —
-        # the operator's settings need a look (the log line above says which).
-        raise StripeUnavailable(
-            f"Stripe refused to {what}; the server's Stripe settings need a look (docs/billing.md)",
+        if keep is not None and isinstance(exc, keep):
+            raise
+        raise _refused(what, exc) from None
+
+
+def _refused(what: str, exc: stripe.StripeError) -> StripeUnavailable:
+    details = {
+        "stripe_error": type(exc).__name__,
+        "code": exc.code,
+        "request_id": exc.request_id,
+    }
+    log.warning("stripe refused", call=what, **details, status=exc.http_status)
+    if exc.http_status is not None and exc.http_status >= 500:
+        return StripeUnavailable(
+            "Stripe answered with an error; nothing was changed, try again in a minute",
             details=details,
-        ) from None
+            headers={"Retry-After": "60"},
+        )
+    # A 4xx: Stripe does not know a price or customer we named, or refuses the key — the
+    # operator's settings need a look (the log line above says which).
+    return StripeUnavailable(
+        f"Stripe refused to {what}; the server's Stripe settings need a look (docs/billing.md)",
+        details=details,
+    )
 
 
 async def create_customer(settings: Settings, org_id: uuid.UUID, name: str) -> str:
@@ -116,13 +126,74 @@ async def create_customer(settings: Settings, org_id: uuid.UUID, name: str) -> s
     return str(customer.id)
 
 
-async def create_checkout_session(settings: Settings, params: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    expires_at: datetime
+
+
+# Stripe's default lifetime of a Checkout session, when its answer names none.
+SESSION_LIFETIME = timedelta(hours=24)
+
+
+async def create_checkout_session(
+    settings: Settings, params: dict[str, Any], idempotency_key: str
+) -> CheckoutSession:
+    """A Checkout session. Requests with the same ``idempotency_key`` (two clicks at once:
+    the same organisation, state and parameters) get the same session from Stripe."""
     async with client(settings) as stripe_client:
         session = await _call(
             "create a checkout session",
-            lambda: stripe_client.v1.checkout.sessions.create_async(params),  # type: ignore[arg-type]
+            lambda: stripe_client.v1.checkout.sessions.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            ),
         )
-    return _url(session)
+    ident, expires = getattr(session, "id", None), getattr(session, "expires_at", None)
+    if not isinstance(ident, str) or not ident:
+        raise StripeUnavailable("Stripe's answer held no session id; nothing was changed")
+    ends = (
+        datetime.fromtimestamp(expires, UTC)
+        if isinstance(expires, int) and 0 < expires < 2**37
+        else datetime.now(UTC) + SESSION_LIFETIME
+    )
+    return CheckoutSession(ident, _url(session), ends)
+
+
+async def end_checkout_session(settings: Settings, session_id: str) -> str:
+    """Expire an open Checkout session, so that it can no longer be paid; returns its
+    status afterwards: ``expired`` (now, before, or unknown to Stripe), or ``complete``
+    when the buyer paid (or is paying) before it could be ended."""
+    lib = _lib()
+    async with client(settings) as stripe_client:
+        sessions = stripe_client.v1.checkout.sessions
+        try:
+            ended = await _call(
+                "expire a checkout session",
+                lambda: sessions.expire_async(session_id),
+                keep=lib.InvalidRequestError,
+            )
+        except lib.InvalidRequestError:
+            # Stripe expires only an open session: read what it is instead.
+            try:
+                ended = await _call(
+                    "read a checkout session",
+                    lambda: sessions.retrieve_async(session_id),
+                    keep=lib.InvalidRequestError,
+                )
+            except lib.InvalidRequestError as exc:
+                if exc.http_status != 404:
+                    raise _refused("read a checkout session", exc) from None
+                return "expired"  # not in this Stripe account (another key since): gone
+    status = getattr(ended, "status", None)
+    if status not in ("expired", "complete"):
+        raise StripeUnavailable(
+            "Stripe did not end the open checkout session; nothing was changed, try again "
+            "in a minute",
+            headers={"Retry-After": "60"},
+        )
+    return str(status)
 
 
 async def create_portal_session(settings: Settings, customer: str, return_url: str) -> str:

@@ -1,4 +1,5 @@
-"""All SQL of Stripe billing: the organisation's customer and the events received."""
+"""All SQL of Stripe billing: the organisation's customer, subscription and open checkout
+session, and the events received."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from launchgate.models import Organisation, StripeEvent
+from launchgate.models import Organisation, StripeCheckout, StripeEvent
 
 # The outcomes that decided a plan: the newest of them is the organisation's billing state,
 # which an older event arriving late must not undo.
@@ -92,3 +94,70 @@ async def newest_decision(session: AsyncSession, org_id: uuid.UUID) -> datetime 
         )
     )
     return cast("datetime | None", found)
+
+
+async def prune_events(session: AsyncSession, received_before: datetime) -> int:
+    """Forget the events received before ``received_before``, except, per organisation,
+    the deciding events of its newest decision: an older event arriving late is compared
+    with that one (``stale``), and a replay of it is a ``duplicate``; an event older than
+    it needs no row of its own to lose. Returns how many rows went."""
+    newer = aliased(StripeEvent)
+    newest = (
+        select(func.max(newer.created))
+        .where(newer.org_id == StripeEvent.org_id, newer.outcome.in_(DECIDED))
+        .scalar_subquery()
+    )
+    kept = and_(
+        StripeEvent.org_id.is_not(None),
+        StripeEvent.outcome.in_(DECIDED),
+        StripeEvent.created >= newest,
+    )
+    result = await session.execute(
+        delete(StripeEvent).where(StripeEvent.received_at < received_before, ~kept)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- the open checkout session and the live subscription ----------------------------------
+
+
+async def open_checkout(session: AsyncSession, org_id: uuid.UUID) -> StripeCheckout | None:
+    return await session.get(StripeCheckout, org_id, populate_existing=True)
+
+
+async def store_checkout(
+    session: AsyncSession, row: dict[str, Any], replacing: str | None
+) -> str | None:
+    """Make ``row`` the organisation's open checkout, if the one stored is still
+    ``replacing`` (None: none stored); returns the session id stored afterwards — another
+    one when a concurrent checkout stored its own first."""
+    org_id = row["org_id"]
+    if replacing is None:
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(StripeCheckout).values(row).on_conflict_do_nothing(index_elements=["org_id"])
+        )
+    else:
+        await session.execute(
+            update(StripeCheckout)
+            .where(StripeCheckout.org_id == org_id, StripeCheckout.session_id == replacing)
+            .values(row)
+        )
+    found = await session.scalar(
+        select(StripeCheckout.session_id).where(StripeCheckout.org_id == org_id)
+    )
+    return cast("str | None", found)
+
+
+async def retire_checkout(
+    session: AsyncSession, org_id: uuid.UUID, session_id: str, at: datetime
+) -> None:
+    """Checkout session ``session_id`` can no longer be paid (it was, or it expired): if it
+    is still the organisation's, it is kept as the one the next session replaces, but
+    never handed back again."""
+    await session.execute(
+        update(StripeCheckout)
+        .where(StripeCheckout.org_id == org_id, StripeCheckout.session_id == session_id)
+        .values(expires_at=at)
+    )

@@ -11,13 +11,15 @@ endpoint does, then forgets the embedded mode's cached plan.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from launchgate.api_keys.scope import TestKeyNotAllowed
@@ -33,6 +35,8 @@ from launchgate.models import Organisation
 from launchgate.orgs import service as orgs
 from launchgate.orgs.service import OwnersOnly
 from launchgate.users import service as users
+
+log = structlog.get_logger(__name__)
 
 # A subscription in these states is paid for (trialing: a trial the operator offers).
 PAYING = ("active", "trialing")
@@ -50,6 +54,7 @@ SUBSCRIPTION_EVENTS = (
 CHECKOUT_COMPLETED = "checkout.session.completed"
 MAX_SIGNATURE_HEADER = 4096
 PLAN_CHANGED = orgs.PLAN_CHANGED
+DUPLICATE_SUBSCRIPTION = "organization.duplicate_subscription"  # the audit action
 
 
 class BadSignature(ValidationFailed):
@@ -79,6 +84,15 @@ async def check_buyer(session: Any, auth: AuthContext) -> None:
 Release = Callable[[], Awaitable[None]]
 
 
+# A stored checkout session is handed back only while the buyer has at least this long
+# to pay on it; closer to its end it is ended and replaced.
+TIME_TO_PAY = timedelta(minutes=15)
+
+
+class CheckoutPaid(Conflict):
+    """The organisation's open checkout session was paid; its subscription is on its way."""
+
+
 async def checkout(
     session: Any,
     settings: Settings,
@@ -90,12 +104,65 @@ async def checkout(
     """A Stripe Checkout session in subscription mode for the plan's price, for the
     organisation's customer (created once, on the first checkout, and stored).
 
+    One open session per organisation, so that two tabs or a double click cannot pay for
+    two subscriptions: while the stored one is open, the same checkout again (plan, return
+    URLs) gets it back, and another one ends it at Stripe first — refused (409) when it
+    was paid meanwhile. Two requests at once make the same session (one idempotency key).
+
     ``release`` is the endpoint's ``end_unit``: called before each call to Stripe, so that
     nothing is held while Stripe answers (up to ``stripe_client.CALL_DEADLINE_S``) — not
     the new customer's row lock on PostgreSQL, not the write lock of the whole SQLite
     database, not a pooled connection. The customer is kept even if the session fails."""
     await check_buyer(session, auth)
     org = await orgs.get_org(session, auth.org_id)
+    _check_may_subscribe(org)
+    org_id, name, customer = org.id, org.name, org.stripe_customer_id
+    held = await repository.open_checkout(session, org_id)
+    held_id, held_print, held_url, held_until = (
+        (held.session_id, held.fingerprint, held.url, held.expires_at) if held else (None,) * 4
+    )
+    await release()
+    if customer is None:
+        created = await stripe_client.create_customer(settings, org_id, name)
+        customer = await repository.store_customer(session, org_id, created)
+        await release()
+    params = _checkout_params(settings, org_id, customer, body, default_url)
+    fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+    now = utcnow()
+    if held_until is not None and held_until > now:
+        if held_print == fingerprint and held_until - now > TIME_TO_PAY:
+            return str(held_url)
+        if await stripe_client.end_checkout_session(settings, str(held_id)) == "complete":
+            raise CheckoutPaid(
+                "The organisation's open checkout was just paid: its plan changes when "
+                "Stripe confirms the payment, then change it in the billing portal "
+                "(POST /v1/billing/portal)"
+            )
+    key = hashlib.sha256(f"{held_id}|{fingerprint}".encode()).hexdigest()[:40]
+    made = await stripe_client.create_checkout_session(
+        settings, params, f"launchgate-checkout-{org_id}-{key}"
+    )
+    row = {
+        "org_id": org_id,
+        "session_id": made.id,
+        "fingerprint": fingerprint,
+        "url": made.url,
+        "expires_at": made.expires_at,
+        "created_at": utcnow(),
+    }
+    if await repository.store_checkout(session, row, held_id) != made.id:
+        # Another checkout of the organisation (other parameters) stored its session
+        # first: it stays the only one, this one is ended before anyone sees it.
+        await release()
+        await stripe_client.end_checkout_session(settings, made.id)
+        raise Conflict(
+            "Another checkout of the organisation was started at the same moment: "
+            "try again to get its page"
+        )
+    return made.url
+
+
+def _check_may_subscribe(org: Organisation) -> None:
     if org.plan == "enterprise":
         # The operator's to give, and a self-hosted install's default: paying for Pro or
         # Scale would trade unlimited runs for fewer.
@@ -108,27 +175,34 @@ async def checkout(
             f"The organisation is already on the {org.plan} plan: change or cancel it in "
             "the billing portal (POST /v1/billing/portal)"
         )
-    org_id, name, customer = org.id, org.name, org.stripe_customer_id
-    await release()
-    if customer is None:
-        created = await stripe_client.create_customer(settings, org_id, name)
-        customer = await repository.store_customer(session, org_id, created)
-        await release()
+    if org.stripe_subscription_id:
+        # Paid for and not ended, perhaps still waiting for its first payment (a bank
+        # debit) or for the operator to set the plan: a second one would be billed too.
+        raise Conflict(
+            "The organisation already has a Stripe subscription: change or cancel it in "
+            "the billing portal (POST /v1/billing/portal)"
+        )
+
+
+def _checkout_params(
+    settings: Settings,
+    org_id: uuid.UUID,
+    customer: str,
+    body: CheckoutIn,
+    default_url: str,
+) -> dict[str, Any]:
     price = settings.stripe_price_pro if body.plan == "pro" else settings.stripe_price_scale
     tags = {"launchgate_org_id": str(org_id), "launchgate_plan": body.plan}
-    return await stripe_client.create_checkout_session(
-        settings,
-        {
-            "mode": "subscription",
-            "customer": customer,
-            "client_reference_id": str(org_id),
-            "line_items": [{"price": price, "quantity": 1}],
-            "success_url": body.success_url or default_url,
-            "cancel_url": body.cancel_url or default_url,
-            "metadata": tags,
-            "subscription_data": {"metadata": tags},
-        },
-    )
+    return {
+        "mode": "subscription",
+        "customer": customer,
+        "client_reference_id": str(org_id),
+        "line_items": [{"price": price, "quantity": 1}],
+        "success_url": body.success_url or default_url,
+        "cancel_url": body.cancel_url or default_url,
+        "metadata": tags,
+        "subscription_data": {"metadata": tags},
+    }
 
 
 async def portal(
@@ -180,12 +254,15 @@ class _Event(BaseModel):
 @dataclass(frozen=True)
 class Reading:
     """What one event says: whose plan (by our id or Stripe's customer id) and which plan
-    (None: nothing, with ``outcome`` saying why)."""
+    (None: nothing, with ``outcome`` saying why); which subscription it is about, and for
+    a completed checkout, which checkout session."""
 
     org_id: uuid.UUID | None
     customer: str | None
     plan: str | None
     outcome: str = "ignored"
+    subscription: str | None = None
+    session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,9 +305,10 @@ def _org_id(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _customer(obj: dict[str, Any]) -> str | None:
-    """A customer id, whether Stripe sent it as a string or an expanded object."""
-    value = obj.get("customer")
+def _customer(obj: dict[str, Any], field: str = "customer") -> str | None:
+    """A customer (or other object's) id, whether Stripe sent it as a string or an
+    expanded object."""
+    value = obj.get(field)
     return _text(value.get("id") if isinstance(value, dict) else value)
 
 
@@ -257,26 +335,35 @@ def read_event(event_type: str, obj: dict[str, Any], prices: dict[str, str]) -> 
     if event_type == CHECKOUT_COMPLETED:
         plan = _metadata(obj).get("launchgate_plan")
         paid = obj.get("payment_status") in ("paid", "no_payment_required")
-        org = _org_id(obj.get("client_reference_id"))
-        if obj.get("mode") != "subscription" or not paid or plan not in PAID_PLANS:
-            return Reading(org, _customer(obj), None)
-        return Reading(org, _customer(obj), str(plan))
+        org, customer = _org_id(obj.get("client_reference_id")), _customer(obj)
+        if obj.get("mode") != "subscription" or plan not in PAID_PLANS:
+            return Reading(org, customer, None)
+        # Paid or not (a bank debit still on its way), the subscription exists: it is the
+        # organisation's, and the checkout session is spent.
+        return Reading(
+            org,
+            customer,
+            str(plan) if paid else None,
+            subscription=_customer(obj, "subscription"),
+            session=_text(obj.get("id")),
+        )
     if event_type not in SUBSCRIPTION_EVENTS:
         return Reading(None, None, None)
-    org = _org_id(_metadata(obj).get("launchgate_org_id"))
+    org, customer = _org_id(_metadata(obj).get("launchgate_org_id")), _customer(obj)
     # Only a subscription to one of our prices speaks for the plan: the operator's Stripe
     # account may sell other things to the same customer, and ending one of those must not
     # end the organisation's Pro or Scale.
     plans = [prices[price] for price in _prices(obj) if price in prices]
     if not plans:
-        return Reading(org, _customer(obj), None, "unknown_price")
-    status = obj.get("status")
+        return Reading(org, customer, None, "unknown_price")
+    status, subscription = obj.get("status"), _text(obj.get("id"))
     if event_type == "customer.subscription.deleted" or status in ENDED:
-        return Reading(org, _customer(obj), "free")
+        return Reading(org, customer, "free", subscription=subscription)
     if status not in PAYING:
-        return Reading(org, _customer(obj), None)
+        return Reading(org, customer, None)
     # Both prices on one subscription: the larger plan is what is paid for.
-    return Reading(org, _customer(obj), "scale" if "scale" in plans else "pro")
+    plan = "scale" if "scale" in plans else "pro"
+    return Reading(org, customer, plan, subscription=subscription)
 
 
 async def _whose(session: Any, reading: Reading) -> uuid.UUID | None:
@@ -297,15 +384,63 @@ def _theirs(org: Organisation | None, reading: Reading) -> Organisation | None:
     return org if org.stripe_customer_id == reading.customer else None
 
 
-async def _outcome(session: Any, org: Organisation, reading: Reading, created: datetime) -> str:
+def _another(org: Organisation, reading: Reading) -> bool:
+    """The event is about a subscription of the organisation's customer other than the
+    live one it has."""
+    stored = org.stripe_subscription_id
+    return bool(reading.subscription and stored and reading.subscription != stored)
+
+
+def _outcome(org: Organisation, reading: Reading, stale: bool) -> str:
     """What the event does to the organisation's plan: an event older than the newest
-    that already decided it is ``stale``, whatever it says."""
+    that already decided it is ``stale``, whatever it says; one about a second
+    subscription while the organisation has a live one changes nothing — reported as
+    ``duplicate_subscription`` when that one is paid for (or bought) too, else
+    ``other_subscription`` (the operator cancelling the duplicate)."""
     if reading.plan is None:
-        return reading.outcome
-    newest = await repository.newest_decision(session, org.id)
-    if newest is not None and created < newest:
+        return (
+            "duplicate_subscription"
+            if reading.session and _another(org, reading)
+            else reading.outcome
+        )
+    if stale:
         return "stale"
+    if _another(org, reading):
+        return "duplicate_subscription" if reading.plan in PAID_PLANS else "other_subscription"
     return "plan_kept" if org.plan == reading.plan else "plan_changed"
+
+
+async def _keep_track(
+    session: Any, org: Organisation, reading: Reading, outcome: str, stale: bool
+) -> None:
+    """The organisation's live subscription and open checkout, after the event: a
+    completed checkout's session is spent; a completed checkout, or a subscription paid
+    for, becomes the live one when it has none; the live one ending clears it."""
+    if reading.session:
+        await repository.retire_checkout(session, org.id, reading.session, utcnow())
+    if (
+        stale
+        or not reading.subscription
+        or outcome in ("duplicate_subscription", "other_subscription")
+    ):
+        return
+    if reading.plan == "free":
+        if outcome in repository.DECIDED:
+            org.stripe_subscription_id = None
+    elif org.stripe_subscription_id is None and (reading.session or outcome in repository.DECIDED):
+        org.stripe_subscription_id = reading.subscription
+
+
+def _report_duplicate(session: Any, org: Organisation, reading: Reading, event: _Event) -> None:
+    """Two subscriptions for one organisation: the operator cancels (and refunds) one in
+    Stripe; the audit log and the server's log say which."""
+    details = {
+        "subscription": {"live": org.stripe_subscription_id, "duplicate": reading.subscription},
+        "stripe_event_id": event.id,
+        "stripe_event_type": event.type,
+    }
+    log.warning("stripe duplicate subscription", org_id=str(org.id), **details)
+    audit.record(session, org.id, None, DUPLICATE_SUBSCRIPTION, "organization", org.id, details)
 
 
 async def handle_webhook(
@@ -335,18 +470,22 @@ async def handle_webhook(
     }
     if not await repository.record_event(session, row):
         return WebhookResult("duplicate")
-    org_id = (
-        await _whose(session, reading) if reading.plan or reading.outcome != "ignored" else None
-    )
+    wanted = reading.plan or reading.session or reading.outcome != "ignored"
+    org_id = await _whose(session, reading) if wanted else None
     org = _theirs(await repository.locked_org(session, org_id), reading) if org_id else None
     if org is None:
         outcome = "unknown_organisation" if reading.plan else reading.outcome
         await repository.set_outcome(session, event.id, None, outcome)
         return WebhookResult(outcome)
-    outcome = await _outcome(session, org, reading, created)
+    newest = await repository.newest_decision(session, org.id)
+    stale = newest is not None and created < newest
+    outcome = _outcome(org, reading, stale)
     await repository.set_outcome(session, event.id, org.id, outcome)
     if event.type == CHECKOUT_COMPLETED and reading.customer and org.stripe_customer_id is None:
         await repository.store_customer(session, org.id, reading.customer)
+    if outcome == "duplicate_subscription":
+        _report_duplicate(session, org, reading, event)
+    await _keep_track(session, org, reading, outcome, stale)
     if outcome != "plan_changed":
         return WebhookResult(outcome, org.id)
     before, org.plan = org.plan, str(reading.plan)

@@ -13,6 +13,7 @@ from launchgate.models.organisation import Organisation
 from launchgate.models.project import Project
 from launchgate.models.run import Run
 from launchgate.models.scorer import Scorer
+from launchgate.models.stripe_checkout import StripeCheckout
 from launchgate.models.stripe_event import StripeEvent
 from launchgate.models.suite import Suite
 from launchgate.models.usage import UsageCounter
@@ -31,6 +32,7 @@ __all__ = [
     "Project",
     "Run",
     "Scorer",
+    "StripeCheckout",
     "StripeEvent",
     "Suite",
     "UsageCounter",

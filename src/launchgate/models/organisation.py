@@ -25,3 +25,8 @@ class Organisation(UUIDPk, Timestamps, Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(
         String(255), default=None, unique=True, index=True
     )
+    # Its live Stripe subscription, from the webhook (checkout.session.completed, or the
+    # first event of a subscription to our prices), cleared when that subscription ends:
+    # while it is set a checkout is refused, and an event about another subscription of
+    # the same customer is reported, not applied (docs/billing.md).
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), default=None)

@@ -1,14 +1,16 @@
-"""A local stand-in for the three Stripe API endpoints LaunchGate calls, answering in
-Stripe's wire format, for tests and for trying billing without a Stripe account.
+"""A local stand-in for the Stripe API endpoints LaunchGate calls, answering in Stripe's
+wire format, for tests and for trying billing without a Stripe account.
 
-``POST /v1/customers``, ``POST /v1/checkout/sessions`` and
-``POST /v1/billing_portal/sessions`` take Stripe's form-encoded bodies (``line_items[0][price]``,
-``metadata[key]``) with ``Authorization: Bearer <the secret key>`` and answer JSON shaped
-like Stripe's objects (``id``, ``object``, ``url``, …); a repeated ``Idempotency-Key``
-gets the first answer again, as from Stripe. Errors use Stripe's envelope
-(``{"error": {"type", "code", "param", "message"}}``): 401 for another key, 400 for a
-missing parameter, an unknown price or customer. ``GET /_stand_in/requests`` lists what
-was received (never the ``Authorization`` header), so a test can check what was sent.
+``POST /v1/customers``, ``POST /v1/checkout/sessions`` (and ``GET …/{id}``,
+``POST …/{id}/expire``) and ``POST /v1/billing_portal/sessions`` take Stripe's
+form-encoded bodies (``line_items[0][price]``, ``metadata[key]``) with
+``Authorization: Bearer <the secret key>`` and answer JSON shaped like Stripe's objects
+(``id``, ``object``, ``url``, …); a repeated ``Idempotency-Key`` gets the first answer
+again, as from Stripe. Errors use Stripe's envelope (``{"error": {"type", "code",
+"param", "message"}}``): 401 for another key, 400 for a missing parameter, an unknown
+price or customer, or expiring a session that is not open; 404 for an unknown session.
+``GET /_stand_in/requests`` lists what was received (never the ``Authorization``
+header), so a test can check what was sent; ``StandIn.complete`` plays a buyer paying.
 
 It does not sign or send webhooks: a test signs an event itself (docs/billing.md).
 ``python -m launchgate.testing.stripe_stand_in --port 12111 --price price_pro --price
@@ -90,6 +92,7 @@ class StandIn:
         self.api_key = api_key
         self.prices = set(prices)
         self.customers: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self.replies: dict[tuple[str, str], tuple[int, Any]] = {}
         # Seconds to wait before answering a path: a slow Stripe, for the tests of what
@@ -102,6 +105,12 @@ class StandIn:
             routes=[
                 Route("/v1/customers", self.customers_create, methods=["POST"]),
                 Route("/v1/checkout/sessions", self.checkout_create, methods=["POST"]),
+                Route("/v1/checkout/sessions/{ident}", self.checkout_read, methods=["GET"]),
+                Route(
+                    "/v1/checkout/sessions/{ident}/expire",
+                    self.checkout_expire,
+                    methods=["POST"],
+                ),
                 Route("/v1/billing_portal/sessions", self.portal_create, methods=["POST"]),
                 Route("/_stand_in/requests", self.list_requests, methods=["GET"]),
             ]
@@ -187,26 +196,66 @@ class StandIn:
 
         def make() -> JSONResponse:
             ident = "cs_test_" + secrets.token_hex(16)
-            return JSONResponse(
-                {
-                    "id": ident,
-                    "object": "checkout.session",
-                    "created": int(time.time()),
-                    "livemode": False,
-                    "mode": mode,
-                    "status": "open",
-                    "payment_status": "unpaid",
-                    "customer": customer,
-                    "client_reference_id": params.get("client_reference_id"),
-                    "success_url": params.get("success_url"),
-                    "cancel_url": params.get("cancel_url"),
-                    "metadata": params.get("metadata", {}),
-                    "subscription": None,
-                    "url": f"https://checkout.stripe.com/c/pay/{ident}",
-                }
-            )
+            now = int(time.time())
+            found = {
+                "id": ident,
+                "object": "checkout.session",
+                "created": now,
+                "expires_at": now + 24 * 3600,
+                "livemode": False,
+                "mode": mode,
+                "status": "open",
+                "payment_status": "unpaid",
+                "customer": customer,
+                "client_reference_id": params.get("client_reference_id"),
+                "success_url": params.get("success_url"),
+                "cancel_url": params.get("cancel_url"),
+                "metadata": params.get("metadata", {}),
+                "subscription": None,
+                "url": f"https://checkout.stripe.com/c/pay/{ident}",
+            }
+            with self.lock:
+                self.sessions[ident] = found
+            return JSONResponse(found)
 
         return self._once(request, make)
+
+    def complete(self, ident: str, subscription: str | None = None) -> dict[str, Any]:
+        """The buyer pays session ``ident``: it is ``complete`` (Stripe's webhook is the
+        test's to send); returns the session as a ``checkout.session.completed`` holds it."""
+        with self.lock:
+            found = self.sessions[ident]
+            found.update(
+                status="complete",
+                payment_status="paid",
+                url=None,
+                subscription=subscription or "sub_" + secrets.token_hex(7),
+            )
+            return dict(found)
+
+    async def checkout_read(self, request: Request) -> JSONResponse:
+        _, refusal = await self._receive(request)
+        if refusal:
+            return refusal
+        with self.lock:
+            found = self.sessions.get(request.path_params["ident"])
+            if found is None:
+                return _error(404, "No such checkout.session", "session", "resource_missing")
+            return JSONResponse(found)
+
+    async def checkout_expire(self, request: Request) -> JSONResponse:
+        _, refusal = await self._receive(request)
+        if refusal:
+            return refusal
+        with self.lock:
+            found = self.sessions.get(request.path_params["ident"])
+            if found is None:
+                return _error(404, "No such checkout.session", "session", "resource_missing")
+            if found["status"] != "open":
+                status = found["status"]
+                return _error(400, f"This Checkout Session is {status}: it cannot be expired.")
+            found.update(status="expired", url=None)
+            return JSONResponse(found)
 
     async def portal_create(self, request: Request) -> JSONResponse:
         params, refusal = await self._receive(request)
