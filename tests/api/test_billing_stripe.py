@@ -734,3 +734,164 @@ async def test_an_enterprise_organisation_cannot_check_out_into_a_smaller_plan(
         for r in stand_in.requests()
     )
     assert (await _plan(sapi, org), await _customer(sapi, org)) == ("enterprise", None)
+
+
+# --- one subscription per organisation (docs/billing.md#one-subscription-per-organisation) --
+
+
+def _sessions_of(stand_in: StripeStandInServer, org: Org) -> dict[str, dict[str, Any]]:
+    """The checkout sessions Stripe (the stand-in) holds for the organisation, by id."""
+    return {
+        ident: found
+        for ident, found in stand_in.state.sessions.items()
+        if found["client_reference_id"] == str(org.id)
+    }
+
+
+async def _subscription(api: Api, org: Org) -> str | None:
+    async with unit_of_work(api.runtime.sessions) as session:
+        found = await session.get(Organisation, org.id)
+        assert found is not None
+        return found.stripe_subscription_id
+
+
+async def test_two_checkouts_before_the_webhook_leave_one_session_to_pay(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    """Two tabs, a double click, a change of mind: however many checkouts the
+    organisation starts before Stripe's first webhook, at most one session can be paid,
+    and once it is, no other is made."""
+    org = await sapi.org("free")
+    first = await sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    again = await sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    assert again == first, "the open session is handed back"
+    assert len(_sessions_of(stand_in, org)) == 1
+    # Another plan: the open session is ended at Stripe before the new one is made.
+    scale = await sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "scale"})
+    assert scale["checkout_url"] != first["checkout_url"]
+    sessions = _sessions_of(stand_in, org)
+    assert sorted(s["status"] for s in sessions.values()) == ["expired", "open"]
+    (open_id,) = [ident for ident, s in sessions.items() if s["status"] == "open"]
+    assert scale["checkout_url"].endswith(open_id)
+    # The buyer pays it in one tab; before Stripe's webhook, another tab asks for Pro.
+    paid = stand_in.state.complete(open_id)
+    refused = await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    assert "paid" in assert_error(refused, 409, "CONFLICT")["message"]
+    assert len(_sessions_of(stand_in, org)) == 2, "no session was made for it"
+    # The webhook: the plan and the subscription; a checkout is then refused outright.
+    answer = await _post_event(sapi, event("checkout.session.completed", paid))
+    assert answer.json()["outcome"] == "plan_changed"
+    assert (await _plan(sapi, org), await _subscription(sapi, org)) == (
+        "scale",
+        paid["subscription"],
+    )
+    before = len(stand_in.requests("/v1/checkout/sessions"))
+    for plan in ("pro", "scale"):
+        refused = await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": plan})
+        assert_error(refused, 409, "CONFLICT")
+    assert len(stand_in.requests("/v1/checkout/sessions")) == before
+
+
+async def test_checkouts_at_once_share_one_session(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    org = await sapi.org("free")
+    answers = await asyncio.gather(
+        *(sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"}) for _ in range(4))
+    )
+    assert len({a["checkout_url"] for a in answers}) == 1
+    assert [s["status"] for s in _sessions_of(stand_in, org).values()] == ["open"]
+
+
+async def test_a_checkout_paid_by_bank_debit_blocks_another_until_it_fails(
+    sapi: Api, stand_in: StripeStandInServer
+) -> None:
+    """Completed but not paid yet (a debit on its way): the subscription exists, so a
+    second checkout would be billed too; when the debit fails, the organisation may buy."""
+    org = await sapi.org("free")
+    url = (await sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"}))["checkout_url"]
+    ident = url.rsplit("/", 1)[1]
+    completed = {**stand_in.state.complete(ident), "payment_status": "unpaid"}
+    answer = await _post_event(sapi, event("checkout.session.completed", completed))
+    assert answer.json()["outcome"] == "ignored"
+    assert (await _plan(sapi, org), await _subscription(sapi, org)) == (
+        "free",
+        completed["subscription"],
+    )
+    refused = await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "scale"})
+    assert "subscription" in assert_error(refused, 409, "CONFLICT")["message"]
+    customer = await _customer(sapi, org)
+    assert customer is not None
+    failed = subscription(
+        customer, PRICE_PRO, "incomplete_expired", ident=completed["subscription"]
+    )
+    answer = await _post_event(sapi, event("customer.subscription.updated", failed))
+    assert answer.json()["outcome"] == "plan_kept"
+    assert await _subscription(sapi, org) is None
+    fresh = await sapi.ok("POST", "/v1/billing/checkout", org, json={"plan": "pro"})
+    assert fresh["checkout_url"] != url, "a spent session is never handed back"
+
+
+async def test_a_second_subscription_is_reported_and_never_applied(sapi: Api) -> None:
+    """Should a second subscription exist all the same (made by hand in Stripe, or bought
+    before this server remembered subscriptions), its events do not move the plan: paid
+    for, it is reported in the audit log for the operator to cancel and refund; its end
+    (that cancellation) leaves the live subscription's plan alone."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    now = int(time.time())
+    live, second = "sub_live_" + uuid.uuid4().hex[:8], "sub_second_" + uuid.uuid4().hex[:8]
+
+    def completed(sub: str, plan: str) -> dict[str, Any]:
+        return {
+            "id": "cs_test_" + uuid.uuid4().hex,
+            "object": "checkout.session",
+            "mode": "subscription",
+            "client_reference_id": str(org.id),
+            "customer": customer,
+            "subscription": sub,
+            "payment_status": "paid",
+            "metadata": {"launchgate_org_id": str(org.id), "launchgate_plan": plan},
+        }
+
+    steps = [
+        ("checkout.session.completed", completed(live, "pro"), "plan_changed", "pro"),
+        ("checkout.session.completed", completed(second, "scale"), "duplicate_subscription", "pro"),
+        (
+            "customer.subscription.created",
+            subscription(customer, PRICE_SCALE, ident=second),
+            "duplicate_subscription",
+            "pro",
+        ),
+        (
+            "customer.subscription.deleted",
+            subscription(customer, PRICE_SCALE, "canceled", ident=second),
+            "other_subscription",
+            "pro",
+        ),
+        (
+            "customer.subscription.deleted",
+            subscription(customer, PRICE_PRO, "canceled", ident=live),
+            "plan_changed",
+            "free",
+        ),
+    ]
+    for offset, (kind, obj, outcome, plan) in enumerate(steps):
+        answer = await _post_event(sapi, event(kind, obj, now + offset))
+        assert answer.json()["outcome"] == outcome, (kind, obj.get("id"))
+        assert await _plan(sapi, org) == plan
+    assert await _subscription(sapi, org) is None
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        reports = list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.org_id == org.id,
+                    AuditEvent.action == "organization.duplicate_subscription",
+                )
+            )
+        )
+    assert len(reports) == 2
+    assert {r.actor_type for r in reports} == {"system"}
+    assert all(r.details["subscription"] == {"live": live, "duplicate": second} for r in reports)
+    # The live one ended: the organisation may subscribe again.
+    assert (await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"})).is_success
