@@ -11,6 +11,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,10 +20,11 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event as event_api
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.util import await_only
 
 from launchgate.app import create_app
+from launchgate.billing import service as billing
 from launchgate.db import unit_of_work
 from launchgate.kit.time import month_key, utcnow
 from launchgate.models import AuditEvent, Organisation, StripeEvent, UsageCounter
@@ -895,3 +897,46 @@ async def test_a_second_subscription_is_reported_and_never_applied(sapi: Api) ->
     assert all(r.details["subscription"] == {"live": live, "duplicate": second} for r in reports)
     # The live one ended: the organisation may subscribe again.
     assert (await sapi.call("POST", "/v1/billing/checkout", org, json={"plan": "pro"})).is_success
+
+
+# --- how long events are kept (docs/billing.md#how-long-events-are-kept) ------------------
+
+
+async def test_the_retention_sweep_forgets_old_events_but_not_the_newest_decision(
+    sapi: Api,
+) -> None:
+    """Events received more than 90 days ago go, except the organisation's newest
+    decision: a late older event is still stale after the sweep, and a replay of the
+    newest still a duplicate."""
+    org = await sapi.org("free")
+    customer = await _subscribed(sapi, org)
+    now = int(time.time())
+    up = event("customer.subscription.updated", subscription(customer, PRICE_PRO), now - 300)
+    newest = event("customer.subscription.updated", subscription(customer, PRICE_SCALE), now - 200)
+    retrying = event(
+        "customer.subscription.updated", subscription(customer, PRICE_SCALE, "past_due"), now - 100
+    )
+    late = event("customer.subscription.updated", subscription(customer, PRICE_PRO), now - 400)
+    other = event("invoice.paid", {"id": "in_1", "object": "invoice", "customer": customer})
+    sent = [(up, "plan_changed"), (newest, "plan_changed"), (retrying, "ignored")]
+    sent += [(late, "stale"), (other, "ignored")]
+    for value, outcome in sent:
+        assert (await _post_event(sapi, value)).json()["outcome"] == outcome
+    received = {up["id"]: 91, newest["id"]: 91, late["id"]: 91, retrying["id"]: 89}
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        for ident, days in received.items():
+            await session.execute(
+                update(StripeEvent)
+                .where(StripeEvent.id == ident)
+                .values(received_at=utcnow() - timedelta(days=days))
+            )
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        await billing.sweep_retention(session, None)
+    async with unit_of_work(sapi.runtime.sessions) as session:
+        ids = [value["id"] for value, _ in sent]
+        kept = set(await session.scalars(select(StripeEvent.id).where(StripeEvent.id.in_(ids))))
+    assert kept == {newest["id"], retrying["id"], other["id"]}
+    assert (await _post_event(sapi, newest)).json()["outcome"] == "duplicate"
+    assert (await _post_event(sapi, up)).json()["outcome"] == "stale", "forgotten, still old"
+    assert await _plan(sapi, org) == "scale"
+    assert len(await _audit(sapi, org)) == 2

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import service as api_keys
-from launchgate.billing import repository
+from launchgate.billing import repository, stripe_service
 from launchgate.billing.costs import rounded, spend_by_model
 from launchgate.billing.plans import PLANS, Plan
 from launchgate.errors import UsageLimitExceeded
@@ -251,9 +251,11 @@ def record_runs_sync(connection: Connection, counts: dict[tuple[uuid.UUID, str],
 
 
 async def sweep_retention(session: AsyncSession, enterprise_default: int | None) -> int:
-    """Delete runs older than each organisation's retention; returns how many."""
+    """Delete runs older than each organisation's retention, and the Stripe webhook events
+    no longer needed (docs/billing.md); returns how many runs."""
     deleted = 0
     now = utcnow()
+    await stripe_service.prune_events(session, now)
     for org in await repository.organisations(session):
         days = retention_days(org, enterprise_default)
         if days is not None:

@@ -235,6 +235,21 @@ async def customer_of(session: Any, org_id: uuid.UUID) -> str | None:
 
 # --- the webhook --------------------------------------------------------------------------
 
+# How long a received event is kept (docs/billing.md#how-long-events-are-kept): well past
+# Stripe's retries (3 days) and the 30 days of events its dashboard can resend, so a
+# repeat within them is a ``duplicate``. The newest decision of each organisation is kept
+# longer, for as long as it is the newest: the order check needs it, not the others.
+EVENT_RETENTION = timedelta(days=90)
+
+
+async def prune_events(session: Any, now: datetime) -> int:
+    """Forget the events received more than ``EVENT_RETENTION`` ago that no check needs
+    (the retention sweep); returns how many."""
+    pruned = await repository.prune_events(session, now - EVENT_RETENTION)
+    if pruned:
+        log.info("stripe events pruned", deleted=pruned)
+    return pruned
+
 
 class _EventData(BaseModel):
     model_config = ConfigDict(extra="ignore")
