@@ -71,5 +71,6 @@ class WebhookOut(WireModel):
     received: bool
     outcome: str = Field(
         description="plan_changed, plan_kept, duplicate, stale, ignored, "
-        "unknown_organisation or unknown_price (docs/billing.md)"
+        "unknown_organisation, unknown_price, duplicate_subscription or other_subscription "
+        "(docs/billing.md)"
     )

@@ -31,7 +31,7 @@ from launchgate.config import Settings
 from launchgate.errors import Conflict, NotFound, ValidationFailed
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.time import utcnow
-from launchgate.models import Organisation
+from launchgate.models import Organisation, StripeCheckout
 from launchgate.orgs import service as orgs
 from launchgate.orgs.service import OwnersOnly
 from launchgate.users import service as users
@@ -118,9 +118,7 @@ async def checkout(
     _check_may_subscribe(org)
     org_id, name, customer = org.id, org.name, org.stripe_customer_id
     held = await repository.open_checkout(session, org_id)
-    held_id, held_print, held_url, held_until = (
-        (held.session_id, held.fingerprint, held.url, held.expires_at) if held else (None,) * 4
-    )
+    open_now = _Held.of(held) if held else None
     await release()
     if customer is None:
         created = await stripe_client.create_customer(settings, org_id, name)
@@ -128,17 +126,14 @@ async def checkout(
         await release()
     params = _checkout_params(settings, org_id, customer, body, default_url)
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
-    now = utcnow()
-    if held_until is not None and held_until > now:
-        if held_print == fingerprint and held_until - now > TIME_TO_PAY:
-            return str(held_url)
-        if await stripe_client.end_checkout_session(settings, str(held_id)) == "complete":
-            raise CheckoutPaid(
-                "The organisation's open checkout was just paid: its plan changes when "
-                "Stripe confirms the payment, then change it in the billing portal "
-                "(POST /v1/billing/portal)"
-            )
-    key = hashlib.sha256(f"{held_id}|{fingerprint}".encode()).hexdigest()[:40]
+    if open_now is not None and open_now.expires_at > utcnow():
+        if open_now.fingerprint == fingerprint and open_now.expires_at - utcnow() > TIME_TO_PAY:
+            return open_now.url
+        await _end_open(settings, open_now.session_id)
+    replacing = open_now.session_id if open_now else None
+    # The same organisation, open session and parameters: the same key, so requests at
+    # once get one session from Stripe; any of them changed, another.
+    key = hashlib.sha256(f"{replacing}|{fingerprint}".encode()).hexdigest()[:40]
     made = await stripe_client.create_checkout_session(
         settings, params, f"launchgate-checkout-{org_id}-{key}"
     )
@@ -150,9 +145,9 @@ async def checkout(
         "expires_at": made.expires_at,
         "created_at": utcnow(),
     }
-    if await repository.store_checkout(session, row, held_id) != made.id:
+    if await repository.store_checkout(session, row, replacing) != made.id:
         # Another checkout of the organisation (other parameters) stored its session
-        # first: it stays the only one, this one is ended before anyone sees it.
+        # first: it stays the only one, and this one is ended before anyone sees it.
         await release()
         await stripe_client.end_checkout_session(settings, made.id)
         raise Conflict(
@@ -160,6 +155,31 @@ async def checkout(
             "try again to get its page"
         )
     return made.url
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The stored open checkout, read before the transaction ends."""
+
+    session_id: str
+    fingerprint: str
+    url: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, row: StripeCheckout) -> _Held:
+        return cls(row.session_id, row.fingerprint, row.url, row.expires_at)
+
+
+async def _end_open(settings: Settings, session_id: str) -> None:
+    """End the organisation's open session before another is made, so that only one can
+    be paid; refused when it has just been paid (its webhook is on its way)."""
+    if await stripe_client.end_checkout_session(settings, session_id) == "complete":
+        raise CheckoutPaid(
+            "The organisation's open checkout has just been paid: its plan changes as soon "
+            "as Stripe confirms it; after that, change plan in the billing portal "
+            "(POST /v1/billing/portal)"
+        )
 
 
 def _check_may_subscribe(org: Organisation) -> None:
