@@ -17,6 +17,7 @@ import stripe
 
 from launchgate.billing import stripe_client
 from launchgate.config import Settings
+from launchgate.kit.time import utcnow
 from launchgate.testing.stripe_stand_in import StripeStandInServer
 from tests.billing.stripe_helpers import PRICE_PRO, PRICE_SCALE, SECRET_KEY, stripe_overrides
 
@@ -79,3 +80,30 @@ async def test_a_closed_port_is_503_after_the_librarys_retries(tmp_path: Path) -
         await stripe_client.create_customer(_settings(tmp_path, closed), uuid.uuid4(), "Acme")
     assert info.value.status_code == 503
     assert "could not be reached" in info.value.message
+
+
+async def test_ending_a_checkout_session_says_whether_it_was_paid(tmp_path: Path) -> None:
+    """Open: expired now. Already expired, or unknown to this Stripe account (another
+    key since): expired. Paid: complete, and it stays paid."""
+    with StripeStandInServer(SECRET_KEY, [PRICE_PRO, PRICE_SCALE]) as server:
+        settings = _settings(tmp_path, server.base_url)
+        customer = await stripe_client.create_customer(settings, uuid.uuid4(), "Acme")
+        params = {
+            "mode": "subscription",
+            "customer": customer,
+            "line_items": [{"price": PRICE_PRO, "quantity": 1}],
+            "success_url": "https://example.com/ok",
+        }
+        made = [
+            await stripe_client.create_checkout_session(settings, params, f"key-{n}")
+            for n in range(2)
+        ]
+        assert made[0].id != made[1].id and made[0].expires_at > utcnow()
+        assert await stripe_client.end_checkout_session(settings, made[0].id) == "expired"
+        assert await stripe_client.end_checkout_session(settings, made[0].id) == "expired"
+        assert await stripe_client.end_checkout_session(settings, "cs_test_gone") == "expired"
+        server.state.complete(made[1].id)
+        assert await stripe_client.end_checkout_session(settings, made[1].id) == "complete"
+        assert server.state.sessions[made[1].id]["status"] == "complete"
+        again = await stripe_client.create_checkout_session(settings, params, "key-0")
+        assert again.id == made[0].id, "one idempotency key, one session"
