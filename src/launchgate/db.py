@@ -180,10 +180,10 @@ def _in_autocommit(engine: Engine, work: Callable[[Connection], T]) -> T:
 
 
 def driver_direct(connection: Connection) -> bool:
-    """Whether ``driver_fetch_one`` may run a statement on ``connection``: on PostgreSQL,
-    inside ``in_autocommit``, and with nobody listening to SQLAlchemy's statement events
-    (tracing's span per statement, a test counting statements), which a statement run
-    by the driver itself would bypass."""
+    """Whether psycopg itself may run a statement on ``connection`` (``driver_fetch_one``
+    inside ``in_autocommit``, ``driver_execute_autocommit``): on PostgreSQL, and with
+    nobody listening to SQLAlchemy's statement events (tracing's span per statement, a
+    test counting statements), which a statement run by the driver itself would bypass."""
     return connection.dialect.name == "postgresql" and not connection.dispatch.before_cursor_execute
 
 
@@ -206,6 +206,25 @@ def driver_execute(connection: Connection, sql: str, params: dict[str, Any]) -> 
 def _driver(connection: Connection) -> Any:
     """psycopg's ``AsyncConnection`` under a checked-out PostgreSQL connection."""
     return connection.connection.driver_connection
+
+
+def driver_execute_autocommit(connection: Connection, sql: str, params: dict[str, Any]) -> None:
+    """``sql`` run by psycopg itself on ``connection``'s (synchronous) driver connection
+    in autocommit: one statement that commits on its own, one round trip, where a
+    transaction costs a BEGIN and a COMMIT more (issue 17: the run writer's one-run
+    batches). ``connection`` must be outside a transaction; ``driver_direct`` tells
+    whether the statement may bypass SQLAlchemy. A connection that cannot be put back
+    out of autocommit is invalidated, never returned to the pool in it."""
+    driver: Any = connection.connection.driver_connection
+    driver.autocommit = True
+    try:
+        driver.execute(sql, params)
+    finally:
+        try:
+            driver.autocommit = False
+        except Exception:
+            connection.invalidate()
+            raise
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.billing.costs import TOKEN_FIELDS
+from launchgate.db import compile_for_driver
 from launchgate.models import Batch, JudgeSpend, Organisation, Run, UsageCounter
 
 
@@ -42,6 +43,13 @@ def _upsert(dialect: str) -> Any:
 async def add_runs(session: AsyncSession, org_id: uuid.UUID, period: str, runs: int) -> None:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     await session.execute(_upsert(dialect), {"org_id": org_id, "period": period, "runs": runs})
+
+
+def runs_upsert_for_driver(org_id: uuid.UUID, period: str, runs: int) -> tuple[str, dict[str, Any]]:
+    """``add_runs_sync``'s upsert as psycopg's text and parameters (PostgreSQL), for a
+    statement run by the driver itself (runs/repository.py's ``insert_row_direct``)."""
+    sql, literal = compile_for_driver(_upsert("postgresql"))
+    return sql, {**literal, "org_id": org_id, "period": period, "runs": runs}
 
 
 def add_runs_sync(connection: Connection, org_id: uuid.UUID, period: str, runs: int) -> None:

@@ -250,6 +250,19 @@ def record_runs_sync(connection: Connection, counts: dict[tuple[uuid.UUID, str],
         repository.add_runs_sync(connection, org_id, period, runs)
 
 
+def runs_count_for_driver(
+    counts: dict[tuple[uuid.UUID, str], int],
+) -> tuple[str, dict[str, Any]] | None:
+    """``record_runs_sync`` of a one-run batch (at most one ``(org_id, period)``) as one
+    statement for psycopg and its parameters, or None when the run is not counted."""
+    if not counts:
+        return None
+    ((org_id, period), runs), *more = counts.items()
+    if more:
+        raise ValueError("one count at most: a batch of one run")
+    return repository.runs_upsert_for_driver(org_id, period, runs)
+
+
 async def sweep_retention(session: AsyncSession, enterprise_default: int | None) -> int:
     """Delete runs older than each organisation's retention, and the Stripe webhook events
     no longer needed (docs/billing.md); returns how many runs."""

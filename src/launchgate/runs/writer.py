@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from launchgate.billing import service as billing
-from launchgate.db import create_sync_engine
+from launchgate.db import create_sync_engine, driver_direct
 from launchgate.kit.time import month_key
 from launchgate.runs import repository
 
@@ -113,10 +113,23 @@ class RunWriter:
     def _write_sync(
         self, rows: list[dict[str, Any]], counts: dict[Any, int], spend: list[dict[str, Any]]
     ) -> None:
-        with self._engine.begin() as connection:
-            repository.insert_rows(connection, rows)
-            billing.record_runs_sync(connection, counts)
-            billing.record_spend_sync(connection, spend)
+        with self._engine.connect() as connection:
+            if (
+                len(rows) == 1
+                and not spend
+                and driver_direct(connection)
+                and repository.whole_row(rows[0])
+            ):
+                # A batch of one run (a quiet server, one client): on PostgreSQL, the row
+                # and its count in one statement that commits on its own.
+                repository.insert_row_direct(
+                    connection, rows[0], billing.runs_count_for_driver(counts)
+                )
+                return
+            with connection.begin():
+                repository.insert_rows(connection, rows)
+                billing.record_runs_sync(connection, counts)
+                billing.record_spend_sync(connection, spend)
 
 
 def _settle(future: asyncio.Future[None], error: bool = False) -> None:
