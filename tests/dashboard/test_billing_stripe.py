@@ -18,7 +18,15 @@ from playwright.sync_api import Page, Route, expect
 
 from launchgate.cli.operations import create_user
 from launchgate.testing.stripe_stand_in import StripeStandInServer
-from tests.billing.stripe_helpers import PRICE_PRO, PRICE_SCALE, SECRET_KEY, stripe_overrides
+from tests.billing.stripe_helpers import (
+    PRICE_PRO,
+    PRICE_SCALE,
+    SECRET_KEY,
+    body_of,
+    event,
+    sign,
+    stripe_overrides,
+)
 from tests.dashboard.live import (
     PASSWORD,
     LiveServer,
@@ -175,6 +183,69 @@ def test_an_enterprise_owner_is_offered_no_downgrade(
         assert "upgrade-pro" not in page and "upgrade-scale" not in page
         _checkout_refused(client, token, 409, "enterprise")
     _no_checkout_session(stand_in, owner.org_id)
+
+
+def _paid_by_bank_debit(
+    server: LiveServer, stand_in: StripeStandInServer, client: httpx.Client, token: str
+) -> None:
+    """The owner checks out for Pro and pays by bank debit: the checkout completes, the
+    payment is still on its way, and Stripe's webhook says so — the organisation has a
+    subscription and stays on Free."""
+    sent = client.post("/settings/billing/checkout", data={"plan": "pro", "csrf_token": token})
+    assert sent.status_code == 303, sent.text
+    ident = sent.headers["location"].rsplit("/", 1)[1]
+    completed = {**stand_in.state.complete(ident), "payment_status": "unpaid"}
+    payload = body_of(event("checkout.session.completed", completed))
+    answer = httpx.post(
+        server.url + "/v1/billing/webhook",
+        content=payload,
+        headers={"Stripe-Signature": sign(payload), "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 200 and answer.json()["outcome"] == "ignored", answer.text
+
+
+def test_a_subscription_waiting_for_its_payment_offers_no_upgrade(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    """Another checkout would be refused (409) and, were it not, billed a second time: the
+    page says the subscription is on its way and offers Manage billing, not Upgrade."""
+    owner = new_member(billing_server, plan="free")
+    with _signed_in(billing_server, owner.email) as client:
+        _, token = _usage(client)
+        _paid_by_bank_debit(billing_server, stand_in, client, token)
+        page, _ = _usage(client)
+    assert 'id="plan">Free<' in page
+    assert "upgrade-pro" not in page and "upgrade-scale" not in page
+    assert 'id="subscription-pending"' in page
+    assert "plan changes when Stripe confirms its payment" in page
+    assert 'id="manage-billing"' in page
+
+
+def test_an_upgrade_from_a_page_loaded_before_the_webhook_is_refused_on_the_page(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    """The page still showed Upgrade to Scale when Stripe's webhook stored the
+    subscription: the click is refused (409) on the Usage page, saying why, and Stripe is
+    asked for nothing."""
+    owner = new_member(billing_server, plan="free")
+    with _signed_in(billing_server, owner.email) as client:
+        page, token = _usage(client)
+        assert 'id="upgrade-scale"' in page
+        _paid_by_bank_debit(billing_server, stand_in, client, token)
+        before = len(stand_in.requests("/v1/checkout/sessions"))
+        refused = client.post(
+            "/settings/billing/checkout", data={"plan": "scale", "csrf_token": token}
+        )
+    assert refused.status_code == 409
+    assert 'id="usage-title"' in refused.text, "the Usage page, not an error page"
+    assert 'id="billing-refused"' in refused.text
+    assert "already has a Stripe subscription" in refused.text
+    assert "Manage billing" in refused.text and "POST /v1/billing/portal" not in refused.text
+    assert 'id="subscription-pending"' in refused.text
+    assert "upgrade-scale" not in refused.text
+    assert "Traceback" not in refused.text
+    assert len(stand_in.requests("/v1/checkout/sessions")) == before
 
 
 def _checkout_refused(client: httpx.Client, token: str, status: int, why: str) -> None:

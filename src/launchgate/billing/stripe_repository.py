@@ -45,6 +45,13 @@ async def customer_of(session: AsyncSession, org_id: uuid.UUID) -> str | None:
     return cast("str | None", found)
 
 
+async def subscription_of(session: AsyncSession, org_id: uuid.UUID) -> str | None:
+    found = await session.scalar(
+        select(Organisation.stripe_subscription_id).where(Organisation.id == org_id)
+    )
+    return cast("str | None", found)
+
+
 async def store_customer(session: AsyncSession, org_id: uuid.UUID, customer: str) -> str:
     """Keep the first customer stored: if another request stored one meanwhile, that one
     stays and is returned (with Stripe's idempotency key it is the same customer)."""

@@ -253,6 +253,13 @@ async def customer_of(session: Any, org_id: uuid.UUID) -> str | None:
     return await repository.customer_of(session, org_id)
 
 
+async def subscription_of(session: Any, org_id: uuid.UUID) -> str | None:
+    """The organisation's live Stripe subscription, paid for or still waiting for its
+    first payment (docs/billing.md#one-subscription-per-organisation); None without one.
+    While it has one, ``checkout`` is refused."""
+    return await repository.subscription_of(session, org_id)
+
+
 # --- the webhook --------------------------------------------------------------------------
 
 # How long a received event is kept (docs/billing.md#how-long-events-are-kept): well past

@@ -40,7 +40,7 @@ from launchgate.dashboard.web import (
 )
 from launchgate.db import rollback
 from launchgate.deps import RuntimeDep, SessionDep, end_unit
-from launchgate.errors import NotFound
+from launchgate.errors import Conflict, NotFound
 from launchgate.kit.time import utcnow
 from launchgate.orgs import service as orgs
 from launchgate.orgs.schemas import OrganizationUpdate
@@ -313,16 +313,32 @@ async def update_organization(request: Request, caller: CallerDep, session: Sess
 async def usage(
     request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
+    return await _usage_page(request, caller, session, runtime)
+
+
+async def _usage_page(
+    request: Request,
+    caller: Caller,
+    session: AsyncSession,
+    runtime: ApiRuntime,
+    status: int = 200,
+    refused: str | None = None,
+) -> Response:
     """The plan's runs, then the judge's spend this month (issue 16): the same figures as
-    ``GET /v1/billing/usage``, its ``by_day`` drawn as a chart of every day of the month."""
+    ``GET /v1/billing/usage``, its ``by_day`` drawn as a chart of every day of the month.
+    ``refused``: why the checkout just sent was refused."""
     found = await billing.usage(
         session, caller.auth.org_id, runtime.settings.enterprise_retention_days
     )
     judge = found.judge_spend
     days = spend.days_of(judge.by_day, utcnow().date()) if judge is not None else []
     # The Upgrade / Manage billing buttons (docs/billing.md): owners, billing configured.
+    # No Upgrade while the organisation has a Stripe subscription (the checkout would be
+    # refused): one not paid for yet is on its way, and the webhook sets its plan.
     billing_on = runtime.settings.stripe_enabled and caller.is_owner
-    customer = await stripe_service.customer_of(session, caller.auth.org_id) if billing_on else None
+    org_id = caller.auth.org_id
+    customer = await stripe_service.customer_of(session, org_id) if billing_on else None
+    subscription = await stripe_service.subscription_of(session, org_id) if billing_on else None
     return render(
         request,
         "settings_usage.html",
@@ -334,9 +350,13 @@ async def usage(
             "billing_on": billing_on,
             "can_upgrade": billing_on
             and found.plan != "enterprise"
-            and not (found.plan in PAID_PLANS and customer),
+            and not (found.plan in PAID_PLANS and customer)
+            and subscription is None,
             "can_manage": billing_on and customer is not None,
+            "pending": subscription is not None and found.plan not in PAID_PLANS,
+            "refused": refused,
         },
+        status=status,
         headers=_STRIPE_FORMS if billing_on else None,
     )
 
@@ -360,6 +380,12 @@ def _billing_page(request: Request, runtime: ApiRuntime) -> str:
     return str(request.base_url).rstrip("/") + "/settings/usage"
 
 
+SUBSCRIBED = (
+    "Nothing was bought: the organisation already has a Stripe subscription, and a second "
+    "one would be billed too. Change or cancel it with Manage billing."
+)
+
+
 @router.post("/settings/billing/checkout")
 async def billing_checkout(
     request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
@@ -372,9 +398,21 @@ async def billing_checkout(
     if plan not in PAID_PLANS:
         return error_page(request, 400, "Cannot do that", "Choose the Pro or the Scale plan")
     body = CheckoutIn(plan=plan)  # type: ignore[arg-type]
-    url = await stripe_service.checkout(
-        session, runtime.settings, caller.auth, body, back, lambda: end_unit(session)
-    )
+    try:
+        url = await stripe_service.checkout(
+            session, runtime.settings, caller.auth, body, back, lambda: end_unit(session)
+        )
+    except Conflict as exc:
+        # Refused (409): on the enterprise plan, already subscribed — a page loaded before
+        # Stripe's webhook still offers Upgrade — or a checkout just paid or started in
+        # another tab. The Usage page as it now stands, saying why.
+        await rollback(session)
+        refused = exc.message
+        if await stripe_service.subscription_of(session, caller.auth.org_id):
+            refused = SUBSCRIBED
+        return await _usage_page(
+            request, caller, session, runtime, status=exc.status_code, refused=refused
+        )
     return redirect(request, url)
 
 
