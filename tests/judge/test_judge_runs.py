@@ -314,3 +314,44 @@ async def test_template_judge_cases_run_with_the_default_key(
     judged = [s for s in result["scores"] if s.get("judge")]
     assert judged and all(s["status"] == "passed" for s in judged), judged
     assert all(s["judge"]["provider"] == "openai" for s in judged)
+
+
+async def test_in_process_a_synchronous_judge_run_is_handed_over_held(
+    papi: Api, fake_provider: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request stores the run already ``running`` under this process's lease and
+    hands it to the in-process worker as stored: the job neither claims it nor reads it
+    back, and completes it once (runs/service.py, runs/tasks.py)."""
+    from launchgate.runs import repository
+
+    org = await papi.org()
+    suite, _ = await judge_suite(papi, org, fake_provider, "openai")
+    stored: list[dict[str, Any]] = []
+    claims: list[str] = []
+    reads: list[str] = []
+    writer, claim, get_any = papi.runtime.run_writer, repository.claim, repository.get_any
+    write = writer.write
+
+    async def storing(values: dict[str, Any]) -> None:
+        stored.append(dict(values))
+        await write(values)
+
+    async def claiming(session: Any, run_id: str, *args: Any) -> bool:
+        claims.append(run_id)
+        return await claim(session, run_id, *args)
+
+    async def reading(session: Any, run_id: str) -> Any:
+        reads.append(run_id)
+        return await get_any(session, run_id)
+
+    monkeypatch.setattr(writer, "write", storing)
+    monkeypatch.setattr(repository, "claim", claiming)
+    monkeypatch.setattr(repository, "get_any", reading)
+    run = await papi.run(org, suite["slug"], "thanks FAKE_SCORE=0.9")
+    assert run["status"] == "cleared", run
+    (values,) = stored
+    assert values["status"] == "running" and values["started_at"] is not None
+    assert values["lease_expires_at"] > values["started_at"]
+    assert claims == [] and run["id"] not in reads
+    final = (await papi.ok("GET", f"/v1/runs/{run['id']}", org))["data"]
+    assert final["status"] == "cleared" and final["started_at"] and final["completed_at"]

@@ -67,22 +67,27 @@ async def open_in_batch(session: AsyncSession, batch_id: str) -> list[str]:
     return await repository.open_in_batch(session, batch_id)
 
 
-async def execute_pending(runtime: WorkerRuntime, run_id: str) -> dict[str, Any] | None:
+async def execute_pending(
+    runtime: WorkerRuntime, run_id: str, held: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The completed run's new column values, or None when another delivery finished it.
     Idempotent: a run already final is left alone; completion is a conditional update, so
     a duplicate delivery neither re-scores nor double-bills. Never raises for a failure of
-    the run's own: the run then ends ``error``."""
+    the run's own: the run then ends ``error``. ``held``: the run's values as stored by
+    this process, which holds it (not read back)."""
     started = time.perf_counter()
     try:
-        return await _execute(runtime, run_id, started)
+        return await _execute(runtime, run_id, started, held)
     except Exception as exc:  # the type only: a database error's text can quote the row
         log.error("run failed; it ends in error", run_id=run_id, error_type=type(exc).__name__)
         return await _end_in_error(runtime, run_id, started)
 
 
-async def _execute(runtime: WorkerRuntime, run_id: str, started: float) -> dict[str, Any] | None:
+async def _execute(
+    runtime: WorkerRuntime, run_id: str, started: float, held: dict[str, Any] | None
+) -> dict[str, Any] | None:
     async with unit_of_work(runtime.sessions) as session:
-        run = await repository.get_any(session, run_id)
+        run = Run(**held) if held is not None else await repository.get_any(session, run_id)
         if run is None or run.status in repository.FINAL:
             return None
         judge = (

@@ -20,20 +20,25 @@ log = structlog.get_logger(__name__)
 
 
 @job("run.execute")
-async def execute_run(runtime: WorkerRuntime, run_id: str) -> dict[str, Any] | None:
+async def execute_run(
+    runtime: WorkerRuntime, run_id: str, held: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The completed run's values (for a synchronous request waiting on it), or None when
     the run was already final, is held by another live worker, or another delivery
-    finished it."""
+    finished it. ``held``: the run's values as this process stored them, already
+    ``running`` under its lease (a synchronous run handed over in process,
+    runs/service.py): neither claimed nor read back."""
     lease_s = runtime.settings.run_lease_s
-    # Two units of work: ``running`` is committed (and visible to pollers) before scoring.
-    # A worker that dies in between leaves a run whose lease lapses; it is claimed again
-    # and finishes once.
-    async with unit_of_work(runtime.sessions) as session:
-        if not await execution.start_pending(session, run_id, lease_s):
-            return None
+    if held is None:
+        # Two units of work: ``running`` is committed (and visible to pollers) before
+        # scoring. A worker that dies in between leaves a run whose lease lapses; it is
+        # claimed again and finishes once.
+        async with unit_of_work(runtime.sessions) as session:
+            if not await execution.start_pending(session, run_id, lease_s):
+                return None
     # execute_pending opens its own short units of work: none is held while judging.
     async with _renewing(runtime, run_id, lease_s):
-        return await execution.execute_pending(runtime, run_id)
+        return await execution.execute_pending(runtime, run_id, held)
 
 
 @contextlib.asynccontextmanager
