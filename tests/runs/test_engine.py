@@ -301,3 +301,40 @@ async def test_case_expected_feeds_a_shared_scorer() -> None:
     assert [s["status"] for s in scores] == ["passed", "failed", "failed"]
     exact_only, _ = await execute(_snapshot(snapshot["cases"][2]), ' {"a":1} ', {}, OPTIONS)
     assert exact_only[0]["status"] == "passed"
+
+
+async def test_waiting_cases_start_in_turn_so_each_ones_write_runs_first() -> None:
+    """What a case schedules before its first wait (aiohttp's task that writes the
+    request) runs before the next case starts, and the results keep their order."""
+    log: list[str] = []
+
+    async def case(i: int) -> int:
+        log.append(f"start {i}")
+        asyncio.get_running_loop().call_soon(log.append, f"written {i}")
+        await asyncio.sleep(0.01)
+        return i * 10
+
+    assert await engine.started_in_turn([case(i) for i in range(4)]) == [0, 10, 20, 30]
+    assert log == [f"{what} {i}" for i in range(4) for what in ("start", "written")]
+
+
+async def test_cases_cancelled_while_starting_leave_nothing_behind() -> None:
+    started: list[int] = []
+    finished: list[int] = []
+
+    async def case(i: int) -> int:
+        started.append(i)
+        await asyncio.sleep(0.05)
+        finished.append(i)
+        return i
+
+    coros = [case(i) for i in range(50)]
+    starting = asyncio.ensure_future(engine.started_in_turn(coros))
+    while len(started) < 3:
+        await asyncio.sleep(0)
+    starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    await asyncio.sleep(0.1)
+    assert 3 <= len(started) < 50 and finished == []
+    assert all(coro.cr_frame is None for coro in coros)  # closed or done: never left pending
