@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
@@ -67,6 +68,25 @@ def _whole_row(org: Org, project: dict[str, Any], suite: dict[str, Any]) -> dict
     }
 
 
+@dataclass
+class Rows:
+    """Whole rows of runs of one suite of one organisation (``changes`` over the values)."""
+
+    org: Org
+    project: dict[str, Any]
+    suite: dict[str, Any]
+
+    def __call__(self, **changes: Any) -> dict[str, Any]:
+        return {**_whole_row(self.org, self.project, self.suite), **changes}
+
+
+@pytest.fixture
+async def rows(api: Api) -> Rows:
+    org = await api.org()
+    project, suite = await api.gated_suite(org)
+    return Rows(org, project, suite)
+
+
 async def _stored(api: Api, run_id: str) -> dict[str, Any]:
     async with unit_of_work(api.runtime.sessions) as session:
         row = (await session.execute(select(Run.__table__).where(Run.id == run_id))).one()
@@ -111,16 +131,14 @@ class _Writer:
 
 
 async def test_a_lone_run_reads_back_as_the_transaction_writes_it(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    org = await api.org()
-    project, suite = await api.gated_suite(org)
-    direct = _whole_row(org, project, suite)
+    direct = rows()
     async with _Writer(api, monkeypatch) as w:
         await w.writer.write(dict(direct))
         assert w.direct == [direct["id"]]
         # The same values through SQLAlchemy's executemany in a transaction.
-        through_sqlalchemy = {**_whole_row(org, project, suite), "id": new_run_id()}
+        through_sqlalchemy = rows(id=new_run_id())
 
         def transaction() -> None:
             with w.writer._engine.begin() as connection:
@@ -137,14 +155,12 @@ async def test_a_lone_run_reads_back_as_the_transaction_writes_it(
 
 
 async def test_the_count_goes_with_the_row_or_not_at_all(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    org = await api.org()
-    project, suite = await api.gated_suite(org)
-    billed = _whole_row(org, project, suite)
+    org, billed = rows.org, rows()
     period = month_key(billed["created_at"])
-    unbilled = {**_whole_row(org, project, suite), "billable": False}
-    no_such_suite = {**_whole_row(org, project, suite), "suite_id": uuid.uuid4()}
+    unbilled = rows(billable=False)
+    no_such_suite = rows(suite_id=uuid.uuid4())
     async with _Writer(api, monkeypatch) as w:
         await w.writer.write(billed)
         assert await _count(api, org, period) == 1
@@ -154,7 +170,7 @@ async def test_the_count_goes_with_the_row_or_not_at_all(
             await w.writer.write(no_such_suite)
         assert w.direct == [billed["id"], unbilled["id"], no_such_suite["id"]]
         assert not w.driver_in_autocommit()  # a failed statement too
-        await w.writer.write(_whole_row(org, project, suite))  # the connection still works
+        await w.writer.write(rows())  # the connection still works
     assert await _count(api, org, period) == 2
     async with unit_of_work(api.runtime.sessions) as session:
         stored = set(await session.scalars(select(Run.id).where(Run.org_id == org.id)))
@@ -162,12 +178,10 @@ async def test_the_count_goes_with_the_row_or_not_at_all(
 
 
 async def test_a_listener_on_the_statements_keeps_the_sqlalchemy_path(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tracing or a test that counts statements sees the writer's INSERT, as before."""
-    org = await api.org()
-    project, suite = await api.gated_suite(org)
-    row = _whole_row(org, project, suite)
+    row = rows()
     async with _Writer(api, monkeypatch) as w:
         seen: list[str] = []
         event.listen(
@@ -182,22 +196,20 @@ async def test_a_listener_on_the_statements_keeps_the_sqlalchemy_path(
 
 
 async def test_only_a_whole_row_of_one_run_goes_direct(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Several runs queued together are one executemany in a transaction, and a row that
     leaves a column to its default is written by SQLAlchemy, which knows the default."""
-    org = await api.org()
-    project, suite = await api.gated_suite(org)
-    partial = _whole_row(org, project, suite)
+    partial = rows()
     del partial["inconclusive_cases"]
     assert not repository.whole_row(partial)
-    assert repository.whole_row(_whole_row(org, project, suite))
+    assert repository.whole_row(rows())
     assert {c.name for c in cast(Table, Run.__table__).columns} == set(partial) | {
         "inconclusive_cases"
     }
     async with _Writer(api, monkeypatch) as w:
         await w.writer.write(partial)
-        together = [_whole_row(org, project, suite) for _ in range(3)]
+        together = [rows() for _ in range(3)]
         await asyncio.gather(*(w.writer.write(row) for row in together))
         assert w.direct == []  # queued together: one batch, not three lone runs
     assert (await _stored(api, partial["id"]))["inconclusive_cases"] == 0

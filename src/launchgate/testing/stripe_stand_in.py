@@ -28,6 +28,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
@@ -234,28 +235,31 @@ class StandIn:
             return dict(found)
 
     async def checkout_read(self, request: Request) -> JSONResponse:
-        _, refusal = await self._receive(request)
-        if refusal:
-            return refusal
-        with self.lock:
-            found = self.sessions.get(request.path_params["ident"])
-            if found is None:
-                return _error(404, "No such checkout.session", "session", "resource_missing")
-            return JSONResponse(found)
+        return await self._on_session(request, lambda found: JSONResponse(found))
 
     async def checkout_expire(self, request: Request) -> JSONResponse:
-        _, refusal = await self._receive(request)
-        if refusal:
-            return refusal
-        with self.lock:
-            found = self.sessions.get(request.path_params["ident"])
-            if found is None:
-                return _error(404, "No such checkout.session", "session", "resource_missing")
+        def expire(found: dict[str, Any]) -> JSONResponse:
             if found["status"] != "open":
                 status = found["status"]
                 return _error(400, f"This Checkout Session is {status}: it cannot be expired.")
             found.update(status="expired", url=None)
             return JSONResponse(found)
+
+        return await self._on_session(request, expire)
+
+    async def _on_session(
+        self, request: Request, answer: Callable[[dict[str, Any]], JSONResponse]
+    ) -> JSONResponse:
+        """``answer`` of the checkout session the path names (under the lock), or Stripe's
+        404 for one it does not know."""
+        _, refusal = await self._receive(request)
+        if refusal:
+            return refusal
+        with self.lock:
+            found = self.sessions.get(request.path_params["ident"])
+            if found is None:
+                return _error(404, "No such checkout.session", "session", "resource_missing")
+            return answer(found)
 
     async def portal_create(self, request: Request) -> JSONResponse:
         params, refusal = await self._receive(request)
