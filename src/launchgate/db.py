@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import select
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -179,12 +180,22 @@ def _in_autocommit(engine: Engine, work: Callable[[Connection], T]) -> T:
                 connection.invalidate()
 
 
+# SQLAlchemy's engine logs every statement here at INFO (LAUNCHGATE_SQL_LOG_LEVEL).
+_STATEMENT_LOG = logging.getLogger("sqlalchemy.engine.Engine")
+
+
 def driver_direct(connection: Connection) -> bool:
     """Whether psycopg itself may run a statement on ``connection`` (``driver_fetch_one``
-    inside ``in_autocommit``, ``driver_execute_autocommit``): on PostgreSQL, and with
-    nobody listening to SQLAlchemy's statement events (tracing's span per statement, a
-    test counting statements), which a statement run by the driver itself would bypass."""
-    return connection.dialect.name == "postgresql" and not connection.dispatch.before_cursor_execute
+    inside ``in_autocommit``, ``driver_execute_autocommit``): on PostgreSQL, with nobody
+    listening to SQLAlchemy's statement events (tracing's span per statement, a test
+    counting statements) and SQLAlchemy's statement log off. A statement run by the
+    driver itself bypasses all three, and an operator who turned the SQL log on expects
+    every statement in it."""
+    return (
+        connection.dialect.name == "postgresql"
+        and not connection.dispatch.before_cursor_execute
+        and not _STATEMENT_LOG.isEnabledFor(logging.INFO)
+    )
 
 
 def driver_fetch_one(connection: Connection, sql: str, params: dict[str, Any]) -> Any:

@@ -6,6 +6,7 @@ the SQLAlchemy path does."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -46,7 +47,7 @@ def _listening(engine: Any) -> Any:
 
 
 async def test_the_driver_is_used_only_on_postgresql_and_unobserved(
-    api: Api, database_url: str
+    api: Api, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -55,6 +56,10 @@ async def test_the_driver_is_used_only_on_postgresql_and_unobserved(
         sent, _ = _listening(engine)
         assert await in_autocommit(engine, driver_direct) is False
         event.remove(engine.sync_engine, "before_cursor_execute", sent)
+        assert await in_autocommit(engine, driver_direct) is postgres
+        # LAUNCHGATE_SQL_LOG_LEVEL=INFO: every statement is logged, so SQLAlchemy runs it.
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            assert await in_autocommit(engine, driver_direct) is False
         assert await in_autocommit(engine, driver_direct) is postgres
     finally:
         await engine.dispose()

@@ -7,6 +7,7 @@ out of autocommit."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -192,6 +193,19 @@ async def test_a_listener_on_the_statements_keeps_the_sqlalchemy_path(
         await w.writer.write(row)
         assert w.direct == []
     assert any(s.startswith(f"INSERT INTO {Run.__tablename__}") for s in seen), seen
+    assert (await _stored(api, row["id"]))["status"] == "cleared"
+
+
+async def test_with_the_sql_log_on_the_insert_is_logged(
+    api: Api, rows: Rows, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """LAUNCHGATE_SQL_LOG_LEVEL=INFO shows every statement: the run's INSERT too."""
+    row = rows()
+    async with _Writer(api, monkeypatch) as w:
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            await w.writer.write(row)
+        assert w.direct == []
+    assert f"INSERT INTO {Run.__tablename__}" in caplog.text
     assert (await _stored(api, row["id"]))["status"] == "cleared"
 
 
