@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from launchgate.api_keys.endpoints import router as api_keys
 from launchgate.audit.endpoints import router as audit
 from launchgate.auth.endpoints import router as auth
+from launchgate.auth.middleware import is_public
 from launchgate.batches.endpoints import router as batches
 from launchgate.billing.endpoints import router as billing
 from launchgate.byok.endpoints import router as byok
@@ -78,7 +79,7 @@ def document_security(schema: dict[str, Any]) -> dict[str, Any]:
         }
     }
     for path, operations in schema["paths"].items():
-        if not path.startswith(PUBLIC_PATHS):
+        if not is_public(path, PUBLIC_PATHS):
             for operation in operations.values():
                 operation["security"] = [{"bearer": []}]
     return schema

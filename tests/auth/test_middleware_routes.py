@@ -51,3 +51,28 @@ async def test_unauthenticated_answers_are_unchanged(
     assert needs_credential(path, PUBLIC_PATHS)
     response = await api.client.request(method, path, json={})
     assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "public"),
+    [
+        ("/v1/billing/webhook", True),
+        ("/v1/billing/webhooks", False),  # a prefix, not the path: a credential is needed
+        ("/v1/billing/webhook-test", False),
+        ("/v1/templates", True),
+        ("/v1/templates/chatbot-safety", True),  # below a public path, at a segment
+        ("/v1/templatesx", False),
+        ("/v1/auth/login", True),
+        ("/v1/auth/loginx", False),
+    ],
+)
+def test_public_paths_match_whole_segments(path: str, public: bool) -> None:
+    assert needs_credential(path, PUBLIC_PATHS) is not public
+
+
+def test_the_schema_marks_exactly_the_credentialed_operations(app: FastAPI) -> None:
+    schema = app.openapi()
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            secured = operation.get("security") == [{"bearer": []}]
+            assert secured is needs_credential(path, PUBLIC_PATHS) or not path.startswith("/v1/")

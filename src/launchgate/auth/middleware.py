@@ -18,6 +18,7 @@ set lookup instead; every other request is matched route by route.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +47,22 @@ def authenticated_caller(scope: Scope) -> AuthContext | None:
 
 
 def needs_credential(path: str, public_paths: tuple[str, ...]) -> bool:
-    """Every ``/v1`` path but the public ones (the same prefixes the OpenAPI schema
+    """Every ``/v1`` path but the public ones (the same paths the OpenAPI schema
     documents without security: ``launchgate.api.PUBLIC_PATHS``)."""
-    return path.startswith("/v1/") and not path.startswith(public_paths)
+    return path.startswith("/v1/") and not is_public(path, public_paths)
+
+
+def is_public(path: str, public_paths: tuple[str, ...]) -> bool:
+    """``path`` is one of ``public_paths`` or below one (``/v1/templates/{slug}``), at a
+    segment boundary: ``/v1/billing/webhooks`` is not the webhook's ``/v1/billing/webhook``
+    and would need a credential."""
+    exact, below = _public(public_paths)
+    return path in exact or path.startswith(below)
+
+
+@functools.lru_cache(maxsize=4)
+def _public(public_paths: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    return frozenset(public_paths), tuple(path.rstrip("/") + "/" for path in public_paths)
 
 
 def static_operations(schema: dict[str, Any]) -> frozenset[tuple[str, str]]:
