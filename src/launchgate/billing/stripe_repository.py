@@ -45,11 +45,16 @@ async def customer_of(session: AsyncSession, org_id: uuid.UUID) -> str | None:
     return cast("str | None", found)
 
 
-async def subscription_of(session: AsyncSession, org_id: uuid.UUID) -> str | None:
-    found = await session.scalar(
-        select(Organisation.stripe_subscription_id).where(Organisation.id == org_id)
-    )
-    return cast("str | None", found)
+async def stripe_ids(session: AsyncSession, org_id: uuid.UUID) -> tuple[str | None, str | None]:
+    """The organisation's Stripe customer and live subscription, in one read."""
+    found = (
+        await session.execute(
+            select(Organisation.stripe_customer_id, Organisation.stripe_subscription_id).where(
+                Organisation.id == org_id
+            )
+        )
+    ).one_or_none()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 async def store_customer(session: AsyncSession, org_id: uuid.UUID, customer: str) -> str:

@@ -253,11 +253,11 @@ async def customer_of(session: Any, org_id: uuid.UUID) -> str | None:
     return await repository.customer_of(session, org_id)
 
 
-async def subscription_of(session: Any, org_id: uuid.UUID) -> str | None:
-    """The organisation's live Stripe subscription, paid for or still waiting for its
-    first payment (docs/billing.md#one-subscription-per-organisation); None without one.
-    While it has one, ``checkout`` is refused."""
-    return await repository.subscription_of(session, org_id)
+async def stripe_ids(session: Any, org_id: uuid.UUID) -> tuple[str | None, str | None]:
+    """The organisation's Stripe customer, and its live subscription, paid for or still
+    waiting for its first payment (docs/billing.md#one-subscription-per-organisation):
+    None for each it has not. While it has a subscription, ``checkout`` is refused."""
+    return await repository.stripe_ids(session, org_id)
 
 
 # --- the webhook --------------------------------------------------------------------------

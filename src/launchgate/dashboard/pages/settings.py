@@ -336,9 +336,9 @@ async def _usage_page(
     # No Upgrade while the organisation has a Stripe subscription (the checkout would be
     # refused): one not paid for yet is on its way, and the webhook sets its plan.
     billing_on = runtime.settings.stripe_enabled and caller.is_owner
-    org_id = caller.auth.org_id
-    customer = await stripe_service.customer_of(session, org_id) if billing_on else None
-    subscription = await stripe_service.subscription_of(session, org_id) if billing_on else None
+    customer, subscription = (
+        await stripe_service.stripe_ids(session, caller.auth.org_id) if billing_on else (None, None)
+    )
     return render(
         request,
         "settings_usage.html",
@@ -408,7 +408,8 @@ async def billing_checkout(
         # another tab. The Usage page as it now stands, saying why.
         await rollback(session)
         refused = exc.message
-        if await stripe_service.subscription_of(session, caller.auth.org_id):
+        _, subscription = await stripe_service.stripe_ids(session, caller.auth.org_id)
+        if subscription:
             refused = SUBSCRIBED
         return await _usage_page(
             request, caller, session, runtime, status=exc.status_code, refused=refused
