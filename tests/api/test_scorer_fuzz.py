@@ -88,7 +88,8 @@ async def probe(papi: Api) -> AsyncIterator[HealthProbe]:  # noqa: F811
 
 @pytest.fixture
 async def world(papi: Api, fake_provider: FakeProviderServer) -> tuple[Org, str]:  # noqa: F811
-    """An organisation with a key for every provider, and a project."""
+    """An organisation with a key for every provider, and a project (the scoring engines
+    warmed)."""
     org = await papi.org()
     for provider in PROVIDERS:
         body: dict[str, Any] = {
@@ -100,6 +101,16 @@ async def world(papi: Api, fake_provider: FakeProviderServer) -> tuple[Org, str]
             body["config"] = {"endpoint": fake_provider.azure_endpoint}
         await papi.ok("POST", "/v1/byok-keys", org, 201, json=body)
     project = await papi.project(org)
+    # A process's first regex and JSON-schema cases import and build their engines, on the
+    # event loop (deferred to first use for the idle memory, tests/cli/test_serve_imports.py):
+    # about 0.2 s here, once. That is not what the probes below watch for, so it is paid
+    # before them, whichever test a worker runs first.
+    for type_, config, output in (
+        ("regex", {"pattern": "x"}, "x"),
+        ("json_schema", {"schema": {"type": "string", "pattern": "x"}}, '"x"'),
+    ):
+        warm = await papi.scorer(org, project["slug"], type=type_, config=config)
+        await judged_once(papi, org, project["slug"], warm["id"], output)
     return org, project["slug"]
 
 
