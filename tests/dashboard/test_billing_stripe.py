@@ -38,6 +38,7 @@ from tests.dashboard.live import (
 )
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+REFUSED = re.compile(r'id="billing-refused">([^<]*)<')
 
 
 @pytest.fixture(scope="module")
@@ -185,16 +186,20 @@ def test_an_enterprise_owner_is_offered_no_downgrade(
     _no_checkout_session(stand_in, owner.org_id)
 
 
-def _paid_by_bank_debit(
-    server: LiveServer, stand_in: StripeStandInServer, client: httpx.Client, token: str
+def _checked_out(
+    server: LiveServer,
+    stand_in: StripeStandInServer,
+    client: httpx.Client,
+    token: str,
+    payment_status: str = "unpaid",
 ) -> None:
-    """The owner checks out for Pro and pays by bank debit: the checkout completes, the
-    payment is still on its way, and Stripe's webhook says so — the organisation has a
-    subscription and stays on Free."""
+    """The owner checks out for Pro and pays, and Stripe's webhook says so. Unpaid (a bank
+    debit, the payment still on its way): the organisation has a subscription and stays on
+    Free; paid: it is on Pro."""
     sent = client.post("/settings/billing/checkout", data={"plan": "pro", "csrf_token": token})
     assert sent.status_code == 303, sent.text
     ident = sent.headers["location"].rsplit("/", 1)[1]
-    completed = {**stand_in.state.complete(ident), "payment_status": "unpaid"}
+    completed = {**stand_in.state.complete(ident), "payment_status": payment_status}
     payload = body_of(event("checkout.session.completed", completed))
     answer = httpx.post(
         server.url + "/v1/billing/webhook",
@@ -202,7 +207,23 @@ def _paid_by_bank_debit(
         headers={"Stripe-Signature": sign(payload), "Content-Type": "application/json"},
         timeout=30,
     )
-    assert answer.status_code == 200 and answer.json()["outcome"] == "ignored", answer.text
+    outcome = "ignored" if payment_status == "unpaid" else "plan_changed"
+    assert answer.status_code == 200 and answer.json()["outcome"] == outcome, answer.text
+
+
+def _refused_on_the_page(answer: httpx.Response) -> str:
+    """A refused checkout (409) answered with the Usage page: the reason in its alert, which
+    points to the page's Manage billing button, never to the API's portal route."""
+    assert answer.status_code == 409, answer.text
+    assert 'id="usage-title"' in answer.text, "the Usage page, not an error page"
+    found = REFUSED.search(answer.text)
+    assert found, answer.text
+    reason = html.unescape(found.group(1))
+    assert "Manage billing" in reason
+    assert "/v1/billing/portal" not in answer.text
+    assert 'id="manage-billing"' in answer.text, "the button the reason names is there"
+    assert "Traceback" not in answer.text
+    return reason
 
 
 def test_a_subscription_waiting_for_its_payment_offers_no_upgrade(
@@ -213,7 +234,7 @@ def test_a_subscription_waiting_for_its_payment_offers_no_upgrade(
     owner = new_member(billing_server, plan="free")
     with _signed_in(billing_server, owner.email) as client:
         _, token = _usage(client)
-        _paid_by_bank_debit(billing_server, stand_in, client, token)
+        _checked_out(billing_server, stand_in, client, token)
         page, _ = _usage(client)
     assert 'id="plan">Free<' in page
     assert "upgrade-pro" not in page and "upgrade-scale" not in page
@@ -232,20 +253,52 @@ def test_an_upgrade_from_a_page_loaded_before_the_webhook_is_refused_on_the_page
     with _signed_in(billing_server, owner.email) as client:
         page, token = _usage(client)
         assert 'id="upgrade-scale"' in page
-        _paid_by_bank_debit(billing_server, stand_in, client, token)
+        _checked_out(billing_server, stand_in, client, token)
         before = len(stand_in.requests("/v1/checkout/sessions"))
         refused = client.post(
             "/settings/billing/checkout", data={"plan": "scale", "csrf_token": token}
         )
-    assert refused.status_code == 409
-    assert 'id="usage-title"' in refused.text, "the Usage page, not an error page"
-    assert 'id="billing-refused"' in refused.text
-    assert "already has a Stripe subscription" in refused.text
-    assert "Manage billing" in refused.text and "POST /v1/billing/portal" not in refused.text
+    assert "already has a Stripe subscription" in _refused_on_the_page(refused)
     assert 'id="subscription-pending"' in refused.text
     assert "upgrade-scale" not in refused.text
-    assert "Traceback" not in refused.text
     assert len(stand_in.requests("/v1/checkout/sessions")) == before
+
+
+def test_an_upgrade_once_subscribed_is_refused_naming_manage_billing(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    """The page still showed Upgrade to Scale when the paid checkout's webhook put the
+    organisation on Pro: the refusal says so and points to Manage billing, where the API's
+    message names ``POST /v1/billing/portal``."""
+    owner = new_member(billing_server, plan="free")
+    with _signed_in(billing_server, owner.email) as client:
+        page, token = _usage(client)
+        assert 'id="upgrade-scale"' in page
+        _checked_out(billing_server, stand_in, client, token, payment_status="paid")
+        refused = client.post(
+            "/settings/billing/checkout", data={"plan": "scale", "csrf_token": token}
+        )
+    assert "already on the Pro plan" in _refused_on_the_page(refused)
+    assert 'id="plan">Pro<' in refused.text
+    assert "upgrade-scale" not in refused.text
+
+
+def test_a_checkout_paid_before_its_webhook_is_refused_naming_manage_billing(
+    billing_server: LiveServer, stand_in: StripeStandInServer
+) -> None:
+    """The owner paid for Pro in one tab and, before Stripe's webhook, asks for Scale in
+    another: the open session cannot be ended, and the page says it was just paid."""
+    owner = new_member(billing_server, plan="free")
+    with _signed_in(billing_server, owner.email) as client:
+        _, token = _usage(client)
+        sent = client.post("/settings/billing/checkout", data={"plan": "pro", "csrf_token": token})
+        assert sent.status_code == 303, sent.text
+        stand_in.state.complete(sent.headers["location"].rsplit("/", 1)[1])
+        refused = client.post(
+            "/settings/billing/checkout", data={"plan": "scale", "csrf_token": token}
+        )
+    assert "just been paid" in _refused_on_the_page(refused)
+    assert 'id="plan">Free<' in refused.text, "the plan waits for the webhook"
 
 
 def _checkout_refused(client: httpx.Client, token: str, status: int, why: str) -> None:

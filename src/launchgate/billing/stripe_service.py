@@ -89,8 +89,29 @@ Release = Callable[[], Awaitable[None]]
 TIME_TO_PAY = timedelta(minutes=15)
 
 
+# Where an API caller changes or cancels a subscription. Only the API's messages name it:
+# the dashboard words the refusals below itself, pointing to its Manage billing button.
+PORTAL_ROUTE = "the billing portal (POST /v1/billing/portal)"
+
+
 class CheckoutPaid(Conflict):
     """The organisation's open checkout session was paid; its subscription is on its way."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The organisation's open checkout has just been paid: its plan changes as soon "
+            f"as Stripe confirms it; after that, change plan in {PORTAL_ROUTE}"
+        )
+
+
+class AlreadySubscribed(Conflict):
+    """A checkout refused because the organisation has a subscription: ``plan`` is the paid
+    plan it is on through Stripe, or None while the subscription has set no plan yet."""
+
+    def __init__(self, plan: str | None) -> None:
+        self.plan = plan
+        has = f"is already on the {plan} plan" if plan else "already has a Stripe subscription"
+        super().__init__(f"The organisation {has}: change or cancel it in {PORTAL_ROUTE}")
 
 
 async def checkout(
@@ -175,11 +196,7 @@ async def _end_open(settings: Settings, session_id: str) -> None:
     """End the organisation's open session before another is made, so that only one can
     be paid; refused when it has just been paid (its webhook is on its way)."""
     if await stripe_client.end_checkout_session(settings, session_id) == "complete":
-        raise CheckoutPaid(
-            "The organisation's open checkout has just been paid: its plan changes as soon "
-            "as Stripe confirms it; after that, change plan in the billing portal "
-            "(POST /v1/billing/portal)"
-        )
+        raise CheckoutPaid()
 
 
 def _check_may_subscribe(org: Organisation) -> None:
@@ -191,17 +208,11 @@ def _check_may_subscribe(org: Organisation) -> None:
             "a Pro or Scale subscription would lower its limits"
         )
     if org.plan in PAID_PLANS and org.stripe_customer_id:
-        raise Conflict(
-            f"The organisation is already on the {org.plan} plan: change or cancel it in "
-            "the billing portal (POST /v1/billing/portal)"
-        )
+        raise AlreadySubscribed(org.plan)
     if org.stripe_subscription_id:
         # Paid for and not ended, perhaps still waiting for its first payment (a bank
         # debit) or for the operator to set the plan: a second one would be billed too.
-        raise Conflict(
-            "The organisation already has a Stripe subscription: change or cancel it in "
-            "the billing portal (POST /v1/billing/portal)"
-        )
+        raise AlreadySubscribed(None)
 
 
 def _checkout_params(

@@ -21,6 +21,7 @@ from launchgate.api_keys.schemas import ApiKeyCreate
 from launchgate.audit import service as audit
 from launchgate.billing import service as billing
 from launchgate.billing import stripe_service
+from launchgate.billing.plans import PLANS
 from launchgate.billing.stripe_schemas import PAID_PLANS, CheckoutIn, PortalIn
 from launchgate.byok import service as byok
 from launchgate.byok.configs import AZURE_API_VERSION
@@ -380,10 +381,27 @@ def _billing_page(request: Request, runtime: ApiRuntime) -> str:
     return str(request.base_url).rstrip("/") + "/settings/usage"
 
 
-SUBSCRIBED = (
-    "Nothing was bought: the organisation already has a Stripe subscription, and a second "
-    "one would be billed too. Change or cancel it with Manage billing."
-)
+def _refusal(exc: Conflict) -> str:
+    """Why a checkout was refused, in this page's words: where the API's message names the
+    portal's route, the page names its own Manage billing button (offered once the
+    organisation has a Stripe customer, as it has after any checkout)."""
+    if isinstance(exc, stripe_service.AlreadySubscribed):
+        has = (
+            f"is already on the {PLANS[exc.plan].name} plan"
+            if exc.plan
+            else "already has a Stripe subscription"
+        )
+        return (
+            f"Nothing was bought: the organisation {has}, and a second subscription would "
+            "be billed too. Change or cancel it with Manage billing."
+        )
+    if isinstance(exc, stripe_service.CheckoutPaid):
+        return (
+            "Nothing was bought: the organisation's open checkout has just been paid. Its "
+            "plan changes as soon as Stripe confirms the payment; after that, change plan "
+            "with Manage billing."
+        )
+    return exc.message
 
 
 @router.post("/settings/billing/checkout")
@@ -407,12 +425,8 @@ async def billing_checkout(
         # Stripe's webhook still offers Upgrade — or a checkout just paid or started in
         # another tab. The Usage page as it now stands, saying why.
         await rollback(session)
-        refused = exc.message
-        _, subscription = await stripe_service.stripe_ids(session, caller.auth.org_id)
-        if subscription:
-            refused = SUBSCRIBED
         return await _usage_page(
-            request, caller, session, runtime, status=exc.status_code, refused=refused
+            request, caller, session, runtime, status=exc.status_code, refused=_refusal(exc)
         )
     return redirect(request, url)
 
