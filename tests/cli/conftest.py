@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -67,8 +67,13 @@ class Cli:
             stdin=None if stdin is not None else subprocess.DEVNULL,
         )
 
+    def with_settings(self, **extra: str) -> Cli:
+        """This ``Cli`` with more settings: for passing settings as a ``**dict``, which
+        ``run`` cannot take (it could fill ``stdin`` or ``timeout``)."""
+        return replace(self, settings={**self.settings, **extra})
+
     def create_org(self, name: str = "Acme", **extra: str) -> tuple[str, str]:
-        done = self.run("orgs", "create", name, "--json", **extra)
+        done = self.with_settings(**extra).run("orgs", "create", name, "--json")
         assert done.returncode == 0, done.stderr
         created = json.loads(done.stdout)
         return created["org_id"], created["api_key"]
