@@ -101,10 +101,11 @@ async def world(papi: Api, fake_provider: FakeProviderServer) -> tuple[Org, str]
             body["config"] = {"endpoint": fake_provider.azure_endpoint}
         await papi.ok("POST", "/v1/byok-keys", org, 201, json=body)
     project = await papi.project(org)
-    # A process's first regex and JSON-schema cases import and build their engines, on the
-    # event loop (deferred to first use for the idle memory, tests/cli/test_serve_imports.py):
-    # about 0.2 s here, once. That is not what the probes below watch for, so it is paid
-    # before them, whichever test a worker runs first.
+    # A process's first regex and JSON-schema cases import and build their engines (deferred
+    # to first use for the idle memory, tests/cli/test_serve_imports.py): up to about a second
+    # of CPU under two test workers, once, in a thread (scorers/builtin/engines.py) but
+    # sharing the GIL with the loop the probes below watch. That is not what they watch for,
+    # so it is paid before them, whichever test a worker runs first.
     for type_, config, output in (
         ("regex", {"pattern": "x"}, "x"),
         ("json_schema", {"schema": {"type": "string", "pattern": "x"}}, '"x"'),

@@ -46,7 +46,7 @@ DEFERRED = {
 LOADED_BY_USE = ("jinja2", "jsonschema", "regex", "re2")
 
 HOOK = """
-import gc, json, os, signal, sys
+import gc, json, os, signal, sys, threading
 
 _PID = os.getpid()
 _OUT = os.environ["LAUNCHGATE_TEST_MODULES_OUT"]
@@ -61,6 +61,22 @@ def _dump(signum, frame):
 
 
 signal.signal(signal.SIGUSR1, _dump)
+
+
+# Notes the thread each watched library is first imported in (find_spec is asked only
+# for a module not in sys.modules yet).
+class _FirstImports:
+    WATCHED = ("regex", "jsonschema", "re2")
+
+    def find_spec(self, name, path=None, target=None):
+        if name in self.WATCHED and os.getpid() == _PID:
+            with open(_OUT + ".imports", "a") as out:
+                record = {"name": name, "thread": threading.current_thread().name}
+                print(json.dumps(record), file=out)
+        return None
+
+
+sys.meta_path.insert(0, _FirstImports())
 """
 
 
@@ -127,6 +143,55 @@ def test_a_fresh_server_has_not_imported_what_it_does_not_use(
     assert not missing, f"not imported by their first use: {missing}"
 
 
+def test_a_restarted_server_imports_the_engines_off_the_event_loop(tmp_path: Path) -> None:
+    """The first run after a restart, of a suite with regex and json_schema cases, loads
+    their engines in a thread (scorers/builtin/engines.py): on the event loop, which
+    uvicorn runs in the main thread, the import held every other request for 70 ms to 1 s.
+    (Creating the scorers validates them in a thread too, hence the restart between.)"""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOOK)
+    out = tmp_path / "modules.json"
+    imports = Path(str(out) + ".imports")
+    cli = make_cli(tmp_path)
+    cli.settings.update(QUIET_LIMITS)
+    _, key = cli.create_org("Acme")
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
+    cli.settings.update(PYTHONPATH=path, LAUNCHGATE_TEST_MODULES_OUT=str(out))
+    server = start_server(cli)
+    try:
+        assert _run_with_regex_and_schema(server.url, key)["status"] == "cleared"
+    finally:
+        stop_server(server)
+    imports.unlink()
+    server = start_server(cli)
+    try:
+        assert not _present(_imported(server, out), "regex")
+        run = _post_run(server.url, key)
+        assert run["status"] == "cleared", run
+        assert [s["passed"] for s in run["scores"]] == [True, True], run
+    finally:
+        stop_server(server)
+    first = {}
+    for line in imports.read_text().splitlines():
+        record = json.loads(line)
+        first.setdefault(record["name"], record["thread"])
+    assert set(first) == {"regex", "jsonschema", "re2"}, first
+    assert "MainThread" not in first.values(), f"imported on the event loop's thread: {first}"
+
+
+def _post_run(url: str, key: str) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{url}/v1/run",
+        json={"suite": "lazy-suite", "output": '{"n": 42}'},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()
+    return data
+
+
 def _run_with_regex_and_schema(url: str, key: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=url + "/v1", headers=headers, timeout=30) as client:
@@ -153,4 +218,4 @@ def _run_with_regex_and_schema(url: str, key: str) -> dict[str, Any]:
         suite = post("/projects/lazy/suites", {"name": "Lazy", "slug": "lazy-suite"})["data"]
         for name, scorer in (("digits", regex_scorer), ("object", schema_scorer)):
             post(f"/suites/{suite['id']}/cases", {"name": name, "scorer_id": scorer["id"]})
-        return post("/run", {"suite": "lazy-suite", "output": '{"n": 42}'}, 200)
+    return _post_run(url, key)

@@ -6,7 +6,8 @@ Deterministic scorers are pure and fast, so they run inline, one after another, 
 once per snapshot (runs/cache.py); the cases that wait (judge calls, threaded searches)
 run concurrently. A regex that runs on RE2 (linear-time: it cannot backtrack) runs inline
 too; any other regex search runs in a thread, where its time limit bounds the CPU it may
-take without stalling the event loop. ``llm_judge``
+take without stalling the event loop. The regex and JSON-schema engines themselves are
+imported in a thread by the first run that needs them (scorers/builtin/engines.py). ``llm_judge``
 cases go to the ``Judge`` the worker passes in (runs/judging.py); without one (a request
 that is not on the worker's code path) they end in error.
 """
@@ -27,7 +28,7 @@ from launchgate.kit.time import utcnow
 from launchgate.observability import tracing
 from launchgate.runs.cache import compiled_cases
 from launchgate.runs.verdict import CaseRule, CaseStatus, RunOutcome, case_status, run_outcome
-from launchgate.scorers.builtin import ScoreResult
+from launchgate.scorers.builtin import ScoreResult, engines
 from launchgate.scorers.builtin.compiled import CompiledScorer
 from launchgate.scorers.builtin.sampling import Decision
 
@@ -290,6 +291,9 @@ async def execute(
     judge: Judge | None = None,
 ) -> tuple[list[dict[str, Any]], RunOutcome]:
     cases = snapshot["cases"]
+    pending = engines.needed(case["scorer"]["type"] for case in cases)
+    if pending:  # the process's first regex or JSON-schema case: imported off the loop
+        await asyncio.to_thread(engines.load, pending)
     compiled = compiled_cases(snapshot)
     entries: list[dict[str, Any] | None] = [
         _score_now(case, scorer, output, options, judge)
