@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from launchgate.runs import engine
 from launchgate.runs.engine import EngineOptions, execute, merged_input
-from launchgate.scorers.builtin import ScoreResult, validate_config
+from launchgate.scorers.builtin import ScoreResult, engines, validate_config
 
 OPTIONS = EngineOptions(regex_timeout_s=0.2)
 CATASTROPHIC = "(a|aa)+$"  # exponential backtracking in the `regex` module too
@@ -168,6 +168,25 @@ async def test_a_scorer_that_crashes_ends_its_case_in_error_only() -> None:
     assert scores[0]["status"] == "error" and scores[0]["reason"].startswith("Scorer failed")
     assert scores[1]["status"] == "passed"
     assert result.status == "error"
+
+
+async def test_an_engine_that_cannot_be_loaded_in_a_thread_does_not_fail_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A process whose engines are not loaded yet (engines.py), and whose loading fails: the
+    # cases are compiled and scored as before, each meeting any error itself.
+    def broken() -> None:
+        raise ImportError("no engine here")
+
+    monkeypatch.setattr(engines, "_loaded", set())
+    monkeypatch.setattr(engines, "_WARM", {"regex": broken, "json_schema": broken})
+    snapshot = _snapshot(
+        _case("digits", "regex", {"pattern": r"\d+"}),
+        _case("object", "json_schema", {"schema": {"type": "object"}}),
+    )
+    scores, result = await execute(snapshot, '{"n": 42}', {}, OPTIONS)
+    assert [s["status"] for s in scores] == ["passed", "passed"]
+    assert result.status == "cleared"
 
 
 async def test_a_judge_that_raises_ends_its_case_in_error_with_a_generic_reason() -> None:

@@ -293,7 +293,12 @@ async def execute(
     cases = snapshot["cases"]
     pending = engines.needed(case["scorer"]["type"] for case in cases)
     if pending:  # the process's first regex or JSON-schema case: imported off the loop
-        await asyncio.to_thread(engines.load, pending)
+        try:
+            await asyncio.to_thread(engines.load, pending)
+        except Exception as exc:
+            # A broken install: compiling the cases meets the same error and ends each
+            # case that needs the engine in error, as it always did.
+            log.error("could not load a scoring engine", error_type=type(exc).__name__)
     compiled = compiled_cases(snapshot)
     entries: list[dict[str, Any] | None] = [
         _score_now(case, scorer, output, options, judge)
