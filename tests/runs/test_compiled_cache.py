@@ -23,7 +23,7 @@ from launchgate.app import create_app
 from launchgate.runs import cache, engine
 from launchgate.runs.cache import PreparedSuite, SnapshotCache, compiled_cases
 from launchgate.runs.engine import EngineOptions, execute
-from launchgate.scorers.builtin import validate_config
+from launchgate.scorers.builtin import engines, validate_config
 from tests.conftest import make_settings
 from tests.factories import Api, Org
 
@@ -192,6 +192,8 @@ def test_compiled_once_per_snapshot_and_dropped_with_it() -> None:
 async def test_a_linear_regex_is_searched_on_the_event_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The engine loaded (a process's first regex case loads it in a thread: engines.py).
+    engines.load(["regex"])
     hops: list[Any] = []
     real = asyncio.to_thread
 

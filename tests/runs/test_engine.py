@@ -293,6 +293,7 @@ async def test_searches_in_threads_run_concurrently(monkeypatch: pytest.MonkeyPa
     same time: each waits at a barrier only the other can pass."""
     import threading
 
+    engines.load(["regex"])  # so that the only threads are the two searches
     barrier = threading.Barrier(2, timeout=5)
     cases = [_case(f"r{i}", "regex", {"pattern": r"(a)\1"}) for i in range(2)]
     real_to_thread = asyncio.to_thread
