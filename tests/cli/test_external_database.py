@@ -9,15 +9,16 @@ from tests.cli.conftest import Cli, assert_one_clear_line, free_port
 
 def test_db_upgrade_then_orgs_create(cli: Cli, fresh_postgres: str) -> None:
     database = {"LAUNCHGATE_DATABASE_URL": fresh_postgres}
-    upgraded = cli.run("db", "upgrade", **database)
+    on_postgres = cli.with_settings(**database)
+    upgraded = on_postgres.run("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert "up to date" in upgraded.stdout
     # Idempotent: a second upgrade is a no-op.
-    assert cli.run("db", "upgrade", **database).returncode == 0
+    assert on_postgres.run("db", "upgrade").returncode == 0
 
     # No LAUNCHGATE_SECRET_KEY is needed to create organisations and users.
     org_id, key = cli.create_org("Acme", **database)
-    created = cli.run(
+    created = on_postgres.run(
         "users",
         "create",
         "--org",
@@ -28,7 +29,6 @@ def test_db_upgrade_then_orgs_create(cli: Cli, fresh_postgres: str) -> None:
         "--role",
         "owner",
         stdin="long enough password\n",
-        **database,
     )
     assert created.returncode == 0, created.stderr
 
