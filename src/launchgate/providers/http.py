@@ -23,7 +23,10 @@ httpx carries the call when the environment names a proxy (its transport applies
 
 httpx and aiohttp are imported when the first request is sent (``HttpClient`` makes the
 client then): a server whose suites never call a judge or test a key does not pay their
-~11 MB of resident memory (bench/RESULTS.md, "Resident memory").
+~11 MB of resident memory (bench/RESULTS.md, "Resident memory"). They are imported, and the
+certificates to trust loaded, in a thread (``HttpClient.load``): about 0.12 s of CPU on a
+quiet machine, far more on a loaded one, that the first judge call or key test of a
+process spent on the event loop, where every other request waited for it.
 
 Each request is a span (observability/tracing.py) naming the provider, the method, the
 host and the status: never the URL's path or query, the headers or the body, which carry
@@ -118,6 +121,19 @@ class HttpClient:
                 self._timeout_s, self._max_connections, transport, self._ssl_context()
             )
         return self._client
+
+    async def load(self) -> None:
+        """Import httpx and aiohttp and load the certificates, in a thread, once: the
+        first request's share of the work that is not sending it."""
+        if self._ssl is None:
+            await asyncio.to_thread(self._loaded)
+
+    def _loaded(self) -> None:
+        # Imported here, off the event loop; httpx with the certificates below.
+        import aiohttp  # noqa: F401
+        import httpx_aiohttp  # noqa: F401
+
+        self._ssl_context()
 
     def _ssl_context(self) -> ssl.SSLContext:
         """The certificates to trust: the caller's, else httpx's defaults (certifi, or
@@ -308,6 +324,8 @@ async def _request(
     """The answer, or our error raised outside the ``except``: an httpx or aiohttp
     exception holds the request, key header included, and must not ride along as
     ``__context__``."""
+    if isinstance(http, HttpClient):
+        await http.load()
     import aiohttp  # already loaded: the client was built by now, or is built below
     import httpx
 
