@@ -11,6 +11,7 @@ Stripe's error type, code and request id, never its message or our request.
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -40,6 +41,15 @@ def _lib() -> ModuleType:
     return stripe
 
 
+async def library() -> ModuleType:
+    """``_lib()``, imported in a thread the first time: about 50 ms of CPU on a quiet
+    machine, far more on a loaded one, that on the event loop would hold every request in
+    flight. Every async path calls it before it touches the library."""
+    if "stripe" not in sys.modules:
+        return await asyncio.to_thread(_lib)
+    return _lib()
+
+
 # One attempt (connect + answer) may take this long; the library retries a failed
 # connection or a 409/429/5xx twice, with an idempotency key, so one request is never made
 # twice. The whole call, retries and their pauses included, ends by CALL_DEADLINE_S: a
@@ -59,7 +69,7 @@ async def client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
     assert settings.stripe_secret_key is not None, "only called with billing configured"
     # Built in a thread: it loads the CA bundle into an SSL context (~40 ms of CPU), which
     # on the event loop would hold every request in flight that long.
-    lib = _lib()
+    lib = await library()
     http = await asyncio.to_thread(lib.HTTPXClient, timeout=TIMEOUT_S)
     try:
         yield lib.StripeClient(
@@ -165,7 +175,7 @@ async def end_checkout_session(settings: Settings, session_id: str) -> str:
     """Expire an open Checkout session, so that it can no longer be paid; returns its
     status afterwards: ``expired`` (now, before, or unknown to Stripe), or ``complete``
     when the buyer paid (or is paying) before it could be ended."""
-    lib = _lib()
+    lib = await library()
     async with client(settings) as stripe_client:
         sessions = stripe_client.v1.checkout.sessions
         try:

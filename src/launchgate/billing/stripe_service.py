@@ -499,6 +499,7 @@ def _report_duplicate(session: Any, org: Organisation, reading: Reading, event: 
 async def handle_webhook(
     session: Any, settings: Settings, payload: bytes, header: str | None
 ) -> WebhookResult:
+    await stripe_client.library()  # the signature check is the library's: loaded off the loop
     event = verified_event(settings, payload, header)
     if await repository.is_recorded(session, event.id):
         return WebhookResult("duplicate")
