@@ -66,7 +66,7 @@ signal.signal(signal.SIGUSR1, _dump)
 # Notes the thread each watched library is first imported in (find_spec is asked only
 # for a module not in sys.modules yet).
 class _FirstImports:
-    WATCHED = ("regex", "jsonschema", "re2", "jinja2")
+    WATCHED = ("regex", "jsonschema", "re2", "jinja2", "jwt")
 
     def find_spec(self, name, path=None, target=None):
         if name in self.WATCHED and os.getpid() == _PID:
@@ -136,6 +136,11 @@ def test_a_fresh_server_has_not_imported_what_it_does_not_use(
     page = httpx.get(f"{server.url}/sign-in", timeout=10)
     assert page.status_code == 200 and "<form" in page.text
     assert _first_imports(out)["jinja2"] != "MainThread"
+    # The first token (here a bad one) loads PyJWT, in a thread too (auth/tokens.py).
+    headers = {"Authorization": "Bearer not.a.token"}
+    refused = httpx.get(f"{server.url}/v1/projects", headers=headers, timeout=10)
+    assert refused.status_code == 401, refused.text
+    assert _first_imports(out)["jwt"] != "MainThread"
     # The first run through regex and json_schema scorers loads their engines and scores.
     run = _run_with_regex_and_schema(server.url, key)
     assert run["status"] == "cleared", run

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from launchgate.api_keys import service as api_key_service
 from launchgate.auth.tokens import InvalidToken, issue_token, verify_own_token
+from launchgate.auth.tokens import load as load_jwt
 from launchgate.errors import Unauthorized
 from launchgate.kit.auth_context import AuthContext
 from launchgate.kit.passwords import verify_password
@@ -47,6 +48,7 @@ async def _authenticate(
         # Not a JWT's three parts: a mistyped or foreign key. Its holder meant an API key,
         # and "Invalid API key" is what every other bad key is told (issue 12).
         raise Unauthorized("Invalid API key")
+    await load_jwt()
     try:
         org_id, user_id = verify_own_token(runtime.jwt_secret, credential)
     except InvalidToken:
@@ -77,6 +79,7 @@ async def session_context(session: AsyncSession, runtime: ApiRuntime, token: str
     (unlike a bad Bearer header): a browser coming back the next day presents one routinely,
     and the sign-in form it is sent to counts the attempts that matter.
     """
+    await load_jwt()
     try:
         org_id, user_id = verify_own_token(runtime.jwt_secret, token)
     except InvalidToken:
@@ -107,6 +110,7 @@ async def login(session: AsyncSession, runtime: ApiRuntime, email: str, password
     )
     if not verified or user is None:
         raise Unauthorized("Email or password is incorrect")
+    await load_jwt()
     return issue_token(
         runtime.jwt_secret, user_id=user.id, org_id=user.org_id, ttl_s=runtime.settings.jwt_ttl_s
     )
