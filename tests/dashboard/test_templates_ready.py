@@ -16,6 +16,7 @@ async def test_every_template_is_compiled_in_a_thread_before_the_first_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = web.templates().env
+    assert env.cache is not None  # jinja2's template cache: on unless configured off
     env.cache.clear()
     monkeypatch.setattr(web, "_templates_compiled", False)
     compiled_in: set[str] = set()
