@@ -39,3 +39,23 @@ async def test_every_template_is_compiled_in_a_thread_before_the_first_page(
     for name in names:
         env.get_template(name)
     await web.templates_ready()  # ready: nothing more to do
+
+
+async def test_a_template_that_does_not_compile_does_not_keep_the_others_from_being_ready(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = web.templates().env
+    monkeypatch.setattr(web, "_templates_compiled", False)
+    real = env.get_template
+    tried: list[str] = []
+
+    def broken_sign_in(name: str, *args: Any, **kwargs: Any) -> Any:
+        tried.append(name)
+        if name == "sign_in.html":
+            raise SyntaxError("a broken template")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(env, "get_template", broken_sign_in)
+    await web.templates_ready()  # does not raise: sign_in.html fails where it is rendered
+    assert web._templates_compiled
+    assert set(tried) == set(env.list_templates())

@@ -7,9 +7,9 @@ once per snapshot (runs/cache.py); the cases that wait (judge calls, threaded se
 run concurrently. A regex that runs on RE2 (linear-time: it cannot backtrack) runs inline
 too; any other regex search runs in a thread, where its time limit bounds the CPU it may
 take without stalling the event loop. The regex and JSON-schema engines themselves are
-imported in a thread by the first run that needs them (scorers/builtin/engines.py). ``llm_judge``
-cases go to the ``Judge`` the worker passes in (runs/judging.py); without one (a request
-that is not on the worker's code path) they end in error.
+imported in a thread by the first run that needs them (scorers/builtin/engines.py).
+``llm_judge`` cases go to the ``Judge`` the worker passes in (runs/judging.py); without one
+(a request that is not on the worker's code path) they end in error.
 """
 
 from __future__ import annotations
