@@ -4,6 +4,7 @@ baseline comparison, bad input, usage — on both backends."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from scipy import stats
 from sqlalchemy import delete, update
 
+from launchgate.batches import service
 from launchgate.billing import service as billing
 from launchgate.db import unit_of_work
 from launchgate.kit.time import utcnow
@@ -175,6 +177,30 @@ async def test_unkeyed_items_are_compared_unpaired(api: Api) -> None:
     (alpha,) = current["comparison"]["cases"]
     assert (alpha["test"], alpha["pairs"], alpha["classification"]) == ("fisher", 0, "regressed")
     assert alpha["p_value"] == pytest.approx(stats.fisher_exact([[30, 20], [48, 2]]).pvalue)
+
+
+async def test_the_comparison_is_computed_off_the_event_loop(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its exact tests take tens of ms a case at the item limit (batches/service.py).
+    threads: list[str] = []
+    real = service.compare
+
+    def watched(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(service, "compare", watched)
+    org = await api.org()
+    _, suite = await api.gated_suite(org, values=("alpha",), pass_threshold=0.0)
+    base = await _batch(api, org, suite=suite["slug"], items=_keyed({"alpha": 48}))
+    current = await _batch(
+        api, org, suite=suite["slug"], items=_keyed({"alpha": 30}), baseline=base["id"]
+    )
+    assert current["comparison"]["cases"][0]["classification"] == "regressed"
+    again = await api.ok("GET", f"/v1/batches/{current['id']}/compare?baseline={base['id']}", org)
+    assert again["data"]["cases"][0]["classification"] == "regressed"
+    assert len(threads) >= 2 and threading.main_thread().name not in threads
 
 
 async def test_bad_batches_are_refused_and_store_nothing(api: Api) -> None:

@@ -4,7 +4,9 @@ values Newcombe published for his interval."""
 
 from __future__ import annotations
 
+import math
 import random
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -45,6 +47,55 @@ def test_mcnemar_is_the_exact_binomial_test_on_discordant_pairs(lost: int, gaine
         return
     ref = stats.binomtest(min(lost, gained), lost + gained, 0.5).pvalue
     assert mcnemar_exact(pairs) == pytest.approx(ref, rel=1e-9, abs=1e-300)
+
+
+def _fisher_by_definition(current: tuple[int, int], baseline: tuple[int, int]) -> float:
+    """Every table's weight computed afresh from its binomial coefficients: what
+    ``fisher_exact`` computes term from term, exactly."""
+    (k1, n1), (k2, n2) = current, baseline
+    successes = k1 + k2
+    if n1 == 0 or n2 == 0 or successes in (0, n1 + n2):
+        return 1.0
+    low, high = max(0, successes - n2), min(successes, n1)
+    weights = [math.comb(n1, x) * math.comb(n2, successes - x) for x in range(low, high + 1)]
+    observed = weights[k1 - low]
+    extreme = sum(w for w in weights if w <= observed)
+    return float(min(Fraction(1), Fraction(extreme, sum(weights))))
+
+
+def _mcnemar_by_definition(lost: int, gained: int) -> float:
+    discordant = lost + gained
+    if discordant == 0:
+        return 1.0
+    tail = sum(math.comb(discordant, i) for i in range(min(lost, gained) + 1))
+    return float(min(Fraction(1), Fraction(2 * tail, 2**discordant)))
+
+
+@settings(max_examples=300)
+@given(counts, counts)
+def test_fisher_is_exactly_its_definition(
+    current: tuple[int, int], baseline: tuple[int, int]
+) -> None:
+    # Equal, not approximately: ties between tables are decided on the same integers.
+    assert fisher_exact(current, baseline) == _fisher_by_definition(current, baseline)
+
+
+@given(st.integers(0, 600), st.integers(0, 600))
+def test_mcnemar_is_exactly_its_definition(lost: int, gained: int) -> None:
+    pairs = Pairs(both=3, lost=lost, gained=gained, neither=4)
+    assert mcnemar_exact(pairs) == _mcnemar_by_definition(lost, gained)
+
+
+def test_the_exact_tests_take_the_batch_limit() -> None:
+    # 10,000 items a side (LAUNCHGATE_MAX_BATCH_ITEMS' maximum), where computing every
+    # coefficient afresh took seconds: the same answers as scipy's.
+    current, baseline = (5_000, 10_000), (4_800, 10_000)
+    ref = stats.fisher_exact([[5_000, 5_000], [4_800, 5_200]]).pvalue
+    assert fisher_exact(current, baseline) == pytest.approx(ref, rel=1e-6)
+    pairs = Pairs(both=0, lost=4_900, gained=5_100, neither=0)
+    assert mcnemar_exact(pairs) == pytest.approx(
+        stats.binomtest(4_900, 10_000, 0.5).pvalue, rel=1e-9
+    )
 
 
 @settings(max_examples=300)

@@ -111,8 +111,14 @@ def mcnemar_exact(pairs: Pairs) -> float:
     if discordant == 0:
         return 1.0
     smaller = min(pairs.lost, pairs.gained)
-    tail = Fraction(sum(math.comb(discordant, i) for i in range(smaller + 1)), 2**discordant)
-    return float(min(Fraction(1), 2 * tail))
+    # C(d, i) for i = 0..smaller, each from the one before (an exact division): one
+    # multiplication of a big integer by a small one per term, where computing each
+    # coefficient afresh cost 2.5 s at 10,000 discordant pairs.
+    term = total = 1
+    for i in range(smaller):
+        term = term * (discordant - i) // (i + 1)
+        total += term
+    return float(min(Fraction(1), Fraction(2 * total, 2**discordant)))
 
 
 def fisher_exact(current: tuple[int, int], baseline: tuple[int, int]) -> float:
@@ -127,8 +133,14 @@ def fisher_exact(current: tuple[int, int], baseline: tuple[int, int]) -> float:
     if n1 == 0 or n2 == 0 or successes in (0, n1 + n2):
         return 1.0
     # P(X = x) is proportional to C(n1, x) C(n2, successes - x), x the current successes.
+    # Each weight from the one before, by the exact division of the ratio of consecutive
+    # terms: computing every coefficient afresh cost 11 s at 10,000 items a side.
     low, high = max(0, successes - n2), min(successes, n1)
-    weights = [math.comb(n1, x) * math.comb(n2, successes - x) for x in range(low, high + 1)]
+    weight = math.comb(n1, low) * math.comb(n2, successes - low)
+    weights = [weight]
+    for x in range(low, high):
+        weight = weight * (n1 - x) * (successes - x) // ((x + 1) * (n2 - successes + x + 1))
+        weights.append(weight)
     observed = weights[k1 - low]
     extreme = sum(w for w in weights if w <= observed)
     return float(min(Fraction(1), Fraction(extreme, sum(weights))))
