@@ -4,10 +4,10 @@ restart, completed and billed exactly once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -101,6 +101,13 @@ async def _held_run(
     return accepted["id"], held
 
 
+def _execute_in_task(api: Api, run_id: str) -> asyncio.Task[dict[str, Any] | None]:
+    """The worker's job for ``run_id``, running as a task. ``@job`` registers it typed as
+    any awaitable; ``execute_run`` is an ``async def``, so calling it gives a coroutine."""
+    job = cast(Coroutine[Any, Any, dict[str, Any] | None], execute_run(api.jobs, run_id))
+    return asyncio.create_task(job)
+
+
 # --- accepted, polled, finished ---------------------------------------------------------
 
 
@@ -187,7 +194,7 @@ async def test_the_worker_shows_the_run_running_while_it_scores(
         return await real_execute(*args, **kwargs)
 
     monkeypatch.setattr(engine, "execute", gated_execute)
-    job = asyncio.create_task(execute_run(api.jobs, run_id))
+    job = _execute_in_task(api, run_id)
     try:
         for _ in range(400):
             run = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]
@@ -308,7 +315,7 @@ async def test_scoring_holds_no_database_lock(api: Api, monkeypatch: pytest.Monk
         return await real_execute(*args, **kwargs)
 
     monkeypatch.setattr(engine, "execute", execute_after_a_write)
-    job = asyncio.create_task(execute_run(api.jobs, run_id))
+    job = _execute_in_task(api, run_id)
     await asyncio.wait_for(job, 10)  # a held lock would block the write above: a timeout
     assert writes_done == [True]
     done = (await api.ok("GET", f"/v1/runs/{run_id}", org))["data"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import types
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
@@ -193,8 +194,12 @@ async def test_a_judge_that_raises_ends_its_case_in_error_with_a_generic_reason(
     secret = "sk-test-\u00e9-never-shown"
 
     async def judge(
-        config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any
-    ) -> tuple[ScoreResult, dict[str, Any]]:
+        config: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
+        expected: Any,
+        threshold: float,
+    ) -> engine.Judged:
         # What httpx raises for a key no header can carry: its text quotes the key.
         raise UnicodeEncodeError("ascii", secret, 8, 9, "ordinal not in range(128)")
 
@@ -268,7 +273,11 @@ async def test_judged_cases_wait_on_their_judge_concurrently() -> None:
     barrier = asyncio.Barrier(len(judged))
 
     async def judge(
-        config: dict[str, Any], output: str, run_input: dict[str, Any], expected: Any, _t: float
+        config: dict[str, Any],
+        output: str,
+        run_input: dict[str, Any],
+        expected: Any,
+        threshold: float,
     ) -> engine.Judged:
         await barrier.wait()  # only returns once every judged case has started
         return engine.Judged(result=ScoreResult(score=1.0, reason="kind"))
@@ -357,4 +366,6 @@ async def test_cases_cancelled_while_starting_leave_nothing_behind() -> None:
         await starting
     await asyncio.sleep(0.1)
     assert 3 <= len(started) < 50 and finished == []
-    assert all(coro.cr_frame is None for coro in coros)  # closed or done: never left pending
+    # Calling an ``async def`` gives a native coroutine (typed as the abstract Coroutine).
+    native = [cast("types.CoroutineType[Any, Any, int]", coro) for coro in coros]
+    assert all(coro.cr_frame is None for coro in native)  # closed or done: never left pending

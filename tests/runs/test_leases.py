@@ -17,7 +17,7 @@ from launchgate.kit.time import utcnow
 from launchgate.models import Run
 from launchgate.runs import engine, execution
 from launchgate.runs.tasks import execute_run, sweep_runs
-from tests.api.test_runs_async import _Held, _held_run, _usage
+from tests.api.test_runs_async import _execute_in_task, _Held, _held_run, _usage
 from tests.factories import Api, Org
 
 
@@ -76,7 +76,7 @@ async def test_the_worker_renews_its_lease_while_it_scores(
         return await real_execute(*args, **kwargs)
 
     monkeypatch.setattr(engine, "execute", slow_execute)
-    job = asyncio.create_task(execute_run(api.jobs, run_id))
+    job = _execute_in_task(api, run_id)
     try:
         await asyncio.sleep(0.2)
         claimed = (await _row(api, run_id)).lease_expires_at
