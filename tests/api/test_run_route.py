@@ -27,7 +27,7 @@ async def _mixed_suite(api: Api, org: Org) -> dict[str, Any]:
     """A suite of passing and failing deterministic cases of four scorer types."""
     project = await api.project(org)
     slug = project["slug"]
-    scorers = [
+    scorers: list[dict[str, Any]] = [
         {"type": "contains", "config": {"values": ["Paris"]}},
         {"type": "contains", "config": {"values": ["Lyon"]}},  # fails
         {"type": "regex", "config": {"pattern": r"\d+", "flags": "i"}},
@@ -93,10 +93,11 @@ async def test_a_lean_judge_run_answers_as_the_standard_path(api: Api) -> None:
     org = await api.org()
     project = await api.project(org)
     suite = await api.suite(org, project["slug"], pass_threshold=0.0)
-    for scorer_body in (
+    scorer_bodies: list[dict[str, Any]] = [
         {"type": "contains", "config": {"values": ["hello"]}},
         {"type": "llm_judge", "config": {"rubric": "Is it kind?", "_provider": "openai"}},
-    ):
+    ]
+    for scorer_body in scorer_bodies:
         scorer = await api.scorer(org, project["slug"], **scorer_body)
         await api.case(org, suite["id"], scorer["id"])
     body = {"suite": suite["slug"], "output": "hello"}

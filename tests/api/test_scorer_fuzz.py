@@ -117,7 +117,7 @@ async def world(papi: Api, fake_provider: FakeProviderServer) -> tuple[Org, str]
 
 # --- the families -----------------------------------------------------------------------
 
-chars = st.characters(blacklist_categories=("Cs",))  # lone surrogates cannot be sent as UTF-8
+chars = st.characters(exclude_categories=["Cs"])  # lone surrogates cannot be sent as UTF-8
 weird_text = st.one_of(
     st.text(chars, max_size=40),
     st.text(st.characters(max_codepoint=0x1F), max_size=10),  # NUL and other controls
@@ -443,7 +443,7 @@ test_llm_judge_scorers_never_fail_the_server = fuzz_test("llm_judge")
 # on it (a schema's pattern) or in a thread (the regex scorer). Refused at creation now, and
 # at run time when stored before the limit.
 LONG_RUN = "x" * 3000
-PATHOLOGICAL = {
+PATHOLOGICAL: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "regex": ({"pattern": LONG_RUN}, {"pattern": LONG_RUN, "flags": "", "should_match": True}),
     "json_schema": ({"schema": {"pattern": LONG_RUN}}, {"schema": {"pattern": LONG_RUN}}),
 }
@@ -479,7 +479,11 @@ async def test_a_long_literal_run_never_holds_the_server(
     created = await papi.call("POST", f"/v1/projects/{project}/scorers", org, json=body)
     assert "literal characters" in assert_error(created, 400, "VALIDATION_ERROR")["message"]
     # The same config stored by a release without the limit: refused at run time.
-    sane = {"regex": {"pattern": "x"}, "json_schema": {"schema": {}}}[type_]
+    sane_configs: dict[str, dict[str, Any]] = {
+        "regex": {"pattern": "x"},
+        "json_schema": {"schema": {}},
+    }
+    sane = sane_configs[type_]
     scorer = await papi.scorer(org, project, type=type_, config=sane)
     async with unit_of_work(papi.runtime.sessions) as session:
         await session.execute(

@@ -147,7 +147,10 @@ def test_dry_run_of_an_outputs_file_estimates_the_batch(
     term: Terminal, gate: Gate, estimating: tuple[str, dict[str, str]]
 ) -> None:
     key, ids = estimating
-    items = [{"output": OUTPUT, "key": "a"}, {"output": "No.", "input": {"q": "x"}, "key": "b"}]
+    items: list[dict[str, Any]] = [
+        {"output": OUTPUT, "key": "a"},
+        {"output": "No.", "input": {"q": "x"}, "key": "b"},
+    ]
     outputs = write_jsonl(term.cwd / "outputs.jsonl", items)
     code, lines, stderr = _run(
         term, gate, key, "priced", "--outputs-file", str(outputs), "--dry-run", "--json"

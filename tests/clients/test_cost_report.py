@@ -178,7 +178,7 @@ def test_a_batch_reports_what_its_items_cost() -> None:
 
 
 def test_the_junit_report_has_the_cost_of_a_judged_run_only() -> None:
-    def properties(data: dict[str, Any]) -> dict[str, str | None]:
+    def properties(data: dict[str, Any]) -> dict[str | None, str | None]:
         root = ET.fromstring(junit_xml(RunResult.from_json(data), "replies"))
         return {p.get("name"): p.get("value") for p in root.iter("property")}
 

@@ -75,7 +75,7 @@ def test_text_in_the_picture_is_escaped() -> None:
 
 def test_an_inconclusive_run_is_a_final_mark_of_its_own() -> None:
     start = datetime(2025, 3, 1, tzinfo=UTC)
-    runs = [
+    runs: list[tuple[str, str, float | None, datetime]] = [
         ("run_a", "cleared", 1.0, start),
         ("run_b", "inconclusive", 0.0, start.replace(minute=1)),
         ("run_c", "aborted", 0.0, start.replace(minute=2)),

@@ -14,7 +14,7 @@ from tests.factories import Api, Org
 from tests.judge.test_judge_runs import judge_suite
 
 # samples 10 with the defaults: min_samples 3, confidence 0.95.
-ADAPTIVE = {"samples": 10, "temperature": 0.7}
+ADAPTIVE: dict[str, Any] = {"samples": 10, "temperature": 0.7}
 
 
 @pytest.fixture(autouse=True)

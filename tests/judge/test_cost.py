@@ -256,7 +256,7 @@ async def test_usage_warns_from_80_percent_of_the_budget(
 
 # --- the operator's price file --------------------------------------------------------
 
-OVERRIDE = {
+OVERRIDE: dict[str, Any] = {
     "as_of": "2026-11-30",
     "currency": "USD",
     "unit": "per 1M tokens",

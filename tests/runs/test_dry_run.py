@@ -97,8 +97,9 @@ async def test_a_dry_run_estimates_and_does_nothing(
     assert provider_requests(fake_provider) == 0
     assert await stored(papi, org) == before
     # `async` changes nothing: still only the estimate.
+    as_async: dict[str, Any] = {"async": True}  # a keyword Python cannot spell
     again = await dry(papi, org, suite=suite["slug"], output=OUTPUT, input={"q": "refund?"},
-                      **{"async": True})  # fmt: skip
+                      **as_async)  # fmt: skip
     assert again == answer
     assert provider_requests(fake_provider) == 0 and await stored(papi, org) == before
 

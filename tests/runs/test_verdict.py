@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from launchgate.runs.verdict import CaseRule, RunOutcome, case_status, run_outcome
+from launchgate.runs.verdict import CaseRule, CaseStatus, RunOutcome, case_status, run_outcome
 
 statuses = st.sampled_from(["passed", "failed", "error"])
 weights = st.floats(min_value=0.01, max_value=100.0, allow_nan=False, allow_infinity=False)
@@ -157,7 +157,10 @@ def test_turning_a_failure_into_a_pass_never_lowers_the_rate(
 
 # --- inconclusive cases (issue 13) ------------------------------------------------------
 
-P, F, E, I = "passed", "failed", "error", "inconclusive"  # noqa: E741
+P: CaseStatus = "passed"
+F: CaseStatus = "failed"
+E: CaseStatus = "error"
+I: CaseStatus = "inconclusive"  # noqa: E741
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,9 @@ class _Writer:
 
     def driver_in_autocommit(self) -> bool:
         with self.writer._engine.connect() as connection:
-            return bool(connection.connection.driver_connection.autocommit)
+            driver = connection.connection.driver_connection
+            assert driver is not None  # a pooled connection holds its driver's connection
+            return bool(driver.autocommit)
 
 
 async def test_a_lone_run_reads_back_as_the_transaction_writes_it(
