@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 
@@ -17,6 +18,11 @@ from tests.scale.test_fleet import judge_calls_seen
 
 WORKERS, CONCURRENCY = 2, 2
 RUNS = 24
+
+
+def _first_score(run: dict[str, object]) -> dict[str, Any]:
+    """The run's first case entry (``wait_final`` hands back the JSON as ``object``)."""
+    return cast(list[dict[str, Any]], run["scores"])[0]
 
 
 def test_a_fleet_stops_judge_calls_once_the_budget_is_spent(
@@ -54,8 +60,8 @@ def test_a_fleet_stops_judge_calls_once_the_budget_is_spent(
             refused = [
                 run
                 for run in final.values()
-                if run["scores"][0].get("error")
-                and run["scores"][0]["error"]["code"] == "JUDGE_BUDGET_EXCEEDED"
+                if _first_score(run).get("error")
+                and _first_score(run)["error"]["code"] == "JUDGE_BUDGET_EXCEEDED"
             ]
             assert len(refused) == RUNS - (calls - 1)
             assert all(run["status"] == "error" for run in refused)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import cast
 
 import httpx
 import psycopg
@@ -25,7 +26,7 @@ def redis_dump(url: str) -> str:
     client = redis.Redis.from_url(url)
     parts: list[str] = []
     for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
+        kind = cast(bytes, client.type(key)).decode()  # bytes: no decode_responses
         parts.append(key.decode(errors="replace"))
         if kind == "string":
             parts.append(repr(client.get(key)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from taskiq import AckableMessage, BrokerMessage
@@ -32,7 +33,8 @@ async def test_a_dead_consumers_job_is_taken_back_on_a_quiet_stream(shared_redis
     await broker.kick(_message(1))
     async with Redis.from_url(shared_redis) as redis:
         # The dead worker: it reads the job and is never heard of again.
-        taken = await redis.xreadgroup(GROUP, "dead-worker", {STREAM: ">"}, count=10)
+        read = await redis.xreadgroup(GROUP, "dead-worker", {STREAM: ">"}, count=10)
+        taken = cast(list[list[Any]], read)  # RESP2 (the default): [[stream, entries]]
         assert len(taken[0][1]) == 1
         stream = broker.listen()
         try:
