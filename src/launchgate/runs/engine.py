@@ -120,6 +120,27 @@ def _case_span(case: dict[str, Any]) -> contextlib.AbstractContextManager[Any]:
     return tracing.case_span(str(case["id"]), case["scorer"]["type"])
 
 
+# Scoring on the event loop holds it: about 1 ms per case for each MiB of output (a
+# case-insensitive `contains` folds the whole output), and neither a suite's cases (no
+# limit) nor an output (up to 1 MiB) is small by rule. Up to this many output characters
+# times cases (a few ms of CPU) the cases that wait on nothing are scored inline; past it,
+# in a thread.
+INLINE_WORK = 4 * 1024 * 1024
+
+
+def _score_all_now(
+    cases: list[dict[str, Any]],
+    compiled: tuple[CompiledScorer | None, ...],
+    output: str,
+    options: EngineOptions,
+    judge: Judge | None,
+) -> list[dict[str, Any] | None]:
+    return [
+        _score_now(case, scorer, output, options, judge)
+        for case, scorer in zip(cases, compiled, strict=True)
+    ]
+
+
 def _score_now(
     case: dict[str, Any],
     compiled: CompiledScorer | None,
@@ -300,10 +321,10 @@ async def execute(
             # case that needs the engine in error, as it always did.
             log.error("could not load a scoring engine", error_type=type(exc).__name__)
     compiled = compiled_cases(snapshot)
-    entries: list[dict[str, Any] | None] = [
-        _score_now(case, scorer, output, options, judge)
-        for case, scorer in zip(cases, compiled, strict=True)
-    ]
+    if len(output) * len(cases) <= INLINE_WORK:
+        entries = _score_all_now(cases, compiled, output, options, judge)
+    else:  # a long output times many cases: the loop keeps serving meanwhile
+        entries = await asyncio.to_thread(_score_all_now, cases, compiled, output, options, judge)
     waiting = [i for i, entry in enumerate(entries) if entry is None]
     if waiting:  # judge calls and threaded searches, concurrently
         done = await started_in_turn(
