@@ -179,18 +179,25 @@ async def test_unkeyed_items_are_compared_unpaired(api: Api) -> None:
     assert alpha["p_value"] == pytest.approx(stats.fisher_exact([[30, 20], [48, 2]]).pvalue)
 
 
-async def test_the_comparison_is_computed_off_the_event_loop(
+async def test_the_comparison_and_the_figures_are_computed_off_the_event_loop(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Its exact tests take tens of ms a case at the item limit (batches/service.py).
+    # Its exact tests take tens of ms a case at the item limit, and the per-case figures
+    # are O(cases × items) (batches/service.py).
     threads: list[str] = []
-    real = service.compare
+    figured: list[str] = []
+    real, real_figures = service.compare, service.case_figures
 
     def watched(*args: Any) -> Any:
         threads.append(threading.current_thread().name)
         return real(*args)
 
+    def watched_figures(*args: Any) -> Any:
+        figured.append(threading.current_thread().name)
+        return real_figures(*args)
+
     monkeypatch.setattr(service, "compare", watched)
+    monkeypatch.setattr(service, "case_figures", watched_figures)
     org = await api.org()
     _, suite = await api.gated_suite(org, values=("alpha",), pass_threshold=0.0)
     base = await _batch(api, org, suite=suite["slug"], items=_keyed({"alpha": 48}))
@@ -201,6 +208,7 @@ async def test_the_comparison_is_computed_off_the_event_loop(
     again = await api.ok("GET", f"/v1/batches/{current['id']}/compare?baseline={base['id']}", org)
     assert again["data"]["cases"][0]["classification"] == "regressed"
     assert len(threads) >= 2 and threading.main_thread().name not in threads
+    assert len(figured) == 2 and threading.main_thread().name not in figured
 
 
 async def test_bad_batches_are_refused_and_store_nothing(api: Api) -> None:

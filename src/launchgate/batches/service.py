@@ -359,7 +359,8 @@ async def refresh(session: AsyncSession, batch: Batch) -> None:
         "result": {
             "cost_usd": await cost(session, batch),
             "counts": outcome.counts,
-            "cases": case_figures(cases, items),
+            # O(cases × items), up to 10,000 items: in a thread, as the comparison.
+            "cases": await asyncio.to_thread(case_figures, cases, items),
             "comparison": comparison,
             "verdict_detail": outcome.verdict_detail,
         },
