@@ -211,6 +211,39 @@ async def test_the_comparison_and_the_figures_are_computed_off_the_event_loop(
     assert len(figured) == 2 and threading.main_thread().name not in figured
 
 
+async def test_a_batch_scored_in_the_request_gives_the_loop_back_between_items(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deterministic items score without a wait of their own: without giving the loop back
+    # (batches/service.py YIELD_EVERY_S), a 10,000-item batch held every other request.
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    seen: list[int] = []
+    real = service.engine.score_run
+
+    async def watched(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        seen.append(ticks)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(service.engine, "score_run", watched)
+    monkeypatch.setattr(service, "YIELD_EVERY_S", 0.0, raising=False)  # after every item
+    org = await api.org()
+    _, suite = await api.gated_suite(org, pass_threshold=0.0)
+    running = asyncio.create_task(ticker())
+    try:
+        batch = await _batch(api, org, suite=suite["slug"], items=_items(["hello world"] * 20))
+    finally:
+        running.cancel()
+    assert batch["status"] == "cleared"
+    assert len(seen) == 20 and seen[-1] > seen[0]  # other tasks ran between the items
+
+
 async def test_bad_batches_are_refused_and_store_nothing(api: Api) -> None:
     org = await api.org()
     _, suite = await api.gated_suite(org)
