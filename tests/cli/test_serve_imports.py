@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cli.conftest import QUIET_LIMITS, Server, make_cli, start_server, stop_server
+from tests.cli.conftest import QUIET_LIMITS, Cli, Server, make_cli, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -103,6 +103,16 @@ def _present(modules: set[str], name: str) -> bool:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Server, str, Path]]:
+    cli, key, out = _hooked(tmp_path)
+    server = start_server(cli)
+    try:
+        yield server, key, out
+    finally:
+        stop_server(server)
+
+
+def _hooked(tmp_path: Path) -> tuple[Cli, str, Path]:
+    """A ``Cli`` whose servers run the hook, an organisation's key, and the hook's file."""
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(HOOK)
@@ -112,11 +122,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, str, Path]]:
     _, key = cli.create_org("Acme")
     path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
     cli.settings.update(PYTHONPATH=path, LAUNCHGATE_TEST_MODULES_OUT=str(out))
-    server = start_server(cli)
-    try:
-        yield server, key, out
-    finally:
-        stop_server(server)
+    return cli, key, out
 
 
 def test_a_fresh_server_has_not_imported_what_it_does_not_use(
@@ -155,16 +161,8 @@ def test_a_restarted_server_imports_the_engines_off_the_event_loop(tmp_path: Pat
     their engines in a thread (scorers/builtin/engines.py): on the event loop, which
     uvicorn runs in the main thread, the import held every other request for 70 ms to 1 s.
     (Creating the scorers validates them in a thread too, hence the restart between.)"""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(HOOK)
-    out = tmp_path / "modules.json"
+    cli, key, out = _hooked(tmp_path)
     imports = Path(str(out) + ".imports")
-    cli = make_cli(tmp_path)
-    cli.settings.update(QUIET_LIMITS)
-    _, key = cli.create_org("Acme")
-    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
-    cli.settings.update(PYTHONPATH=path, LAUNCHGATE_TEST_MODULES_OUT=str(out))
     server = start_server(cli)
     try:
         assert _run_with_regex_and_schema(server.url, key)["status"] == "cleared"
