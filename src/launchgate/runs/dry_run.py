@@ -20,12 +20,13 @@ this module imports nothing that can open a key (it is request-side code).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +60,7 @@ RATIO_BOUNDS = (0.25, 4.0)
 
 Item = tuple[str, dict[str, Any]]  # an output and its run input
 ModelKey = tuple[str, str]  # provider, model
+T = TypeVar("T")
 
 
 @dataclass
@@ -95,6 +97,12 @@ class CaseEstimate:
         }
 
 
+# Every item's prompt is built, measured and keyed: about 50 µs an item and judge case,
+# half a second a case for a batch at its 10,000-item limit. Past this many, in a thread,
+# so that the event loop keeps serving meanwhile.
+OFFLOAD_PROMPTS = 200
+
+
 async def estimate(
     session: AsyncSession,
     settings: Settings,
@@ -106,15 +114,41 @@ async def estimate(
     snapshot = prepared.snapshot
     judged = [c for c in snapshot["cases"] if c["scorer"]["type"] == "llm_judge"]
     models = settings.judge_models()
-    requests = {
+    offload = len(items) * len(judged) > OFFLOAD_PROMPTS
+    requests = await _computed(offload, _requests, judged, models, items)
+    ratios = await token_ratios(session, auth.org_id, models) if judged else {}
+    # The verdict-cache keys of these requests found (unexpired) in the organisation's
+    # cache: read only, never stored.
+    wanted = await _computed(offload, _cache_keys, judged, requests)
+    cached: set[str] = set()
+    if wanted:
+        cached = set(await repository.cached_verdicts(session, auth.org_id, wanted, utcnow()))
+    prices = price_table(settings.prices_file)
+    cases = await _computed(offload, _cases, judged, requests, ratios, cached, prices)
+    return _answer(prepared, len(items), cases)
+
+
+async def _computed(offload: bool, compute: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(compute, *args) if offload else compute(*args)
+
+
+def _requests(
+    judged: list[dict[str, Any]], models: dict[str, str | None], items: Sequence[Item]
+) -> dict[str, list[tuple[ChatRequest | None, JudgePrompt]]]:
+    return {
         case["id"]: [_request(case, models, output, run_input) for output, run_input in items]
         for case in judged
     }
-    ratios = await token_ratios(session, auth.org_id, models) if judged else {}
-    cached = await _cached(session, auth.org_id, judged, requests)
-    prices = price_table(settings.prices_file)
-    cases = [_case(case, requests[case["id"]], ratios, cached, prices) for case in judged]
-    return _answer(prepared, len(items), cases)
+
+
+def _cases(
+    judged: list[dict[str, Any]],
+    requests: dict[str, list[tuple[ChatRequest | None, JudgePrompt]]],
+    ratios: dict[ModelKey, float],
+    cached: set[str],
+    prices: PriceTable | None,
+) -> list[CaseEstimate]:
+    return [_case(case, requests[case["id"]], ratios, cached, prices) for case in judged]
 
 
 def _request(
@@ -253,24 +287,17 @@ def _asked_models(snapshot: Any, models: dict[str, str | None]) -> dict[str, str
 # --- The opt-in verdict cache: a cached case may make no call. ------------------------------
 
 
-async def _cached(
-    session: AsyncSession,
-    org_id: uuid.UUID,
+def _cache_keys(
     judged: list[dict[str, Any]],
     requests: dict[str, list[tuple[ChatRequest | None, JudgePrompt]]],
 ) -> set[str]:
-    """The verdict-cache keys of these requests found (unexpired) in the organisation's
-    cache: read only, never stored."""
-    wanted = {
+    return {
         _cache_key(case["scorer"]["config"], case, request, prompt)
         for case in judged
         if case["scorer"]["config"].get("cache_ttl_s")
         for request, prompt in requests[case["id"]]
         if request is not None
     }
-    if not wanted:
-        return set()
-    return set(await repository.cached_verdicts(session, org_id, wanted, utcnow()))
 
 
 def _cache_key(
