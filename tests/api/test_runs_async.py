@@ -4,10 +4,10 @@ restart, completed and billed exactly once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
@@ -102,10 +102,8 @@ async def _held_run(
 
 
 def _execute_in_task(api: Api, run_id: str) -> asyncio.Task[dict[str, Any] | None]:
-    """The worker's job for ``run_id``, running as a task. ``@job`` registers it typed as
-    any awaitable; ``execute_run`` is an ``async def``, so calling it gives a coroutine."""
-    job = cast(Coroutine[Any, Any, dict[str, Any] | None], execute_run(api.jobs, run_id))
-    return asyncio.create_task(job)
+    """The worker's job for ``run_id``, running as a task."""
+    return asyncio.create_task(execute_run(api.jobs, run_id))
 
 
 # --- accepted, polled, finished ---------------------------------------------------------
