@@ -4,7 +4,6 @@ baseline comparison, bad input, usage — on both backends."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from launchgate.db import unit_of_work
 from launchgate.kit.time import utcnow
 from launchgate.models import Batch, Run
 from tests.factories import Api, Org, assert_error
+from tests.threads import MAIN, calls_by_thread
 
 
 def _items(outputs: list[str], keys: bool = True) -> list[dict[str, Any]]:
@@ -184,20 +184,8 @@ async def test_the_comparison_and_the_figures_are_computed_off_the_event_loop(
 ) -> None:
     # Its exact tests take tens of ms a case at the item limit, and the per-case figures
     # are O(cases × items) (batches/service.py).
-    threads: list[str] = []
-    figured: list[str] = []
-    real, real_figures = service.compare, service.case_figures
-
-    def watched(*args: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return real(*args)
-
-    def watched_figures(*args: Any) -> Any:
-        figured.append(threading.current_thread().name)
-        return real_figures(*args)
-
-    monkeypatch.setattr(service, "compare", watched)
-    monkeypatch.setattr(service, "case_figures", watched_figures)
+    threads = calls_by_thread(monkeypatch, service, "compare")
+    figured = calls_by_thread(monkeypatch, service, "case_figures")
     org = await api.org()
     _, suite = await api.gated_suite(org, values=("alpha",), pass_threshold=0.0)
     base = await _batch(api, org, suite=suite["slug"], items=_keyed({"alpha": 48}))
@@ -207,8 +195,8 @@ async def test_the_comparison_and_the_figures_are_computed_off_the_event_loop(
     assert current["comparison"]["cases"][0]["classification"] == "regressed"
     again = await api.ok("GET", f"/v1/batches/{current['id']}/compare?baseline={base['id']}", org)
     assert again["data"]["cases"][0]["classification"] == "regressed"
-    assert len(threads) >= 2 and threading.main_thread().name not in threads
-    assert len(figured) == 2 and threading.main_thread().name not in figured
+    assert len(threads) >= 2 and MAIN not in threads
+    assert len(figured) == 2 and MAIN not in figured
 
 
 async def test_a_batch_scored_in_the_request_gives_the_loop_back_between_items(

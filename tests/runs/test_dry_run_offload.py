@@ -4,8 +4,6 @@ batch limit. A small one stays inline, where a thread hop would cost more than t
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,20 +13,13 @@ from launchgate.testing.fake_provider import FakeProviderServer
 from tests.byok.conftest import fake_provider, papi, provider_app  # noqa: F401
 from tests.factories import Api
 from tests.judge.test_judge_runs import judge_suite
+from tests.threads import MAIN, calls_by_thread
 
 
 @pytest.fixture
-def prompt_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def prompt_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The thread each judge prompt of a dry run is built in."""
-    threads: list[str] = []
-    real = dry_run._request
-
-    def watched(*args: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return real(*args)
-
-    monkeypatch.setattr(dry_run, "_request", watched)
-    yield threads
+    return calls_by_thread(monkeypatch, dry_run, "_request")
 
 
 async def test_many_prompts_are_built_in_a_thread_and_few_inline(
@@ -38,14 +29,13 @@ async def test_many_prompts_are_built_in_a_thread_and_few_inline(
 ) -> None:
     org = await papi.org()
     suite, _ = await judge_suite(papi, org, fake_provider, "openai", samples=3)
-    main = threading.main_thread().name
     body: dict[str, Any] = {"suite": suite["slug"], "dry_run": True}
     few = [{"output": f"answer {i}", "key": f"k{i}"} for i in range(3)]
     answer = await papi.ok("POST", "/v1/batches", org, json={**body, "items": few})
-    assert answer["items"] == 3 and prompt_threads == [main] * 3
+    assert answer["items"] == 3 and prompt_threads == [MAIN] * 3
     prompt_threads.clear()
     count = dry_run.OFFLOAD_PROMPTS + 1  # one judge case: one prompt an item
     many = [{"output": f"answer {i}", "key": f"k{i}"} for i in range(count)]
     answer = await papi.ok("POST", "/v1/batches", org, json={**body, "items": many})
     assert answer["items"] == count and answer["judge_calls"]["max"] == 3 * count
-    assert len(prompt_threads) == count and main not in prompt_threads
+    assert len(prompt_threads) == count and MAIN not in prompt_threads

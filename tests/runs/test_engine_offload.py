@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from launchgate.runs import engine
 from launchgate.runs.engine import EngineOptions, execute
 from launchgate.scorers.builtin import validate_config
+from tests.threads import MAIN, calls_by_thread
 
 OPTIONS = EngineOptions(regex_timeout_s=0.2)
 
@@ -45,21 +45,13 @@ def _snapshot(cases: list[dict[str, Any]]) -> dict[str, Any]:
 async def test_a_long_output_times_many_cases_is_scored_off_the_event_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    threads: list[str] = []
-    real = engine._score_now
-
-    def watched(*args: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return real(*args)
-
-    monkeypatch.setattr(engine, "_score_now", watched)
+    threads = calls_by_thread(monkeypatch, engine, "_score_now")
     cases = [_contains(f"c{i}") for i in range(4)]
-    main = threading.main_thread().name
     scores, _ = await execute(_snapshot(cases), "a needle " * 10, {}, OPTIONS)
-    assert threads == [main] * 4  # a few µs of work: inline
+    assert threads == [MAIN] * 4  # a few µs of work: inline
     threads.clear()
     long = "hay " * (engine.INLINE_WORK // 16) + "needle"
     assert len(long) * len(cases) > engine.INLINE_WORK
     scores, result = await execute(_snapshot(cases), long, {}, OPTIONS)
-    assert len(threads) == 4 and main not in threads
+    assert len(threads) == 4 and MAIN not in threads
     assert [s["status"] for s in scores] == ["passed"] * 4 and result.status == "cleared"
