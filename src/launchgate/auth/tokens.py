@@ -4,11 +4,11 @@ OIDC issuer's (verified against its JWKS)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from datetime import timedelta
 from types import ModuleType
 
+from launchgate.kit.deferred import imported
 from launchgate.kit.time import utcnow
 
 ISSUER = "launchgate"
@@ -28,11 +28,9 @@ def _jwt() -> ModuleType:
 
 
 async def load() -> None:
-    """PyJWT imported in a thread the first time: about 25 ms of CPU on a quiet machine,
-    far more on a loaded one, that the first sign-in or signed-in request after a start
-    spent on the event loop. The async callers of the functions below await it first."""
-    if "jwt" not in sys.modules:
-        await asyncio.to_thread(_jwt)
+    """PyJWT imported in a thread the first time (about 25 ms of CPU on a quiet machine,
+    kit/deferred.py). The async callers of the functions below await it first."""
+    await imported("jwt")
 
 
 def issue_token(secret: str, *, user_id: uuid.UUID, org_id: uuid.UUID, ttl_s: int) -> str:

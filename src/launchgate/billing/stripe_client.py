@@ -11,7 +11,6 @@ Stripe's error type, code and request id, never its message or our request.
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ import structlog
 
 from launchgate.config import Settings
 from launchgate.errors import ServiceUnavailable
+from launchgate.kit.deferred import imported
 
 if TYPE_CHECKING:
     import stripe
@@ -42,12 +42,9 @@ def _lib() -> ModuleType:
 
 
 async def library() -> ModuleType:
-    """``_lib()``, imported in a thread the first time: about 50 ms of CPU on a quiet
-    machine, far more on a loaded one, that on the event loop would hold every request in
-    flight. Every async path calls it before it touches the library."""
-    if "stripe" not in sys.modules:
-        return await asyncio.to_thread(_lib)
-    return _lib()
+    """``_lib()``, imported in a thread the first time (about 50 ms of CPU on a quiet
+    machine, kit/deferred.py). Every async path calls it before it touches the library."""
+    return await imported("stripe")
 
 
 # One attempt (connect + answer) may take this long; the library retries a failed
